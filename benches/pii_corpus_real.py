@@ -119,6 +119,9 @@ Splits, kept apart by construction, not only by seed:
   blind31  templates B31_*/b31_*: a thirty-second split (seed 3232, fixed day 2026-12-31) written by a thirtieth helper who never read
            the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 109 text and 35 JSON document kinds of its own (see the blind31 section). Self-checked at generation; to be scored once.
+  blind32  templates B32_*/b32_*: a thirty-third split (seed 3333, fixed day 2027-01-01) written by a thirty-first helper who never read
+           the rules or their docs (but for five commit subjects of the rules' history and a few lines of other splits' sections, seen
+           by accident; see the docs) and never ran the engine on it; the lead's taxonomy; 157 text and 53 JSON document kinds of its own (see the blind32 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -127,7 +130,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2518,9 +2521,9 @@ def main():
               "blind25": (b25_text, b25_json), "blind26": (b26_text, b26_json),
               "blind27": (b27_text, b27_json), "blind28": (b28_text, b28_json),
               "blind29": (b29_text, b29_json), "blind30": (b30_text, b30_json),
-              "blind31": (b31_text, b31_json)}
+              "blind31": (b31_text, b31_json), "blind32": (b32_text, b32_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2658,9 +2661,13 @@ def main():
                 b31_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind32":  # blind32's own self-check (labels in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, groups and serials, phones valid, IPs parse and are never loopback or unspecified, JWT headers and signature lengths, armoured keys, placeholder list, no unlabelled copy of a labelled value, JSON with no backslash or control character)
+                b32_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -46592,6 +46599,2997 @@ def b31_check(i, kind, doc, w, text, loc):
     if kind == "json":
         json.loads(text)
         assert "\\" not in text and not any(ord(ch) < 32 for ch in text), (i, "escape or control character in a JSON document")
+
+
+# ---------- blind32 (seed 3333, fixed day 2027-01-01) ----------
+# A thirty-third split, templates B32_* / b32_*, written by a thirty-first helper who never read the
+# detection rules or their docs, never ran the engine (nor pii_eval) on anything and never read
+# another blind split's template section. Of this generator it read only the docstring, the shared
+# framework and value generators (lines 1-555), `luhn_digit`, `main()` and the blind6 taxonomy
+# comment; of pii_corpus.py its framework and helpers; of the docs only the blind30 and blind31
+# paragraphs, whose document kinds it avoids. Seen by accident (docs/redaction-accuracy.md says
+# exactly what): five commit subjects naming rule changes, and a few lines of the blind3, blind6
+# and blind31 sections; shapes echoing those subjects were taken out. Labels follow the lead's taxonomy (the blind6
+# comment): DATE_OF_BIRTH only where the text says the date is a birth date; GENERIC_SECRET for
+# secrets with no vendor shape (client secrets, AWS secret access keys, signing keys, session
+# cookies, unbranded API tokens, CVC/CVV); PASSWORD for the password part of a URL, flag, config
+# value or sentence; key-shaped documentation examples are PLACEHOLDER (from B32_PLACEHOLDERS only);
+# stand-ins that are not key-shaped are not labelled. The documents are the writer's idea of 2027
+# tool-call traffic: an agent reading config files, running shells, tailing logs, filling forms in
+# seven locales, and the JSON its tools send and receive. Reproducible: no wall clock (fixed day
+# 2027-01-01), Faker only for names and e-mail addresses.
+
+B32_DAY = datetime.datetime(2027, 1, 1)
+B32_LANGS = ["en", "de", "fr", "es", "it", "nl"]
+
+
+class B32L(L):
+    """A labelled piece kept verbatim, with the region a phone was drawn for."""
+    def __init__(self, typ, text, region=None):
+        self.typ, self.text, self.region = typ, text, region
+
+
+def b32_T(fmt, **kw):
+    """Parts of `fmt` with {name} fields filled from kw (B32L pieces stay labelled)."""
+    parts = []
+    for lit, field, _spec, _conv in string.Formatter().parse(fmt):
+        if lit:
+            parts.append(lit)
+        if field is not None:
+            v = kw[field]
+            if isinstance(v, list):
+                parts.extend(v)
+            else:
+                parts.append(v if isinstance(v, L) else str(v))
+    return parts
+
+
+def b32_lang(loc):
+    return "en" if loc in ("en_US", "en_GB") else loc[:2]
+
+
+def b32_pick(loc, xs):
+    """xs written in B32_LANGS order (en de fr es it nl)."""
+    return xs[B32_LANGS.index(b32_lang(loc))]
+
+
+def b32_ts(r, days=30, fmt="iso"):
+    t = B32_DAY - datetime.timedelta(seconds=r.randint(60, days * 86400))
+    if fmt == "iso":
+        return t.strftime("%Y-%m-%dT%H:%M:%S") + r.choice(["Z", ".%03dZ" % r.randint(0, 999), "+00:00"])
+    if fmt == "syslog":
+        return t.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1) if t.day < 10 else t.strftime("%b %d %H:%M:%S")
+    if fmt == "clf":
+        return t.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    if fmt == "space":
+        return t.strftime("%Y-%m-%d %H:%M:%S")
+    if fmt == "date":
+        return t.strftime("%Y-%m-%d")
+    if fmt == "epoch":
+        return str(int((t - datetime.datetime(1970, 1, 1)).total_seconds()))
+    return t.strftime(fmt)
+
+
+def b32_date(r, loc, lo=1, hi=200, future=False):
+    d = B32_DAY + datetime.timedelta(days=(1 if future else -1) * r.randint(lo, hi))
+    return b32_fmt_date(d, loc)
+
+
+def b32_fmt_date(d, loc):
+    return {"en_US": d.strftime("%m/%d/%Y"), "en_GB": d.strftime("%d/%m/%Y"), "de_DE": d.strftime("%d.%m.%Y"),
+            "fr_FR": d.strftime("%d/%m/%Y"), "es_ES": d.strftime("%d/%m/%Y"), "it_IT": d.strftime("%d/%m/%Y"),
+            "nl_NL": d.strftime("%d-%m-%Y")}[loc]
+
+
+B32_MONTHS = {"de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+              "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+              "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+              "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+              "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+              "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]}
+
+
+def b32_dob(r, loc, lo=18, hi=88, style=None):
+    """DATE_OF_BIRTH: a birth date `lo`..`hi` years before the fixed day, written the locale's way."""
+    d = (B32_DAY - datetime.timedelta(days=r.randint(lo * 365 + 5, hi * 365))).date()
+    lang = b32_lang(loc)
+    style = style or r.choice(["loc", "loc", "loc", "iso", "long"])
+    if style == "iso":
+        s = d.isoformat()
+    elif style == "long":
+        m = B32_MONTHS[lang][d.month - 1]
+        s = {"en": f"{m} {d.day}, {d.year}" if loc == "en_US" else f"{d.day} {m} {d.year}", "de": f"{d.day}. {m} {d.year}",
+             "es": f"{d.day} de {m} de {d.year}"}.get(lang, f"{d.day} {m} {d.year}")
+    elif style == "compact":
+        s = d.strftime("%Y%m%d")
+    else:
+        s = b32_fmt_date(d, loc)
+    return B32L("DATE_OF_BIRTH", s)
+
+
+# ---------- blind32 value generators ----------
+
+def b32_luhn(prefix, n, r):
+    body = prefix + rnd(r, string.digits, n - len(prefix) - 1)
+    return luhn_digit(body)
+
+
+# (brand, prefixes, length) in real IIN ranges
+B32_IIN = [("visa", ["4"], 16), ("visa", ["4"], 16), ("visa", ["4"], 13), ("visa", ["4"], 19),
+           ("mc", ["51", "52", "53", "54", "55"], 16), ("mc", ["2221", "2300", "2500", "2610", "2720"], 16),
+           ("amex", ["34", "37"], 15), ("discover", ["6011", "644", "645", "649", "65"], 16),
+           ("jcb", ["3528", "3530", "3566", "3589"], 16), ("diners", ["300", "305", "36", "38"], 14),
+           ("unionpay", ["62"], 16), ("maestro", ["6759", "5018", "5020"], 16)]
+
+
+def b32_card_digits(r, brand=None):
+    opts = [x for x in B32_IIN if brand is None or x[0] == brand]
+    b, pres, n = r.choice(opts)
+    return b, b32_luhn(r.choice(pres), n, r)
+
+
+def b32_group(num, sep):
+    if len(num) == 15:
+        return f"{num[:4]}{sep}{num[4:10]}{sep}{num[10:]}"
+    if len(num) == 14:
+        return f"{num[:4]}{sep}{num[4:10]}{sep}{num[10:]}"
+    return sep.join(num[i:i + 4] for i in range(0, len(num), 4))
+
+
+def b32_card(r, brand=None, style=None):
+    _b, num = b32_card_digits(r, brand)
+    style = style or r.choice(["plain", "plain", "space", "dash"])
+    if len(num) == 13:
+        pass
+    elif style == "space":
+        num = b32_group(num, " ")
+    elif style == "dash":
+        num = b32_group(num, "-")
+    return B32L("CREDIT_CARD", num)
+
+
+def b32_bad_card(r):
+    while True:
+        _b, num = b32_card_digits(r)
+        d = num[:-1] + str((int(num[-1]) + r.randint(1, 9)) % 10)
+        if not luhn_ok(d):
+            return b32_group(d, r.choice([" ", "-", ""])) if len(d) == 16 else d
+
+
+def b32_masked_card(r):
+    _b, num = b32_card_digits(r)
+    return r.choice([f"**** **** **** {num[-4:]}", f"{num[:6]}******{num[-4:]}", f"XXXX-XXXX-XXXX-{num[-4:]}", f"•••• {num[-4:]}"])
+
+
+# country: (length, bban pattern: d digit, A upper, c alnum-upper)
+B32_IBAN_FMT = {"DE": "dddddddddddddddddd", "GB": "AAAAdddddddddddddd", "FR": "ddddddddddcccccccccccdd",
+                "ES": "dddddddddddddddddddd", "IT": "Addddddddddcccccccccccc", "NL": "AAAAdddddddddd",
+                "BE": "dddddddddddd", "AT": "dddddddddddddddd", "CH": "dddddccccccccccccc"[:17], "IE": "AAAAdddddddddddddd",
+                "PT": "ddddddddddddddddddddd", "PL": "dddddddddddddddddddddddd", "LU": "dddccccccccccccc",
+                "FI": "dddddddddddddd", "DK": "dddddddddddddd", "SE": "dddddddddddddddddddd"}
+B32_IBAN_LEN = {"DE": 22, "GB": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "BE": 16, "AT": 20, "CH": 21, "IE": 22,
+                "PT": 25, "PL": 28, "LU": 20, "FI": 18, "DK": 18, "SE": 24}
+B32_BANKS = {"GB": ["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "MONZ"], "NL": ["ABNA", "INGB", "RABO", "TRIO", "SNSB", "BUNQ"],
+             "IE": ["AIBK", "BOFI", "IPBS"], "DE": ["10070000", "20041111", "37040044", "50010517", "70020270", "12030000"],
+             "IT": ["0306909606", "0200802480", "0538712900"], "ES": ["21000418", "00491500", "01822370", "20854311"]}
+B32_LOC_CC = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b32_iban_check(s):
+    s = s.replace(" ", "")
+    t = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in t)) % 97 == 1
+
+
+def b32_iban_raw(r, cc):
+    pat = B32_IBAN_FMT[cc]
+    out = []
+    for c in pat:
+        out.append(r.choice(string.digits) if c == "d" else r.choice(string.ascii_uppercase) if c == "A" else r.choice(string.digits * 3 + string.ascii_uppercase))
+    bban = "".join(out)
+    if cc in B32_BANKS:
+        bank = r.choice(B32_BANKS[cc])
+        if cc == "IT":
+            bban = r.choice(string.ascii_uppercase) + bank + bban[len(bank) + 1:]
+        else:
+            bban = bank + bban[len(bank):]
+    if cc == "BE":
+        base = bban[:10]
+        ck = int(base) % 97 or 97
+        bban = base + f"{ck:02d}"
+    num = "".join(str(int(c, 36)) for c in bban + cc + "00")
+    ck = 98 - int(num) % 97
+    v = f"{cc}{ck:02d}{bban}"
+    assert len(v) == B32_IBAN_LEN[cc] and b32_iban_check(v), v
+    return v
+
+
+def b32_iban(r, loc=None, cc=None, grouped=None):
+    cc = cc or (B32_LOC_CC[loc] if loc and r.random() < 0.75 else r.choice(sorted(B32_IBAN_LEN)))
+    v = b32_iban_raw(r, cc)
+    if grouped is None:
+        grouped = r.random() < 0.5
+    if grouped:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return B32L("IBAN", v)
+
+
+def b32_bad_iban(r, loc=None):
+    v = b32_iban(r, loc, grouped=False).text
+    while True:
+        ck = f"{r.randint(2, 98):02d}"
+        w = v[:2] + ck + v[4:]
+        if not b32_iban_check(w):
+            break
+    return " ".join(w[i:i + 4] for i in range(0, len(w), 4)) if r.random() < 0.5 else w
+
+
+def b32_ssn_parts(r):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        if a == 666 or (a, g, s) in ((78, 5, 1120), (219, 9, 9999)):
+            continue
+        return a, g, s
+
+
+def b32_ssn(r, style=None):
+    a, g, s = b32_ssn_parts(r)
+    style = style or r.choice(["dash", "dash", "dash", "space", "bare"])
+    return B32L("US_SSN", {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[style])
+
+
+def b32_ssn_ok(t):
+    d = t.replace("-", "").replace(" ", "")
+    if len(d) != 9 or not d.isdigit():
+        return False
+    a, g, s = int(d[:3]), int(d[3:5]), int(d[5:])
+    return 0 < a < 900 and a != 666 and g > 0 and s > 0
+
+
+def b32_itin(r):
+    return f"9{r.randint(0, 99):02d}-{r.choice([r.randint(70, 88), r.randint(90, 92), r.randint(94, 99)])}-{r.randint(0, 9999):04d}"
+
+
+B32_US_AREAS = ["212", "312", "415", "617", "713", "303", "404", "206", "512", "646", "702", "801", "919", "305", "480",
+                "503", "615", "214", "818", "917", "763", "609", "860", "773", "614"]
+
+
+def b32_phone_ok(text, region):
+    try:
+        n = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(n) and n.country_code == phonenumbers.country_code_for_region(region)
+
+
+def b32_phone(r, loc=None, region=None, variants=None):
+    """PHONE: valid under libphonenumber for the region drawn (the locale's 80% of the time)."""
+    region = region or (REGION[loc] if loc and r.random() < 0.8 else r.choice(OTHER_REGIONS + ["US", "GB", "DE", "FR"]))
+    variants = variants or ["national", "national", "intl", "intl", "e164", "dashes", "dots", "intl00", "intl_trunk"]
+    while True:
+        if region == "US" and r.random() < 0.8:
+            cand = r.choice(B32_US_AREAS) + str(r.randint(2, 9)) + rnd(r, string.digits, 2) + rnd(r, string.digits, 4)
+            if cand[3:6] == "555":
+                continue
+            try:
+                n = phonenumbers.parse(cand, "US")
+            except phonenumbers.NumberParseException:
+                continue
+            if not phonenumbers.is_valid_number(n):
+                continue
+            v = r.choice([x for x in ["national", "intl", "e164", "dashes", "dots"] if x in variants] or ["national"])
+            nat = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
+            t = {"national": nat, "intl": phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+                 "e164": phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164),
+                 "dashes": f"{cand[:3]}-{cand[3:6]}-{cand[6:]}", "dots": f"{cand[:3]}.{cand[3:6]}.{cand[6:]}"}[v]
+        else:
+            t = phone(r, region, variants)
+        if b32_phone_ok(t, region):
+            return B32L("PHONE", t, region)
+
+
+def b32_ipv4(r, private_p=0.1):
+    while True:
+        if r.random() < private_p:
+            v = r.choice([f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+                          f"192.168.{r.randint(0, 255)}.{r.randint(2, 254)}", f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"])
+        else:
+            v = f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        a = ipaddress.IPv4Address(v)
+        if a.is_loopback or a.is_unspecified or a.is_multicast or a.is_link_local or a.is_reserved:
+            continue
+        if not a.is_private and not a.is_global:
+            continue
+        if v.startswith(("192.0.2.", "198.51.100.", "203.0.113.")):
+            continue
+        return B32L("IPV4", v)
+
+
+def b32_ipv6(r):
+    while True:
+        k = r.randrange(4)
+        if k == 0:
+            v = ipaddress.IPv6Address(bytes([0x20, r.choice([0x01, 0x03, 0x04, 0x06, 0x0a, 0x0c])]) + bytes(r.randrange(256) for _ in range(14))).compressed
+        elif k == 1:
+            pre = r.choice(["2a01:4f8", "2a02:8108", "2001:41d0", "2600:1f18", "2a00:1450", "2606:4700", "2a03:2880", "2001:67c"])
+            v = ipaddress.IPv6Address(pre + ":" + ":".join(f"{r.randrange(65536):x}" for _ in range(6))).compressed
+        elif k == 2:
+            pre = r.choice(["2a01:4f8", "2a05:d018", "2600:3c03", "2001:bc8"])
+            v = ipaddress.IPv6Address(f"{pre}:{r.randrange(65536):x}:{r.randrange(65536):x}::{r.randrange(1, 65536):x}").compressed
+        else:
+            v = ipaddress.IPv6Address(f"fd{r.randrange(256):02x}:{r.randrange(65536):x}:{r.randrange(65536):x}:{r.randrange(65536):x}::{r.randrange(1, 65536):x}").compressed
+        a = ipaddress.IPv6Address(v)
+        if a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast or v.startswith("2001:db8"):
+            continue
+        if r.random() < 0.15:
+            v = v.upper()
+        return B32L("IPV6", v)
+
+
+B32_B32 = string.ascii_uppercase + "234567"
+URLS = AN + "_-"
+
+
+def b32_aws(r):
+    return B32L("AWS_ACCESS_KEY", r.choice(["AKIA", "AKIA", "AKIA", "ASIA"]) + rnd(r, B32_B32, 16))
+
+
+def b32_aws_secret(r):
+    return B32L("GENERIC_SECRET", rnd(r, AN + "+/", 40))
+
+
+B32_GH = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+
+
+def b32_gh(r, prefix=None):
+    p = prefix or r.choice(B32_GH)
+    if p == "github_pat_":
+        return B32L("GITHUB_TOKEN", "github_pat_11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, AN, 59))
+    return B32L("GITHUB_TOKEN", p + rnd(r, AN, 36))
+
+
+def b32_slack(r):
+    k = r.randrange(4)
+    if k == 0:
+        v = f"xoxb-{r.randint(10**9, 10**13)}-{r.randint(10**11, 10**13)}-{rnd(r, AN, 24)}"
+    elif k == 1:
+        v = f"xoxp-{r.randint(10**9, 10**13)}-{r.randint(10**9, 10**13)}-{r.randint(10**11, 10**13)}-{rnd(r, HEX, 32)}"
+    elif k == 2:
+        v = f"xoxe.xoxp-1-{rnd(r, AN, 150)}"
+    else:
+        v = f"xoxa-2-{r.randint(10**9, 10**13)}-{r.randint(10**11, 10**13)}-{rnd(r, AN, 24)}"
+    return B32L("SLACK_TOKEN", v)
+
+
+def b32_stripe(r):
+    p = r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"])
+    return B32L("STRIPE_KEY", p + rnd(r, AN, r.choice([24, 99, 99])))
+
+
+def b32_openai(r):
+    k = r.randrange(4)
+    if k <= 1:
+        v = "sk-proj-" + rnd(r, URLS, 74) + "T3BlbkFJ" + rnd(r, URLS, 74)
+    elif k == 2:
+        v = "sk-svcacct-" + rnd(r, URLS, 74) + "T3BlbkFJ" + rnd(r, URLS, 74)
+    else:
+        v = "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    return B32L("OPENAI_KEY", v)
+
+
+def b32_anthropic(r):
+    p = "sk-ant-api03-" if r.random() < 0.85 else "sk-ant-admin01-"
+    return B32L("ANTHROPIC_KEY", p + rnd(r, URLS, 93) + "AA")
+
+
+def b32_google(r):
+    return B32L("GOOGLE_API_KEY", "AIzaSy" + rnd(r, URLS, 33))
+
+
+B32_JWT_SIG = {"HS256": 43, "HS384": 64, "HS512": 86, "RS256": 342, "RS384": 342, "RS512": 342, "PS256": 342,
+               "ES256": 86, "ES384": 128, "ES512": 176, "EdDSA": 86}
+
+
+def b32_b64u(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def b32_jwt(r, claims=None):
+    alg = r.choice(sorted(B32_JWT_SIG))
+    h = {"alg": alg, "typ": "JWT"}
+    if r.random() < 0.5:
+        h["kid"] = rnd(r, AN, r.choice([8, 16, 27]))
+    iat = int((B32_DAY - datetime.datetime(1970, 1, 1)).total_seconds()) - r.randint(60, 86400 * 20)
+    c = claims or r.choice([
+        {"sub": str(r.randint(10**6, 10**9)), "iat": iat, "exp": iat + 3600},
+        {"iss": r.choice(["https://auth.example-idp.com/", "https://login.acme-cloud.io", "gitea", "supabase"]),
+         "sub": rnd(r, HEX, 24), "aud": r.choice(["api", "authenticated", "mcp-gateway"]), "iat": iat, "exp": iat + 900},
+        {"uid": r.randint(1, 99999), "role": r.choice(["service_role", "admin", "reader"]), "iat": iat},
+        {"scope": "tools:read tools:call", "client_id": rnd(r, AN, 20), "exp": iat + 7200}])
+    return B32L("JWT", b32_b64u(h) + "." + b32_b64u(c) + "." + rnd(r, URLS, B32_JWT_SIG[alg]))
+
+
+def b32_vendor(r, kind=None):
+    kind = kind or r.choice(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY",
+                             "GOOGLE_API_KEY", "JWT"])
+    return {"AWS_ACCESS_KEY": b32_aws, "GITHUB_TOKEN": b32_gh, "SLACK_TOKEN": b32_slack, "STRIPE_KEY": b32_stripe,
+            "OPENAI_KEY": b32_openai, "ANTHROPIC_KEY": b32_anthropic, "GOOGLE_API_KEY": b32_google, "JWT": b32_jwt}[kind](r)
+
+
+# DER prefixes of real key encodings (hex), and the random tail length in bytes
+B32_PEM = {
+    "PRIVATE KEY": [("308204be020100300d06092a864886f70d0101010500048204a8308204a40201000282010100", 1150),
+                    ("308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420", 106),
+                    ("302e020100300506032b657004220420", 32)],
+    "RSA PRIVATE KEY": [("308204a40201000282010100", 1180), ("3082025c02010002818100", 596)],
+    "EC PRIVATE KEY": [("30770201010420", 114), ("3081a40201010430", 159)],
+    "ENCRYPTED PRIVATE KEY": [("308205243056", 1310), ("3081e8305306092a864886f70d01050d3046", 200)],
+    "OPENSSH PRIVATE KEY": [("6f70656e7373682d6b65792d7631000000000462617365", 380), ("6f70656e7373682d6b65792d763100000000046e6f6e65", 1650)],
+}
+
+
+def b32_pem_text(r, kind=None, sep="\n", indent=""):
+    kind = kind or r.choice(["PRIVATE KEY", "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"])
+    pre, n = r.choice(B32_PEM[kind])
+    body = base64.b64encode(bytes.fromhex(pre) + bytes(r.randrange(256) for _ in range(n))).decode()
+    w = 70 if kind == "OPENSSH PRIVATE KEY" else 64
+    lines = [f"-----BEGIN {kind}-----"] + [body[i:i + w] for i in range(0, len(body), w)] + [f"-----END {kind}-----"]
+    return (sep + indent).join(lines)
+
+
+def b32_pem(r, kind=None, sep="\n", indent=""):
+    return B32L("PRIVATE_KEY", b32_pem_text(r, kind, sep, indent))
+
+
+def b32_pem_ok(t):
+    m = re.fullmatch(r"-----BEGIN ([A-Z ]+)-----([\sA-Za-z0-9+/=]+)-----END ([A-Z ]+)-----", t)
+    if not m or m.group(1) != m.group(3) or m.group(1) not in B32_PEM:
+        return False
+    body = re.sub(r"\s", "", m.group(2))
+    try:
+        base64.b64decode(body, validate=True)
+    except Exception:
+        return False
+    return len(body) % 4 == 0
+
+
+B32_PWW = {
+    "en": ["harbour", "pickle", "velvet", "thunder", "lagoon", "saffron", "cobalt", "pretzel", "meerkat", "orchid"],
+    "de": ["Kuchen", "Wolke", "Schwalbe", "Tannenbaum", "Brezel", "Kastanie", "Fahrrad", "Leuchtturm"],
+    "fr": ["Baguette", "Lavande", "Citron", "Hirondelle", "Montagne", "Crevette", "Tournesol"],
+    "es": ["Naranja", "Girasol", "Tortuga", "Palmera", "Cometa", "Aceituna", "Relampago"],
+    "it": ["Limone", "Gabbiano", "Castagna", "Girandola", "Farfalla", "Cipresso", "Tramonto"],
+    "nl": ["Tulpen", "Molen", "Fietsbel", "Stroopwafel", "Dijkgraaf", "Kanaal", "Zeemeeuw"],
+}
+
+
+def b32_pw(r, lang="en"):
+    k = r.randrange(6)
+    if k == 0:
+        return B32L("PASSWORD", r.choice(B32_PWW[lang]) + str(r.randint(1970, 2026)) + r.choice("!?#$%&*+"))
+    if k == 1:
+        return B32L("PASSWORD", rnd(r, AN + "!#%&*+-=?@^_", r.randint(12, 24)))
+    if k == 2:
+        return B32L("PASSWORD", r.choice(B32_PWW[lang]).lower() + r.choice(["_", ".", "-"]) + r.choice(B32_PWW["en"]) + str(r.randint(1, 99)))
+    if k == 3:
+        return B32L("PASSWORD", rnd(r, string.ascii_uppercase, 1) + rnd(r, string.ascii_lowercase, 5) + rnd(r, string.digits, 3) + r.choice("!@#$%"))
+    if k == 4:
+        return B32L("PASSWORD", "-".join(r.choice(B32_PWW["en"]) for _ in range(3)) + str(r.randint(1, 9)))
+    return B32L("PASSWORD", rnd(r, string.ascii_letters + string.digits, r.randint(16, 32)))
+
+
+def b32_pw_url(r, lang="en"):
+    """A password for the userinfo of a URL: no @ : / ? # % characters."""
+    while True:
+        p = b32_pw(r, lang)
+        if not any(c in p.text for c in "@:/?#%"):
+            return p
+
+
+def b32_generic(r, kind=None):
+    k = kind or r.choice(["hex32", "hex40", "hex64", "b64", "django", "an32", "tok", "cvc"])
+    if k == "hex32":
+        v = rnd(r, HEX, 32)
+    elif k == "hex40":
+        v = rnd(r, HEX, 40)
+    elif k == "hex64":
+        v = rnd(r, HEX, 64)
+    elif k == "b64":
+        v = base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([24, 32, 48])))).decode()
+    elif k == "django":
+        v = "django-insecure-" + rnd(r, string.ascii_lowercase + string.digits + "!@#%^&*(-_=+)", 50)
+    elif k == "an32":
+        v = rnd(r, AN, r.choice([32, 40, 48]))
+    elif k == "cvc":
+        v = rnd(r, string.digits, r.choice([3, 3, 3, 4]))
+    else:
+        v = r.choice(["pypi-AgEIcHlwaS5vcmc", "tskey-auth-k", "glpat-", "dop_v1_", "hvs.", "npm_", "shpat_", "SG.", "lin_api_", "pat-eu1-", "dckr_pat_", "sntrys_eyJ", "xkeysib-", "key-"])
+        v = v + rnd(r, AN, 36 if not v.startswith("dop_v1_") else 64)
+    return B32L("GENERIC_SECRET", v)
+
+
+def b32_cvc(r, n=3):
+    return B32L("GENERIC_SECRET", rnd(r, string.digits, n))
+
+
+def b32_fill(prefix, n, pat):
+    return prefix + (pat * (n // len(pat) + 1))[:n]
+
+
+B32_PLACEHOLDERS = [
+    "AKIAEXAMPLEKEY234567", "ASIAXXXXXXXXXXXXXXXX", "AKIA0000000000000000",
+    b32_fill("ghp_", 36, "EXAMPLE"), b32_fill("gho_", 36, "0"), b32_fill("ghs_", 36, "x"), b32_fill("ghr_", 36, "REPLACEME"),
+    b32_fill("ghu_", 36, "X"), "github_pat_" + b32_fill("", 22, "EXAMPLE") + "_" + b32_fill("", 59, "example"),
+    b32_fill("xoxb-", 12, "0") + "-" + b32_fill("", 13, "0") + "-" + b32_fill("", 24, "x"), "xoxp-123456789012-123456789012-123456789012-" + b32_fill("", 32, "abcdef"),
+    b32_fill("sk_live_", 24, "REPLACEME"), b32_fill("sk_test_", 24, "0"), b32_fill("rk_live_", 24, "X"),
+    b32_fill("sk-proj-", 48, "YOUR_KEY_"), "sk-" + b32_fill("", 48, "x"),
+    b32_fill("sk-ant-api03-", 93, "EXAMPLE") + "AA", "sk-ant-api03-" + b32_fill("", 95, "X"),
+    b32_fill("AIzaSy", 33, "EXAMPLE"), "AIzaSy" + b32_fill("", 33, "X"),
+    b32_b64u({"alg": "HS256", "typ": "JWT"}) + "." + b32_b64u({"sub": "user-id", "name": "Example User"}) + "." + b32_fill("", 43, "SIGNATURE"),
+    b32_b64u({"alg": "RS256", "typ": "JWT"}) + "." + b32_b64u({"sub": "00000000"}) + ".signature-goes-here",
+]
+# stand-ins that are not key-shaped (left unlabelled)
+B32_STANDINS = ["${API_KEY}", "<token>", "sk-...", "****", "changeme", "<your-secret>", "{{ secrets.TOKEN }}", "REDACTED",
+                "xxxxxxxx", "$(cat /run/secrets/token)", "%SECRET%", "<password>", "ghp_...", "AKIA…", "[redacted]", "$PASSWORD",
+                "your-password-here", "••••••••", "${{ secrets.DEPLOY_KEY }}", "<insert key>"]
+
+
+def b32_ph(r, prefix=None):
+    opts = [p for p in B32_PLACEHOLDERS if prefix is None or p.startswith(prefix)]
+    return B32L("PLACEHOLDER", r.choice(opts))
+
+
+def b32_standin(r):
+    return r.choice(B32_STANDINS)
+
+
+# ---------- blind32 look-alikes (never labelled) ----------
+
+def b32_la(r, loc="en_US", kind=None):
+    k = kind if kind is not None else r.randrange(30)
+    if k == 0: return f"ORD-{r.randint(2025, 2026)}{r.randint(1, 99999):05d}"
+    if k == 1: return f"v{r.randint(1, 4)}.{r.randint(0, 40)}.{r.randint(0, 20)}"
+    if k == 2: return b32_ts(r)
+    if k == 3: return rnd(r, HEX, 40)
+    if k == 4: return f"sha256:{rnd(r, HEX, 64)}"
+    if k == 5: return b32_bad_card(r)
+    if k == 6: return b32_bad_iban(r, loc)
+    if k == 7: return b32_masked_card(r)
+    if k == 8: return f"***-**-{r.randint(0, 9999):04d}"
+    if k == 9: return b32_itin(r)
+    if k == 10: return f"{r.randint(10, 99)}-{r.randint(1000000, 9999999)}"  # EIN
+    if k == 11:
+        d = luhn_digit(str(r.choice([35, 86, 49])) + rnd(r, string.digits, 12))
+        return d  # IMEI, Luhn-valid
+    if k == 12: return b32_uuid(r)
+    if k == 13: return b32_ts(r, fmt="epoch")
+    if k == 14: return f"INV-{r.randint(10000, 99999)}/{r.randint(24, 26)}"
+    if k == 15: return f"TKT-{r.randint(100000, 999999)}"
+    if k == 16: return f"1Z{rnd(r, string.ascii_uppercase + string.digits, 6)}{r.randint(10**9, 10**10 - 1)}"
+    if k == 17: return f"{r.randint(1, 9)}.{r.randint(0, 9)}.{r.randint(0, 99)}.{r.randint(100, 9999)}"
+    if k == 18: return rnd(r, HEX, 12)
+    if k == 19: return f"+{r.randint(10, 99)}%"
+    if k == 20: return f"{r.randint(1, 9)}{rnd(r, string.digits, 8)}"  # routing-like
+    if k == 21: return "pk_live_" + rnd(r, AN, 24)
+    if k == 22: return f"{r.randint(100, 999)} {r.randint(100, 999)} {r.randint(100, 999)}"
+    if k == 23: return f"cus_{rnd(r, AN, 14)}"
+    if k == 24: return f"{r.randint(0, 255):02x}:{r.randint(0, 255):02x}:{r.randint(0, 255):02x}:{r.randint(0, 255):02x}:{r.randint(0, 255):02x}:{r.randint(0, 255):02x}"
+    if k == 25: return f"CASE-{r.randint(2026, 2026)}-{r.randint(1, 99999):05d}"
+    if k == 26: return f"{r.randint(100000, 999999)}"  # 2FA code
+    if k == 27: return f"{r.randint(1, 12)}/{r.randint(27, 31)}"  # card expiry
+    if k == 28: return f"req_{rnd(r, AN, 14)}"
+    return f"{r.randint(1, 999)}.{r.randint(0, 99):02d} EUR"
+
+
+B32_CITIES = {"en_US": ["Denver", "Austin", "Columbus", "Portland", "Raleigh", "Tucson"], "en_GB": ["Leeds", "Bristol", "York", "Cardiff", "Norwich"],
+              "de_DE": ["Leipzig", "Bremen", "Mainz", "Kassel", "Freiburg"], "fr_FR": ["Rennes", "Lille", "Nantes", "Dijon", "Metz"],
+              "es_ES": ["Valencia", "Bilbao", "Zaragoza", "Murcia", "Granada"], "it_IT": ["Bologna", "Torino", "Bari", "Verona", "Padova"],
+              "nl_NL": ["Utrecht", "Groningen", "Eindhoven", "Delft", "Haarlem"]}
+B32_DOMAINS = ["example-corp.com", "mailbox.org", "gmx.de", "outlook.com", "proton.me", "fastmail.com", "web.de", "orange.fr",
+               "libero.it", "ziggo.nl", "telefonica.net", "yahoo.co.uk", "acme-logistics.eu", "nordwind-energie.de"]
+
+
+def b32_ascii(s):
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    return "".join(c for c in s.lower() if c.isalnum() or c in ".-")
+
+
+def b32_email(f, r, name=None):
+    if name and r.random() < 0.7:
+        parts = [b32_ascii(x) for x in name.split() if b32_ascii(x)]
+        if len(parts) >= 2:
+            local = r.choice([f"{parts[0]}.{parts[-1]}", f"{parts[0][0]}{parts[-1]}", f"{parts[-1]}.{parts[0][0]}{r.randint(1, 99)}"])
+            return B32L("EMAIL", local.strip(".") + "@" + r.choice(B32_DOMAINS))
+    return B32L("EMAIL", email(f, r))
+
+
+B32_TITLES = {"Miss", "Herr", "Frau", "Mme", "Mlle", "Sig.ra", "Sr", "Jr", "MBA", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "MSc", "BSc",
+              "Ing", "Dipl", "Mag", "Dott", "Dr", "Prof", "Mr", "Mrs", "Ms", "Sig", "Sra", "Don", "Doña", "Dña", "Dhr", "Mevr", "Mw"}
+
+
+def b32_person(f, r, loc):
+    """A name without titles or degrees (Faker adds `Dr.`, `B.Eng.`, `MBA`, …)."""
+    while True:
+        toks = [t for t in f.name().split() if not t.endswith(".") and "." not in t and t not in B32_TITLES]
+        if len(toks) >= 2:
+            return " ".join(toks)
+
+
+def b32_user(name):
+    p = [b32_ascii(x) for x in name.split() if b32_ascii(x)]
+    return (p[0][0] + p[-1])[:12] if len(p) >= 2 else (p[0] if p else "user")
+
+
+def b32_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b32_host(r):
+    return r.choice(["db", "pg", "api", "mq", "cache", "auth", "mail", "vpn", "git", "ci", "s3", "ldap"]) + r.choice(["-01", "-02", "-prod", "-eu", "", "-staging"]) + "." + r.choice(["internal.acme.io", "corp.lan", "svc.cluster.local", "nordwind.de", "example-shop.fr", "infra.local"])
+
+
+B32_PWS = {
+    "en": ["the password is {p}", "pw is {p}", "I reset it to {p}", "it's {p} now", "login: admin / {p}", "new password: {p}", "passcode {p} (case sensitive)"],
+    "de": ["das Passwort ist {p}", "Kennwort lautet {p}", "Zugang: admin / {p}", "neues Passwort: {p}", "PW ist jetzt {p}"],
+    "fr": ["le mot de passe est {p}", "mdp : {p}", "identifiants : admin / {p}", "nouveau mot de passe : {p}"],
+    "es": ["la contraseña es {p}", "clave: {p}", "acceso: admin / {p}", "contraseña nueva: {p}"],
+    "it": ["la password è {p}", "pwd: {p}", "accesso: admin / {p}", "nuova password: {p}"],
+    "nl": ["het wachtwoord is {p}", "ww: {p}", "inlog: admin / {p}", "nieuw wachtwoord: {p}"],
+}
+B32_PWNEG = {
+    "en": ["Passwords are rotated every 90 days.", "Don't paste the password here, use the vault.", "password: ********", "The password policy requires 14 characters."],
+    "de": ["Das Passwort bitte nicht per Mail schicken.", "Passwort: ********", "Kennwort muss 12 Zeichen haben."],
+    "fr": ["Ne partagez jamais votre mot de passe.", "mot de passe : ********", "Le mot de passe a expiré."],
+    "es": ["No compartas la contraseña por chat.", "contraseña: ********", "La contraseña ha caducado."],
+    "it": ["Non condividere la password in chat.", "password: ********", "La password è scaduta."],
+    "nl": ["Deel je wachtwoord nooit via chat.", "wachtwoord: ********", "Het wachtwoord is verlopen."],
+}
+
+
+def b32_pwsent(r, loc, p=None):
+    lang = b32_lang(loc)
+    p = p or b32_pw(r, lang)
+    return b32_T(r.choice(B32_PWS[lang]), p=p)
+
+
+B32_F = {
+    "name": ["Full name", "Name, Vorname", "Nom et prénom", "Nombre y apellidos", "Nome e cognome", "Naam"],
+    "dob": ["Date of birth", "Geburtsdatum", "Date de naissance", "Fecha de nacimiento", "Data di nascita", "Geboortedatum"],
+    "phone": ["Phone", "Telefon", "Téléphone", "Teléfono", "Telefono", "Telefoonnummer"],
+    "mobile": ["Mobile", "Mobil", "Portable", "Móvil", "Cellulare", "Mobiel"],
+    "email": ["Email", "E-Mail", "Courriel", "Correo electrónico", "E-mail", "E-mailadres"],
+    "iban": ["IBAN", "IBAN", "IBAN", "IBAN", "IBAN", "IBAN"],
+    "date": ["Date", "Datum", "Date", "Fecha", "Data", "Datum"],
+    "ref": ["Reference", "Aktenzeichen", "Référence", "Referencia", "Riferimento", "Kenmerk"],
+    "card": ["Card number", "Kartennummer", "Numéro de carte", "Número de tarjeta", "Numero carta", "Kaartnummer"],
+    "cvc": ["Security code", "Prüfziffer", "Cryptogramme", "CVV", "CVV", "Beveiligingscode"],
+    "emerg": ["Emergency contact", "Notfallkontakt", "Contact d'urgence", "Contacto de emergencia", "Contatto di emergenza", "Contactpersoon bij nood"],
+    "child": ["Child's name", "Name des Kindes", "Nom de l'enfant", "Nombre del menor", "Nome del bambino", "Naam kind"],
+    "cdob": ["Child's date of birth", "Geburtsdatum des Kindes", "Date de naissance de l'enfant", "Fecha de nacimiento del menor", "Data di nascita del bambino", "Geboortedatum kind"],
+    "appt": ["Appointment", "Termin", "Rendez-vous", "Cita", "Appuntamento", "Afspraak"],
+    "holder": ["Account holder", "Kontoinhaber", "Titulaire du compte", "Titular de la cuenta", "Intestatario", "Rekeninghouder"],
+    "pw": ["Portal password", "Portal-Passwort", "Mot de passe du portail", "Contraseña del portal", "Password del portale", "Wachtwoord portaal"],
+    "ip": ["Submitted from IP", "Gesendet von IP", "Envoyé depuis l'IP", "Enviado desde la IP", "Inviato dall'IP", "Verzonden vanaf IP"],
+}
+B32_HELLO = ["Hello,", "Sehr geehrte Damen und Herren,", "Madame, Monsieur,", "Estimados señores:", "Gentili signori,", "Geachte heer/mevrouw,"]
+B32_BELOW = ["please find my details below:", "anbei meine Angaben:", "veuillez trouver mes informations ci-dessous :", "les envío mis datos:", "di seguito i miei dati:", "hieronder mijn gegevens:"]
+B32_BYE = ["Kind regards", "Mit freundlichen Grüßen", "Cordialement", "Un saludo", "Cordiali saluti", "Met vriendelijke groet"]
+B32_FIELD = ["Field", "Feld", "Champ", "Campo", "Campo", "Veld"]
+B32_VALUE = ["Value", "Wert", "Valeur", "Valor", "Valore", "Waarde"]
+
+
+def b32_paper(f, r, loc, title, fields, name=None):
+    """A form, an e-mail or a Markdown table: `fields` is a list of (key or label list, value)."""
+    lang = b32_lang(loc)
+    t = b32_pick(loc, title)
+    rows = [((b32_pick(loc, B32_F[k]) if k in B32_F else k) if isinstance(k, str) else b32_pick(loc, k), v) for k, v in fields]
+    style = r.randrange(3)
+    out = []
+    if style == 0:
+        out.append(f"{t.upper()}\n{'=' * len(t)}\n")
+        for lab, v in rows:
+            out += [f"{lab}: ", v, "\n"] if not isinstance(v, list) else [f"{lab}: "] + v + ["\n"]
+    elif style == 1:
+        out.append(f"Subject: {t}\n\n{b32_pick(loc, B32_HELLO)}\n\n{b32_pick(loc, B32_BELOW)}\n\n")
+        for lab, v in rows:
+            out += [f"- {lab}: ", v, "\n"] if not isinstance(v, list) else [f"- {lab}: "] + v + ["\n"]
+        out.append(f"\n{b32_pick(loc, B32_BYE)},\n{name or f.name()}\n")
+    else:
+        out.append(f"## {t}\n\n| {b32_pick(loc, B32_FIELD)} | {b32_pick(loc, B32_VALUE)} |\n|---|---|\n")
+        for lab, v in rows:
+            out += [f"| {lab} | ", v, " |\n"] if not isinstance(v, list) else [f"| {lab} | "] + v + [" |\n"]
+    return out
+
+
+# ---------- blind32 text documents: config files an agent reads ----------
+
+def b32_t_django(f, r, loc):
+    return b32_T("""# settings/production.py  (read_file result)
+import os
+DEBUG = False
+ALLOWED_HOSTS = ["{h}", "{ip}"]
+SECRET_KEY = "{sk}"
+DATABASES = {{
+    "default": {{
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "shop",
+        "USER": "shop_app",
+        "PASSWORD": "{pw}",
+        "HOST": "{h}",
+        "PORT": "5432",
+    }}
+}}
+EMAIL_HOST_USER = "{em}"
+EMAIL_HOST_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+STRIPE_SECRET_KEY = "{st}"
+SENTRY_RELEASE = "{v}"
+""", h=b32_host(r), ip=b32_ipv4(r, 0.5), sk=b32_generic(r, "django"), pw=b32_pw(r), em=b32_email(f, r), st=b32_stripe(r), v=b32_la(r, loc, 3))
+
+
+def b32_t_wpconfig(f, r, loc):
+    salt = lambda: B32L("GENERIC_SECRET", rnd(r, AN + '!#%&*+-=?@^_', 64))
+    salts = b32_T("define( 'AUTH_KEY', '{a}' );\ndefine( 'SECURE_AUTH_KEY', '{b}' );\ndefine( 'NONCE_KEY', '{c}' );\n", a=salt(), b=salt(), c=salt())
+    return b32_T("""<?php
+// wp-config.php on {h}
+define( 'DB_NAME', 'wp_{db}' );
+define( 'DB_USER', 'wp_{db}' );
+define( 'DB_PASSWORD', '{pw}' );
+define( 'DB_HOST', '{ip}:3306' );
+define( 'WP_MAIL_SMTP_PASS', '{std}' );
+{salts}define( 'LOGGED_IN_SALT', '{g}' );
+$table_prefix = 'wp_';
+define( 'WP_CACHE_KEY_SALT', '{hx}' );
+""", h=b32_host(r), db=rnd(r, string.ascii_lowercase, 5), pw=b32_pw(r), ip=b32_ipv4(r, 0.6), std=b32_standin(r), salts=salts,
+                 g=b32_generic(r, "an32"), hx=rnd(r, HEX, 16))
+
+
+def b32_t_pgbouncer(f, r, loc):
+    u = b32_user(b32_person(f, r, loc))
+    return b32_T("""; /etc/pgbouncer/pgbouncer.ini
+[databases]
+billing = host={ip} port=5432 dbname=billing user=billing_rw password={pw}
+reports = host={ip6} dbname=reports
+[pgbouncer]
+listen_addr = *
+auth_type = scram-sha-256
+auth_file = /etc/pgbouncer/userlist.txt
+admin_users = {u}
+
+# userlist.txt
+"{u}" "SCRAM-SHA-256$4096:{salt}${h1}:{h2}"
+"stats" "{pw2}"
+""", ip=b32_ipv4(r, 0.7), pw=b32_pw(r), ip6=b32_ipv6(r), u=u, salt=b64blob(r, 16), h1=b64blob(r, 32), h2=b64blob(r, 32), pw2=b32_pw(r))
+
+
+def b32_t_redisconf(f, r, loc):
+    return b32_T("""# redis.conf (excerpt), node {h}
+bind {ip} -::1
+port 6379
+requirepass {pw}
+masterauth {pw2}
+replicaof {ip2} 6379
+user default off
+aclfile /etc/redis/users.acl
+rename-command FLUSHALL ""
+# last rewrite {ts}
+""", h=b32_host(r), ip=b32_ipv4(r, 0.8), pw=b32_pw(r), pw2=b32_pw(r), ip2=b32_ipv4(r, 0.8), ts=b32_ts(r))
+
+
+def b32_t_mosquitto(f, r, loc):
+    return b32_T("""# /etc/mosquitto/conf.d/bridge.conf
+connection cloud-bridge
+address {ip}:8883
+remote_username gateway-{n}
+remote_password {pw}
+remote_clientid gw-{n}-{hx}
+topic sensors/# out 1
+bridge_cafile /etc/mosquitto/certs/ca.crt
+# fallback broker
+address {ip6}
+""", ip=b32_ipv4(r), pw=b32_pw(r), n=r.randint(10, 999), hx=rnd(r, HEX, 8), ip6=b32_ipv6(r))
+
+
+def b32_t_traefik(f, r, loc):
+    return b32_T("""# traefik.yml
+entryPoints:
+  websecure:
+    address: ":443"
+certificatesResolvers:
+  le:
+    acme:
+      email: {em}
+      storage: /letsencrypt/acme.json
+      dnsChallenge:
+        provider: cloudflare
+# env for the container
+CF_DNS_API_TOKEN={g}
+CF_API_EMAIL={em2}
+# dashboard basic auth (htpasswd hash, not the password)
+# admin:$apr1${salt}${hash}
+""", em=b32_email(f, r), g=b32_generic(r, "an32"), em2=b32_email(f, r), salt=rnd(r, AN, 8), hash=rnd(r, AN + "./", 22))
+
+
+def b32_t_rabbitmq(f, r, loc):
+    return b32_T("""## rabbitmq.conf
+listeners.tcp.default = 5672
+default_user = orders
+default_pass = {pw}
+default_vhost = /orders
+management.tcp.ip = {ip}
+cluster_formation.classic_config.nodes.1 = rabbit@{h}
+## erlang cookie (do not commit): {g}
+""", pw=b32_pw(r), ip=b32_ipv4(r, 0.7), h=b32_host(r).split(".")[0], g=B32L("GENERIC_SECRET", rnd(r, string.ascii_uppercase, 20)))
+
+
+def b32_t_jupyter(f, r, loc):
+    return b32_T("""# ~/.jupyter/jupyter_server_config.py
+c.ServerApp.ip = '{ip}'
+c.ServerApp.port = 8888
+c.ServerApp.open_browser = False
+c.IdentityProvider.token = '{tok}'
+c.PasswordIdentityProvider.hashed_password = 'argon2:$argon2id$v=19$m=10240,t=10,p=8${salt}${h}'
+c.ServerApp.allow_origin = '*'
+import os
+os.environ['OPENAI_API_KEY'] = '{oa}'
+""", ip=b32_ipv4(r, 0.5), tok=b32_generic(r, "hex40"), salt=b64blob(r, 16).rstrip("="), h=b64blob(r, 32).rstrip("="), oa=b32_openai(r))
+
+
+def b32_t_pypirc(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""[distutils]
+index-servers =
+    pypi
+    internal
+
+[pypi]
+username = __token__
+password = {g}
+
+[internal]
+repository = https://{h}/simple/
+username = {u}
+password = {pw}
+# maintainer: {name} <{em}>
+""", g=B32L("GENERIC_SECRET", "pypi-AgEIcHlwaS5vcmc" + rnd(r, URLS, 140)), h=b32_host(r), u=b32_user(name), pw=b32_pw(r), name=name, em=b32_email(f, r, name))
+
+
+def b32_t_gitcreds(f, r, loc):
+    name = b32_person(f, r, loc)
+    u = b32_user(name)
+    return b32_T("""$ cat ~/.git-credentials
+https://{u}:{gh}@github.com
+https://oauth2:{gl}@gitlab.{dom}
+https://{u}:{pw}@bitbucket.org
+$ git config --global --list
+user.name={name}
+user.email={em}
+credential.helper=store
+core.editor=vim
+""", u=u, gh=b32_gh(r), gl=B32L("GENERIC_SECRET", "glpat-" + rnd(r, URLS, 20)), dom=r.choice(["acme.io", "nordwind.de", "corp.fr"]),
+                 pw=b32_pw_url(r), name=name, em=b32_email(f, r, name))
+
+
+def b32_t_sentryclirc(f, r, loc):
+    return b32_T("""# .sentryclirc
+[auth]
+token={g}
+
+[defaults]
+url=https://sentry.io/
+org={org}
+project=web-frontend
+# release {v}, build {hx}
+""", g=B32L("GENERIC_SECRET", "sntrys_" + rnd(r, AN, 120)), org=rnd(r, string.ascii_lowercase, 7), v=b32_la(r, loc, 1), hx=rnd(r, HEX, 40))
+
+
+def b32_t_cargocreds(f, r, loc):
+    return b32_T("""# ~/.cargo/credentials.toml
+[registry]
+token = "{g}"
+
+[registries.company]
+token = "Bearer {jwt}"
+# published crate version {v} at {ts}
+""", g=B32L("GENERIC_SECRET", "cio" + rnd(r, AN, 32)), jwt=b32_jwt(r), v=b32_la(r, loc, 1), ts=b32_ts(r))
+
+
+def b32_t_nuget(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="internal" value="https://{h}/nuget/v3/index.json" />
+  </packageSources>
+  <packageSourceCredentials>
+    <internal>
+      <add key="Username" value="{em}" />
+      <add key="ClearTextPassword" value="{pw}" />
+    </internal>
+  </packageSourceCredentials>
+  <apikeys><add key="https://www.nuget.org" value="{ph}" /></apikeys>
+</configuration>
+""", h=b32_host(r), em=b32_email(f, r, name), pw=b32_pw(r), ph=r.choice(["${NUGET_API_KEY}", "<api-key>", "%NUGET_KEY%"]))
+
+
+def b32_t_maven(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""<!-- ~/.m2/settings.xml -->
+<settings>
+  <servers>
+    <server>
+      <id>ossrh</id>
+      <username>{u}</username>
+      <password>{pw}</password>
+    </server>
+    <server>
+      <id>github</id>
+      <username>{u}</username>
+      <password>{gh}</password>
+    </server>
+  </servers>
+  <!-- gpg passphrase kept in env: ${{env.GPG_PASSPHRASE}} -->
+</settings>
+""", u=b32_user(name), pw=b32_pw(r), gh=b32_gh(r))
+
+
+def b32_t_gradle(f, r, loc):
+    return b32_T("""# ~/.gradle/gradle.properties
+org.gradle.jvmargs=-Xmx4g
+signing.keyId={kid}
+signing.password={pw}
+signing.secretKeyRingFile=/home/ci/.gnupg/secring.gpg
+ossrhUsername={u}
+ossrhPassword={pw2}
+MAPS_API_KEY={g}
+versionCode={vc}
+""", kid=rnd(r, "0123456789ABCDEF", 8), pw=b32_pw(r), u=rnd(r, string.ascii_lowercase, 8), pw2=b32_pw(r), g=b32_google(r), vc=r.randint(100, 9999))
+
+
+def b32_t_yarnrc(f, r, loc):
+    return b32_T("""# .yarnrc.yml
+nodeLinker: node-modules
+npmScopes:
+  acme:
+    npmRegistryServer: "https://npm.pkg.github.com"
+    npmAuthToken: "{gh}"
+  internal:
+    npmRegistryServer: "https://{h}/npm/"
+    npmAuthIdent: "deploy:{pw}"
+    npmAlwaysAuth: true
+yarnPath: .yarn/releases/yarn-{v}.cjs
+""", gh=b32_gh(r), h=b32_host(r), pw=b32_pw_url(r), v=f"4.{r.randint(0, 9)}.{r.randint(0, 9)}")
+
+
+def b32_t_aider(f, r, loc):
+    return b32_T("""# ~/.aider.conf.yml
+model: claude-sonnet-4-5
+weak-model: gpt-4.1-mini
+anthropic-api-key: {an}
+openai-api-key: {oa}
+auto-commits: false
+# used to be: {ph}
+dark-mode: true
+""", an=b32_anthropic(r), oa=b32_openai(r), ph=b32_ph(r, "sk-"))
+
+
+def b32_t_litellm(f, r, loc):
+    return b32_T("""# litellm proxy config.yaml
+model_list:
+  - model_name: claude
+    litellm_params:
+      model: anthropic/claude-opus-4
+      api_key: {an}
+  - model_name: gpt
+    litellm_params:
+      model: openai/gpt-5
+      api_key: os.environ/OPENAI_API_KEY
+  - model_name: gemini
+    litellm_params:
+      model: gemini/gemini-2.5-pro
+      api_key: {gg}
+general_settings:
+  master_key: {mk}
+  database_url: postgresql://litellm:{pw}@{ip}:5432/litellm
+""", an=b32_anthropic(r), gg=b32_google(r), mk=B32L("GENERIC_SECRET", "sk-" + rnd(r, AN, 32)), pw=b32_pw_url(r), ip=b32_ipv4(r, 0.6))
+
+
+def b32_t_odoo(f, r, loc):
+    return b32_T("""[options]
+; /etc/odoo/odoo.conf
+admin_passwd = {pw}
+db_host = {ip}
+db_port = 5432
+db_user = odoo
+db_password = {pw2}
+smtp_server = smtp.{dom}
+smtp_user = {em}
+smtp_password = {pw3}
+addons_path = /opt/odoo/addons
+""", pw=b32_pw(r), ip=b32_ipv4(r, 0.6), pw2=b32_pw(r), dom=r.choice(B32_DOMAINS), em=b32_email(f, r), pw3=b32_pw(r))
+
+
+def b32_t_zabbix(f, r, loc):
+    return b32_T("""# zabbix_server.conf
+LogFile=/var/log/zabbix/zabbix_server.log
+DBHost={ip}
+DBName=zabbix
+DBUser=zabbix
+DBPassword={pw}
+StartPollers=20
+TLSPSKIdentity=proxy-{n}
+# PSK in /etc/zabbix/proxy.psk: {g}
+SourceIP={ip2}
+""", ip=b32_ipv4(r, 0.7), pw=b32_pw(r), n=r.randint(1, 40), g=b32_generic(r, "hex64"), ip2=b32_ipv4(r, 0.3))
+
+
+def b32_t_nagios(f, r, loc):
+    return b32_T("""# /usr/local/nagios/etc/resource.cfg
+$USER1$=/usr/local/nagios/libexec
+$USER3$=monitor
+$USER4$={pw}
+# check_mysql uses $USER3$/$USER4$
+define host {{
+    host_name   {h}
+    address     {ip}
+}}
+define host {{
+    host_name   edge-{n}
+    address     {ip6}
+}}
+""", pw=b32_pw(r), h=b32_host(r), ip=b32_ipv4(r, 0.5), n=r.randint(1, 99), ip6=b32_ipv6(r))
+
+
+def b32_t_synapse(f, r, loc):
+    return b32_T("""# homeserver.yaml (Matrix Synapse)
+server_name: "{dom}"
+database:
+  name: psycopg2
+  args:
+    user: synapse
+    password: {pw}
+    host: {ip}
+registration_shared_secret: "{g1}"
+macaroon_secret_key: "{g2}"
+form_secret: "{g3}"
+email:
+  smtp_user: "{em}"
+  smtp_pass: "{pw2}"
+""", dom=r.choice(["chat.nordwind.de", "matrix.example-shop.fr", "m.acme.io"]), pw=b32_pw(r), ip=b32_ipv4(r, 0.6),
+                 g1=b32_generic(r, "an32"), g2=b32_generic(r, "an32"), g3=b32_generic(r, "an32"), em=b32_email(f, r), pw2=b32_pw(r))
+
+
+def b32_t_gitea(f, r, loc):
+    return b32_T("""; /etc/gitea/app.ini
+APP_NAME = Forge
+[database]
+DB_TYPE = postgres
+HOST = {ip}:5432
+USER = gitea
+PASSWD = `{pw}`
+[security]
+INSTALL_LOCK = true
+SECRET_KEY = {g}
+INTERNAL_TOKEN = {jwt}
+[mailer]
+FROM = {em}
+""", ip=b32_ipv4(r, 0.6), pw=b32_pw(r), g=b32_generic(r, "an32"), jwt=b32_jwt(r), em=b32_email(f, r))
+
+
+def b32_t_s3cfg(f, r, loc):
+    return b32_T("""[default]
+access_key = {ak}
+secret_key = {sk}
+host_base = s3.{reg}.amazonaws.com
+bucket_location = {reg}
+gpg_passphrase = {pw}
+use_https = True
+# last sync {ts}, {n} objects, etag {hx}
+""", ak=b32_aws(r), sk=b32_aws_secret(r), reg=r.choice(["eu-central-1", "eu-west-3", "us-east-2"]), pw=b32_pw(r), ts=b32_ts(r), n=r.randint(10, 99999), hx=rnd(r, HEX, 32))
+
+
+def b32_t_restic(f, r, loc):
+    return b32_T("""#!/bin/sh
+# /etc/restic/env.sh
+export RESTIC_REPOSITORY="s3:s3.amazonaws.com/backups-{n}"
+export RESTIC_PASSWORD='{pw}'
+export AWS_ACCESS_KEY_ID={ak}
+export AWS_SECRET_ACCESS_KEY={sk}
+export HEALTHCHECK_URL="https://hc-ping.com/{u}"
+restic backup /srv --tag nightly --exclude-file=/etc/restic/excludes
+""", n=r.randint(100, 999), pw=b32_pw(r), ak=b32_aws(r), sk=b32_aws_secret(r), u=b32_uuid(r))
+
+
+def b32_t_borgmatic(f, r, loc):
+    return b32_T("""# /etc/borgmatic/config.yaml
+source_directories:
+    - /home
+    - /etc
+repositories:
+    - path: ssh://{u}@{u}.repo.borgbase.com/./repo
+      label: borgbase
+encryption_passphrase: "{pw}"
+keep_daily: 7
+ntfy:
+    topic: backups-{hx}
+    access_token: {g}
+""", u=rnd(r, string.ascii_lowercase + string.digits, 8), pw=b32_pw(r), hx=rnd(r, HEX, 6), g=B32L("GENERIC_SECRET", "tk_" + rnd(r, string.ascii_lowercase + string.digits, 29)))
+
+
+def b32_t_tailscale(f, r, loc):
+    return b32_T("""# cloud-init snippet for the bastion
+runcmd:
+  - curl -fsSL https://tailscale.com/install.sh | sh
+  - tailscale up --authkey={g} --advertise-routes={ip}/24 --hostname=bastion-{n}
+  - echo "ready" > /run/ts-ready
+# previous key (expired {d}): tskey-auth-...
+""", g=B32L("GENERIC_SECRET", "tskey-auth-" + rnd(r, AN, 12) + "-" + rnd(r, AN, 33)), ip=f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.0", n=r.randint(1, 9), d=b32_ts(r, fmt="date"))
+
+
+def b32_t_cloudinit(f, r, loc):
+    name = b32_person(f, r, loc)
+    u = b32_user(name)
+    return b32_T("""#cloud-config
+hostname: worker-{n}
+users:
+  - name: {u}
+    gecos: {name}
+    ssh_authorized_keys:
+      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{pub} {em}
+chpasswd:
+  list: |
+    root:{pw}
+    {u}:{pw2}
+  expire: false
+write_files:
+  - path: /etc/ssl/private/worker.key
+    permissions: '0600'
+    content: |
+      {key}
+""", n=r.randint(1, 99), u=u, name=name, pub=rnd(r, AN + "+/", 43), em=b32_email(f, r, name), pw=b32_pw(r), pw2=b32_pw(r),
+                 key=b32_pem(r, r.choice(["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"]), indent="      "))
+
+
+def b32_t_kickstart(f, r, loc):
+    return b32_T("""# ks.cfg (anaconda)
+lang {loc}.UTF-8
+keyboard --vckeymap=us
+network --bootproto=static --ip={ip} --netmask=255.255.255.0 --gateway={gw} --nameserver={ns}
+rootpw --plaintext {pw}
+user --name=ops --password={pw2} --plaintext --groups=wheel
+timezone Europe/Berlin --utc
+%packages
+@^minimal-environment
+%end
+""", loc=loc, ip=b32_ipv4(r, 0.7), gw=b32_ipv4(r, 0.7), ns=B32L("IPV4", r.choice(["9.9.9.9", "1.1.1.1", "8.8.8.8", "149.112.112.112"])), pw=b32_pw(r), pw2=b32_pw(r))
+
+
+def b32_t_preseed(f, r, loc):
+    return b32_T("""# preseed.cfg
+d-i debian-installer/locale string {loc}.UTF-8
+d-i netcfg/get_ipaddress string {ip}
+d-i passwd/root-password password {pw}
+d-i passwd/root-password-again password {pw}
+d-i passwd/user-fullname string {name}
+d-i passwd/username string {u}
+d-i passwd/user-password-crypted password $6${salt}${h}
+d-i mirror/http/proxy string http://proxy:{pw2}@{ip2}:3128/
+""", loc=loc, ip=b32_ipv4(r, 0.6), pw=b32_pw(r), name=(nm := b32_person(f, r, loc)), u=b32_user(nm), salt=rnd(r, AN, 8),
+                 h=rnd(r, AN + "./", 86), pw2=b32_pw_url(r), ip2=b32_ipv4(r, 0.8))
+
+
+def b32_t_unattend(f, r, loc):
+    return b32_T("""<!-- autounattend.xml (excerpt) -->
+<UserAccounts>
+  <AdministratorPassword>
+    <Value>{pw}</Value>
+    <PlainText>true</PlainText>
+  </AdministratorPassword>
+  <LocalAccounts>
+    <LocalAccount wcm:action="add">
+      <Name>{u}</Name>
+      <Password><Value>{pw2}</Value><PlainText>true</PlainText></Password>
+    </LocalAccount>
+  </LocalAccounts>
+</UserAccounts>
+<ProductKey>{pk}</ProductKey>
+""", pw=b32_pw(r), u=rnd(r, string.ascii_lowercase, 6), pw2=b32_pw(r), pk="-".join(rnd(r, "BCDFGHJKMPQRTVWXY2346789", 5) for _ in range(5)))
+
+
+def b32_t_dockerfile(f, r, loc):
+    return b32_T("""# Dockerfile under review
+FROM python:3.13-slim
+ARG PIP_INDEX_URL=https://build:{pw}@{h}/simple
+ENV ANTHROPIC_API_KEY={an}
+ENV HF_HOME=/cache
+ENV SENTRY_DSN=https://{hx}@o{n}.ingest.sentry.io/{n2}
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . /app
+# TODO move to build secrets: --mount=type=secret,id=gh,env=GH_TOKEN
+LABEL org.opencontainers.image.revision={sha}
+""", pw=b32_pw_url(r), h=b32_host(r), an=b32_anthropic(r), hx=rnd(r, HEX, 32), n=r.randint(10**5, 10**6), n2=r.randint(10**6, 10**7), sha=rnd(r, HEX, 40))
+
+
+def b32_t_makefile(f, r, loc):
+    return b32_T("""# Makefile
+REGISTRY ?= ghcr.io/acme
+VERSION := {v}
+SLACK_TOKEN := {sl}
+deploy:
+\tdocker build -t $(REGISTRY)/api:$(VERSION) .
+\techo {gh} | docker login ghcr.io -u ci-bot --password-stdin
+\tcurl -s -X POST -H "Authorization: Bearer $(SLACK_TOKEN)" https://slack.com/api/chat.postMessage -d channel=C{ch} -d text="deployed $(VERSION)"
+""", v=b32_la(r, loc, 1), sl=b32_slack(r), gh=b32_gh(r), ch=rnd(r, string.ascii_uppercase + string.digits, 10))
+
+
+def b32_t_gitlabci(f, r, loc):
+    return b32_T("""# .gitlab-ci.yml
+variables:
+  DOCKER_DRIVER: overlay2
+  AWS_DEFAULT_REGION: eu-central-1
+  AWS_ACCESS_KEY_ID: {ak}
+  AWS_SECRET_ACCESS_KEY: "{sk}"
+  STRIPE_API_KEY: $STRIPE_API_KEY
+deploy:
+  stage: deploy
+  script:
+    - aws s3 sync dist/ s3://static-{n}/ --delete
+  only: [main]
+""", ak=b32_aws(r), sk=b32_aws_secret(r), n=r.randint(100, 999))
+
+
+def b32_t_bitbucket(f, r, loc):
+    return b32_T("""# bitbucket-pipelines.yml
+image: node:22
+pipelines:
+  branches:
+    main:
+      - step:
+          name: Publish
+          script:
+            - export NPM_TOKEN={g}
+            - npm publish
+            - pipe: atlassian/slack-notify:2.3.0
+              variables:
+                WEBHOOK_URL: https://hooks.slack.com/services/T{a}/B{b}/{c}
+            - curl -u deploy:{pw} https://{h}/hooks/release
+""", g=B32L("GENERIC_SECRET", "npm_" + rnd(r, AN, 36)), a=rnd(r, string.ascii_uppercase + string.digits, 8), b=rnd(r, string.ascii_uppercase + string.digits, 10),
+                 c=B32L("GENERIC_SECRET", rnd(r, AN, 24)), pw=b32_pw_url(r), h=b32_host(r))
+
+
+def b32_t_circleci(f, r, loc):
+    return b32_T("""# .circleci/config.yml
+version: 2.1
+jobs:
+  e2e:
+    docker:
+      - image: cimg/node:22.4
+        auth:
+          username: acmebot
+          password: {pw}
+    environment:
+      CYPRESS_RECORD_KEY: {u}
+      GOOGLE_MAPS_KEY: {gg}
+      TEST_CARD_LAST4: "{card}"
+    steps: [checkout, run: npm run e2e]
+""", pw=b32_pw(r), u=b32_uuid(r), gg=b32_google(r), card=b32_masked_card(r))
+
+
+def b32_t_azurepipe(f, r, loc):
+    return b32_T("""# azure-pipelines.yml
+trigger: [main]
+variables:
+  - group: prod-secrets
+  - name: SQL_CONN
+    value: "Server=tcp:{h},1433;Database=crm;User ID=crm_admin;Password={pw};Encrypt=True;"
+  - name: OPENAI_API_KEY
+    value: {oa}
+steps:
+  - script: dotnet test --logger trx
+  - task: AzureWebApp@1
+    inputs: {{ appName: crm-{n} }}
+""", h=b32_host(r), pw=b32_pw(r), oa=b32_openai(r), n=r.randint(1, 99))
+
+
+def b32_t_appyaml(f, r, loc):
+    return b32_T("""# app.yaml (App Engine)
+runtime: python313
+entrypoint: gunicorn -b :$PORT main:app
+env_variables:
+  MAPS_KEY: "{gg}"
+  FIREBASE_WEB_KEY: "{gg2}"
+  DB_PASS: "{pw}"
+  ADMIN_EMAIL: "{em}"
+  BUILD: "{v}"
+""", gg=b32_google(r), gg2=b32_google(r), pw=b32_pw(r), em=b32_email(f, r), v=b32_la(r, loc, 17))
+
+
+def b32_t_argocd(f, r, loc):
+    return b32_T("""apiVersion: v1
+kind: Secret
+metadata:
+  name: repo-{n}
+  namespace: argocd
+  labels:
+    argocd.argoproj.io/secret-type: repository
+stringData:
+  type: git
+  url: https://github.com/acme/deploy-{n}.git
+  username: argocd-bot
+  password: {gh}
+---
+# helm repo
+stringData:
+  url: https://charts.{dom}
+  password: {pw}
+""", n=r.randint(1, 99), gh=b32_gh(r), dom=r.choice(["acme.io", "nordwind.de"]), pw=b32_pw(r))
+
+
+def b32_t_consul(f, r, loc):
+    return b32_T("""# /etc/consul.d/server.hcl
+datacenter = "fra1"
+bind_addr = "{ip}"
+advertise_addr_ipv6 = "{ip6}"
+encrypt = "{g}"
+retry_join = ["{ip2}", "{ip3}"]
+ui_config {{ enabled = true }}
+# node id {u}
+""", ip=b32_ipv4(r, 0.6), ip6=b32_ipv6(r), g=B32L("GENERIC_SECRET", b64blob(r, 32)), ip2=b32_ipv4(r, 0.6), ip3=b32_ipv4(r, 0.6), u=b32_uuid(r))
+
+
+def b32_t_tfprovider(f, r, loc):
+    return b32_T("""# providers.tf (flagged in review)
+provider "aws" {{
+  region     = "eu-west-1"
+  access_key = "{ak}"
+  secret_key = "{sk}"
+}}
+provider "github" {{
+  owner = "acme"
+  token = "{gh}"
+}}
+provider "cloudflare" {{
+  api_token = var.cf_token  # {ph}
+}}
+""", ak=b32_aws(r), sk=b32_aws_secret(r), gh=b32_gh(r), ph=b32_standin(r))
+
+
+# ---------- blind32 text documents: shell sessions an agent runs ----------
+
+def b32_t_psql(f, r, loc):
+    return b32_T("""$ psql "postgresql://analytics:{pw}@{h}:5432/warehouse?sslmode=require"
+psql (17.2)
+SSL connection (protocol: TLSv1.3, cipher: TLS_AES_256_GCM_SHA384)
+warehouse=> \\conninfo
+You are connected to database "warehouse" as user "analytics" on host "{h}" (address "{ip}") at port "5432".
+warehouse=> select id, email, phone from customers where id = {n};
+  id   |          email          |     phone
+-------+-------------------------+----------------
+ {n} | {em} | {ph}
+(1 row)
+""", pw=b32_pw_url(r), h=b32_host(r), ip=b32_ipv4(r, 0.5), n=r.randint(10000, 99999), em=b32_email(f, r), ph=b32_phone(r, loc))
+
+
+def b32_t_rediscli(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""$ redis-cli -h {ip} -a '{pw}' --no-auth-warning
+{ip}:6379> HGETALL session:{hx}
+1) "user"
+2) "{em}"
+3) "csrf"
+4) "{g}"
+5) "ip"
+6) "{ip2}"
+{ip}:6379> TTL session:{hx}
+(integer) {n}
+""", ip=b32_ipv4(r, 0.7), pw=b32_pw(r), hx=rnd(r, HEX, 24), em=b32_email(f, r, name), g=b32_generic(r, "hex32"), ip2=b32_ipv4(r), n=r.randint(100, 86400))
+
+
+def b32_t_sshv(f, r, loc):
+    return b32_T("""$ ssh -v deploy@{ip}
+OpenSSH_9.9p1, OpenSSL 3.4.0
+debug1: Connecting to {ip} [{ip}] port 22.
+debug1: Connection established.
+debug1: Remote protocol version 2.0, remote software version OpenSSH_9.6p1 Ubuntu-3ubuntu13.5
+debug1: Server host key: ssh-ed25519 SHA256:{fp}
+debug1: Authenticating to {ip}:22 as 'deploy'
+debug1: Offering public key: /home/ci/.ssh/id_ed25519 ED25519 SHA256:{fp2}
+debug1: Authentication succeeded (publickey).
+Authenticated to {ip} ([{ip}]:22) using "publickey".
+debug1: Sending environment. LANG = {loc}.UTF-8
+""", ip=b32_ipv4(r, 0.4), fp=rnd(r, AN + "+/", 43), fp2=rnd(r, AN + "+/", 43), loc=loc)
+
+
+def b32_t_nmap(f, r, loc):
+    return b32_T("""$ nmap -sV -p 22,80,443,5432 {ip}/29
+Starting Nmap 7.95 ( https://nmap.org ) at {ts}
+Nmap scan report for {h} ({ip1})
+Host is up (0.012s latency).
+PORT     STATE SERVICE    VERSION
+22/tcp   open  ssh        OpenSSH 9.6p1
+443/tcp  open  ssl/http   nginx 1.27.3
+5432/tcp closed postgresql
+Nmap scan report for {ip2}
+Host is up (0.015s latency).
+MAC Address: {mac}
+Nmap done: 8 IP addresses (2 hosts up) scanned in {s} seconds
+""", ip=b32_ipv4(r, 0.5), ts=b32_ts(r, fmt="space"), h=b32_host(r), ip1=b32_ipv4(r, 0.5), ip2=b32_ipv4(r, 0.5), mac=b32_la(r, loc, 24).upper(), s=f"{r.randint(1, 30)}.{r.randint(10, 99)}")
+
+
+def b32_t_mtr(f, r, loc):
+    hops = [b32_ipv4(r, 0.2) for _ in range(r.randint(3, 5))]
+    out = [f"$ mtr -rwc 10 {r.choice(['api.anthropic.com', 'github.com', 'eu.stripe.com'])}\nStart: {b32_ts(r, fmt='space')}\nHOST: bastion                     Loss%   Snt   Last   Avg  Best  Wrst StDev\n"]
+    for i, hp in enumerate(hops):
+        out += [f"  {i + 1}.|-- ", hp, f"{' ' * (24 - len(hp.text))}  0.0%    10    {r.randint(1, 40)}.{r.randint(0, 9)}   {r.randint(1, 40)}.{r.randint(0, 9)}   0.{r.randint(1, 9)}  {r.randint(5, 60)}.0   {r.randint(0, 9)}.{r.randint(0, 9)}\n"]
+    out += [f"  {len(hops) + 1}.|-- ", b32_ipv6(r), "   0.0%    10    9.8   9.9   9.7  10.3   0.2\n"]
+    return out
+
+
+def b32_t_dig(f, r, loc):
+    dom = r.choice(["shop.nordwind.de", "api.example-shop.fr", "vpn.acme.io", "mail.ziggo-partner.nl"])
+    return b32_T("""$ dig +noall +answer {dom} A {dom} AAAA
+{dom}.	300	IN	A	{ip}
+{dom}.	300	IN	A	{ip2}
+{dom}.	300	IN	AAAA	{ip6}
+;; Query time: {n} msec
+;; SERVER: {ns}#53({ns}) (UDP)
+;; WHEN: {ts}
+""", dom=dom, ip=b32_ipv4(r, 0), ip2=b32_ipv4(r, 0), ip6=b32_ipv6(r), n=r.randint(2, 90), ns=b32_ipv4(r, 0.5), ts=b32_ts(r, fmt="%a %b %d %H:%M:%S UTC %Y"))
+
+
+def b32_t_ipaddr(f, r, loc):
+    return b32_T("""$ ip -br addr && ip -6 route
+lo               UNKNOWN        127.0.0.1/8 ::1/128
+eth0             UP             {ip}/24 {ip6}/64
+wg0              UNKNOWN        {ip2}/32
+docker0          DOWN           {dk}/16
+default via {gw6} dev eth0 proto ra metric 100
+""", ip=b32_ipv4(r, 0.7), ip6=b32_ipv6(r), dk=B32L("IPV4", "172.17.0.1"), ip2=b32_ipv4(r, 1), gw6=b32_ipv6(r))
+
+
+def b32_t_ss(f, r, loc):
+    rows = []
+    for _ in range(r.randint(2, 4)):
+        a, b = b32_ipv4(r, 0.5), b32_ipv4(r, 0.1)
+        rows += ["ESTAB  0      0      ", a, f":{r.choice([443, 5432, 22, 6379])}     ", b, f":{r.randint(1024, 65535)}   users:((\"{r.choice(['nginx', 'postgres', 'sshd', 'node'])}\",pid={r.randint(100, 99999)},fd={r.randint(3, 99)}))\n"]
+    return ["$ ss -tnp state established\nRecv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"] + rows
+
+
+def b32_t_last(f, r, loc):
+    out = ["$ last -i -n 5\n"]
+    for _ in range(r.randint(3, 5)):
+        u = r.choice(["deploy", "root", "ops", rnd(r, string.ascii_lowercase, 6)])
+        ip = b32_ipv4(r, 0.2) if r.random() < 0.75 else b32_ipv6(r)
+        out += [f"{u:<9}pts/{r.randint(0, 9)}        ", ip, f"  {b32_ts(r, fmt='%a %b %d %H:%M')}   still logged in\n"]
+    out.append("\nwtmp begins " + b32_ts(r, 90, fmt="%a %b %d %H:%M:%S %Y") + "\n")
+    return out
+
+
+def b32_t_fail2ban(f, r, loc):
+    ips = [b32_ipv4(r, 0) for _ in range(r.randint(2, 5))]
+    out = ["$ sudo fail2ban-client status sshd\nStatus for the jail: sshd\n|- Filter\n|  |- Currently failed:\t" + str(r.randint(0, 9)) + "\n|  `- Total failed:\t" + str(r.randint(100, 9999)) + "\n`- Actions\n   |- Currently banned:\t" + str(len(ips)) + "\n   `- Banned IP list:\t"]
+    for i, ip in enumerate(ips):
+        out += ([" "] if i else []) + [ip]
+    out.append("\n")
+    return out
+
+
+def b32_t_openssl(f, r, loc):
+    return b32_T("""$ openssl genpkey -algorithm {alg} | tee /tmp/{n}.key
+{key}
+$ openssl pkey -in /tmp/{n}.key -pubout
+-----BEGIN PUBLIC KEY-----
+{pub}
+-----END PUBLIC KEY-----
+""", alg=r.choice(["ed25519", "EC -pkeyopt ec_paramgen_curve:P-256", "RSA"]), n=rnd(r, string.ascii_lowercase, 6), key=b32_pem(r, "PRIVATE KEY"),
+                 pub=base64.b64encode(bytes.fromhex("302a300506032b6570032100") + bytes(r.randrange(256) for _ in range(32))).decode())
+
+
+def b32_t_kubectl_secret(f, r, loc):
+    return b32_T("""$ kubectl -n payments create secret generic api-creds \\
+    --from-literal=DB_PASSWORD='{pw}' \\
+    --from-literal=STRIPE_KEY={st} \\
+    --from-literal=WEBHOOK_SECRET={g} --dry-run=client -o name
+secret/api-creds (dry run)
+$ kubectl -n payments rollout restart deploy/api
+deployment.apps/api restarted
+""", pw=b32_pw(r), st=b32_stripe(r), g=B32L("GENERIC_SECRET", "whsec_" + rnd(r, AN, 32)))
+
+
+def b32_t_ghauth(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""$ gh auth status
+github.com
+  ✓ Logged in to github.com account {u} (keyring)
+  - Active account: true
+  - Git operations protocol: https
+  - Token: {ph}
+  - Token scopes: 'gist', 'read:org', 'repo', 'workflow'
+$ gh auth token
+{gh}
+$ gh api user --jq .email
+{em}
+""", u=b32_user(name), ph=r.choice(["gho_************************************", "ghp_****"]), gh=b32_gh(r, r.choice(["gho_", "ghu_", "ghp_"])), em=b32_email(f, r, name))
+
+
+def b32_t_azsp(f, r, loc):
+    return b32_T("""$ az ad sp create-for-rbac --name ci-deployer --role Contributor --scopes /subscriptions/{sub}
+Creating 'Contributor' role assignment under scope '/subscriptions/{sub}'
+The output includes credentials that you must protect.
+{{
+  "appId": "{app}",
+  "displayName": "ci-deployer",
+  "password": "{g}",
+  "tenant": "{ten}"
+}}
+""", sub=b32_uuid(r), app=b32_uuid(r), g=B32L("GENERIC_SECRET", rnd(r, AN, 3) + "8Q~" + rnd(r, AN + "_.~-", 34)), ten=b32_uuid(r))
+
+
+def b32_t_gcloudtoken(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""$ gcloud auth list
+      Credentialed Accounts
+ACTIVE  ACCOUNT
+*       {em}
+$ gcloud auth print-access-token
+{g}
+$ curl -s -H "Authorization: Bearer $(gcloud auth print-access-token)" "https://generativelanguage.googleapis.com/v1beta/models?key={gg}" | head -3
+""", em=b32_email(f, r, name), g=B32L("GENERIC_SECRET", "ya29.a0" + rnd(r, URLS, 180)), gg=b32_google(r))
+
+
+def b32_t_htpasswd(f, r, loc):
+    return b32_T("""$ htpasswd -bB /etc/nginx/.htpasswd grafana '{pw}'
+Adding password for user grafana
+$ tail -1 /etc/nginx/.htpasswd
+grafana:$2y$05${h}
+$ wget --user=ops --password='{pw2}' https://{h2}/exports/{n}.csv
+--{ts}--  https://{h2}/exports/{n}.csv
+Connecting to {h2} ({ip})... connected.
+HTTP request sent, awaiting response... 200 OK
+""", pw=b32_pw(r), h=rnd(r, AN + "./", 53), pw2=b32_pw(r), h2=b32_host(r), n=r.randint(1000, 9999), ts=b32_ts(r, fmt="space"), ip=b32_ipv4(r, 0.3))
+
+
+def b32_t_ftp(f, r, loc):
+    return b32_T("""$ lftp -d ftp://{ip}
+---- Connecting to {ip} port 21
+<--- 220 ProFTPD Server (Lager {n}) [{ip}]
+---> USER lager{n}
+<--- 331 Password required for lager{n}
+---> PASS {pw}
+<--- 230 User lager{n} logged in
+---> PASV
+<--- 227 Entering Passive Mode ({pasv})
+---> RETR inventur_{d}.csv
+""", ip=b32_ipv4(r, 0.3), n=r.randint(1, 99), pw=b32_pw(r), pasv=",".join(str(r.randint(1, 254)) for _ in range(6)), d=b32_ts(r, fmt="%Y%m%d"))
+
+
+def b32_t_ldapsearch(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""$ ldapsearch -x -H ldaps://{h} -D "cn=svc-portal,ou=svc,dc=corp,dc=lan" -w '{pw}' -b "dc=corp,dc=lan" "(uid={u})" mail telephoneNumber mobile
+# {u}, people, corp.lan
+dn: uid={u},ou=people,dc=corp,dc=lan
+mail: {em}
+telephoneNumber: {ph}
+mobile: {ph2}
+# numEntries: 1
+""", h=b32_host(r), pw=b32_pw(r), u=b32_user(name), em=b32_email(f, r, name), ph=b32_phone(r, loc), ph2=b32_phone(r, loc))
+
+
+def b32_t_sshpass(f, r, loc):
+    return b32_T("""$ history | tail -6
+  501  export RSYNC_PASSWORD='{pw}'
+  502  rsync -av rsync://backup@{ip}/nightly/ /mnt/restore/
+  503  sshpass -p '{pw2}' ssh admin@{ip2} 'systemctl status nginx'
+  504  mysql -h {h} -u report -p'{pw3}' -e 'select count(*) from orders'
+  505  unset RSYNC_PASSWORD
+  506  history | tail -6
+""", pw=b32_pw(r), ip=b32_ipv4(r, 0.6), pw2=b32_pw(r), ip2=b32_ipv4(r, 0.6), h=b32_host(r), pw3=b32_pw(r))
+
+
+def b32_t_powershell(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""PS C:\\> $pw = ConvertTo-SecureString '{pw}' -AsPlainText -Force
+PS C:\\> New-LocalUser -Name '{u}' -Password $pw -FullName '{name}' -Description 'kiosk'
+Name     Enabled Description
+----     ------- -----------
+{u}   True    kiosk
+PS C:\\> Set-AzKeyVaultSecret -VaultName kv-prod -Name graph-secret -SecretValue (ConvertTo-SecureString '{g}' -AsPlainText -Force)
+""", pw=b32_pw(r), u=b32_user(name), name=name, g=B32L("GENERIC_SECRET", rnd(r, AN, 3) + "8Q~" + rnd(r, AN + "_.~-", 34)))
+
+
+def b32_t_opensslsclient(f, r, loc):
+    return b32_T("""$ curl -sS -u 'api:{pw}' -H 'X-Api-Key: {g}' https://{h}/v2/health
+{{"status":"ok","node":"{h}","ip":"{ip}","version":"{v}"}}
+$ echo $?
+0
+""", pw=b32_pw_url(r), g=b32_generic(r, "an32"), h=b32_host(r), ip=b32_ipv4(r, 0.5), v=b32_la(r, loc, 1))
+
+
+# ---------- blind32 text documents: logs an agent tails ----------
+
+def b32_t_caddylog(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 3)):
+        ip = b32_ipv4(r, 0) if r.random() < 0.7 else b32_ipv6(r)
+        out += [f'{{"level":"info","ts":{b32_ts(r, fmt="epoch")}.{r.randint(100, 999)},"logger":"http.log.access","msg":"handled request","request":{{"remote_ip":"', ip,
+                f'","proto":"HTTP/2.0","method":"GET","host":"shop.example-shop.fr","uri":"/api/orders/{r.randint(1000, 9999)}"}},"status":{r.choice([200, 304, 401])},"duration":0.0{r.randint(10, 99)}}}\n']
+    return out
+
+
+def b32_t_postfix(f, r, loc):
+    return b32_T("""{ts} mx1 postfix/smtpd[{p}]: connect from unknown[{ip}]
+{ts} mx1 postfix/smtpd[{p}]: {q}: client=unknown[{ip}], sasl_method=LOGIN, sasl_username={em}
+{ts} mx1 postfix/cleanup[{p2}]: {q}: message-id=<{hx}@{dom}>
+{ts} mx1 postfix/qmgr[{p3}]: {q}: from=<{em}>, size={n}, nrcpt=1 (queue active)
+{ts} mx1 postfix/smtp[{p4}]: {q}: to=<{em2}>, relay=mx.{dom2}[{ip6}]:25, delay=0.{d}, status=sent (250 2.0.0 OK)
+""", ts=b32_ts(r, fmt="syslog"), p=r.randint(1000, 99999), ip=b32_ipv4(r, 0), q=rnd(r, "0123456789ABCDEF", 10), em=b32_email(f, r), p2=r.randint(1000, 99999),
+                 hx=rnd(r, HEX, 16), dom=r.choice(B32_DOMAINS), p3=r.randint(100, 999), n=r.randint(1000, 99999), em2=b32_email(f, r), p4=r.randint(1000, 99999),
+                 dom2=r.choice(B32_DOMAINS), ip6=b32_ipv6(r), d=r.randint(1, 99))
+
+
+def b32_t_authlog(f, r, loc):
+    out = []
+    for _ in range(r.randint(3, 5)):
+        ip = b32_ipv4(r, 0.1)
+        k = r.randrange(3)
+        msg = ["Failed password for invalid user " + r.choice(["admin", "test", "oracle", "ubuntu"]) + " from ", "Accepted publickey for deploy from ", "Connection closed by authenticating user root "][k]
+        out += [f"{b32_ts(r, 3, fmt='syslog')} bastion sshd[{r.randint(1000, 99999)}]: {msg}", ip, f" port {r.randint(1024, 65535)} ssh2" + (f": ED25519 SHA256:{rnd(r, AN + '+/', 43)}" if k == 1 else "") + "\n"]
+    return out
+
+
+def b32_t_openvpnstatus(f, r, loc):
+    out = ["OpenVPN CLIENT LIST\nUpdated," + b32_ts(r, fmt="space") + "\nCommon Name,Real Address,Bytes Received,Bytes Sent,Connected Since\n"]
+    names = []
+    for _ in range(r.randint(2, 4)):
+        nm = b32_person(f, r, loc)
+        em = b32_email(f, r, nm)
+        names.append(em)
+        out += [em, ",", b32_ipv4(r, 0), f":{r.randint(1024, 65535)},{r.randint(1000, 10**7)},{r.randint(1000, 10**7)},{b32_ts(r, 2, fmt='space')}\n"]
+    out.append("ROUTING TABLE\nVirtual Address,Common Name,Real Address,Last Ref\n")
+    out += [B32L("IPV4", "10.8.0." + str(r.randint(2, 250))), ",", names[0], ",(see above)," + b32_ts(r, 1, fmt="space") + "\nEND\n"]
+    return out
+
+
+def b32_t_winevent(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""Log Name:      Security
+Source:        Microsoft-Windows-Security-Auditing
+Date:          {ts}
+Event ID:      4625
+Task Category: Logon
+Keywords:      Audit Failure
+An account failed to log on.
+Account For Which Logon Failed:
+	Account Name:		{u}
+	Account Domain:		CORP
+Failure Information:
+	Failure Reason:		Unknown user name or bad password.
+Network Information:
+	Workstation Name:	LAPTOP-{ws}
+	Source Network Address:	{ip}
+	Source Port:		{port}
+""", ts=b32_ts(r, fmt="space"), u=b32_user(name), ws=rnd(r, string.ascii_uppercase + string.digits, 7), ip=b32_ipv4(r, 0.3), port=r.randint(1024, 65535))
+
+
+def b32_t_kong(f, r, loc):
+    return b32_T("""{ip} - - [{ts}] "GET /v1/quotes?apikey={g}&customer={em} HTTP/1.1" 200 {n} "-" "python-httpx/0.28.1" latency={l}ms
+{ip2} - - [{ts}] "POST /v1/charges HTTP/1.1" 402 {n2} "-" "Go-http-client/2.0" card_last4={l4} kong_request_id={hx}
+""", ip=b32_ipv4(r, 0), ts=b32_ts(r, fmt="clf"), g=b32_generic(r, "an32"), em=b32_email(f, r), n=r.randint(100, 9999), l=r.randint(2, 900),
+                 ip2=b32_ipv6(r), n2=r.randint(50, 999), l4=r.randint(1000, 9999), hx=rnd(r, HEX, 32))
+
+
+def b32_t_celery(f, r, loc):
+    return b32_T("""[{ts}: INFO/MainProcess] Connected to amqp://tasks:**@{h}:5672//
+[{ts}: ERROR/MainProcess] consumer: Cannot connect to redis://:{pw}@{ip}:6379/0: Error 111 connecting to {ip}:6379. Connection refused..
+Trying again in 4.00 seconds... (2/100)
+[{ts}: INFO/ForkPoolWorker-3] Task send_invoice[{u}] succeeded in 0.{n}s: {{'to': '{em}', 'invoice': '{inv}'}}
+""", ts=b32_ts(r, fmt="space"), h=b32_host(r), pw=b32_pw_url(r), ip=b32_ipv4(r, 0.8), u=b32_uuid(r), n=r.randint(10, 999), em=b32_email(f, r), inv=b32_la(r, loc, 14))
+
+
+def b32_t_sidekiq(f, r, loc):
+    return b32_T("""{ts} pid={p} tid={t} INFO: Booting Sidekiq 7.3.2 with Sidekiq::RedisConnection::RedisClientAdapter options {{url: "rediss://default:{pw}@{h}:6380/1"}}
+{ts} pid={p} tid={t} class=SyncCrmContactJob jid={j} INFO: start
+{ts} pid={p} tid={t} class=SyncCrmContactJob jid={j} WARN: HubspotError 409 contact exists: {em} / {ph}
+{ts} pid={p} tid={t} class=SyncCrmContactJob jid={j} elapsed=0.{n} INFO: done
+""", ts=b32_ts(r), p=r.randint(1000, 99999), t=rnd(r, string.ascii_lowercase + string.digits, 5), pw=b32_pw_url(r), h=b32_host(r), j=rnd(r, HEX, 24),
+                 em=b32_email(f, r), ph=b32_phone(r, loc), n=r.randint(10, 999))
+
+
+def b32_t_uvicorn(f, r, loc):
+    return b32_T("""INFO:     {ip}:{port} - "GET /api/v1/users/lookup?email={em}&phone={ph} HTTP/1.1" 200 OK
+INFO:     {ip6}:0 - "POST /api/v1/login HTTP/1.1" 401 Unauthorized
+WARNING:  request body logged (debug=true): username={u}&password={pw}&remember=1
+INFO:     {ip}:{port} - "GET /healthz HTTP/1.1" 200 OK
+""", ip=b32_ipv4(r, 0.2), port=r.randint(1024, 65535), em=b32_email(f, r), ph=B32L("PHONE", (p := b32_phone(r, loc, variants=["e164"])).text, p.region),
+                 ip6=b32_ipv6(r), u=rnd(r, string.ascii_lowercase, 7), pw=b32_pw_url(r))
+
+
+def b32_t_asa(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        a, b = b32_ipv4(r, 0.1), b32_ipv4(r, 0.5)
+        out += [f"{b32_ts(r, 2, fmt='syslog')} fw01 : %ASA-{r.choice(['4-106023', '6-302013', '4-733100'])}: Deny tcp src outside:", a, f"/{r.randint(1024, 65535)} dst inside:", b, f"/{r.choice([22, 443, 3389])} by access-group \"OUTSIDE_IN\" [0x{rnd(r, HEX, 8)}, 0x0]\n"]
+    return out
+
+
+def b32_t_suricata(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        a = b32_ipv4(r, 0) if r.random() < 0.8 else b32_ipv6(r)
+        b = b32_ipv4(r, 0.9)
+        out += [f"{b32_ts(r, 2, fmt='%m/%d/%Y-%H:%M:%S')}.{r.randint(100000, 999999)}  [**] [1:{r.randint(2000000, 2999999)}:{r.randint(1, 9)}] ET SCAN {r.choice(['Suspicious inbound to mySQL port 3306', 'Potential SSH Scan', 'Zmap User-Agent'])} [**] [Classification: Attempted Information Leak] [Priority: 2] {{TCP}} ", a, f":{r.randint(1024, 65535)} -> ", b, f":{r.choice([22, 3306, 443])}\n"]
+    return out
+
+
+def b32_t_dsn(f, r, loc):
+    return b32_T("""Return-Path: <>
+Date: {ts}
+From: Mail Delivery System <{md}>
+Subject: Undelivered Mail Returned to Sender
+
+This is the mail system at host mx2.{dom}.
+<{em}>: host mx.{dom2}[{ip}] said: 550 5.1.1 <{em}>: Recipient address rejected: User unknown
+Reporting-MTA: dns; mx2.{dom}
+X-Postfix-Queue-ID: {q}
+Original-Recipient: rfc822;{em}
+Action: failed
+""", ts=b32_ts(r, fmt="%a, %d %b %Y %H:%M:%S +0000"), dom=(dm := r.choice(B32_DOMAINS)), md=B32L("EMAIL", "MAILER-DAEMON@mx2." + dm), em=b32_email(f, r), dom2=r.choice(B32_DOMAINS), ip=b32_ipv4(r, 0), q=rnd(r, "0123456789ABCDEF", 11))
+
+
+def b32_t_devtools(f, r, loc):
+    return b32_T("""console.error  main.4f{hx}.js:2
+POST https://api.{dom}/graphql 401 (Unauthorized)
+Request headers:
+  authorization: Bearer {jwt}
+  x-client-version: {v}
+Response: {{"errors":[{{"message":"token expired","extensions":{{"code":"UNAUTHENTICATED"}}}}]}}
+Uncaught (in promise) ApolloError: token expired
+    at new ApolloError (apollo.js:{n})
+""", hx=rnd(r, HEX, 6), dom=r.choice(["acme.io", "nordwind.de", "example-shop.fr"]), jwt=b32_jwt(r), v=b32_la(r, loc, 1), n=r.randint(100, 999))
+
+
+def b32_t_sentryissue(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""Sentry Issue: BACKEND-{n}
+KeyError: 'shipping_address'
+  File "checkout/views.py", line {l}, in confirm
+User: id={uid} email={em} ip_address={ip}
+Request: POST https://shop.example-shop.fr/checkout/confirm
+  data: {{'card_number': '{card}', 'cvc': '{cvc}', 'name': '{name}'}}
+  cookies: sessionid={g}
+Release: {v}  Environment: production  First seen: {ts}
+""", n=rnd(r, string.ascii_uppercase + string.digits, 4), l=r.randint(10, 900), uid=r.randint(1000, 999999), em=b32_email(f, r, name), ip=b32_ipv4(r, 0),
+                 card=b32_card(r), cvc=b32_cvc(r), name=name, g=b32_generic(r, "an32"), v=b32_la(r, loc, 1), ts=b32_ts(r))
+
+
+def b32_t_pfsense(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        a, b = b32_ipv4(r, 0), b32_ipv4(r, 0.7)
+        out += [f"{b32_ts(r, 1, fmt='syslog')} pfSense filterlog[{r.randint(100, 99999)}]: 4,,,1000000103,igb0,match,block,in,4,0x0,,{r.randint(30, 250)},{r.randint(1, 65535)},0,none,6,tcp,60,", a, ",", b, f",{r.randint(1024, 65535)},{r.choice([22, 23, 445, 8080])},0,S,{r.randint(10**8, 10**9)},,64240,,mss;sackOK;TS;nop;wscale\n"]
+    return out
+
+
+# ---------- blind32 text documents: chats, notes and code ----------
+
+B32_HI = ["Hey", "Hallo", "Salut", "Hola", "Ciao", "Hoi"]
+B32_CALLME = ["call me on {p}", "ruf mich an unter {p}", "appelle-moi au {p}", "llámame al {p}", "chiamami al {p}", "bel me op {p}"]
+B32_MAILME = ["or mail {e}", "oder per Mail an {e}", "ou par mail à {e}", "o escribe a {e}", "oppure scrivi a {e}", "of mail naar {e}"]
+
+
+def b32_t_matrix(f, r, loc):
+    a, b = b32_person(f, r, loc), b32_person(f, r, loc)
+    ua, ub = b32_user(a), b32_user(b)
+    return b32_T("""[{ts}] <@{ua}:matrix.org> {hi}, the staging DB creds changed: {pws}
+[{ts2}] <@{ub}:matrix.org> thx. {neg}
+[{ts2}] <@{ua}:matrix.org> {call}, {mail}
+""", ts=b32_ts(r, 2, fmt="%H:%M"), ua=ua, hi=b32_pick(loc, B32_HI), pws=b32_pwsent(r, loc), ts2=b32_ts(r, 2, fmt="%H:%M"), ub=ub,
+                 neg=r.choice(B32_PWNEG[b32_lang(loc)]), call=b32_T(b32_pick(loc, B32_CALLME), p=b32_phone(r, loc)), mail=b32_T(b32_pick(loc, B32_MAILME), e=b32_email(f, r, a)))
+
+
+def b32_t_whatsapp(f, r, loc):
+    a, b = b32_person(f, r, loc), b32_person(f, r, loc)
+    d = b32_ts(r, 20, fmt="%d/%m/%Y")
+    return b32_T("""{d}, 19:{m1} - {a}: {hi} 🙂 {call}
+{d}, 19:{m2} - {b}: 👍
+{d}, 19:{m3} - {a}: IBAN for the holiday house: {iban}
+{d}, 19:{m4} - {b}: <Media omitted>
+{d}, 19:{m5} - {a}: wifi: {pws}
+""", d=d, m1=r.randint(10, 19), a=a, hi=b32_pick(loc, B32_HI), call=b32_T(b32_pick(loc, B32_CALLME), p=b32_phone(r, loc)), m2=r.randint(20, 29), b=b,
+                 m3=r.randint(30, 39), iban=b32_iban(r, loc), m4=r.randint(40, 49), m5=r.randint(50, 59), pws=b32_pwsent(r, loc))
+
+
+def b32_t_zoomchat(f, r, loc):
+    a, b = b32_person(f, r, loc), b32_person(f, r, loc)
+    return b32_T("""10:0{m}:12 From {a} to Everyone:
+	slides: https://docs.acme.io/d/{hx}
+10:1{m}:40 From {b} to {a} (Direct Message):
+	can you add me to the dashboard? {em}
+10:2{m}:03 From {a} to {b} (Direct Message):
+	done, temp login is {em} / {pw} ; change it after
+10:3{m}:55 From {b} to Everyone:
+	meeting id for next week 8{mid}
+""", m=r.randint(0, 9), a=a, hx=rnd(r, AN, 16), b=b, em=b32_email(f, r, b), pw=b32_pw(r, b32_lang(loc)), mid=rnd(r, string.digits, 10))
+
+
+def b32_t_linear(f, r, loc):
+    return b32_T("""ENG-{n} · Webhook signature check fails in prod
+Status: In Progress   Assignee: {a}   Priority: Urgent
+
+{a} commented {ago}:
+> Reproduced with the prod signing secret `{g}` (already rotated, old one). The staging key is fine.
+> Payload from {ip}, Stripe account uses {st} for the replay test.
+
+{b} commented:
+> please never paste keys in Linear, use 1Password. Also the placeholder in the docs should stay `{ph}`.
+""", n=r.randint(100, 9999), a=b32_person(f, r, loc), ago=r.choice(["2h ago", "yesterday", "3d ago"]), g=B32L("GENERIC_SECRET", "whsec_" + rnd(r, AN, 32)),
+                 ip=b32_ipv4(r, 0), st=b32_stripe(r), b=b32_person(f, r, loc), ph=b32_ph(r, r.choice(["sk_", "rk_"])))
+
+
+def b32_t_confluence(f, r, loc):
+    return b32_T("""h1. Onboarding – Support tooling
+||Tool||Login||Secret||
+|Zendesk|{sup}|{pw}|
+|Twilio|AC{sid}|{g}|
+|Google Maps|-|{gg}|
+|Slack bot|-|{sl}|
+_Example key for the docs: {ph} (not a real key). Last edited by {a} on {d}._
+""", sup=B32L("EMAIL", "support@" + r.choice(["acme.io", "nordwind.de"])), pw=b32_pw(r), sid=rnd(r, HEX, 32), g=b32_generic(r, "hex32"), gg=b32_google(r), sl=b32_slack(r),
+                 a=b32_person(f, r, loc), d=b32_date(r, loc), ph=b32_ph(r, "AIza"))
+
+
+def b32_t_obsidian(f, r, loc):
+    a = b32_person(f, r, loc)
+    return b32_T("""---
+date: {d}
+tags: [daily, work]
+---
+## Tasks
+- [x] call {a} back: {ph}
+- [ ] renew cert for vpn.acme.io (key in vault, NOT here)
+- [ ] send {b} the new invoice {inv}
+## Notes
+- router admin: {pws}
+- guest wifi printed on fridge
+- Mum's birthday! born {dob} 🎂
+""", d=b32_ts(r, fmt="date"), a=a, ph=b32_phone(r, loc), b=b32_person(f, r, loc), inv=b32_la(r, loc, 14), pws=b32_pwsent(r, loc), dob=b32_dob(r, loc, 55, 85))
+
+
+def b32_t_agentsmd(f, r, loc):
+    return b32_T("""# AGENTS.md
+## Dev environment
+- Run `make dev`; the API listens on {ip}:8080.
+- Test user: `{em}` / `{pw}` (seeded by `scripts/seed.py`, local only).
+- Use `{ph}` in examples, never a real key.
+## Secrets
+- The CI reads `ANTHROPIC_API_KEY`; locally it is `{an}` (rotate before release!).
+- Do not commit `.env` ({standin} in the template).
+""", ip=b32_ipv4(r, 1), em=b32_email(f, r), pw=b32_pw(r), ph=b32_ph(r, "sk-ant"), an=b32_anthropic(r), standin=b32_standin(r))
+
+
+def b32_t_prreview(f, r, loc):
+    return b32_T("""**{a}** reviewed `src/billing/client.ts` line {l}
+
+```diff
+-const client = new Stripe(process.env.STRIPE_SECRET_KEY!);
++const client = new Stripe("{st}");
+```
+> 🔴 This is a live key. Please revert and rotate it. Same for line {l2}: `OPENAI_API_KEY = "{oa}"`.
+> The `{ph}` in README is fine, that's the documented example.
+""", a=b32_person(f, r, loc), l=r.randint(10, 400), st=b32_stripe(r), l2=r.randint(10, 400), oa=b32_openai(r), ph=b32_ph(r, r.choice(["sk_test", "sk-proj", "sk-"])))
+
+
+def b32_t_notebook(f, r, loc):
+    return b32_T("""In [3]: import os, anthropic
+        os.environ["ANTHROPIC_API_KEY"] = "{an}"
+        client = anthropic.Anthropic()
+In [4]: df = pd.read_sql("select * from patients limit 2", "postgresql://ds:{pw}@{ip}/clinic")
+        df[["name", "dob", "phone"]]
+Out[4]:
+           name         dob            phone
+0  {a}  {dob}  {ph}
+1  {b}  {dob2}  {ph2}
+""", an=b32_anthropic(r), pw=b32_pw_url(r), ip=b32_ipv4(r, 0.6), a=b32_person(f, r, loc), dob=b32_dob(r, loc, style="iso"), ph=b32_phone(r, loc),
+                 b=b32_person(f, r, loc), dob2=b32_dob(r, loc, style="iso"), ph2=b32_phone(r, loc))
+
+
+def b32_t_sheetcsv(f, r, loc):
+    out = ["customer_id,name,email,phone,iban,signup\n"]
+    for _ in range(r.randint(2, 4)):
+        nm = b32_person(f, r, loc)
+        out += [f"C{r.randint(10000, 99999)},{nm},", b32_email(f, r, nm), ",", b32_phone(r, loc), ",", b32_iban(r, loc, grouped=False), f",{b32_ts(r, 400, fmt='date')}\n"]
+    return out
+
+
+def b32_t_staffcsv(f, r, loc):
+    out = ["emp_no;name;date_of_birth;start_date;mobile" + (";ssn\n" if loc == "en_US" else "\n")]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{r.randint(1000, 9999)};{b32_person(f, r, loc)};", b32_dob(r, loc, style="loc"), f";{b32_date(r, loc, 30, 2000)};", b32_phone(r, loc)]
+        out += [";", b32_ssn(r), "\n"] if loc == "en_US" else ["\n"]
+    return out
+
+
+def b32_t_gocode(f, r, loc):
+    return b32_T("""// internal/notify/slack.go
+package notify
+
+const (
+	slackToken = "{sl}"
+	awsKeyID   = "{ak}"
+	awsSecret  = "{sk}"
+	// docs example: {ph}
+)
+
+func dsn() string {{ return "postgres://notify:{pw}@{h}:5432/notify?sslmode=disable" }}
+""", sl=b32_slack(r), ak=b32_aws(r), sk=b32_aws_secret(r), ph=b32_ph(r, r.choice(["AKIA", "ASIA", "xox"])), pw=b32_pw_url(r), h=b32_host(r))
+
+
+def b32_t_javacode(f, r, loc):
+    return b32_T("""// src/main/java/com/acme/crm/Config.java
+public final class Config {{
+    public static final String JDBC_URL = "jdbc:mysql://{h}:3306/crm?user=crm&password={pw}";
+    public static final String MAPS_KEY = "{gg}";
+    public static final String JWT_SECRET = "{g}";
+    public static final String SUPPORT_PHONE = "{ph}";
+    public static final String BUILD = "{v}";
+}}
+""", h=b32_host(r), pw=b32_pw_url(r), gg=b32_google(r), g=b32_generic(r, "b64"), ph=b32_phone(r, loc), v=b32_la(r, loc, 17))
+
+
+def b32_t_tscode(f, r, loc):
+    return b32_T("""// lib/ai.ts
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+
+export const anthropic = new Anthropic({{ apiKey: "{an}" }});
+export const openai = new OpenAI({{ apiKey: process.env.OPENAI_API_KEY ?? "{oa}" }});
+// fallback used in README: {ph}
+export const SUPABASE_SERVICE_ROLE = "{jwt}";
+""", an=b32_anthropic(r), oa=b32_openai(r), ph=b32_ph(r), jwt=b32_jwt(r, None))
+
+
+def b32_t_dartcode(f, r, loc):
+    return b32_T("""// lib/env.dart  (Flutter)
+class Env {{
+  static const mapsKey = '{gg}';
+  static const stripePublishable = '{pk}';
+  static const stripeSecret = '{st}';  // TODO: move server-side!!
+  static const supportMail = '{em}';
+}}
+""", gg=b32_google(r), pk=b32_la(r, loc, 21), st=b32_stripe(r), em=b32_email(f, r))
+
+
+def b32_t_perlcode(f, r, loc):
+    return b32_T("""#!/usr/bin/perl
+# cron/export_orders.pl
+use DBI;
+my $dbh = DBI->connect("DBI:Pg:dbname=shop;host={ip}", "export", "{pw}") or die;
+my $sftp_pass = '{pw2}';
+my $notify = '{em}';
+# {neg}
+""", ip=b32_ipv4(r, 0.6), pw=b32_pw(r), pw2=b32_pw(r), em=b32_email(f, r), neg=r.choice(B32_PWNEG["en"]))
+
+
+def b32_t_luacode(f, r, loc):
+    return b32_T("""-- /etc/nginx/lua/auth.lua (OpenResty)
+local jwt_secret = "{g}"
+local upstream_key = "{oa}"
+local allow = {{ "{ip}", "{ip2}" }}
+ngx.req.set_header("Authorization", "Bearer " .. upstream_key)
+""", g=b32_generic(r, "hex64"), oa=b32_openai(r), ip=b32_ipv4(r, 0.2), ip2=b32_ipv4(r, 0.2))
+
+
+def b32_t_groovy(f, r, loc):
+    return b32_T("""// Jenkinsfile.shared (vars/deployApp.groovy)
+def call(Map cfg) {{
+  withEnv(["GITHUB_TOKEN={gh}", "DOCKERHUB_PASS={pw}"]) {{
+    sh "docker login -u acmebot -p $DOCKERHUB_PASS"
+    sh "gh release create {v} --notes 'auto'"
+  }}
+}}
+""", gh=b32_gh(r), pw=b32_pw(r), v=b32_la(r, loc, 1))
+
+
+def b32_t_agentplan(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""Thought: The user asked me to update the billing contact for {name}.
+Action: crm.search(query="{name}")
+Observation: 1 match: id={cid}, email={em}, phone={ph}, card on file {mask}
+Thought: I need the new IBAN from the message: {iban}. The old one {bad} failed validation, so ignore it.
+Action: billing.update_bank(customer={cid}, iban="{iban}")
+Observation: ok (mandate {ref})
+Final Answer: Done.
+""", name=name, cid=f"cus_{rnd(r, AN, 14)}", em=b32_email(f, r, name), ph=b32_phone(r, loc), mask=b32_masked_card(r), iban=b32_iban(r, loc),
+                 bad=b32_bad_iban(r, loc), ref=b32_la(r, loc, 25))
+
+
+def b32_t_supportmail(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""From: {name} <{em}>
+To: {bill}
+Subject: Re: payment failed ({inv})
+
+{hi},
+the card ending {l4} expired. Please use my new card {card}, exp {exp}, CVV {cvc}.
+If it fails again {call}.
+
+> On {d}, {bill} wrote:
+> Your payment for {inv} could not be processed.
+""", name=name, em=b32_email(f, r, name), bill=B32L("EMAIL", "billing@" + r.choice(B32_DOMAINS)), inv=b32_la(r, loc, 14), hi=b32_pick(loc, B32_HI), l4=r.randint(1000, 9999),
+                 card=b32_card(r), exp=b32_la(r, loc, 27), cvc=b32_cvc(r), call=b32_T(b32_pick(loc, B32_CALLME), p=b32_phone(r, loc)), d=b32_date(r, loc))
+
+
+def b32_t_callnotes(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""CALL SUMMARY (auto-transcribed, {ts})
+Caller: {name}, callback {ph}
+Verified with DOB {dob} and last four of card {l4}.{ssn}
+Issue: locked out of online banking after 3 wrong attempts. Customer read out their old password "{pw}" — advised never to share it.
+New statements to {em}. IBAN confirmed: {iban}.
+""", ts=b32_ts(r), name=name, ph=b32_phone(r, loc), dob=b32_dob(r, loc), l4=r.randint(1000, 9999), pw=b32_pw(r, b32_lang(loc)), em=b32_email(f, r, name), iban=b32_iban(r, loc),
+                 ssn=b32_T(" SSN on file {s} matches.", s=b32_ssn(r)) if loc == "en_US" else "")
+
+
+def b32_t_runbooklinks(f, r, loc):
+    return b32_T("""# incident-{n}.md  (post-incident timeline)
+- {t1} alert: 5xx on api-gw, origin {ip}
+- {t2} found leaked token in public gist: `{tok}` (owner {em})
+- {t3} revoked; new token issued, NOT pasted here
+- {t4} scanner also flagged `{ph}` in docs/quickstart.md — placeholder, no action
+- {t5} customer traffic from {ip6} recovered
+""", n=r.randint(100, 999), t1=b32_ts(r, 1, fmt="%H:%M"), ip=b32_ipv4(r, 0), t2=b32_ts(r, 1, fmt="%H:%M"), tok=b32_vendor(r), em=b32_email(f, r),
+                 t3=b32_ts(r, 1, fmt="%H:%M"), t4=b32_ts(r, 1, fmt="%H:%M"), ph=b32_ph(r), t5=b32_ts(r, 1, fmt="%H:%M"), ip6=b32_ipv6(r))
+
+
+# ---------- blind32 text documents: paperwork in the seven locales ----------
+
+def b32_paperkind(title, build):
+    def kind(f, r, loc):
+        name = b32_person(f, r, loc)
+        return b32_paper(f, r, loc, title, build(f, r, loc, name), name)
+    return kind
+
+
+def b32_std(f, r, loc, name, dob=True, iban=False, phone=True, extra=()):
+    fl = [("name", name)]
+    if dob:
+        fl.append(("dob", b32_dob(r, loc)))
+    if phone:
+        fl.append((r.choice(["phone", "mobile"]), b32_phone(r, loc)))
+    fl.append(("email", b32_email(f, r, name)))
+    if iban:
+        fl += [("holder", name), ("iban", b32_iban(r, loc))]
+    fl += list(extra)
+    fl.append(("ref", b32_la(r, loc, r.choice([0, 14, 15, 25]))))
+    return fl
+
+
+B32_PAPER = [
+    (["Veterinary practice registration", "Anmeldung Tierarztpraxis", "Inscription cabinet vétérinaire", "Alta en clínica veterinaria", "Registrazione clinica veterinaria", "Inschrijving dierenarts"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, dob=False, extra=[(["Pet", "Tier", "Animal", "Mascota", "Animale", "Huisdier"], r.choice(["Bello (dog)", "Minou (cat)", "Kiwi (parrot)"])), (["Microchip", "Chipnummer", "Puce", "Microchip", "Microchip", "Chipnummer"], r.choice(["276", "250", "724", "380", "528", "826"]) + rnd(r, string.digits, 12))])),
+    (["Daycare enrolment", "Kita-Anmeldung", "Inscription en crèche", "Matrícula en guardería", "Iscrizione all'asilo nido", "Inschrijving kinderopvang"],
+     lambda f, r, loc, n: [("child", f.first_name()), ("cdob", b32_dob(r, loc, 1, 5)), ("name", n), ("phone", b32_phone(r, loc)), ("email", b32_email(f, r, n)), ("emerg", b32_phone(r, loc)), ("appt", b32_date(r, loc, 10, 90, True))]),
+    (["Bike leasing application", "Antrag Dienstrad-Leasing", "Demande de vélo de fonction", "Solicitud de bici de empresa", "Richiesta bici aziendale", "Aanvraag leasefiets"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, extra=[(["Frame number", "Rahmennummer", "Numéro de cadre", "Número de cuadro", "Numero telaio", "Framenummer"], "WAW" + rnd(r, string.digits, 8))])),
+    (["Dental payment plan", "Ratenzahlung Zahnarzt", "Échéancier dentaire", "Plan de pago dental", "Piano di pagamento dentistico", "Betalingsregeling tandarts"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, iban=True, extra=[(["Amount", "Betrag", "Montant", "Importe", "Importo", "Bedrag"], b32_la(r, loc, 29))])),
+    (["Rental car damage report", "Schadensmeldung Mietwagen", "Constat de dommage location", "Parte de daños coche de alquiler", "Denuncia danni auto a noleggio", "Schademelding huurauto"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, extra=[("card", b32_card(r)), (["Plate", "Kennzeichen", "Immatriculation", "Matrícula", "Targa", "Kenteken"], rnd(r, string.ascii_uppercase, 2) + "-" + rnd(r, string.digits, 3) + "-" + rnd(r, string.ascii_uppercase, 2))])),
+    (["Language course enrolment", "Anmeldung Sprachkurs", "Inscription cours de langue", "Matrícula curso de idiomas", "Iscrizione corso di lingua", "Inschrijving taalcursus"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, iban=r.random() < 0.5, extra=[("pw", b32_pw(r, b32_lang(loc)))])),
+    (["Apartment viewing request", "Besichtigungsanfrage Wohnung", "Demande de visite d'appartement", "Solicitud de visita de piso", "Richiesta visita appartamento", "Bezichtigingsverzoek woning"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, dob=r.random() < 0.5, extra=[("appt", b32_date(r, loc, 2, 30, True)), (["Net income", "Nettoeinkommen", "Revenu net", "Ingresos netos", "Reddito netto", "Netto-inkomen"], b32_la(r, loc, 29))])),
+    (["Meter reading submission", "Zählerstandmeldung", "Relevé de compteur", "Lectura del contador", "Autolettura contatore", "Meterstand doorgeven"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, dob=False, iban=True, extra=[(["Meter no.", "Zählernummer", "N° de compteur", "N.º de contador", "Matricola contatore", "Meternummer"], rnd(r, string.digits, 10)), (["Reading", "Zählerstand", "Index", "Lectura", "Lettura", "Stand"], str(r.randint(1000, 99999)))])),
+    (["Parking fine appeal", "Einspruch Bußgeldbescheid", "Contestation d'amende", "Recurso de multa", "Ricorso contro multa", "Bezwaar parkeerboete"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, extra=[(["Notice no.", "Bescheid-Nr.", "N° d'avis", "N.º de boletín", "N. verbale", "Beschikkingsnummer"], rnd(r, string.digits, 12))])),
+    (["Phone theft insurance claim", "Schadenmeldung Handydiebstahl", "Déclaration de vol de téléphone", "Parte de robo de móvil", "Denuncia furto cellulare", "Schadeclaim diefstal telefoon"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, iban=True, extra=[("IMEI", b32_la(r, loc, 11)), ("ip", b32_ipv4(r, 0))])),
+    (["Solar installation quote request", "Angebotsanfrage Photovoltaik", "Demande de devis photovoltaïque", "Solicitud de presupuesto solar", "Richiesta preventivo fotovoltaico", "Offerteaanvraag zonnepanelen"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, dob=False, extra=[("appt", b32_date(r, loc, 5, 60, True))])),
+    (["School trip consent", "Einverständniserklärung Klassenfahrt", "Autorisation de sortie scolaire", "Autorización de excursión escolar", "Autorizzazione gita scolastica", "Toestemming schoolreis"],
+     lambda f, r, loc, n: [("child", f.first_name() + " " + n.split()[-1]), ("cdob", b32_dob(r, loc, 8, 16)), ("name", n), ("mobile", b32_phone(r, loc)), ("emerg", b32_phone(r, loc)), ("email", b32_email(f, r, n)), ("date", b32_date(r, loc, 5, 40, True))]),
+    (["Marathon registration", "Marathon-Anmeldung", "Inscription au marathon", "Inscripción maratón", "Iscrizione maratona", "Inschrijving marathon"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, extra=[("emerg", b32_phone(r, loc)), ("card", b32_card(r)), ("cvc", b32_cvc(r))])),
+    (["Railcard application", "Antrag BahnCard", "Demande de carte Avantage", "Solicitud de tarjeta de tren", "Richiesta Carta Freccia", "Aanvraag OV-abonnement"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, iban=True, extra=[("pw", b32_pw(r, b32_lang(loc)))])),
+    (["Prize claim", "Gewinnbenachrichtigung – Auszahlung", "Réclamation de gain", "Reclamación de premio", "Riscossione premio", "Uitbetaling prijs"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, iban=True, extra=[(["Rejected account", "Abgelehntes Konto", "Compte refusé", "Cuenta rechazada", "Conto respinto", "Afgewezen rekening"], b32_bad_iban(r, loc))])),
+    (["Broadband installation appointment", "Termin Glasfaseranschluss", "Rendez-vous installation fibre", "Cita instalación de fibra", "Appuntamento installazione fibra", "Afspraak glasvezelinstallatie"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, dob=r.random() < 0.5, iban=True, extra=[("appt", b32_date(r, loc, 3, 30, True))])),
+    (["Account opening (KYC)", "Kontoeröffnung (Legitimation)", "Ouverture de compte (KYC)", "Apertura de cuenta (KYC)", "Apertura conto (KYC)", "Rekening openen (KYC)"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, iban=True, extra=[(["ID document", "Ausweisnummer", "Pièce d'identité", "DNI/NIE", "Documento", "ID-nummer"], rnd(r, string.ascii_uppercase, 2) + rnd(r, string.digits, 7)), ("ip", b32_ipv6(r) if r.random() < 0.5 else b32_ipv4(r, 0))])),
+    (["Change of bank details (payroll)", "Änderung Bankverbindung (Lohn)", "Changement de RIB (paie)", "Cambio de cuenta (nómina)", "Variazione IBAN (stipendio)", "Wijziging rekeningnummer (salaris)"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, dob=True, iban=True, extra=[(["Old IBAN", "Alte IBAN", "Ancien IBAN", "IBAN anterior", "IBAN precedente", "Oude IBAN"], b32_iban(r, loc))])),
+    (["Sick note submission", "Einreichung AU-Bescheinigung", "Envoi d'arrêt maladie", "Envío de baja médica", "Invio certificato di malattia", "Ziekmelding"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, extra=[(["Off work from", "Arbeitsunfähig ab", "Arrêt à partir du", "Baja desde", "Assente dal", "Ziek vanaf"], b32_date(r, loc, 1, 10))])),
+    (["Visa invitation letter", "Einladungsschreiben Visum", "Lettre d'invitation visa", "Carta de invitación visado", "Lettera d'invito visto", "Uitnodigingsbrief visum"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, extra=[(["Passport no.", "Reisepass-Nr.", "N° de passeport", "N.º de pasaporte", "N. passaporto", "Paspoortnummer"], rnd(r, string.ascii_uppercase, 2) + rnd(r, string.digits, 7)), (["Arrival", "Ankunft", "Arrivée", "Llegada", "Arrivo", "Aankomst"], b32_date(r, loc, 10, 90, True))])),
+    (["Volunteer registration", "Anmeldung Ehrenamt", "Inscription bénévole", "Registro de voluntariado", "Iscrizione volontariato", "Aanmelding vrijwilliger"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, extra=[("emerg", b32_phone(r, loc))])),
+    (["Online shop refund request", "Erstattungsantrag Onlineshop", "Demande de remboursement boutique", "Solicitud de reembolso tienda", "Richiesta rimborso negozio online", "Terugbetalingsverzoek webshop"],
+     lambda f, r, loc, n: b32_std(f, r, loc, n, dob=False, iban=True, extra=[(["Order", "Bestellung", "Commande", "Pedido", "Ordine", "Bestelling"], b32_la(r, loc, 0)), ("card", b32_masked_card(r))])),
+]
+
+
+# ---------- blind32 text documents: US paperwork (en_US) ----------
+
+def b32_us(title, extra):
+    def kind(f, r, loc):
+        name = b32_person(f, r, loc)
+        fl = [("Name", name), ("SSN", b32_ssn(r)), ("Date of birth", b32_dob(r, loc)), ("Phone", b32_phone(r, "en_US", "US")), ("Email", b32_email(f, r, name))]
+        fl += extra(f, r, loc)
+        style = r.randrange(3)
+        if style == 0:
+            out = [f"{title}\n{'-' * len(title)}\n"]
+            for k, v in fl:
+                out += [f"{k}: "] + (v if isinstance(v, list) else [v]) + ["\n"]
+        elif style == 1:
+            out = [f"Hi,\n\nHere is the info for the {title}:\n\n"]
+            for k, v in fl:
+                out += [f"  {k} ... "] + (v if isinstance(v, list) else [v]) + ["\n"]
+            out.append(f"\nThanks,\n{name}\n")
+        else:
+            out = [f"| {title} | |\n|---|---|\n"]
+            for k, v in fl:
+                out += [f"| {k} | "] + (v if isinstance(v, list) else [v]) + [" |\n"]
+        return out
+    return kind
+
+
+B32_USKINDS = [
+    b32_us("Form I-9, Section 1", lambda f, r, loc: [("Alien/USCIS number", "N/A"), ("First day of employment", b32_date(r, loc, 1, 30, True))]),
+    b32_us("Unemployment insurance claim", lambda f, r, loc: [("Last employer EIN", b32_la(r, loc, 10)), ("Last day worked", b32_date(r, loc, 5, 60)), ("Direct deposit routing", b32_la(r, loc, 20))]),
+    b32_us("HSA enrollment", lambda f, r, loc: [("Employee ID", f"E{r.randint(10000, 99999)}"), ("Dependent SSN", b32_ssn(r)), ("Dependent date of birth", b32_dob(r, loc, 1, 17))]),
+    b32_us("IDR student loan application", lambda f, r, loc: [("Spouse SSN", b32_ssn(r)), ("Household size", str(r.randint(1, 6))), ("FSA ID password (temp)", b32_pw(r))]),
+    b32_us("HIPAA records release authorization", lambda f, r, loc: [("MRN", f"{r.randint(10**7, 10**8)}"), ("Release to", b32_email(f, r)), ("Visit date", b32_date(r, loc, 10, 300))]),
+    b32_us("Lease guarantor form", lambda f, r, loc: [("Guarantor SSN", b32_ssn(r)), ("Card for fees", b32_card(r)), ("CVV", b32_cvc(r))]),
+    b32_us("Dependent care FSA claim", lambda f, r, loc: [("Provider tax ID", r.choice([b32_la(r, loc, 10), b32_itin(r)])), ("Child date of birth", b32_dob(r, loc, 1, 12))]),
+    b32_us("Voter registration update", lambda f, r, loc: [("Last 4 of SSN", f"{r.randint(0, 9999):04d}"), ("Driver license", f"D{r.randint(10**6, 10**7)}")]),
+    b32_us("Form 4868 extension worksheet", lambda f, r, loc: [("Spouse SSN", b32_ssn(r)), ("Estimated tax liability", f"${r.randint(1000, 50000)}"), ("Preparer PTIN", f"P{r.randint(10**7, 10**8)}")]),
+    b32_us("Child support enrollment", lambda f, r, loc: [("Other parent SSN", b32_ssn(r)), ("Child date of birth", b32_dob(r, loc, 1, 17)), ("Case no.", b32_la(r, loc, 25))]),
+    b32_us("Payroll card enrollment", lambda f, r, loc: [("Card number", b32_card(r, "visa")), ("Bank (if any)", b32_la(r, loc, 20)), ("Portal password", b32_pw(r))]),
+]
+
+
+# ---------- blind32 text documents: agent tool config and key-bearing output ----------
+
+def b32_t_envrc(f, r, loc):
+    return b32_T("""# .envrc (direnv) — {who}
+export OPENAI_API_KEY={oa}
+export ANTHROPIC_API_KEY={an}
+export SLACK_BOT_TOKEN={sl}
+export STRIPE_API_KEY={st}
+export AWS_ACCESS_KEY_ID={ak}
+export AWS_SECRET_ACCESS_KEY={sk}
+export INTERNAL_SERVICE_JWT={jwt}
+export GEMINI_API_KEY={gg}
+# export GITHUB_TOKEN={ph}
+dotenv_if_exists .env.local
+""", who=b32_person(f, r, loc), oa=b32_openai(r), an=b32_anthropic(r), sl=b32_slack(r), st=b32_stripe(r), ak=b32_aws(r), sk=b32_aws_secret(r), jwt=b32_jwt(r), gg=b32_google(r), ph=b32_ph(r, "gh"))
+
+
+def b32_t_zed(f, r, loc):
+    return b32_T("""// ~/.config/zed/settings.json
+{{
+  "theme": "One Dark",
+  "language_models": {{
+    "anthropic": {{ "api_key": "{an}" }},
+    "openai": {{ "api_url": "https://api.openai.com/v1", "api_key": "{oa}" }},
+    "google": {{ "api_key": "{gg}" }}
+  }},
+  "context_servers": {{
+    "slack": {{ "command": {{ "path": "npx", "env": {{ "SLACK_BOT_TOKEN": "{sl}" }} }} }}
+  }}
+}}
+""", an=b32_anthropic(r), oa=b32_openai(r), gg=b32_google(r), sl=b32_slack(r))
+
+
+def b32_t_cursormcp(f, r, loc):
+    return b32_T("""// .cursor/mcp.json (committed by mistake)
+{{
+  "mcpServers": {{
+    "stripe": {{ "command": "npx", "args": ["-y", "@stripe/mcp", "--api-key={st}"] }},
+    "github": {{ "command": "docker", "env": {{ "GITHUB_PERSONAL_ACCESS_TOKEN": "{gh}" }} }},
+    "slack": {{ "env": {{ "SLACK_BOT_TOKEN": "{sl}", "SLACK_TEAM_ID": "T{team}" }} }},
+    "docs-example": {{ "env": {{ "API_KEY": "{ph}" }} }}
+  }}
+}}
+""", st=b32_stripe(r), gh=b32_gh(r), sl=b32_slack(r), team=rnd(r, string.ascii_uppercase + string.digits, 10), ph=b32_ph(r))
+
+
+def b32_t_goose(f, r, loc):
+    return b32_T("""# ~/.config/goose/config.yaml
+GOOSE_PROVIDER: anthropic
+GOOSE_MODEL: claude-sonnet-4-5
+ANTHROPIC_API_KEY: {an}
+GOOGLE_API_KEY: {gg}
+extensions:
+  jira:
+    type: stdio
+    cmd: uvx
+    envs:
+      JIRA_API_TOKEN: {g}
+      JIRA_EMAIL: {em}
+  aws:
+    envs:
+      AWS_ACCESS_KEY_ID: {ak}
+""", an=b32_anthropic(r), gg=b32_google(r), g=B32L("GENERIC_SECRET", "ATATT3xFfGF0" + rnd(r, URLS, 180)), em=b32_email(f, r), ak=b32_aws(r))
+
+
+def b32_t_codexcli(f, r, loc):
+    return b32_T("""# ~/.codex/config.toml
+model = "gpt-5-codex"
+approval_policy = "on-request"
+
+[mcp_servers.payments]
+command = "node"
+args = ["./mcp/payments.js"]
+env = {{ "STRIPE_SECRET_KEY" = "{st}", "AUTH_TOKEN" = "{jwt}" }}
+
+[mcp_servers.search]
+command = "uvx"
+env = {{ "OPENAI_API_KEY" = "{oa}", "EXAMPLE" = "{ph}" }}
+""", st=b32_stripe(r), jwt=b32_jwt(r), oa=b32_openai(r), ph=b32_ph(r, r.choice(["sk-", "sk_"])))
+
+
+def b32_t_supabase(f, r, loc):
+    iat = int((B32_DAY - datetime.datetime(1970, 1, 1)).total_seconds()) - r.randint(10**5, 10**7)
+    mk = lambda role: B32L("JWT", b32_b64u({"alg": "HS256", "typ": "JWT"}) + "." + b32_b64u({"iss": "supabase", "ref": rnd(r, string.ascii_lowercase, 20), "role": role, "iat": iat, "exp": iat + 10**8}) + "." + rnd(r, URLS, 43))
+    return b32_T("""$ supabase status
+         API URL: http://{ip}:54321
+     GraphQL URL: http://{ip}:54321/graphql/v1
+          DB URL: postgresql://postgres:{pw}@{ip}:54322/postgres
+      Studio URL: http://{ip}:54323
+      JWT secret: {g}
+        anon key: {a}
+service_role key: {s}
+""", ip=b32_ipv4(r, 0.5), pw=b32_pw_url(r), g=b32_generic(r, "an32"), a=mk("anon"), s=mk("service_role"))
+
+
+def b32_t_hasura(f, r, loc):
+    return b32_T("""# hasura/.env
+HASURA_GRAPHQL_DATABASE_URL=postgres://hasura:{pw}@{h}:5432/app
+HASURA_GRAPHQL_ADMIN_SECRET={g}
+HASURA_GRAPHQL_JWT_SECRET={{"type":"HS256","key":"{g2}"}}
+# test call
+# curl -H "Authorization: Bearer {jwt}" https://{h2}/v1/graphql -d '{{"query":"{{ users {{ id email }} }}"}}'
+""", pw=b32_pw_url(r), h=b32_host(r), g=b32_generic(r, "an32"), g2=b32_generic(r, "hex64"), jwt=b32_jwt(r), h2=b32_host(r))
+
+
+def b32_t_cookiesjar(f, r, loc):
+    dom = r.choice(["app.acme.io", "portal.nordwind.de", "shop.example-shop.fr"])
+    return b32_T("""# Netscape HTTP Cookie File
+# exported by the browser tool for the scraping job
+.{dom}	TRUE	/	TRUE	{exp}	session	{jwt}
+.{dom}	TRUE	/	TRUE	{exp}	csrftoken	{g}
+.{dom}	TRUE	/	FALSE	{exp}	_ga	GA1.1.{n}.{e}
+.{dom}	TRUE	/	FALSE	{exp}	lang	{loc}
+""", dom=dom, exp=r.randint(1790000000, 1800000000), jwt=b32_jwt(r), g=b32_generic(r, "an32"), n=r.randint(10**8, 10**9), e=b32_ts(r, fmt="epoch"), loc=loc)
+
+
+def b32_t_flysecrets(f, r, loc):
+    return b32_T("""$ fly secrets set SLACK_BOT_TOKEN={sl} STRIPE_SECRET_KEY={st} OPENAI_API_KEY={oa} -a api-{n}
+Updating existing machines in 'api-{n}' with rolling strategy
+$ fly secrets list -a api-{n}
+NAME              	DIGEST          	CREATED AT
+OPENAI_API_KEY    	{d1}	1m ago
+SLACK_BOT_TOKEN   	{d2}	1m ago
+STRIPE_SECRET_KEY 	{d3}	1m ago
+""", sl=b32_slack(r), st=b32_stripe(r), oa=b32_openai(r), n=r.randint(1, 99), d1=rnd(r, HEX, 16), d2=rnd(r, HEX, 16), d3=rnd(r, HEX, 16))
+
+
+def b32_t_pkcs12(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""$ openssl pkcs12 -in {u}.p12 -nodes -passin pass:{pw}
+Bag Attributes
+    localKeyID: {kid}
+    friendlyName: {em}
+Key Attributes: <No Attributes>
+{key}
+Bag Attributes
+    localKeyID: {kid}
+subject=CN={name}, emailAddress={em}
+-----BEGIN CERTIFICATE-----
+{cert}
+-----END CERTIFICATE-----
+""", u=b32_user(name), pw=b32_pw(r), kid=" ".join(rnd(r, "0123456789ABCDEF", 2) for _ in range(20)), em=b32_email(f, r, name),
+                 key=b32_pem(r, r.choice(["PRIVATE KEY", "RSA PRIVATE KEY"])), name=name, cert="\n".join(b64blob(r, 48) for _ in range(3)))
+
+
+def b32_t_certbot(f, r, loc):
+    dom = r.choice(["shop.nordwind.de", "api.example-shop.fr", "vpn.acme.io"])
+    return b32_T("""$ sudo cat /etc/letsencrypt/live/{dom}/privkey.pem
+{key}
+$ sudo cat /etc/letsencrypt/renewal/{dom}.conf | head -5
+version = 2.11.0
+archive_dir = /etc/letsencrypt/archive/{dom}
+[renewalparams]
+account = {acc}
+authenticator = nginx
+""", dom=dom, key=b32_pem(r, r.choice(["PRIVATE KEY", "EC PRIVATE KEY"])), acc=rnd(r, HEX, 32))
+
+
+def b32_t_tfoutput(f, r, loc):
+    return b32_T("""$ terraform output -raw deploy_private_key
+{key}
+$ terraform output -json ci_user
+{{
+  "access_key_id": "{ak}",
+  "secret_access_key": "{sk}",
+  "console_password": "{pw}"
+}}
+""", key=b32_pem(r), ak=b32_aws(r), sk=b32_aws_secret(r), pw=b32_pw(r))
+
+
+def b32_t_slackbolt(f, r, loc):
+    return b32_T("""# bot/app.py
+from slack_bolt import App
+from openai import OpenAI
+
+app = App(token="{sl}", signing_secret="{g}")
+llm = OpenAI(api_key="{oa}")
+
+@app.event("app_mention")
+def answer(event, say):
+    say(llm.responses.create(model="gpt-5-mini", input=event["text"]).output_text)
+""", sl=b32_slack(r), g=b32_generic(r, "hex32"), oa=b32_openai(r))
+
+
+def b32_t_mitm(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""$ mitmdump -nr agent.flow --flow-detail 2
+{ip}:{port}: POST https://api.anthropic.com/v1/messages
+    x-api-key: {an}
+    anthropic-version: 2023-06-01
+    content-type: application/json
+ << 200 OK 2.1k
+{ip}:{port2}: GET https://api.{dom}/v2/me
+    authorization: Bearer {jwt}
+ << 200 OK {{"name":"{name}","email":"{em}","phone":"{ph}"}}
+""", ip=b32_ipv4(r, 0.6), port=r.randint(1024, 65535), an=b32_anthropic(r), port2=r.randint(1024, 65535), dom=r.choice(["acme.io", "nordwind.de"]),
+                 jwt=b32_jwt(r), name=name, em=b32_email(f, r, name), ph=b32_phone(r, loc))
+
+
+def b32_t_railsenv(f, r, loc):
+    return b32_T("""# .env.production (attached to support ticket {t})
+DATABASE_URL=postgres://app:{pw}@{h}:5432/app_production
+SECRET_KEY_BASE={g}
+STRIPE_SECRET_KEY={st}
+SLACK_WEBHOOK_TOKEN={sl}
+AWS_ACCESS_KEY_ID={ak}
+AWS_SECRET_ACCESS_KEY={sk}
+GOOGLE_MAPS_API_KEY={gg}
+""", t=b32_la(r, loc, 15), pw=b32_pw_url(r), h=b32_host(r), g=B32L("GENERIC_SECRET", rnd(r, HEX, 128)), st=b32_stripe(r), sl=b32_slack(r), ak=b32_aws(r), sk=b32_aws_secret(r), gg=b32_google(r))
+
+
+def b32_t_k8stls(f, r, loc):
+    return b32_T("""$ kubectl -n ingress get secret wildcard-tls -o jsonpath='{{.data.tls\\.key}}' | base64 -d
+{key}
+$ kubectl -n ingress get secret wildcard-tls -o jsonpath='{{.metadata.creationTimestamp}}'
+{ts}
+""", key=b32_pem(r, r.choice(["RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY"])), ts=b32_ts(r))
+
+
+def b32_t_assumerole(f, r, loc):
+    return b32_T("""$ aws sts assume-role --role-arn arn:aws:iam::{acct}:role/deployer --role-session-name agent-{n}
+{{
+    "Credentials": {{
+        "AccessKeyId": "{ak}",
+        "SecretAccessKey": "{sk}",
+        "SessionToken": "{tok}",
+        "Expiration": "{ts}"
+    }},
+    "AssumedRoleUser": {{ "Arn": "arn:aws:sts::{acct}:assumed-role/deployer/agent-{n}" }}
+}}
+""", acct=r.randint(10**11, 10**12 - 1), n=r.randint(1, 999), ak=B32L("AWS_ACCESS_KEY", "ASIA" + rnd(r, B32_B32, 16)), sk=b32_aws_secret(r),
+                 tok=B32L("GENERIC_SECRET", "IQoJb3JpZ2luX2VjE" + rnd(r, AN + "+/", 300)), ts=b32_ts(r, 1))
+
+
+def b32_t_jwtdebug(f, r, loc):
+    jwt = b32_jwt(r)
+    h, p, _s = jwt.text.split(".")
+    dec = lambda x: base64.urlsafe_b64decode(x + "=" * (-len(x) % 4)).decode()
+    return b32_T("""$ echo "$TOKEN" | step crypto jwt inspect --insecure
+{{
+  "header": {hd},
+  "payload": {pl},
+  "signature": "(not shown)"
+}}
+$ echo $TOKEN
+{jwt}
+""", hd=dec(h), pl=dec(p), jwt=jwt)
+
+
+def b32_t_gitremote(f, r, loc):
+    return b32_T("""$ git remote -v
+origin	https://x-access-token:{gh}@github.com/acme/{repo}.git (fetch)
+origin	https://x-access-token:{gh}@github.com/acme/{repo}.git (push)
+$ git push origin HEAD
+remote: Resolving deltas: 100% (3/3), completed with 3 local objects.
+To https://github.com/acme/{repo}.git
+   {a}..{b}  HEAD -> main
+""", gh=b32_gh(r, r.choice(["ghs_", "ghs_", "ghp_", "ghu_", "gho_", "ghr_"])), repo=rnd(r, string.ascii_lowercase, 7), a=rnd(r, HEX, 7), b=rnd(r, HEX, 7))
+
+
+def b32_t_claudesettings(f, r, loc):
+    return b32_T("""// .claude/settings.local.json
+{{
+  "permissions": {{ "allow": ["Bash(npm run test:*)", "Read(~/.aws/**)"] }},
+  "env": {{
+    "ANTHROPIC_API_KEY": "{an}",
+    "GITHUB_TOKEN": "{gh}",
+    "AWS_ACCESS_KEY_ID": "{ak}",
+    "EXAMPLE_KEY": "{ph}"
+  }}
+}}
+""", an=b32_anthropic(r), gh=b32_gh(r), ak=b32_aws(r), ph=b32_ph(r, r.choice(["sk-ant", "gh", "AKIA"])))
+
+
+def b32_t_saml(f, r, loc):
+    return b32_T("""# simplesamlphp/config/authsources.php (excerpt, pasted into the ticket)
+'default-sp' => [
+    'saml:SP',
+    'entityID' => 'https://sso.{dom}/sp',
+    'idp' => 'https://idp.{dom}/metadata',
+    'privatekey_pass' => '{pw}',
+],
+# cert/saml.pem
+{key}
+# allowed IdP addresses: {ip6}, {ip}
+""", dom=r.choice(["acme.io", "nordwind.de", "example-shop.fr"]), pw=b32_pw(r), key=b32_pem(r, r.choice(["PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY"])), ip6=b32_ipv6(r), ip=b32_ipv4(r, 0))
+
+
+def b32_t_electron(f, r, loc):
+    return b32_T("""# electron-builder release env (CI log, secrets not masked)
+CSC_LINK=file:///tmp/cert.p12
+CSC_KEY_PASSWORD={pw}
+GH_TOKEN={gh}
+APPLE_ID={em}
+APPLE_APP_SPECIFIC_PASSWORD={asp}
+  • electron-builder  version=26.0.{n} os=24.{m}.0
+  • publishing to GitHub  owner=acme repo=desktop
+""", pw=b32_pw(r), gh=b32_gh(r), em=b32_email(f, r), asp=B32L("PASSWORD", "-".join(rnd(r, string.ascii_lowercase, 4) for _ in range(4))), n=r.randint(1, 20), m=r.randint(0, 6))
+
+
+def b32_t_anthropiccurl(f, r, loc):
+    return b32_T("""$ history | grep anthropic
+  812  curl https://api.anthropic.com/v1/messages -H "x-api-key: {an}" -H "anthropic-version: 2023-06-01" -H "content-type: application/json" -d @req.json
+  813  curl https://api.anthropic.com/v1/organizations/api_keys -H "x-api-key: {adm}"
+  815  export ANTHROPIC_API_KEY={ph}   # from the docs, doesn't work obviously
+""", an=b32_anthropic(r), adm=B32L("ANTHROPIC_KEY", "sk-ant-admin01-" + rnd(r, URLS, 93) + "AA"), ph=b32_ph(r, "sk-ant"))
+
+
+def b32_t_ip6neigh(f, r, loc):
+    out = ["$ birdc show protocols all bgp_upstream | grep -E 'Neighbor|Source'\n"]
+    for _ in range(r.randint(2, 3)):
+        out += ["  Neighbor address: ", b32_ipv6(r), "\n  Source address:   ", b32_ipv6(r), "\n"]
+    out += ["$ ip -6 neigh | head -2\n", b32_ipv6(r), f" dev eth0 lladdr {b32_la(r, loc, 24)} REACHABLE\n"]
+    return out
+
+
+def b32_t_posterminal(f, r, loc):
+    card = b32_card(r, style="plain")
+    return b32_T("""[{ts}] POS-{n} DEBUG emv: AID A0000000{aid} selected, kernel C-{k}
+[{ts}] POS-{n} DEBUG track2 equivalent parsed: PAN={pan} EXP={exp} SVC=201
+[{ts}] POS-{n} INFO  auth request amount={amt} EUR stan={stan} to host {ip}
+[{ts}] POS-{n} INFO  auth response 05 DO NOT HONOUR, receipt shows {mask}
+[{ts}] POS-{n} WARN  fallback manual entry: card {card2} cvc {cvc}
+""", ts=b32_ts(r, 3, fmt="space"), n=r.randint(100, 999), aid=r.choice(["031010", "041010", "025010"]), k=r.randint(2, 4), pan=card,
+                 exp=f"{r.randint(27, 31)}{r.randint(1, 12):02d}", amt=f"{r.randint(1, 999)}.{r.randint(0, 99):02d}", stan=rnd(r, string.digits, 6),
+                 ip=b32_ipv4(r, 0.5), mask=b32_masked_card(r), card2=b32_card(r), cvc=b32_cvc(r))
+
+
+# ---------- blind32 JSON documents: what agents' tools send and receive ----------
+
+def b32_j(fmt, **kw):
+    """A JSON string value from a template: one line, no quote, backslash or control character."""
+    return [p if isinstance(p, L) else clean(p).replace(", , ", ", ") for p in b32_T(fmt, **kw)]
+
+
+def b32_svnr(r):
+    """A German-style social insurance number (not a US SSN; left unlabelled)."""
+    return f"{r.randint(10, 89)} {r.randint(1, 28):02d}{r.randint(1, 12):02d}{r.randint(40, 99):02d} {r.choice(string.ascii_uppercase)} {r.randint(0, 999):03d}"
+
+
+def b32_arr(*items):
+    """A JSON array of strings (each item a one-element parts list, as Writer.json wants)."""
+    return [x if isinstance(x, list) else [x] for x in items]
+
+
+def b32_jk(r, kind=None):
+    """A private key as one line (its armour lines joined by spaces), for a JSON string."""
+    return b32_pem(r, kind, sep=" ")
+
+
+def b32_j_claudedesktop(f, r, loc):
+    return {"mcpServers": {
+        "github": {"command": "npx", "args": b32_arr("-y", "@modelcontextprotocol/server-github"),
+                   "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": b32_gh(r)}},
+        "postgres": {"command": "uvx", "args": b32_arr("mcp-server-postgres", b32_j("postgresql://mcp:{pw}@{ip}:5432/app", pw=b32_pw_url(r), ip=b32_ipv4(r, 0.7)))},
+        "slack": {"command": "npx", "env": {"SLACK_BOT_TOKEN": b32_slack(r), "SLACK_TEAM_ID": "T" + rnd(r, string.ascii_uppercase + string.digits, 10)}},
+        "brave": {"env": {"BRAVE_API_KEY": r.choice([b32_ph(r), b32_standin(r)])}}}}
+
+
+def b32_j_mcpsampling(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "sampling/createMessage", "params": {
+        "messages": [{"role": "user", "content": {"type": "text", "text": b32_j("Summarise this ticket from {n} ({e}, {p}): card {c} was charged twice on {d}.", n=name, e=b32_email(f, r, name), p=b32_phone(r, loc), c=b32_card(r), d=b32_date(r, loc))}}],
+        "maxTokens": 400, "modelPreferences": {"hints": [{"name": "claude-haiku"}]}}}
+
+
+def b32_j_mcplog(f, r, loc):
+    return {"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": r.choice(["warning", "error", "debug"]), "logger": "db-tool",
+            "data": {"msg": b32_j("connect failed for mysql://app:{pw}@{h}:3306/shop", pw=b32_pw_url(r), h=b32_host(r)), "peer": b32_ipv4(r, 0.5), "attempt": r.randint(1, 5), "ts": b32_ts(r)}}}
+
+
+def b32_j_mcpprompt(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 999), "result": {"description": "Deploy checklist", "messages": [
+        {"role": "user", "content": {"type": "text", "text": b32_j("Use the deploy key {k} and AWS key {ak} with secret {sk}. Docs example key: {ph}", k=b32_vendor(r), ak=b32_aws(r), sk=b32_aws_secret(r), ph=b32_ph(r))}}]}}
+
+
+def b32_j_bedrock(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"output": {"message": {"role": "assistant", "content": [{"toolUse": {"toolUseId": "tooluse_" + rnd(r, AN, 22), "name": "update_customer",
+            "input": {"customer_name": name, "email": b32_email(f, r, name), "phone": b32_phone(r, loc), "date_of_birth": b32_dob(r, loc, style="iso")}}}]}},
+            "stopReason": "tool_use", "usage": {"inputTokens": r.randint(100, 5000), "outputTokens": r.randint(10, 500)}, "metrics": {"latencyMs": r.randint(100, 9000)}}
+
+
+def b32_j_cohere(f, r, loc):
+    return {"message": {"role": "tool", "tool_call_id": rnd(r, HEX, 16), "content": [{"type": "document", "document": {"data": {
+        "title": "vault lookup", "username": "svc-" + rnd(r, string.ascii_lowercase, 5), "password": b32_pw(r), "api_key": b32_generic(r, "an32"),
+        "note": b32_j("rotated {d}; old key {st} revoked", d=b32_date(r, loc), st=b32_stripe(r))}}}]}}
+
+
+def b32_j_ollama(f, r, loc):
+    return {"model": "qwen3:14b", "created_at": b32_ts(r), "message": {"role": "assistant", "content": "", "tool_calls": [
+        {"function": {"name": "send_sms", "arguments": {"to": b32_phone(r, loc, variants=["e164", "intl"]), "body": b32_j("Your code is {c}. Do not share it.", c=b32_la(r, loc, 26))}}}]}, "done": True}
+
+
+def b32_j_pydanticai(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"parts": [{"part_kind": "tool-return", "tool_name": "lookup_employee", "tool_call_id": "call_" + rnd(r, AN, 24), "timestamp": b32_ts(r),
+            "content": {"name": name, "ssn": b32_ssn(r) if loc == "en_US" else b32_svnr(r), "dob": b32_dob(r, loc, style="iso"), "iban": b32_iban(r, loc), "manager": b32_person(f, r, loc)}}], "kind": "request"}
+
+
+def b32_j_langgraph(f, r, loc):
+    return {"checkpoint_id": b32_uuid(r), "thread_id": b32_uuid(r), "channel_values": {"messages": [
+        {"type": "human", "content": b32_j("connect to the warehouse with {u}", u=b32_j("snowflake://etl:{pw}@acme-{n}.snowflakecomputing.com/RAW", pw=b32_pw_url(r), n=rnd(r, string.ascii_lowercase, 5)))},
+        {"type": "tool", "name": "run_sql", "content": b32_j("ok, {n} rows; sample email {e}", n=r.randint(1, 9999), e=b32_email(f, r))}], "step": r.randint(1, 30)}}
+
+
+def b32_j_a2a(f, r, loc):
+    return {"jsonrpc": "2.0", "id": b32_uuid(r), "result": {"kind": "task", "id": b32_uuid(r), "status": {"state": "completed", "timestamp": b32_ts(r)},
+            "artifacts": [{"artifactId": b32_uuid(r), "name": "provisioned-credentials", "parts": [{"kind": "data", "data": {
+                "service": "ci", "github_token": b32_gh(r), "aws_access_key_id": b32_aws(r), "aws_secret_access_key": b32_aws_secret(r), "expires": b32_ts(r)}}]}]}}
+
+
+def b32_j_stripeissuing(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"id": "ic_" + rnd(r, AN, 24), "object": "issuing.card", "brand": "Visa", "cardholder": {"id": "ich_" + rnd(r, AN, 24), "name": name,
+            "email": b32_email(f, r, name), "phone_number": b32_phone(r, loc, variants=["e164"])}, "number": b32_card(r, "visa", "plain"),
+            "cvc": b32_cvc(r), "exp_month": r.randint(1, 12), "exp_year": r.randint(2027, 2031), "status": "active"}
+
+
+def b32_j_square(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"customer": {"id": rnd(r, string.ascii_uppercase + string.digits, 26), "given_name": name.split()[0], "family_name": name.split()[-1],
+            "email_address": b32_email(f, r, name), "phone_number": b32_phone(r, loc), "birthday": b32_dob(r, loc, style="iso"),
+            "reference_id": b32_la(r, loc, 0), "created_at": b32_ts(r, 300), "cards": [{"card_brand": "MASTERCARD", "last_4": str(r.randint(1000, 9999)), "exp_year": 2029}]}}
+
+
+def b32_j_revolut(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"id": b32_uuid(r), "name": name, "state": "created", "accounts": [{"id": b32_uuid(r), "currency": "EUR", "iban": b32_iban(r, loc, grouped=False),
+            "bic": rnd(r, string.ascii_uppercase, 6) + "2X", "recipient_charges": "no"}], "profile_type": "personal", "email": b32_email(f, r, name),
+            "rejected_iban": b32_bad_iban(r, loc)}
+
+
+def b32_j_bunq(f, r, loc):
+    return {"Response": [{"Payment": {"id": r.randint(10**6, 10**9), "created": b32_ts(r, fmt="space"), "amount": {"value": f"{r.randint(1, 999)}.{r.randint(0, 99):02d}", "currency": "EUR"},
+            "alias": {"iban": b32_iban(r, "nl_NL"), "display_name": b32_person(f, r, loc)}, "counterparty_alias": {"iban": b32_iban(r, loc), "display_name": b32_person(f, r, loc)},
+            "description": b32_j("Huur {m} ref {x}", m=r.choice(B32_MONTHS["nl"]), x=b32_la(r, loc, 14))}}]}
+
+
+def b32_j_salesforce(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"attributes": {"type": "Contact", "url": "/services/data/v62.0/sobjects/Contact/003" + rnd(r, AN, 15)}, "Id": "003" + rnd(r, AN, 15),
+            "Name": name, "Email": b32_email(f, r, name), "Phone": b32_phone(r, loc), "MobilePhone": b32_phone(r, loc), "Birthdate": b32_dob(r, loc, style="iso"),
+            "Description": b32_j("prefers callbacks after 5pm; account {a}", a=b32_la(r, loc, 15)), "LastModifiedDate": b32_ts(r)}
+
+
+def b32_j_pipedrive(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"success": True, "data": {"id": r.randint(1, 99999), "name": name, "email": [{"label": "work", "value": b32_email(f, r, name), "primary": True}],
+            "phone": [{"label": "mobile", "value": b32_phone(r, loc), "primary": True}, {"label": "work", "value": b32_phone(r, loc), "primary": False}],
+            "org_name": f.last_name() + " GmbH", "add_time": b32_ts(r, 200, fmt="space")}}
+
+
+def b32_j_auth0(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"user_id": "auth0|" + rnd(r, HEX, 24), "email": b32_email(f, r, name), "email_verified": True, "name": name,
+            "phone_number": b32_phone(r, loc, variants=["e164"]), "last_ip": b32_ipv4(r, 0) if r.random() < 0.6 else b32_ipv6(r), "logins_count": r.randint(1, 400),
+            "last_login": b32_ts(r), "app_metadata": {"plan": "pro", "stripe_customer": "cus_" + rnd(r, AN, 14)}, "user_metadata": {"birthday": b32_dob(r, loc, style="iso")}}
+
+
+def b32_j_keycloak(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"username": b32_user(name), "enabled": True, "firstName": name.split()[0], "lastName": name.split()[-1], "email": b32_email(f, r, name),
+            "attributes": {"phone": b32_arr(b32_phone(r, loc))}, "credentials": [{"type": "password", "value": b32_pw(r, b32_lang(loc)), "temporary": True}],
+            "requiredActions": b32_arr("UPDATE_PASSWORD", "VERIFY_EMAIL")}
+
+
+def b32_j_cognito(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"Username": b32_uuid(r), "UserAttributes": [{"Name": "email", "Value": b32_email(f, r, name)}, {"Name": "phone_number", "Value": b32_phone(r, loc, variants=["e164"])},
+            {"Name": "birthdate", "Value": b32_dob(r, loc, style="iso")}, {"Name": "custom:last_ip", "Value": b32_ipv4(r, 0)}, {"Name": "name", "Value": name}],
+            "UserStatus": "CONFIRMED", "UserCreateDate": b32_ts(r, 500)}
+
+
+def b32_j_clerk(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"type": "user.created", "object": "event", "data": {"id": "user_" + rnd(r, AN, 27), "first_name": name.split()[0], "last_name": name.split()[-1],
+            "email_addresses": [{"email_address": b32_email(f, r, name), "id": "idn_" + rnd(r, AN, 27)}], "phone_numbers": [{"phone_number": b32_phone(r, loc, variants=["e164"])}],
+            "birthday": b32_dob(r, loc, style="iso"), "created_at": int(b32_ts(r, fmt="epoch")) * 1000}, "event_attributes": {"http_request": {"client_ip": b32_ipv4(r, 0), "user_agent": "Mozilla/5.0"}}}
+
+
+def b32_j_ghpush(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"ref": "refs/heads/main", "before": rnd(r, HEX, 40), "after": rnd(r, HEX, 40), "pusher": {"name": b32_user(name), "email": b32_email(f, r, name)},
+            "head_commit": {"id": rnd(r, HEX, 40), "message": b32_j("hotfix: use prod key {k} for now", k=b32_vendor(r)), "timestamp": b32_ts(r),
+                            "author": {"name": name, "email": b32_email(f, r, name)}}, "repository": {"full_name": "acme/" + rnd(r, string.ascii_lowercase, 8)}}
+
+
+def b32_j_gitlabvars(f, r, loc):
+    return {"variables": [{"key": "DATABASE_URL", "value": b32_j("postgres://app:{pw}@{h}/app", pw=b32_pw_url(r), h=b32_host(r)), "masked": False, "protected": True},
+            {"key": "OPENAI_API_KEY", "value": b32_openai(r), "masked": True}, {"key": "DEPLOY_KEY", "value": b32_jk(r), "variable_type": "file"},
+            {"key": "EXAMPLE_STRIPE", "value": b32_ph(r, "sk_"), "masked": False}]}
+
+
+def b32_j_secretsmanager(f, r, loc):
+    return {"ARN": f"arn:aws:secretsmanager:eu-central-1:{r.randint(10**11, 10**12 - 1)}:secret:prod/db-{rnd(r, AN, 6)}", "Name": "prod/db",
+            "SecretString": b32_j("mysql://admin:{pw}@{h}:3306/orders", pw=b32_pw_url(r), h=b32_host(r)), "VersionId": b32_uuid(r), "CreatedDate": b32_ts(r)}
+
+
+def b32_j_bitwarden(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"object": "item", "id": b32_uuid(r), "type": 1, "name": r.choice(["Router", "Bank", "NAS", "Payroll portal"]), "login": {
+        "username": b32_email(f, r, name), "password": b32_pw(r, b32_lang(loc)), "totp": None, "uris": [{"uri": "https://" + b32_host(r)}]},
+        "fields": [{"name": "PIN", "value": B32L("GENERIC_SECRET", rnd(r, string.digits, 6)), "type": 1}, {"name": "recovery", "value": b32_standin(r), "type": 0}], "revisionDate": b32_ts(r)}
+
+
+def b32_j_dockerhubtoken(f, r, loc):
+    return {"uuid": b32_uuid(r), "client_id": "HUB", "creator_ip": b32_ipv4(r, 0), "created_at": b32_ts(r), "token_label": "ci-" + rnd(r, string.ascii_lowercase, 5),
+            "scopes": b32_arr("repo:read", "repo:write"), "token": B32L("GENERIC_SECRET", "dckr_pat_" + rnd(r, URLS, 27)), "is_active": True}
+
+
+def b32_j_tfcvars(f, r, loc):
+    return {"data": [{"type": "vars", "attributes": {"key": "AWS_ACCESS_KEY_ID", "value": b32_aws(r), "category": "env", "sensitive": False}},
+                     {"type": "vars", "attributes": {"key": "db_password", "value": b32_pw(r), "category": "terraform", "sensitive": False}},
+                     {"type": "vars", "attributes": {"key": "AWS_SECRET_ACCESS_KEY", "value": None, "category": "env", "sensitive": True}}]}
+
+
+def b32_j_netlifyenv(f, r, loc):
+    return [{"key": "NEXT_PUBLIC_MAPS_KEY", "scopes": b32_arr("builds", "functions", "runtime"), "values": [{"context": "all", "value": b32_google(r)}]},
+            {"key": "ANTHROPIC_API_KEY", "values": [{"context": "production", "value": b32_anthropic(r)}, {"context": "dev", "value": b32_ph(r, "sk-ant")}]},
+            {"key": "SLACK_WEBHOOK_TOKEN", "values": [{"context": "all", "value": b32_slack(r)}]}]
+
+
+def b32_j_elastic(f, r, loc):
+    hits = []
+    for _ in range(r.randint(1, 3)):
+        hits.append({"_index": "logs-app-2026.12", "_id": rnd(r, URLS, 20), "_source": {"@timestamp": b32_ts(r), "client": {"ip": b32_ipv4(r, 0.1)},
+                     "user": {"email": b32_email(f, r)}, "message": b32_j("login ok for {u} from {ip6}", u=b32_user(b32_person(f, r, loc)), ip6=b32_ipv6(r))}})
+    return {"took": r.randint(1, 90), "hits": {"total": {"value": len(hits)}, "hits": hits}}
+
+
+def b32_j_loki(f, r, loc):
+    return {"status": "success", "data": {"resultType": "streams", "result": [{"stream": {"app": "payments", "level": "error"},
+            "values": [{"ts": b32_ts(r, fmt="epoch") + "000000000", "line": b32_j("charge failed card={c} cvc={v} customer={e}", c=b32_card(r, style="plain"), v=b32_cvc(r), e=b32_email(f, r))},
+                       {"ts": b32_ts(r, fmt="epoch") + "000000000", "line": b32_j("retry with token {t}", t=b32_stripe(r))}]}]}}
+
+
+def b32_j_sentryevent(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"event_id": rnd(r, HEX, 32), "level": "error", "platform": "python", "user": {"id": str(r.randint(1, 99999)), "email": b32_email(f, r, name), "ip_address": b32_ipv4(r, 0), "username": b32_user(name)},
+            "request": {"url": "https://api.acme.io/v1/signup", "method": "POST", "data": {"phone": b32_phone(r, loc), "password": b32_pw(r), "dob": b32_dob(r, loc, style="iso")},
+                        "headers": {"Authorization": b32_j("Bearer {t}", t=b32_jwt(r))}}, "release": b32_la(r, loc, 1)}
+
+
+def b32_j_calendly(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"event": "invitee.created", "payload": {"name": name, "email": b32_email(f, r, name), "text_reminder_number": b32_phone(r, loc),
+            "questions_and_answers": [{"question": "Date of birth (for the clinic)", "answer": b32_dob(r, loc)}, {"question": "Anything else?", "answer": b32_j("please call {p}", p=b32_phone(r, loc))}],
+            "scheduled_event": {"start_time": b32_ts(r), "uri": "https://api.calendly.com/scheduled_events/" + b32_uuid(r)}}}
+
+
+def b32_j_woocommerce(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"id": r.randint(1000, 99999), "status": "processing", "billing": {"first_name": name.split()[0], "last_name": name.split()[-1], "email": b32_email(f, r, name), "phone": b32_phone(r, loc)},
+            "payment_method": "bacs", "customer_ip_address": b32_ipv4(r, 0) if r.random() < 0.7 else b32_ipv6(r), "customer_note": b32_j("refund to {i} if out of stock", i=b32_iban(r, loc)),
+            "meta_data": [{"key": "_order_ref", "value": b32_la(r, loc, 0)}], "date_created": b32_ts(r)}
+
+
+def b32_j_doctolib(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"appointment": {"id": r.randint(10**8, 10**9), "start_date": b32_ts(r), "visit_motive": r.choice(["Erstuntersuchung", "Consultation", "Vaccination"]),
+            "patient": {"first_name": name.split()[0], "last_name": name.split()[-1], "birthdate": b32_dob(r, loc, style="iso"), "phone_number": b32_phone(r, loc), "email": b32_email(f, r, name)},
+            "notes": b32_j("insurance no. {x}", x=rnd(r, string.ascii_uppercase, 1) + rnd(r, string.digits, 9))}}
+
+
+def b32_j_personio(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"success": True, "data": {"type": "Employee", "attributes": {"first_name": {"value": name.split()[0]}, "last_name": {"value": name.split()[-1]},
+            "email": {"value": b32_email(f, r, name)}, "birthday": {"value": b32_dob(r, loc, style="iso")}, "iban": {"value": b32_iban(r, loc)},
+            "hire_date": {"value": b32_date(r, loc, 30, 3000)}, "mobile": {"value": b32_phone(r, loc)}, "ssn": {"value": b32_ssn(r) if loc == "en_US" else b32_svnr(r)}}}}
+
+
+def b32_j_deel(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"contractor": {"id": b32_uuid(r), "name": name, "email": b32_email(f, r, name), "country": REGION[loc], "payout_method": {
+        "type": "bank_transfer", "iban": b32_iban(r, loc), "account_holder": name}, "date_of_birth": b32_dob(r, loc, style="iso"), "tax_id": b32_la(r, loc, 22)}}
+
+
+def b32_j_twiliolookup(f, r, loc):
+    p = b32_phone(r, loc, variants=["e164"])
+    return {"calling_country_code": str(phonenumbers.country_code_for_region(p.region)), "country_code": p.region, "phone_number": p, "national_format": B32L("PHONE", phonenumbers.format_number(phonenumbers.parse(p.text, p.region), phonenumbers.PhoneNumberFormat.NATIONAL), p.region),
+            "valid": True, "line_type_intelligence": {"type": r.choice(["mobile", "landline"]), "carrier_name": r.choice(["Vodafone", "Orange", "KPN", "Telefonica"])},
+            "url": "https://lookups.twilio.com/v2/PhoneNumbers/lookup"}
+
+
+def b32_j_whatsappcloud(f, r, loc):
+    name = b32_person(f, r, loc)
+    p = b32_phone(r, loc, variants=["e164"])
+    return {"object": "whatsapp_business_account", "entry": [{"id": rnd(r, string.digits, 15), "changes": [{"field": "messages", "value": {
+        "contacts": [{"profile": {"name": name}, "wa_id": B32L("PHONE", p.text.lstrip("+"), p.region)}],
+        "messages": [{"from": B32L("PHONE", p.text.lstrip("+"), p.region), "type": "text", "text": {"body": b32_j("hi, my email is {e} and my IBAN {i}", e=b32_email(f, r, name), i=b32_iban(r, loc))}}]}}]}]}
+
+
+def b32_j_telegram(f, r, loc):
+    return {"update_id": r.randint(10**8, 10**9), "message": {"message_id": r.randint(1, 9999), "from": {"id": r.randint(10**8, 10**10), "first_name": f.first_name(), "language_code": b32_lang(loc)},
+            "date": int(b32_ts(r, fmt="epoch")), "text": b32_j("{pws} (for the shared Netflix)", pws=b32_pwsent(r, loc))}}
+
+
+def b32_j_teamsbot(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"type": "message", "id": rnd(r, string.digits, 13), "from": {"id": "29:" + rnd(r, URLS, 40), "name": name, "aadObjectId": b32_uuid(r)},
+            "text": b32_j("@HelpBot my VPN broke, laptop IP is {ip}, call me at {p}", ip=b32_ipv4(r, 0.5), p=b32_phone(r, loc)), "channelId": "msteams", "serviceUrl": "https://smba.trafficmanager.net/emea/"}
+
+
+def b32_j_airtable(f, r, loc):
+    recs = []
+    for _ in range(r.randint(1, 3)):
+        nm = b32_person(f, r, loc)
+        recs.append({"id": "rec" + rnd(r, AN, 14), "createdTime": b32_ts(r), "fields": {"Name": nm, "Email": b32_email(f, r, nm), "Phone": b32_phone(r, loc), "Birthday": b32_dob(r, loc)}})
+    return {"records": recs}
+
+
+def b32_j_jotform(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"formID": rnd(r, string.digits, 15), "submissionID": rnd(r, string.digits, 19), "ip": b32_ipv4(r, 0), "answers": {
+        "3": {"text": "Name", "answer": name}, "4": {"text": "Date of Birth", "answer": b32_dob(r, loc)}, "5": {"text": "Card", "answer": b32_card(r)},
+        "6": {"text": "CVC", "answer": b32_cvc(r)}, "7": {"text": "E-mail", "answer": b32_email(f, r, name)}}}
+
+
+def b32_j_vonage(f, r, loc):
+    return {"msisdn": B32L("PHONE", (p := b32_phone(r, loc, variants=["e164"])).text.lstrip("+"), p.region), "to": str(r.randint(10000, 99999)), "messageId": rnd(r, "0123456789ABCDEF", 16),
+            "text": b32_j("STOP. Also my account pw is {pw}", pw=b32_pw(r)), "type": "text", "message-timestamp": b32_ts(r, fmt="space")}
+
+
+def b32_j_shelltool(f, r, loc):
+    return {"tool": "bash", "input": {"command": "cat ~/.ssh/id_ed25519 && env | grep -i key"}, "output": {"stdout": b32_j("{k} ANTHROPIC_API_KEY={an} GOOGLE_API_KEY={gg}", k=b32_jk(r, "OPENSSH PRIVATE KEY"), an=b32_anthropic(r), gg=b32_google(r)), "exit_code": 0}}
+
+
+def b32_j_vaulttransit(f, r, loc):
+    return {"request_id": b32_uuid(r), "lease_duration": 0, "data": {"keys": {"1": r.randint(1700000000, 1800000000)}, "name": "payments", "type": "rsa-2048",
+            "backup": {"policy": "manual"}, "exported_private_key": b32_jk(r, "RSA PRIVATE KEY")}}
+
+
+def b32_j_cognitoauth(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"ChallengeParameters": {}, "AuthenticationResult": {"AccessToken": b32_jwt(r), "ExpiresIn": 3600, "TokenType": "Bearer",
+            "IdToken": b32_jwt(r), "NewDeviceMetadata": {"DeviceKey": "eu-central-1_" + b32_uuid(r)}},
+            "profile": {"email": b32_email(f, r, name)}}
+
+
+def b32_j_n8ncreds(f, r, loc):
+    return [{"id": rnd(r, AN, 16), "name": "Slack bot", "type": "slackApi", "data": {"accessToken": b32_slack(r)}},
+            {"id": rnd(r, AN, 16), "name": "OpenAI", "type": "openAiApi", "data": {"apiKey": b32_openai(r), "organizationId": "org-" + rnd(r, AN, 24)}},
+            {"id": rnd(r, AN, 16), "name": "Stripe", "type": "stripeApi", "data": {"secretKey": b32_stripe(r)}},
+            {"id": rnd(r, AN, 16), "name": "Gemini", "type": "googlePalmApi", "data": {"host": "https://generativelanguage.googleapis.com", "apiKey": b32_google(r)}},
+            {"id": rnd(r, AN, 16), "name": "Docs sample", "type": "httpHeaderAuth", "data": {"name": "Authorization", "value": b32_j("Bearer {p}", p=b32_ph(r))}}]
+
+
+def b32_j_oauthtoken(f, r, loc):
+    return {"access_token": b32_jwt(r), "token_type": "Bearer", "expires_in": 3599, "refresh_token": b32_generic(r, "an32"), "scope": "openid profile email offline_access",
+            "id_token": b32_jwt(r)}
+
+
+def b32_j_gcpsakey(f, r, loc):
+    proj = rnd(r, string.ascii_lowercase, 6) + "-" + str(r.randint(100000, 999999))
+    return {"type": "service_account", "project_id": proj, "private_key_id": rnd(r, HEX, 40), "private_key": b32_jk(r, "PRIVATE KEY"),
+            "client_email": B32L("EMAIL", f"agent-runner@{proj}.iam.gserviceaccount.com"), "client_id": rnd(r, string.digits, 21), "token_uri": "https://oauth2.googleapis.com/token"}
+
+
+def b32_j_checkoutcom(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"source": {"type": "card", "number": b32_card(r, style="plain"), "expiry_month": r.randint(1, 12), "expiry_year": r.randint(2027, 2032), "cvv": b32_cvc(r, r.choice([3, 4])),
+            "name": name, "billing_address": {"country": REGION[loc]}}, "amount": r.randint(100, 99999), "currency": "EUR", "reference": b32_la(r, loc, 0),
+            "customer": {"email": b32_email(f, r, name), "phone": {"number": b32_phone(r, loc)}}, "payment_ip": b32_ipv4(r, 0)}
+
+
+def b32_j_braintree(f, r, loc):
+    return {"transaction": {"amount": f"{r.randint(1, 999)}.{r.randint(0, 99):02d}", "creditCard": {"number": b32_card(r), "expirationDate": b32_la(r, loc, 27), "cvv": b32_cvc(r)},
+            "options": {"submitForSettlement": True}, "orderId": b32_la(r, loc, 0), "deviceData": {"correlation_id": rnd(r, HEX, 32)}}}
+
+
+# ---------- blind32 JSON documents: US records (en_US) ----------
+
+def b32_j_usadp(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"workers": [{"associateOID": rnd(r, string.ascii_uppercase + string.digits, 16), "person": {"legalName": {"formattedName": name},
+            "governmentIDs": [{"idValue": b32_ssn(r), "nameCode": {"codeValue": "SSN"}}], "birthDate": b32_dob(r, loc, style="iso"),
+            "communication": {"emails": [{"emailUri": b32_email(f, r, name)}], "mobiles": [{"formattedNumber": b32_phone(r, loc, "US")}]}},
+            "workerDates": {"originalHireDate": b32_date(r, loc, 100, 4000)}}]}
+
+
+def b32_j_ussterling(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"candidate": {"id": b32_uuid(r), "givenName": name.split()[0], "familyName": name.split()[-1], "ssn": b32_ssn(r, r.choice(["dash", "bare"])),
+            "dob": b32_dob(r, loc, style="iso"), "email": b32_email(f, r, name), "phone": b32_phone(r, loc, "US"),
+            "addressHistory": [{"zip": f"{r.randint(10000, 99999)}", "from": b32_date(r, loc, 400, 3000)}]}, "screening": {"package": "standard", "status": "pending"}}
+
+
+def b32_j_ustaximport(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"taxYear": 2026, "filingStatus": "MFJ", "taxpayer": {"name": name, "ssn": b32_ssn(r), "dob": b32_dob(r, loc, style="iso")},
+            "spouse": {"name": b32_person(f, r, loc), "ssn": b32_ssn(r), "dob": b32_dob(r, loc, style="iso")},
+            "refund": {"routing": b32_la(r, loc, 20), "account": rnd(r, string.digits, 10), "type": "checking"}, "contact": {"email": b32_email(f, r, name)},
+            "preparerEin": b32_la(r, loc, 10), "dependentItin": b32_itin(r)}
+
+
+# ---------- blind32 dispatch and self-check ----------
+
+B32_TEXT = [v for k, v in list(globals().items()) if k.startswith("b32_t_")] + [b32_paperkind(t, b) for t, b in B32_PAPER]
+B32_JSON = [v for k, v in list(globals().items()) if k.startswith("b32_j_") and not k.startswith("b32_j_us")]
+B32_USJSON = [v for k, v in list(globals().items()) if k.startswith("b32_j_us")]
+# key-bearing kinds, drawn a little more often so every secret type reaches its count
+B32_HEAVY_T = [b32_t_envrc, b32_t_zed, b32_t_cursormcp, b32_t_goose, b32_t_codexcli, b32_t_flysecrets, b32_t_railsenv, b32_t_tfoutput,
+               b32_t_pkcs12, b32_t_certbot, b32_t_k8stls, b32_t_slackbolt, b32_t_mitm, b32_t_tscode, b32_t_gocode, b32_t_gitcreds,
+               b32_t_gitremote, b32_t_claudesettings, b32_t_saml, b32_t_electron, b32_t_anthropiccurl, b32_t_ip6neigh, b32_t_cloudinit, b32_t_posterminal]
+B32_HEAVY_J = [b32_j_claudedesktop, b32_j_a2a, b32_j_n8ncreds, b32_j_gcpsakey, b32_j_netlifyenv, b32_j_shelltool, b32_j_vaulttransit,
+               b32_j_gitlabvars, b32_j_stripeissuing, b32_j_checkoutcom, b32_j_braintree, b32_j_mcpprompt, b32_j_ghpush, b32_j_oauthtoken]
+
+
+def b32_labels(doc, kind):
+    out = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list) and (not v or not isinstance(v[0], (str, L))):
+            for x in v:
+                walk(x)
+        elif isinstance(v, list):
+            out.extend(p for p in v if isinstance(p, L))
+        elif isinstance(v, L):
+            out.append(v)
+    if kind == "text":
+        out.extend(p for p in doc if isinstance(p, L))
+    else:
+        walk(doc)
+    return [x for x in out if x.typ]
+
+
+def b32_dup_ok(w):
+    """No labelled value of six bytes or more appears outside a labelled span of its document."""
+    buf = bytes(w.buf)
+    for sp in w.spans:
+        v = buf[sp["start"]:sp["end"]]
+        if len(v) < 6:
+            continue
+        i = buf.find(v)
+        while i >= 0:
+            if not any(s["start"] <= i and i + len(v) <= s["end"] for s in w.spans):
+                return False
+            i = buf.find(v, i + 1)
+    return True
+
+
+def b32_render(doc, kind):
+    w = Writer()
+    if kind == "json":
+        w.json(doc)
+    else:
+        w.text(doc)
+    return w
+
+
+def b32_draw(f, r, loc, kind):
+    while True:
+        if kind == "text":
+            x = r.random()
+            k = r.choice(B32_USKINDS) if loc == "en_US" and x < 0.5 else r.choice(B32_HEAVY_T) if x > 0.78 else r.choice(B32_TEXT)
+        else:
+            x = r.random()
+            k = r.choice(B32_USJSON) if loc == "en_US" and x < 0.3 else r.choice(B32_HEAVY_J) if x > 0.8 else r.choice(B32_JSON)
+        doc = k(f, r, loc)
+        if b32_dup_ok(b32_render(doc, kind)):
+            return doc
+
+
+def b32_text(f, r, loc):
+    return b32_draw(f, r, loc, "text")
+
+
+def b32_json(f, r, loc):
+    return b32_draw(f, r, loc, "json")
+
+
+B32_SHAPES = {
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xox[bpa]-(2-)?[0-9]+-[0-9]+-([0-9]+-[0-9a-f]{32}|[A-Za-z0-9]{24})|xoxe\.xoxp-1-[A-Za-z0-9]{150}",
+    "STRIPE_KEY": r"[sr]k_(live|test)_([A-Za-z0-9]{24}|[A-Za-z0-9]{99})",
+    "OPENAI_KEY": r"sk-(proj-|svcacct-)[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIzaSy[A-Za-z0-9_-]{33}",
+    "EMAIL": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[a-z]{2,}",
+}
+
+
+def b32_iin_ok(d):
+    return any(len(d) == n and any(d.startswith(p) for p in pres) for _b, pres, n in B32_IIN)
+
+
+def b32_check(i, kind, doc, w, text, loc):
+    labs = b32_labels(doc, kind)
+    assert len(labs) == len(w.spans), (i, len(labs), len(w.spans))
+    last = 0
+    buf = bytes(w.buf)
+    for lab, sp in zip(labs, w.spans):
+        t = lab.text
+        assert sp["type"] == lab.typ and buf[sp["start"]:sp["end"]].decode("utf-8") == t and sp["start"] >= last, (i, sp, t)
+        last = sp["end"]
+        typ = lab.typ
+        if typ in B32_SHAPES:
+            assert re.fullmatch(B32_SHAPES[typ], t), (i, typ, t)
+        elif typ == "CREDIT_CARD":
+            d = t.replace(" ", "").replace("-", "")
+            assert d.isdigit() and luhn_ok(d) and b32_iin_ok(d), (i, t)
+        elif typ == "IBAN":
+            c = t.replace(" ", "")
+            assert c[:2] in B32_IBAN_LEN and len(c) == B32_IBAN_LEN[c[:2]] and b32_iban_check(c), (i, t)
+        elif typ == "US_SSN":
+            assert b32_ssn_ok(t), (i, t)
+        elif typ == "PHONE":
+            assert lab.region and (b32_phone_ok(t, lab.region) or b32_phone_ok("+" + t, lab.region)), (i, t, lab.region)
+        elif typ in ("IPV4", "IPV6"):
+            a = ipaddress.ip_address(t)
+            assert a.version == (4 if typ == "IPV4" else 6) and not a.is_loopback and not a.is_unspecified and not a.is_link_local, (i, t)
+        elif typ == "DATE_OF_BIRTH":
+            ys = [int(y) for y in re.findall(r"(?<!\d)(19\d\d|20[0-2]\d)", t)]
+            assert ys and 1930 <= ys[0] <= 2026, (i, t)
+        elif typ == "JWT":
+            h, p, s = t.split(".")
+            hd = json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+            json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+            assert hd.get("typ") == "JWT" and hd.get("alg") in B32_JWT_SIG and len(s) == B32_JWT_SIG[hd["alg"]], (i, hd)
+        elif typ == "PRIVATE_KEY":
+            assert b32_pem_ok(t), (i, t[:40])
+        elif typ == "PLACEHOLDER":
+            assert t in B32_PLACEHOLDERS, (i, t)
+        elif typ == "PASSWORD":
+            assert len(t) >= 6 and not any(c.isspace() for c in t), (i, t)
+        elif typ == "GENERIC_SECRET":
+            assert len(t) >= 3 and not any(c.isspace() for c in t), (i, t)
+        else:
+            raise AssertionError((i, typ))
+    assert b32_dup_ok(w), i
+    if kind == "json":
+        json.loads(text)
+        assert "\\" not in text and not any(ord(c) < 32 for c in text), i
 
 
 if __name__ == "__main__":
