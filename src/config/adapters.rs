@@ -88,13 +88,36 @@ pub struct Tool {
     pub input_part: Option<ToolPart>,
 }
 
-/// A tool's `input.tool` (`stage::policy::tool_part`), with the adapter's name and kind it was
+/// A tool's `input.tool` ([`tool_part`]), with the adapter's name and kind it was
 /// built for: built once per configuration (a reload compiles new tools) instead of compared
 /// field by field on every call (docs/performance.md, "Twenty-fifth round").
 pub struct ToolPart {
     pub adapter: String,
     pub kind: AdapterKind,
     pub part: std::sync::Arc<crate::policy::Shared>,
+}
+
+/// The policy input's `input.tool` for `tool` in the adapter named `adapter` of `kind`: its
+/// name, the adapter's name and kind, `read_only` and `risk` (`stage::policy` builds the
+/// input; the configuration keeps it built per tool, [`tool_part`]).
+pub fn tool_value(adapter: &str, kind: AdapterKind, tool: &Tool) -> serde_json::Value {
+    serde_json::json!({
+        "name": tool.name,
+        "adapter": adapter,
+        "kind": kind.as_str(),
+        "read_only": tool.read_only,
+        "risk": tool.risk,
+    })
+}
+
+/// `input.tool` of `tool` in the adapter named `adapter` of `kind`, as a shared part: what the
+/// configuration keeps in [`Tool::input_part`] when it compiles the adapter.
+pub fn tool_part(
+    adapter: &str,
+    kind: AdapterKind,
+    tool: &Tool,
+) -> std::sync::Arc<crate::policy::Shared> {
+    crate::policy::Shared::new(tool_value(adapter, kind, tool))
 }
 
 /// A tool's idempotent writes: how a key is chosen and how long its first answer is replayed.
@@ -398,7 +421,7 @@ pub fn load_adapters(
             t.input_part = Some(ToolPart {
                 adapter: raw.name.clone(),
                 kind: raw.kind,
-                part: crate::stage::policy::tool_part(&raw.name, raw.kind, t),
+                part: tool_part(&raw.name, raw.kind, t),
             });
         }
         adapters.push(Adapter {

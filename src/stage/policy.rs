@@ -3,7 +3,8 @@
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde_json::{json, Map, Value};
 
-use crate::config::raw::{AdapterKind, Mode};
+use crate::config::adapters::tool_value;
+use crate::config::raw::Mode;
 use crate::config::{Adapter, Tool};
 use crate::pipeline::reject::{Reason, Reject};
 use std::sync::Arc;
@@ -489,7 +490,7 @@ type ToolKey = (String, String, &'static str, bool, Value);
 /// and shared. A reload that changes any of them gives a new one.
 ///
 /// A tool compiled with its adapter carries its part ([`Tool::input_part`], built by
-/// [`tool_part`] then): taken when the adapter's name and kind are the ones it was built for,
+/// [`tool_part`](crate::config::adapters::tool_part) then): taken when the adapter's name and kind are the ones it was built for,
 /// without comparing the tool's fields (the configuration never changes them; a reload
 /// compiles new tools). Pinned to the comparison by `tests::a_compiled_tool_part_is_the_built_one`.
 fn tool_doc(adapter: &Adapter, tool: &Tool) -> Arc<Shared> {
@@ -528,23 +529,7 @@ fn tool_doc(adapter: &Adapter, tool: &Tool) -> Arc<Shared> {
 
 /// `input.tool`, built.
 fn make_tool_doc(adapter: &Adapter, tool: &Tool) -> Value {
-    make_tool_value(&adapter.name, adapter.kind, tool)
-}
-
-fn make_tool_value(adapter: &str, kind: AdapterKind, tool: &Tool) -> Value {
-    json!({
-        "name": tool.name,
-        "adapter": adapter,
-        "kind": kind.as_str(),
-        "read_only": tool.read_only,
-        "risk": tool.risk,
-    })
-}
-
-/// `input.tool` of `tool` in the adapter named `adapter` of `kind`, as a shared part: what the
-/// configuration keeps in [`Tool::input_part`] when it compiles the adapter.
-pub fn tool_part(adapter: &str, kind: AdapterKind, tool: &Tool) -> Arc<Shared> {
-    Shared::new(make_tool_value(adapter, kind, tool))
+    tool_value(&adapter.name, adapter.kind, tool)
 }
 
 /// The input of `data.toolwall.tool_visible` (MCP `tools/list`): principal and tool, no args.
