@@ -35,7 +35,7 @@ pub(super) const FIRST_TIER: [&[&str]; BUCKETS] = [
     &["wJalrXUtnFEMI/", "F. nac", "d.o.b", "ASIA", "ACCA"],
     &["data di nascita", "nato/a il", "ghu_"],
     &["s_secret_access_key ", "sk_live_", "rk_live_", "ghs_"],
-    &["birth", "AKIA"],
+    &["birt", "AKIA"],
     &["je7MtGbClwBF/", "nacido el", "naiss", "gho_"],
     &["geboortedatum", "nee le", "ghr_"],
     &["fecha de nacimiento"],
@@ -65,6 +65,9 @@ pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
 /// The prose searcher's plan (`ProseTriggers`: `PROSE_LITERALS`, then `more_triggers`'), as
 /// `FIRST_TIER`.
 ///
+/// `DTM+329:` (thirty-first round, task fmt; `evidence_r31f`) is pinned where it landed
+/// unplanned, in the bucket of `de-pas` and `clave`.
+///
 /// The last literal of buckets 1 to 5 is one no plan named before the twenty-sixth round: they
 /// took the ids left over, and one more literal (` -P `) moved them (`rootpwmodpw` into
 /// bucket 0: clean text +6 %, callgrind), so each is pinned where it sat.
@@ -82,7 +85,7 @@ pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
     &["> auth ", "pwd ", " -a ", " -P ", " -w "],
     &["community ", "fecha nac"],
     &["requirepass", "USERPASS>", "depas", "sswd"],
-    &["de-pas", "clave"],
+    &["de-pas", "clave", "DTM+329:"],
     &["login is ", "nascita", "nata a ", " key ", "pass "],
     &["nato a ", "DMG*D8*", " -p\""],
 ];

@@ -203,13 +203,20 @@ impl Detector {
             Kind::Dob => {
                 // The date part; vCard's basic `BDAY:19661019` is its last 8 digits; a date
                 // written with blanks (`05 17 1958`) its last three groups.
-                let ds = match spaced_date_start(&hay[s..e]) {
-                    Some(i) => s + i,
-                    None => match self.date_re.find(&hay[s..e]) {
-                        Some(m) => s + m.start(),
-                        None if e - s > 8 && hay[e - 8..e].iter().all(u8::is_ascii_digit) => e - 8,
-                        None => s,
-                    },
+                // UN/EDIFACT's `DTM+329:` (`evidence_r31f`): the value after it.
+                let ds = if hay[s..e].starts_with(b"DTM+329:") {
+                    s + 8
+                } else {
+                    match spaced_date_start(&hay[s..e]) {
+                        Some(i) => s + i,
+                        None => match self.date_re.find(&hay[s..e]) {
+                            Some(m) => s + m.start(),
+                            None if e - s > 8 && hay[e - 8..e].iter().all(u8::is_ascii_digit) => {
+                                e - 8
+                            }
+                            None => s,
+                        },
+                    }
                 };
                 // `b. ` (born) stands at a line's start, after `(` or after `, ` (or a log's
                 // flattened line break, `| `).
@@ -333,6 +340,8 @@ impl Detector {
                     // A product's version in a `User-Agent:` header: twenty-ninth round,
                     // task prec.
                     || super::evidence_r29n::user_agent_header(hay, s)
+                    // A network's prefix (`10.0.0.0/8`): thirty-first round, task fmt.
+                    || super::evidence_r31f::network_prefix(hay, text, e)
                 {
                     reject
                 } else {
@@ -1997,7 +2006,12 @@ pub(super) fn email_at(hay: &[u8], at: usize) -> Option<(usize, usize)> {
         return None;
     }
     match check_email(hay, s, e) {
-        Outcome::Hit(h) if !ssh_target(hay, h.start, h.end) && !message_id(hay, h.start) => {
+        Outcome::Hit(h)
+            if !ssh_target(hay, h.start, h.end)
+                && !message_id(hay, h.start)
+                // An iCalendar `UID:` (`evidence_r31f`; thirty-first round, task fmt).
+                && !super::evidence_r31f::ical_uid(hay, h.start) =>
+        {
             Some((h.start, h.end))
         }
         _ => None,
@@ -2332,14 +2346,21 @@ pub(super) fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     // (`admin@fd02:7f0:e2d2:6f2c::a296:/var/www/`): a single `:` right before a `/` is the
     // path's separator, no part of the address (RFC 4291 text ends in a group or `::`).
     // Twenty-sixth round, task fmt.
-    let path_colon =
-        e - s > 2 && hay[e - 1] == b':' && hay[e - 2] != b':' && hay.get(e) == Some(&b'/');
+    // An address ended by a `:` (`from 2001:67c:ac6c::9d1d: password …`): one `:` before a
+    // byte that is no word byte and no `:`, or the text's end (`evidence_r31f`; thirty-first
+    // round, task fmt). The byte after it is then the address's `after`.
+    let path_colon = e - s > 2
+        && hay[e - 1] == b':'
+        && hay[e - 2] != b':'
+        && hay
+            .get(e)
+            .is_none_or(|&b| b == b'/' || !(v::is_word(b) || b == b':'));
     if path_colon {
         e -= 1;
     }
     let before = if s == 0 { None } else { Some(hay[s - 1]) };
     let after = if path_colon {
-        Some(b'/')
+        hay.get(e + 1).copied()
     } else {
         hay.get(e).copied()
     };

@@ -124,7 +124,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
             // A `_` joins the run-up's words as a blank does (a key=value log's `dob_check=
             // 29/03/1933`), and Spanish `nacido/a` needs no `el` after it (`nacido/a
             // 26/07/1939`; twenty-second round, task num).
-            format!(r#"(?:{b}(?:(?i:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born on|born|geburtsdatum|geburtstag|geb\.[ \-]?datum|geb\.|f\. ?nac\.?|geboren|geboortedatum|date de naiss(?:ance|\.)?|n(?:\xC3\xA9|e)(?:e|\(e\))? le|nat[oa](?:/a)? il|data (?:di )?nascita|nacid[oa](?:/a)?|naci(?:\xC3\xB3|\xC3\x93|o) el|fecha de nacimiento)[ \t:=\-"'>A-Za-z_]{{0,16}}{ISO_CALL}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:naissance(?: le)?|naiss\.|nascita|nacimiento)[ \t:=\-"'>]{{0,6}}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:birth)[ \t]*{FORMAT_HINT}[:=][ \t]*(?:{DATE}|{SPACED_DATE})|b\. {DATE}|(?i:bday)[;A-Za-z=\-]{{0,24}}:(?:{DATE}|{YMD8})|D\.N\.[ \t:]{{0,3}}{DATE}|(?i:fecha nac\.?)[ \t:]{{0,3}}{DATE}|(?i:nat[oa](?:/a)? a )[^\n0-9,;:.]{{1,30}}? (?i:il) {DATE}|(?i:birth ?date|dob|date ?of ?birth)["']>[ \t\r\n]*<(?:saml2?:)?AttributeValue[^>]{{0,80}}>[ \t]*{DATE}|(?i:birthtime) value=["']{YMD8}|DMG\*D8\*{YMD8})|\(0010,0030\) DA \[{YMD8})"#),
+            format!(r#"(?:{b}(?:(?i:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born on|born|geburtsdatum|geburtstag|geb\.[ \-]?datum|geb\.|f\. ?nac\.?|geboren|geboortedatum|date de naiss(?:ance|\.)?|n(?:\xC3\xA9|e)(?:e|\(e\))? le|nat[oa](?:/a)? il|data (?:di )?nascita|nacid[oa](?:/a)?|naci(?:\xC3\xB3|\xC3\x93|o) el|fecha de nacimiento)[ \t:=\-"'>A-Za-z_]{{0,16}}{ISO_CALL}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:naissance(?: le)?|naiss\.|nascita|nacimiento)[ \t:=\-"'>]{{0,6}}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:birth)[ \t]*{FORMAT_HINT}[:=][ \t]*(?:{DATE}|{SPACED_DATE})|b\. {DATE}|(?i:bday)[;A-Za-z=\-]{{0,24}}:(?:{DATE}|{YMD8})|D\.N\.[ \t:]{{0,3}}{DATE}|(?i:fecha nac\.?)[ \t:]{{0,3}}{DATE}|(?i:nat[oa](?:/a)? a )[^\n0-9,;:.]{{1,30}}? (?i:il) {DATE}|(?i:birth ?date|dob|date ?of ?birth)["']>[ \t\r\n]*<(?:saml2?:)?AttributeValue[^>]{{0,80}}>[ \t]*{DATE}|(?i:birthtime) value=["']{YMD8}|DMG\*D8\*{YMD8}|BIRT\r?\n2 DATE (?:(?:ABT|EST|CAL|BEF|AFT) )?{DATE}|DTM\+329:(?:{YMD8}|[0-9]{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])))|\(0010,0030\) DA \[{YMD8})"#),
         ),
         (Kind::Iban, &[E::Iban], format!(r"{b}[A-Z]{{2}}[0-9]{{2}}(?: ?[A-Z0-9]){{11,30}}")),
         (Kind::Card, &[E::CreditCard], format!(r"{b}(?:[0-9]{{12,19}}|[0-9]{{4}}(?:[ \-][0-9]{{3,6}}){{2,4}}){b}")),
@@ -256,7 +256,10 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             "dob",
             "d.o.b",
             "date of birth",
-            "birth",
+            // `birth`, and GEDCOM's birth event `1 BIRT⏎2 DATE …` (`evidence_r31f`;
+            // thirty-first round, task fmt): `birt` prefixes `birth`, so it keeps its
+            // Teddy bucket and fingerprint.
+            "birt",
             "born",
             // `Geburtsdatum`, `Geburtstag`.
             "geburt",
@@ -313,6 +316,9 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             "DMG*D8*",
             "(0010,0030)",
             "fecha nac",
+            // UN/EDIFACT's birth date, `DTM+329:990920'` (`evidence_r31f`; thirty-first
+            // round, task fmt).
+            "DTM+329:",
         ],
         // `Authorization: Basic …` (its case variants are added as `bearer`'s).
         Kind::Bearer => &["basic "],

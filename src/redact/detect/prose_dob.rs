@@ -64,6 +64,15 @@ pub(super) fn prose_birth_date(hay: &[u8], p: usize, date_re: &Regex) -> Option<
     let mut i = from;
     while i < limit {
         let b = hay[i];
+        // A pipe table's row, the phrase its label's cell (`| Date of birth | 07/06/1958 |`):
+        // the next cell holds the value (`evidence_r31f`; thirty-first round, task fmt).
+        if b == b'|' && super::evidence_r31f::pipe_cell_label(hay, p) {
+            if !no_other_date(&hay[from..i]) {
+                return None;
+            }
+            return super::evidence_r31f::pipe_cell_date(hay, i, date_re)
+                .filter(|d| !super::check::birthday_event(&hay[p..d.0]));
+        }
         if b.is_ascii_digit()
             || matches!(
                 b,
