@@ -216,7 +216,9 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
     prose_colon_keyword(hay, q).or_else(|| {
         (hay.get(q + 1) == Some(&b' ')
             && hay.get(q + 2).is_some_and(u8::is_ascii_lowercase)
-            && super::evidence_r27p::pair_after(hay, q))
+            && (super::evidence_r27p::pair_after(hay, q)
+                // `CommandLine: net user NAME PASSWORD` (`evidence_r31p`).
+                || hay[q + 2] == b'n' && super::evidence_r31p::net_user_after_colon(hay, q)))
         .then_some(q)
     })
 }
@@ -283,6 +285,10 @@ fn prose_colon_keyword(hay: &[u8], q: usize) -> Option<usize> {
     // A Wi-Fi key in German and French (`WLAN-Schlüssel: …`, `Clé Wi-Fi : …`).
     if let Some(p) = wifi_key_word_before(hay, j) {
         return Some(p);
+    }
+    // A Wi-Fi pair `Wi-Fi: SSID / PASSWORD` (`evidence_r31p`): at the `:`.
+    if super::evidence_r31p::wifi_pair_before(hay, j, q) {
+        return Some(q);
     }
     // `user/pass: …` is a pair (before `pass` alone).
     if let Some(p) = pair_word_before(hay, j) {

@@ -2662,6 +2662,16 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if hay[s] == b':' && super::evidence_r30p::colon_secret_at(hay, s) {
         return super::evidence_r30p::colon_password(hay, s);
     }
+    // `CommandLine: net user NAME PASSWORD` (`evidence_r31p`).
+    if hay[s] == b':' && super::evidence_r31p::net_user_after_colon(hay, s) {
+        return super::evidence_r31p::net_user_colon_password(hay, s)
+            .map_or(Outcome::Reject, Outcome::Hit);
+    }
+    // A Wi-Fi pair `Wi-Fi: SSID / PASSWORD` (`evidence_r31p`).
+    if hay[s] == b':' && super::evidence_r31p::wifi_pair_at(hay, s) {
+        return super::evidence_r31p::wifi_pair_password(hay, s)
+            .map_or(Outcome::Reject, Outcome::Hit);
+    }
     if matches!(hay[s], b':' | b'=') {
         return super::evidence_r27p::pair_password(hay, s);
     }
@@ -2701,6 +2711,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if hay.get(e).is_some_and(|b| b.is_ascii_alphabetic()) {
         return Outcome::Reject;
     }
+    // After a backslash escape (`\nPasscode: …`, `evidence_r31p`): a word of its own.
+    if s > 0 && hay[s - 1].is_ascii_alphabetic() && super::evidence_r31p::escape_before(hay, s) {
+        return super::evidence_r31p::escaped_line_password(hay, e);
+    }
     if s > 0 && hay[s - 1].is_ascii_alphabetic() && !compound {
         // `pulumi config --show-secrets`: `app:dbPassword   …`, a camelCase name's end.
         return pulumi_config_password(hay, s, e)
@@ -2734,6 +2748,14 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     }
     // `wp-config.php`: `define( 'DB_PASSWORD', '…' );`.
     if let Some(o) = php_define_password(hay, s, e) {
+        return o;
+    }
+    // A Markdown table's row `| Password | … |`, GNU make's `PASSWORD ?= …`
+    // (`evidence_r31p`).
+    if let Some(o) = super::evidence_r31p::table_row_password(hay, s, e) {
+        return o;
+    }
+    if let Some(o) = super::evidence_r31p::make_conditional_password(hay, e) {
         return o;
     }
     // Apache's `SetEnv DB_PASS …`, csh's `setenv`, a Dockerfile's `ENV NAME value`.
@@ -4091,7 +4113,10 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         // The `:` before a `.pgpass` line's password (from the colon pass); a `user /
         // password` pair's `:` or `=` (`evidence_r27p`, from the `key=value` pass).
         b':' | b'=' => (hay[p] == b':'
-            && (pgpass_line_at(hay, p) || super::evidence_r30p::colon_secret_at(hay, p))
+            && (pgpass_line_at(hay, p)
+                || super::evidence_r30p::colon_secret_at(hay, p)
+                || super::evidence_r31p::wifi_pair_at(hay, p)
+                || super::evidence_r31p::net_user_after_colon(hay, p))
             || super::evidence_r27p::pair_after(hay, p))
         .then_some((p, p + 1)),
         // Command-line flags: `-p'…'`, `-p"…"`, `-pSECRET`, `sshpass -p …`, `-u user:…`.

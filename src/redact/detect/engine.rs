@@ -859,6 +859,17 @@ impl Detector {
                     return;
                 }
                 continue;
+            } else if b == b'>' && pw_on && super::evidence_r31p::net_user_may_follow(hay, i) {
+                // A Windows prompt's `net user NAME PASSWORD` (`C:\> net user …`;
+                // `evidence_r31p`).
+                if let Some(h) = super::evidence_r31p::net_user_password(hay, i) {
+                    self.push(out, h, usize::MAX - 1);
+                    if first_only {
+                        return;
+                    }
+                    i = h.end;
+                    continue;
+                }
             } else if b == b'>' && pw_on && i > 0 && hay[i - 1] == b' ' {
                 // A Redis ACL rule's `>PASSWORD` (`user worker on >…`; `evidence_r30p`).
                 if let Some(h) = super::evidence_r30p::redis_acl_password(hay, i) {

@@ -156,9 +156,13 @@ pub(super) fn net_use_password(hay: &[u8], s: usize, e: usize) -> Option<super::
             .take_while(|b| !b.is_ascii_whitespace())
             .count()
     };
+    // The password before the switch, after the share (`evidence_r31p`).
+    let before = || {
+        super::evidence_r31p::net_use_password_before(hay, s - 1).map(super::check::Outcome::Hit)
+    };
     let ue = arg_end(e + 1);
     if ue == e + 1 || !hay.get(ue).is_some_and(|&b| b == b' ' || b == b'\t') {
-        return None;
+        return before();
     }
     let vs = ue
         + hay[ue..]
@@ -167,8 +171,14 @@ pub(super) fn net_use_password(hay: &[u8], s: usize, e: usize) -> Option<super::
             .count();
     let ve = arg_end(vs);
     let v = &hay[vs..ve];
-    (!v.is_empty() && v[0] != b'/' && v != b"*" && ve - vs <= 128)
-        .then(|| super::check::Outcome::Hit(super::Hit::new(Entity::Password, vs, ve)))
+    if !v.is_empty() && v[0] != b'/' && v != b"*" && ve - vs <= 128 {
+        return Some(super::check::Outcome::Hit(super::Hit::new(
+            Entity::Password,
+            vs,
+            ve,
+        )));
+    }
+    before()
 }
 
 /// Whether the `-p` argument at `vs` is an Azure service principal's client secret: the

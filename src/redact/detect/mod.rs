@@ -38,6 +38,7 @@ pub(crate) mod evidence_r30g;
 mod evidence_r30n;
 mod evidence_r30p;
 mod evidence_r31f;
+mod evidence_r31p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -806,5 +807,7 @@ mod tests_r30n;
 mod tests_r30p;
 #[cfg(test)]
 mod tests_r31f;
+#[cfg(test)]
+mod tests_r31p;
 #[cfg(test)]
 pub(crate) mod tests_support;
