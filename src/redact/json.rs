@@ -714,6 +714,9 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         // Whether a member's key is classified `Whole(UsSsn)` / `Whole(Password)` (`own_ssn`,
         // `token_user` below).
         let (mut ssn_member, mut password_member) = (false, false);
+        // Whether a member's name ends in `hash` (a password hash's record: its `salt` is no
+        // secret, `detect::evidence_r31g`).
+        let mut hash_member = false;
         // Whether a member holds an answer (`labels::answer_key`): only then does this
         // object's `birth` change a class, and its object members' labels (`own_labelled`)
         // are worked out here, for `birth` and for the members' own walks (`given_label`).
@@ -736,6 +739,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             };
             ssn_member |= class == KeyClass::Whole(Entity::UsSsn);
             password_member |= class == KeyClass::Whole(Entity::Password);
+            hash_member |= crate::redact::detect::evidence_r31g::hash_key(k);
             self.classes.push((class, facts));
             if dirty {
                 self.redactor
@@ -811,6 +815,12 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             let class = match class {
                 KeyClass::Whole(Entity::Password) if token_user => {
                     KeyClass::Whole(Entity::GenericSecret)
+                }
+                // A password hash's salt (`detect::evidence_r31g`).
+                KeyClass::ShapedSecret
+                    if hash_member && crate::redact::detect::evidence_r31g::salt_key(k) =>
+                {
+                    KeyClass::Plain
                 }
                 _ => class,
             };

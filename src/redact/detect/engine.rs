@@ -815,6 +815,18 @@ impl Detector {
                 if digit_in_word(hay, i, prev) {
                     let digit = i;
                     i = word_end(hay, i + 1);
+                    // A Telegram bot token in the Bot API's URL (`/bot<id>:<secret>/`:
+                    // `evidence_r31g`), the `:` ending the word's digits.
+                    if hay.get(i) == Some(&b':') {
+                        if let Some(h) = super::evidence_r31g::telegram_token(hay, digit, i) {
+                            self.push(out, h, usize::MAX - 1);
+                            if first_only {
+                                return;
+                            }
+                            i = h.end;
+                            continue;
+                        }
+                    }
                     // A password by its shape alone (`pw_shape`): the word run ends in its
                     // digits (`Kanarie8102?`, `Hafenkran_Paella86`).
                     if pw_on && shape_tail(hay, digit, i) {

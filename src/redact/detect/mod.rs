@@ -37,6 +37,7 @@ pub(crate) mod evidence_r30c;
 pub(crate) mod evidence_r30g;
 mod evidence_r30n;
 mod evidence_r30p;
+pub(crate) mod evidence_r31g;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -803,5 +804,7 @@ mod tests_r30g;
 mod tests_r30n;
 #[cfg(test)]
 mod tests_r30p;
+#[cfg(test)]
+mod tests_r31g;
 #[cfg(test)]
 pub(crate) mod tests_support;
