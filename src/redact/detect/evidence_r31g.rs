@@ -76,6 +76,21 @@ fn telegram_token_tail(hay: &[u8], i: usize, e: usize) -> Option<Hit> {
     Some(Hit::new(Entity::GenericSecret, i, end))
 }
 
+/// The Telegram bot token whose id's digits end at the `:` at `q` (the byte pass, a digit
+/// before the `:`): the id glued after the Bot API URL's `bot` (`telegram_token`'s tests).
+#[inline(never)]
+pub(super) fn telegram_token_at_colon(hay: &[u8], q: usize) -> Option<Hit> {
+    let digits = hay[q.saturating_sub(11)..q]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if !(8..=10).contains(&digits) {
+        return None;
+    }
+    telegram_token_tail(hay, q - digits, q)
+}
+
 /// The opening quote of strongSwan's `: PSK "…"` at the `:` at `q` (a blank before the `:`).
 #[inline]
 pub(super) fn ipsec_psk_open(hay: &[u8], q: usize) -> Option<usize> {
