@@ -23,9 +23,11 @@ impl Detector {
             return e.max(i + 1);
         }
         // A Telegram bot token (`<bot id>:<secret>`: `evidence_r31g`), the `:` ending the id.
-        if let Some(h) = super::evidence_r31g::telegram_token(hay, i, e) {
-            self.push(out, h, usize::MAX - 1);
-            return h.end;
+        if hay.get(e) == Some(&b':') {
+            if let Some(h) = super::evidence_r31g::telegram_token(hay, i, e) {
+                self.push(out, h, usize::MAX - 1);
+                return h.end;
+            }
         }
         // Region start: include a '+' or '(' right before the first digit.
         let mut rs = i;
