@@ -7,8 +7,10 @@
 //!   documented form, "Each bot is given a unique authentication token … looks something
 //!   like `123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11`", used in `https://api.telegram.org/
 //!   bot<token>/METHOD`), the id 8 to 10 digits: reached in the number pass at the id's
-//!   digits (`numbers::number_region`), the `:` right after them. Two writers' gold (blind20
-//!   29, blind30 15 standing alone, blind30's 30 more after `/bot`): every place gold.
+//!   digits (`numbers::number_region`), the `:` right after them, and, glued after the URL's
+//!   `/bot`, in the byte pass's IPv6 branch after a word (`telegram_token_at_colon`). Two
+//!   writers' gold (blind20 29; blind30 46, 15 standing alone and 31 after `/bot`): every
+//!   place gold.
 //! * **strongSwan's `: PSK "…"`** (`ipsec.secrets(5)`: "PSK defines a pre-shared key"), a
 //!   GENERIC_SECRET: reached at the `:` the colon pass stops at, beside `: EAP "…"`
 //!   (`evidence_r30p`). Three writers' gold (blind23 36, blind25 12, blind30 30), all missed.
