@@ -714,6 +714,11 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         // Whether a member's key is classified `Whole(UsSsn)` / `Whole(Password)` (`own_ssn`,
         // `token_user` below).
         let (mut ssn_member, mut password_member) = (false, false);
+        // Whether a member's name ends in `hash` (a password hash's record: its `salt` is no
+        // secret, `detect::evidence_r31g`).
+        // (Read only when a member's class is `ShapedSecret`, as a salt's is: a test per
+        // member of every object cost the PII JSON case 0.5 %.)
+        let mut salt_member = false;
         // Whether a member holds an answer (`labels::answer_key`): only then does this
         // object's `birth` change a class, and its object members' labels (`own_labelled`)
         // are worked out here, for `birth` and for the members' own walks (`given_label`).
@@ -736,6 +741,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             };
             ssn_member |= class == KeyClass::Whole(Entity::UsSsn);
             password_member |= class == KeyClass::Whole(Entity::Password);
+            salt_member |= class == KeyClass::ShapedSecret;
             self.classes.push((class, facts));
             if dirty {
                 self.redactor
@@ -770,6 +776,10 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         // A record with a member of its own for the SSN (`"ssn": …`): its tax or national
         // id is another number (`keys::sibling_class`).
         let own_ssn = ssn_member;
+        let hash_member = salt_member
+            && map
+                .keys()
+                .any(|k| crate::redact::detect::evidence_r31g::hash_key(k));
         // A password beside a user named `token` (Composer's `"username": "token"`) is a
         // token (`detect::evidence_r23s`; twenty-third round, task sec).
         let token_user = password_member
@@ -811,6 +821,12 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             let class = match class {
                 KeyClass::Whole(Entity::Password) if token_user => {
                     KeyClass::Whole(Entity::GenericSecret)
+                }
+                // A password hash's salt (`detect::evidence_r31g`).
+                KeyClass::ShapedSecret
+                    if hash_member && crate::redact::detect::evidence_r31g::salt_key(k) =>
+                {
+                    KeyClass::Plain
                 }
                 _ => class,
             };

@@ -194,11 +194,21 @@ impl Detector {
                 Some((ks, ke)) if hay[ks] == b'$' => {
                     cat_secret_file(hay, ke, self.entropy_threshold)
                 }
+                // An SNMP community shorter than a token (`evidence_r31g`).
+                Some((ks, ke)) if &hay[ks..ke] == b"community" => {
+                    match super::evidence_r31g::snmp_community(hay, ke) {
+                        Some(h) => Outcome::Hit(h),
+                        None => secret_in_prose(hay, ke, true, self.entropy_threshold),
+                    }
+                }
                 Some((ks, ke)) if PASSWORD_SETTINGS.contains(&&hay[ks..ke]) => {
                     password_setting_value(hay, ke)
                 }
                 Some((_, ke)) => secret_in_prose(hay, ke, true, self.entropy_threshold),
-                None => reject,
+                // A vendor's token after `--…-token` (`evidence_r31g`).
+                None => {
+                    super::evidence_r31g::flag_vendor_token(hay, s).map_or(reject, Outcome::Hit)
+                }
             },
             Kind::Dob => {
                 // The date part; vCard's basic `BDAY:19661019` is its last 8 digits; a date
@@ -794,6 +804,12 @@ impl Detector {
 /// stops before (`os.environ['STRIPE_API_KEY']`: the value stops at the quote,
 /// `os.environ[`; `crypt(`).
 pub(super) fn code_reference(value: &[u8]) -> bool {
+    // A call whose argument opens an object or a list (`token = jwt.sign({ …`, `credential:
+    // admin.credential.cert({`): thirty-first round, task gs (`evidence_r31g`).
+    let value = match value {
+        [head @ .., b'(', b'{' | b'['] => &value[..head.len() + 1],
+        _ => value,
+    };
     (value.ends_with(b"(") || value.ends_with(b"["))
         && value[..value.len() - 1]
             .iter()
@@ -2461,7 +2477,12 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
                 // A `TOTP` label (`evidence_r30g`), from the colon pass.
                 .or_else(|| super::evidence_r30g::totp_label_before(hay, p + 4).then_some(p + 4)));
         }
-        Kind::SecretWord => return Ok(secret_word_at(hay, p).map(|(_, e)| e)),
+        Kind::SecretWord => {
+            return Ok(secret_word_at(hay, p).map(|(_, e)| e).or_else(|| {
+                // A vendor's token after `--…-token` (`evidence_r31g`).
+                super::evidence_r31g::flag_vendor_token(hay, p).map(|_| p + 4)
+            }));
+        }
         Kind::Github => return Ok(github_end(hay, p)),
         // A Django secret key as the value (`evidence_r30g`), `&` and all.
         Kind::KeyValue => {

@@ -886,6 +886,25 @@ impl Detector {
                 // after a key's `:` (`Ip:2001:db8::1`; `evidence_r29s`).
                 let found = if (i > 0 && is_ipv6_byte(hay[i - 1])) || hay[i + 1] == b':' {
                     if ipv6_after_word(hay, i) {
+                        // A Telegram bot token glued after a word (the Bot API's URL,
+                        // `/bot<id>:<secret>`, the secret opening with a hex digit as its
+                        // `AA…` does: `evidence_r31g`), at the `:` ending the id's digits.
+                        // (A test of every digit run in a word cost clean text 0.6 %, one at
+                        // every `:` after a digit 2.6 %.)
+                        if i >= 12
+                            && hay[i - 1].is_ascii_digit()
+                            && hay[i - 3].is_ascii_digit()
+                            && hay[i - 8].is_ascii_digit()
+                        {
+                            if let Some(h) = super::evidence_r31g::telegram_token_at_colon(hay, i) {
+                                self.push(out, h, usize::MAX - 1);
+                                if first_only {
+                                    return;
+                                }
+                                i = h.end;
+                                continue;
+                            }
+                        }
                         None
                     } else {
                         ipv6_at(hay, i)

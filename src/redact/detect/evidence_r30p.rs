@@ -109,7 +109,10 @@ fn go_dsn_at(hay: &[u8], at: usize) -> Option<Hit> {
 #[inline]
 pub(super) fn colon_secret_at(hay: &[u8], q: usize) -> bool {
     match hay.get(q + 1) {
-        Some(b' ') => ipsec_secret_open(hay, q).is_some(),
+        Some(b' ') => {
+            ipsec_secret_open(hay, q).is_some()
+                || super::evidence_r31g::ipsec_psk_open(hay, q).is_some()
+        }
         Some(&b) if b > b' ' => stats_auth_at(hay, q),
         _ => false,
     }
@@ -166,6 +169,10 @@ fn stats_auth_at(hay: &[u8], q: usize) -> bool {
 
 /// The password at the `:` at `q` (`colon_secret_at`), when shaped as one.
 pub(super) fn colon_password(hay: &[u8], q: usize) -> Outcome {
+    // strongSwan's `: PSK "…"`, a pre-shared key (`evidence_r31g`).
+    if let Some(open) = super::evidence_r31g::ipsec_psk_open(hay, q) {
+        return super::evidence_r31g::ipsec_psk(hay, open).map_or(Outcome::Reject, Outcome::Hit);
+    }
     let value = match ipsec_secret_open(hay, q) {
         Some(open) => value_at(hay, open),
         None if stats_auth_at(hay, q) => value_at(hay, q + 1),

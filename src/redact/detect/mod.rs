@@ -38,6 +38,7 @@ pub(crate) mod evidence_r30g;
 mod evidence_r30n;
 mod evidence_r30p;
 mod evidence_r31f;
+pub(crate) mod evidence_r31g;
 mod evidence_r31p;
 mod numbers;
 mod patterns;
@@ -807,6 +808,8 @@ mod tests_r30n;
 mod tests_r30p;
 #[cfg(test)]
 mod tests_r31f;
+#[cfg(test)]
+mod tests_r31g;
 #[cfg(test)]
 mod tests_r31p;
 #[cfg(test)]

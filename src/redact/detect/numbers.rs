@@ -22,6 +22,13 @@ impl Detector {
         if digits < 7 && !(digits >= 4 && dots >= 3) && !iban_start {
             return e.max(i + 1);
         }
+        // A Telegram bot token (`<bot id>:<secret>`: `evidence_r31g`), the `:` ending the id.
+        if hay.get(e) == Some(&b':') {
+            if let Some(h) = super::evidence_r31g::telegram_token(hay, i, e) {
+                self.push(out, h, usize::MAX - 1);
+                return h.end;
+            }
+        }
         // Region start: include a '+' or '(' right before the first digit.
         let mut rs = i;
         while rs > 0 && matches!(hay[rs - 1], b'+' | b'(') && i - rs < 2 {
