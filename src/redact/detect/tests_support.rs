@@ -95,6 +95,26 @@ pub(super) fn both(text: &str) -> [String; 2] {
     [text.to_string(), format!("{}{text}{}", pad.repeat(3), pad)]
 }
 
+/// Each `(text, value)`: `value` is the one finding of `entity`, in the text as it stands and
+/// inside a long document ([`both`]).
+pub(super) fn assert_each_found(entity: Entity, cases: &[(&str, &str)]) {
+    for (text, value) in cases {
+        for t in both(text) {
+            assert_eq!(found(&t, entity), vec![value.to_string()], "{t:?}");
+        }
+    }
+}
+
+/// Each text holds no finding of `entity`, as it stands and inside a long document.
+pub(super) fn assert_none_found(entity: Entity, texts: &[&str]) {
+    for text in texts {
+        for t in both(text) {
+            let got = found(&t, entity);
+            assert!(got.is_empty(), "{t:?}: {got:?}");
+        }
+    }
+}
+
 /// Deterministic pseudo-random numbers (xorshift), so a failure replays: the generated
 /// inputs of the property tests (`tests_cost`, `tests_leads`, `tests_r29c`, `json::tests`,
 /// `tests::raw`).
