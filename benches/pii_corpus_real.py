@@ -124,7 +124,7 @@ Splits, kept apart by construction, not only by seed:
            by accident; see the docs) and never ran the engine on it; the lead's taxonomy; 157 text and 53 JSON document kinds of its own (see the blind32 section). Self-checked at generation; to be scored once.
   blind33  templates B33_*/b33_*: a thirty-fourth split (seed 3434, fixed day 2027-01-02) written by a thirty-second helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; 190 text and 59 JSON document kinds of its own (see the blind33 section). Self-checked at generation; to be scored once.
+           lead's taxonomy; 190 text and 64 JSON document kinds of its own (see the blind33 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -49897,7 +49897,7 @@ def b33_vendor(r, kind):
     if kind == "ANTHROPIC_KEY":
         return "sk-ant-" + r.choice(["api03", "api03", "api03", "admin01"]) + "-" + rnd(r, AN + "_-", 93) + "AA"
     if kind == "GOOGLE_API_KEY":
-        return "AIza" + rnd(r, AN + "_-", 35)
+        return "AIzaSy" + rnd(r, AN + "_-", 33) if r.random() < 0.9 else "AIza" + rnd(r, AN + "_-", 35)
     if kind == "JWT":
         return b33_jwt(r)
     raise ValueError(kind)
@@ -49927,7 +49927,8 @@ def b33_generic(r, kind=None):
             "dop": lambda: "dop_v1_" + rnd(r, HEX, 64), "django": lambda: rnd(r, string.ascii_lowercase + string.digits + "!@%^&*(-_=+)", 50),
             "twilio": lambda: rnd(r, HEX, 32), "age": lambda: "AGE-SECRET-KEY-1" + rnd(r, "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L".upper(), 58),
             "pnu": lambda: "pnu_" + rnd(r, AN, 36), "lin": lambda: "lin_api_" + rnd(r, AN, 40),
-            "cvc": lambda: rnd(r, string.digits, r.choice([3, 3, 3, 4]))}[k]()
+            "cvc": lambda: rnd(r, string.digits, r.choice([3, 3, 3, 4])),
+            "stsess": lambda: "IQoJb3JpZ2luX2Vj" + base64.b64encode(bytes(r.randrange(256) for _ in range(r.randint(280, 420)))).decode()}[k]()
 
 
 B33_PWWORDS = ["Kastanie", "Zonnebloem", "girasole", "mariposa", "papillon", "Nordlicht", "harbour", "lantern", "Tulpenveld",
@@ -50123,8 +50124,13 @@ class B33C:
         return self.r.choice(["svc_", "app_", "", "", "ro_"]) + self.r.choice(["deploy", "agent", "etl", "billing", "reporter", "admin", "backup"]) + (str(self.r.randint(1, 9)) if self.r.random() < 0.3 else "")
 
     def ts(self, sep="T"):
-        r = self.r
-        return f"2027-01-0{r.choice([1, 2])}{sep}{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}" + (f".{r.randint(0, 999):03d}Z" if sep == "T" else "")
+        """A timestamp on 2027-01-01/02; within a document each one is later than the one before."""
+        r = self
+        if not hasattr(self, "_t"):
+            self._t = datetime.datetime(2027, 1, 1) + datetime.timedelta(seconds=self.r.randint(0, 30 * 3600))
+        self._t += datetime.timedelta(seconds=self.r.randint(1, 1500), milliseconds=self.r.randint(0, 999))
+        t = self._t
+        return t.strftime(f"%Y-%m-%d{sep}%H:%M:%S") + (f".{t.microsecond // 1000:03d}Z" if sep == "T" else "")
 
     def uuid(self):
         h = rnd(self.r, HEX, 32)
@@ -50323,7 +50329,7 @@ def b33_t_rclone(c):
 def b33_t_awscreds(c):
     return [f"$ cat ~/.aws/credentials\n[default]\naws_access_key_id = ", c.v("AWS_ACCESS_KEY"), "\naws_secret_access_key = ", c.gs("aws"),
             f"\n\n[{c.r.choice(['prod-admin', 'sandbox', 'billing'])}]\naws_access_key_id = ", c.v("AWS_ACCESS_KEY"), "\naws_secret_access_key = ", c.gs("aws"),
-            "\naws_session_token = ", c.gs("b64"), "\n"]
+            "\naws_session_token = ", c.gs("stsess"), "\n"]
 
 
 def b33_t_kubeconfig(c):
@@ -51091,7 +51097,7 @@ def b33_j_oai_toolcalls(c):
 
 def b33_j_agents_sdk(c):
     return {"type": "tool_call_output_item", "raw_item": {"type": "function_call_output", "call_id": "call_" + rnd(c.r, AN, 24),
-            "output": ["read_env: OPENAI_API_KEY=", c.v("OPENAI_KEY"), " STRIPE_KEY=", c.v("STRIPE_KEY")]}, "agent": {"name": c.r.choice(["Triage", "DevOps", "Billing"])}}
+            "output": ["read_env: OPENAI_API_KEY=", c.v("OPENAI_KEY"), " STRIPE_KEY=", c.v("STRIPE_KEY"), " ANTHROPIC_API_KEY=", c.v("ANTHROPIC_KEY")]}, "agent": {"name": c.r.choice(["Triage", "DevOps", "Billing"])}}
 
 
 def b33_j_llamaindex(c):
@@ -51148,7 +51154,7 @@ def b33_j_mcp_call(c):
 
 def b33_j_browser(c):
     return {"tool": "browser.get_text", "url": "https://intranet." + c.f.domain_name() + "/wiki/oncall", "status": 200,
-            "text": ["On-call phone ", c.ph(), " · backup ", c.ph(), " · Grafana admin pw ", c.pw(), " · example key for docs ", c.plh()]}
+            "text": ["On-call phone ", c.ph(), " · backup ", c.ph(), " · Grafana admin pw ", c.pw(), " · Maps key ", c.v("GOOGLE_API_KEY"), " · example key for docs ", c.plh()]}
 
 
 def b33_j_gmail(c):
@@ -51298,6 +51304,7 @@ def b33_j_ecs(c):
     return {"family": "api", "containerDefinitions": [{"name": "api", "image": f"{c.r.randint(10**11, 10**12 - 1)}.dkr.ecr.eu-west-1.amazonaws.com/api:{c.sha(7)}",
             "environment": [{"name": "DB_PASSWORD", "value": c.pw()}, {"name": "ANTHROPIC_API_KEY", "value": c.v("ANTHROPIC_KEY")},
                             {"name": "OPENAI_API_KEY", "value": c.v("OPENAI_KEY")}, {"name": "STRIPE_SECRET_KEY", "value": c.v("STRIPE_KEY")},
+                            {"name": "AWS_ACCESS_KEY_ID", "value": c.v("AWS_ACCESS_KEY")}, {"name": "AWS_SECRET_ACCESS_KEY", "value": c.gs("aws")},
                             {"name": "LOG_LEVEL", "value": "info"}],
             "secrets": [{"name": "STRIPE_KEY", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/stripe"}]}]}
 
@@ -51328,12 +51335,12 @@ def b33_j_datadog(c):
 
 def b33_j_splunk(c):
     return {"time": c.r.randint(1_798_000_000, 1_799_000_000), "host": c.host(), "sourcetype": "app:auth",
-            "event": {"action": "login_failed", "user": c.em(), "src_ip": c.ip(), "debug": ["attempted password ", c.pw()]}}
+            "event": {"action": "login_failed", "user": c.em(), "src_ip": c.ip(), "debug": ["attempted password ", c.pw()], "prior_session": c.v("JWT")}}
 
 
 def b33_j_ghalert(c):
-    t = c.r.choice(["GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "AWS_ACCESS_KEY", "GOOGLE_API_KEY", "OPENAI_KEY", "ANTHROPIC_KEY"])
-    return {"number": c.r.randint(1, 400), "created_at": c.ts(), "state": "open", "secret_type": t.lower(), "secret": c.v(t),
+    t = c.r.choice(["GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "AWS_ACCESS_KEY", "GOOGLE_API_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "PRIVATE_KEY", "PRIVATE_KEY"])
+    return {"number": c.r.randint(1, 400), "created_at": c.ts(), "state": "open", "secret_type": t.lower(), "secret": c.pk() if t == "PRIVATE_KEY" else c.v(t),
             "validity": c.r.choice(["active", "unknown"]), "push_protection_bypassed": c.r.choice([True, False]),
             "locations_url": f"https://api.github.com/repos/{c.user()}/app/secret-scanning/alerts/{c.r.randint(1, 400)}/locations"}
 
@@ -51533,13 +51540,16 @@ def b33_j_apikeys(c):
 
 def b33_j_dify(c):
     return {"provider": "langgenius", "models": [{"provider": "openai", "credentials": {"openai_api_key": c.v("OPENAI_KEY"), "openai_organization": "org-" + rnd(c.r, AN, 24)}},
-            {"provider": "anthropic", "credentials": {"anthropic_api_key": c.v("ANTHROPIC_KEY")}}, {"provider": "gemini", "credentials": {"google_api_key": c.v("GOOGLE_API_KEY")}}]}
+            {"provider": "anthropic", "credentials": {"anthropic_api_key": c.v("ANTHROPIC_KEY")}}, {"provider": "gemini", "credentials": {"google_api_key": c.v("GOOGLE_API_KEY")}}],
+            "credential_schema": [{"variable": "openai_api_key", "type": "secret-input", "placeholder": {"en_US": c.plh("sk-proj-")}},
+                                  {"variable": "google_api_key", "type": "secret-input", "placeholder": {"en_US": c.plh("AIza")}}]}
 
 
 def b33_j_makeconn(c):
     return {"connections": [{"id": c.r.randint(10**5, 10**6), "accountName": "slack", "scopes": [["chat:write"]], "data": {"accessToken": c.v("SLACK_TOKEN")}},
             {"id": c.r.randint(10**5, 10**6), "accountName": "stripe", "data": {"apiKey": c.v("STRIPE_KEY")}},
-            {"id": c.r.randint(10**5, 10**6), "accountName": "github", "data": {"token": c.v("GITHUB_TOKEN")}}]}
+            {"id": c.r.randint(10**5, 10**6), "accountName": "github", "data": {"token": c.v("GITHUB_TOKEN")}},
+            {"id": c.r.randint(10**5, 10**6), "accountName": "sftp", "data": {"host": c.ip4(), "username": c.user(), "privateKey": c.pk()}}]}
 
 
 def b33_j_insomnia(c):
@@ -51561,7 +51571,8 @@ def b33_j_apidoc(c):
 
 
 def b33_j_stsession(c):
-    return {"_tool": "aws sts get-session-token", "Credentials": {"AccessKeyId": c.v("AWS_ACCESS_KEY"), "SecretAccessKey": c.gs("aws"), "SessionToken": c.gs("b64"),
+    return {"_tool": "aws sts get-session-token", "Credentials": {"AccessKeyId": B33L("AWS_ACCESS_KEY", "ASIA" + rnd(c.r, string.ascii_uppercase + "234567", 16)),
+            "SecretAccessKey": c.gs("aws"), "SessionToken": c.gs("stsess"),
             "Expiration": c.ts()}, "note": ["long-term key used: ", c.v("AWS_ACCESS_KEY")]}
 
 
@@ -51578,6 +51589,42 @@ def b33_j_snowconn(c):
 def b33_j_claudecfg(c):
     return {"tool": "read_file", "path": "~/.config/agent/credentials.json", "content": {"anthropic": {"api_key": c.v("ANTHROPIC_KEY"), "admin_key": c.v("ANTHROPIC_KEY")},
             "workspace": c.lat(), "owner": c.em()}}
+
+
+def b33_j_fbsdkconfig(c):
+    p = rnd(c.r, string.ascii_lowercase, 6) + "-" + str(c.r.randint(100, 999))
+    return {"tool": "firebase apps:sdkconfig WEB", "result": {"projectId": p, "appId": f"1:{c.r.randint(10**11, 10**12)}:web:{rnd(c.r, HEX, 22)}",
+            "apiKey": c.v("GOOGLE_API_KEY"), "authDomain": p + ".firebaseapp.com", "storageBucket": p + ".firebasestorage.app"},
+            "docs_sample": {"apiKey": c.plh("AIza")}}
+
+
+# ---------- blind33 more JSON shapes: OAuth exchanges and eval configs ----------
+
+def b33_j_slackoauth(c):
+    return {"ok": True, "app_id": "A0" + rnd(c.r, string.ascii_uppercase + string.digits, 9), "authed_user": {"id": "U0" + rnd(c.r, string.ascii_uppercase + string.digits, 9),
+            "scope": "chat:write", "access_token": c.v("SLACK_TOKEN"), "token_type": "user"}, "scope": "commands,chat:write,channels:history",
+            "token_type": "bot", "access_token": c.v("SLACK_TOKEN"), "bot_user_id": "U0" + rnd(c.r, string.ascii_uppercase + string.digits, 9),
+            "team": {"id": "T0" + rnd(c.r, string.ascii_uppercase + string.digits, 9), "name": c.co()}, "incoming_webhook": {"channel": "#ops"}}
+
+
+def b33_j_stripeconnect(c):
+    return {"access_token": B33L("STRIPE_KEY", "sk_live_" + rnd(c.r, AN, 99)), "livemode": True, "refresh_token": "rt_" + rnd(c.r, AN, 40), "token_type": "bearer",
+            "stripe_publishable_key": "pk_live_" + rnd(c.r, AN, 99), "stripe_user_id": "acct_" + rnd(c.r, AN, 16), "scope": "read_write",
+            "platform_note": ["connected for ", c.co(), ", owner ", c.em()]}
+
+
+def b33_j_promptfoo(c):
+    return {"description": "support-bot regression", "providers": [
+        {"id": "anthropic:messages:claude-sonnet-4-5", "config": {"apiKey": c.v("ANTHROPIC_KEY")}},
+        {"id": "openai:gpt-5-mini", "config": {"apiKey": c.v("OPENAI_KEY")}},
+        {"id": "google:gemini-2.5-pro", "config": {"apiKey": c.v("GOOGLE_API_KEY")}}],
+        "tests": [{"vars": {"question": ["My number is ", c.ph(), ", call me"]}, "assert": [{"type": "not-contains", "value": "call"}]}]}
+
+
+def b33_j_azkv(c):
+    return {"attributes": {"contentType": "application/x-pem-file", "created": c.ts(), "enabled": True}, "contentType": "application/x-pem-file",
+            "id": f"https://{rnd(c.r, string.ascii_lowercase, 8)}-kv.vault.azure.net/secrets/api-tls/{rnd(c.r, HEX, 32)}", "kid": None, "managed": True,
+            "value": c.pk(), "tags": {"owner": c.em()}}
 
 
 # ---------- blind33 registry ----------
