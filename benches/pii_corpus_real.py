@@ -49847,8 +49847,8 @@ B33_PK = [("PRIVATE KEY", "308204bd020100300d06092a864886f70d0101010500048204a7"
           ("PGP PRIVATE KEY BLOCK", "9503c604", 1100)]
 
 
-def b33_pk(r, sep="\n", indent=""):
-    label, pre, n = r.choice(B33_PK)
+def b33_pk(r, sep="\n", indent="", kinds=None):
+    label, pre, n = r.choice([x for x in B33_PK if (x[0] in kinds if kinds else not x[0].startswith("PGP"))])
     b = bytes.fromhex(pre if len(pre) % 2 == 0 else pre + "0")
     b += bytes(r.randrange(256) for _ in range(n - len(b)))
     body = base64.b64encode(b).decode()
@@ -49953,7 +49953,7 @@ def b33_password(r, urlsafe=False):
         v = r.choice(B33_PWWORDS).capitalize() + r.choice(sym) + r.choice(B33_PWWORDS).lower() + str(r.randint(1, 9))
     else:
         v = rnd(r, AN, r.randint(16, 32))
-    return v
+    return v if v[0].isalnum() else r.choice(string.ascii_letters) + v
 
 
 def b33_pad(s, c, n):
@@ -50091,8 +50091,8 @@ class B33C:
         k = self.r.choice(kinds or B33_SEC_WEIGHTED)
         return B33L(k, b33_vendor(self.r, k))
 
-    def pk(self, indent=""):
-        return B33L("PRIVATE_KEY", b33_pk(self.r, " " if self.json else "\n", "" if self.json else indent))
+    def pk(self, indent="", kinds=None):
+        return B33L("PRIVATE_KEY", b33_pk(self.r, " " if self.json else "\n", "" if self.json else indent, kinds))
 
     def plh(self, prefix=None):
         xs = [p for p in B33_PLACEHOLDERS if prefix is None or p.startswith(prefix)]
@@ -50175,6 +50175,18 @@ class B33C:
         if k == 23: return f"case {r.randint(10000000, 99999999)}"
         if k == 24: return "AKIA" + rnd(r, "*", 12) + rnd(r, string.ascii_uppercase, 4)
         return r.choice(B33_STANDINS)
+
+    def ref(self):
+        """A file / customer / policy reference (never labelled)."""
+        r = self.r
+        k = r.randrange(7)
+        if k == 0: return f"{r.randint(2026, 2027)}/{r.randint(1, 99999):05d}"
+        if k == 1: return f"{rnd(r, string.ascii_uppercase, 2)}-{r.randint(100000, 999999)}"
+        if k == 2: return f"{r.randint(1, 99)} {rnd(r, 'ABCKOS', 1)} {r.randint(100, 9999)}/{r.randint(24, 27)}"
+        if k == 3: return luhn_digit(rnd(r, string.digits, r.choice([9, 11])))
+        if k == 4: return f"{rnd(r, string.ascii_uppercase, 3)}{r.randint(10**7, 10**8 - 1)}"
+        if k == 5: return f"{r.randint(100, 999)}.{r.randint(100, 999)}.{r.randint(100, 999)}"
+        return self.la()
 
     def lat(self):
         """A look-alike that is a single token (no spaces)."""
@@ -50445,7 +50457,7 @@ def b33_t_groupvars(c):
 
 
 def b33_t_salt(c):
-    return [f"# /srv/pillar/deploy.sls\ndeploy:\n  user: deploy\n  github_token: ", c.v("GITHUB_TOKEN"), "\n  ssh_key: |\n    ", c.pk("    "), "\n  notify: ", c.em(c.name()), "\n"]
+    return [f"# /srv/pillar/deploy.sls\ndeploy:\n  user: deploy\n  github_token: ", c.v("GITHUB_TOKEN"), "\n  ssh_key: |\n    ", c.pk("    ", kinds=("OPENSSH PRIVATE KEY", "RSA PRIVATE KEY")), "\n  notify: ", c.em(c.name()), "\n"]
 
 
 def b33_t_kamal(c):
@@ -50453,7 +50465,7 @@ def b33_t_kamal(c):
 
 
 def b33_t_tlssecret(c):
-    return [f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {c.r.choice(['ingress-tls', 'webhook-cert', 'mtls-client'])}\n  namespace: {c.r.choice(['prod', 'edge', 'payments'])}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n    -----BEGIN CERTIFICATE-----\n    MIID{rnd(c.r, AN + '+/', 60)}\n    -----END CERTIFICATE-----\n  tls.key: |\n    ", c.pk("    "), "\n"]
+    return [f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {c.r.choice(['ingress-tls', 'webhook-cert', 'mtls-client'])}\n  namespace: {c.r.choice(['prod', 'edge', 'payments'])}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n    -----BEGIN CERTIFICATE-----\n    MIID{rnd(c.r, AN + '+/', 60)}\n    -----END CERTIFICATE-----\n  tls.key: |\n    ", c.pk("    ", ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY")), "\n"]
 
 
 def b33_t_snowflake(c):
@@ -50545,14 +50557,11 @@ def b33_t_gpgexport(c):
 
 
 def b33_pk_pgp(r):
-    while True:
-        v = b33_pk(r)
-        if "PGP" in v:
-            return v
+    return b33_pk(r, kinds=("PGP PRIVATE KEY BLOCK",))
 
 
 def b33_t_sshkeygen(c):
-    return [f"$ ssh-keygen -t ed25519 -C \"", c.em(c.name()), f"\" -f deploy_key -N ''\nGenerating public/private ed25519 key pair.\nYour identification has been saved in deploy_key\nThe key fingerprint is:\nSHA256:{rnd(c.r, AN + '+/', 43)}\n$ cat deploy_key\n", c.pk(), f"\n$ gh repo deploy-key add deploy_key.pub --title ci-{c.r.randint(1, 99)}\n"]
+    return [f"$ ssh-keygen -t ed25519 -C \"", c.em(c.name()), f"\" -f deploy_key -N ''\nGenerating public/private ed25519 key pair.\nYour identification has been saved in deploy_key\nThe key fingerprint is:\nSHA256:{rnd(c.r, AN + '+/', 43)}\n$ cat deploy_key\n", c.pk(kinds=("OPENSSH PRIVATE KEY",)), f"\n$ gh repo deploy-key add deploy_key.pub --title ci-{c.r.randint(1, 99)}\n"]
 
 
 def b33_t_pyrepl(c):
@@ -50969,7 +50978,7 @@ def b33_form(c, topic):
         elif x == "dob2": rows += [("name", [c.name()]), ("dob", [c.dob()])]
         elif x == "child": rows.insert(0, ("dob", [c.child_dob()])); rows.insert(0, ("name", [c.first() + " " + n.split()[-1]]))
     rows.append((None, [b33_pick(lang, dlabel), c.date(back=(-60, -1))]))
-    rows.append(("ref", [c.la()]))
+    rows.append(("ref", [c.ref()]))
     rows.append(("city", [c.city() + ", " + c.date(back=(0, 3))]))
     lab = lambda k, v: ((b33_pick(lang, B33_FL[k]) if k else v[0]), (v if k else v[1:]))
     style = r.randrange(3)
@@ -51077,7 +51086,7 @@ def b33_u_1040intake(c):
     out = [f"1040 intake — tax year 2026\nPrimary: {c.name()}, SSN ", c.ssn(), ", DOB ", c.dob(), ", cell ", c.us_ph(), "\nDependents:\n"]
     for _ in range(c.r.randint(1, 2)):
         out += [f"  {c.first()} — SSN ", c.ssn(), ", born ", c.child_dob(), "\n"]
-    out += ["Refund direct deposit: routing ", f"{c.r.randint(10000000, 99999999)}{c.r.randint(0, 9)}", f", acct {c.r.randint(10000000, 9999999999)}\nIP PIN: {c.r.randint(100000, 999999)}\n"]
+    out += ["Refund direct deposit: routing ", f"{c.r.randint(10000000, 99999999)}{c.r.randint(0, 9)}", f", acct {c.r.randint(10000000, 9999999999)}\nPrior-year AGI: ${c.r.randint(18, 240)},{c.r.randint(100, 999)}\n"]
     return out
 
 
@@ -51261,7 +51270,7 @@ def b33_j_gcal(c):
 
 
 def b33_j_slack_event(c):
-    return {"token": rnd(c.r, AN, 24), "team_id": "T" + rnd(c.r, string.ascii_uppercase + string.digits, 10), "event": {"type": "message",
+    return {"token": B33L("GENERIC_SECRET", rnd(c.r, AN, 24)), "team_id": "T" + rnd(c.r, string.ascii_uppercase + string.digits, 10), "event": {"type": "message",
             "user": "U" + rnd(c.r, string.ascii_uppercase + string.digits, 10), "text": ["new bot token for staging: ", c.v("SLACK_TOKEN"), " (old one revoked)"],
             "ts": f"{c.r.randint(1_798_000_000, 1_799_000_000)}.{c.r.randint(100000, 999999)}"}, "type": "event_callback"}
 
@@ -51347,12 +51356,12 @@ def b33_j_ghalert(c):
 
 def b33_j_gitguardian(c):
     return {"id": c.r.randint(10**6, 10**7), "date": c.ts(), "detector": {"name": "private_key_generic", "display_name": "Generic Private Key"},
-            "secret_hash": c.sha(64), "occurrences": [{"filepath": "deploy/id_rsa", "match": c.pk(), "author_info": c.em()}], "status": "TRIGGERED"}
+            "secret_hash": c.sha(64), "occurrences": [{"filepath": "deploy/id_rsa", "match": c.pk(kinds=("RSA PRIVATE KEY",)), "author_info": c.em()}], "status": "TRIGGERED"}
 
 
 def b33_j_chefbag(c):
     return {"id": c.r.choice(["mysql", "smtp", "payments"]), "root_password": c.pw(), "replication_password": c.pw(), "admin_contact": c.em(),
-            "stripe_key": c.v("STRIPE_KEY"), "deploy_key": c.pk(), "github_token": c.v("GITHUB_TOKEN"),
+            "stripe_key": c.v("STRIPE_KEY"), "deploy_key": c.pk(kinds=("OPENSSH PRIVATE KEY", "RSA PRIVATE KEY")), "github_token": c.v("GITHUB_TOKEN"),
             "aws_access_key_id": c.v("AWS_ACCESS_KEY"), "slack_token": c.v("SLACK_TOKEN"), "comment": ["encrypted bag migration pending (", c.la(), ")"]}
 
 
@@ -51416,11 +51425,11 @@ def b33_t_openaicurl_hist(c):
 
 
 def b33_t_ghcli(c):
-    return [f"$ gh secret set DEPLOY_KEY --repo {c.user()}/infra < deploy_ed25519\n✓ Set Actions secret DEPLOY_KEY for {c.user()}/infra\n$ cat deploy_ed25519\n", c.pk(), f"\n$ gh secret set GH_PAT --body ", c.v("GITHUB_TOKEN"), "\n✓ Set Actions secret GH_PAT\n"]
+    return [f"$ gh secret set DEPLOY_KEY --repo {c.user()}/infra < deploy_ed25519\n✓ Set Actions secret DEPLOY_KEY for {c.user()}/infra\n$ cat deploy_ed25519\n", c.pk(kinds=("OPENSSH PRIVATE KEY",)), f"\n$ gh secret set GH_PAT --body ", c.v("GITHUB_TOKEN"), "\n✓ Set Actions secret GH_PAT\n"]
 
 
 def b33_t_stunnel(c):
-    return [f"; /etc/stunnel/redis.conf\n[redis-tls]\nclient = no\naccept = ", c.ip4(), ":6380\nconnect = 127.0.0.1:6379\ncert = /etc/stunnel/redis.pem\n\n$ sudo cat /etc/stunnel/redis.pem\n", c.pk(), f"\n-----BEGIN CERTIFICATE-----\nMIIC{rnd(c.r, AN + '+/', 60)}\n-----END CERTIFICATE-----\n"]
+    return [f"; /etc/stunnel/redis.conf\n[redis-tls]\nclient = no\naccept = ", c.ip4(), ":6380\nconnect = 127.0.0.1:6379\ncert = /etc/stunnel/redis.pem\n\n$ sudo cat /etc/stunnel/redis.pem\n", c.pk(kinds=("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY")), f"\n-----BEGIN CERTIFICATE-----\nMIIC{rnd(c.r, AN + '+/', 60)}\n-----END CERTIFICATE-----\n"]
 
 
 def b33_t_dockersecret(c):
@@ -51428,7 +51437,7 @@ def b33_t_dockersecret(c):
 
 
 def b33_t_forumkey(c):
-    return [f"Title: ssh 'invalid format' when loading key in CI\n\nPosted by {c.first().lower()}{c.r.randint(1, 99)} · {c.date(back=(0, 5))}\n\nMy GitLab job fails with `Load key \"/root/.ssh/id_rsa\": invalid format`. The variable contains:\n\n", c.pk(), "\n\nAny idea? (yes I'll regenerate it afterwards)\n"]
+    return [f"Title: ssh 'invalid format' when loading key in CI\n\nPosted by {c.first().lower()}{c.r.randint(1, 99)} · {c.date(back=(0, 5))}\n\nMy GitLab job fails with `Load key \"/root/.ssh/id_rsa\": invalid format`. The variable contains:\n\n", c.pk(kinds=("OPENSSH PRIVATE KEY", "RSA PRIVATE KEY")), "\n\nAny idea? (yes I'll regenerate it afterwards)\n"]
 
 
 def b33_t_ghapp_env(c):
@@ -51519,7 +51528,7 @@ def b33_t_sessionstore(c):
 # ---------- blind33 more JSON shapes: sessions, keys and tool configs ----------
 
 def b33_j_supabase_session(c):
-    return {"access_token": c.v("JWT"), "token_type": "bearer", "expires_in": 3600, "refresh_token": rnd(c.r, AN, 22),
+    return {"access_token": c.v("JWT"), "token_type": "bearer", "expires_in": 3600, "refresh_token": B33L("GENERIC_SECRET", rnd(c.r, string.ascii_lowercase + string.digits, 22)),
             "user": {"id": c.uuid(), "email": c.em(), "phone": c.ph_e164(), "last_sign_in_at": c.ts()}}
 
 
@@ -51529,7 +51538,7 @@ def b33_j_authjs(c):
 
 
 def b33_j_fbrefresh(c):
-    return {"access_token": c.v("JWT"), "expires_in": "3600", "token_type": "Bearer", "refresh_token": rnd(c.r, AN + "_-", 120),
+    return {"access_token": c.v("JWT"), "expires_in": "3600", "token_type": "Bearer", "refresh_token": B33L("GENERIC_SECRET", "AMf-vB" + rnd(c.r, AN + "_-", 180)),
             "id_token": c.v("JWT"), "user_id": rnd(c.r, AN, 28), "project_id": str(c.r.randint(10**11, 10**12))}
 
 
@@ -51549,7 +51558,7 @@ def b33_j_makeconn(c):
     return {"connections": [{"id": c.r.randint(10**5, 10**6), "accountName": "slack", "scopes": [["chat:write"]], "data": {"accessToken": c.v("SLACK_TOKEN")}},
             {"id": c.r.randint(10**5, 10**6), "accountName": "stripe", "data": {"apiKey": c.v("STRIPE_KEY")}},
             {"id": c.r.randint(10**5, 10**6), "accountName": "github", "data": {"token": c.v("GITHUB_TOKEN")}},
-            {"id": c.r.randint(10**5, 10**6), "accountName": "sftp", "data": {"host": c.ip4(), "username": c.user(), "privateKey": c.pk()}}]}
+            {"id": c.r.randint(10**5, 10**6), "accountName": "sftp", "data": {"host": c.ip4(), "username": c.user(), "privateKey": c.pk(kinds=("OPENSSH PRIVATE KEY", "RSA PRIVATE KEY"))}}]}
 
 
 def b33_j_insomnia(c):
@@ -51577,7 +51586,7 @@ def b33_j_stsession(c):
 
 
 def b33_j_ec2keypair(c):
-    return {"KeyFingerprint": ":".join(rnd(c.r, HEX, 2) for _ in range(20)), "KeyMaterial": c.pk(), "KeyName": c.r.choice(["bastion", "ci-runner", "gpu-box"]) + "-" + str(c.r.randint(1, 99)),
+    return {"KeyFingerprint": ":".join(rnd(c.r, HEX, 2) for _ in range(20)), "KeyMaterial": c.pk(kinds=("RSA PRIVATE KEY",)), "KeyName": c.r.choice(["bastion", "ci-runner", "gpu-box"]) + "-" + str(c.r.randint(1, 99)),
             "KeyPairId": "key-" + rnd(c.r, HEX, 17), "_invoked_by": {"agent": "infra-bot", "user": c.em()}}
 
 
@@ -51608,7 +51617,7 @@ def b33_j_slackoauth(c):
 
 
 def b33_j_stripeconnect(c):
-    return {"access_token": B33L("STRIPE_KEY", "sk_live_" + rnd(c.r, AN, 99)), "livemode": True, "refresh_token": "rt_" + rnd(c.r, AN, 40), "token_type": "bearer",
+    return {"access_token": B33L("STRIPE_KEY", "sk_live_" + rnd(c.r, AN, 99)), "livemode": True, "refresh_token": B33L("GENERIC_SECRET", "rt_" + rnd(c.r, AN, 40)), "token_type": "bearer",
             "stripe_publishable_key": "pk_live_" + rnd(c.r, AN, 99), "stripe_user_id": "acct_" + rnd(c.r, AN, 16), "scope": "read_write",
             "platform_note": ["connected for ", c.co(), ", owner ", c.em()]}
 
