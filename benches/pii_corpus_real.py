@@ -50033,10 +50033,12 @@ class B33C:
 
     def card(self, grouped=True):
         d = b33_card_digits(self.r)
+        self._amex = d[:2] in ("34", "37")
         return B33L("CREDIT_CARD", b33_group(d, self.r) if grouped else d)
 
     def cvc(self):
-        return B33L("GENERIC_SECRET", b33_generic(self.r, "cvc"))
+        """The card's security code: four digits for the Amex drawn just before, else three."""
+        return B33L("GENERIC_SECRET", rnd(self.r, string.digits, 4 if getattr(self, "_amex", False) else 3))
 
     def iban(self, cc=None, spaced=None):
         cc = cc or (self.region if self.region != "US" and self.r.random() < 0.7 else None)
@@ -50118,10 +50120,16 @@ class B33C:
         return self.r.choice(B33_CITIES[self.loc])
 
     def host(self):
-        return self.r.choice(B33_HOSTS)
+        """The document's host (the same one throughout a document)."""
+        if not hasattr(self, "_host"):
+            self._host = self.r.choice(B33_HOSTS)
+        return self._host
 
     def user(self):
-        return self.r.choice(["svc_", "app_", "", "", "ro_"]) + self.r.choice(["deploy", "agent", "etl", "billing", "reporter", "admin", "backup"]) + (str(self.r.randint(1, 9)) if self.r.random() < 0.3 else "")
+        """The document's service user (the same one throughout a document)."""
+        if not hasattr(self, "_user"):
+            self._user = self.r.choice(["svc_", "app_", "", "", "ro_"]) + self.r.choice(["deploy", "agent", "etl", "billing", "reporter", "admin", "backup"]) + (str(self.r.randint(1, 9)) if self.r.random() < 0.3 else "")
+        return self._user
 
     def ts(self, sep="T"):
         """A timestamp on 2027-01-01/02; within a document each one is later than the one before."""
@@ -50174,7 +50182,7 @@ class B33C:
         if k == 22: return f"{r.randint(1, 28):02d}.{r.randint(1, 12):02d}.2026 {r.randint(0, 23):02d}:{r.randint(0, 59):02d}"
         if k == 23: return f"case {r.randint(10000000, 99999999)}"
         if k == 24: return "AKIA" + rnd(r, "*", 12) + rnd(r, string.ascii_uppercase, 4)
-        return r.choice(B33_STANDINS)
+        return f"REF-{r.randint(2026, 2027)}-{rnd(r, string.ascii_uppercase + string.digits, 6)}"
 
     def ref(self):
         """A file / customer / policy reference (never labelled)."""
@@ -50408,7 +50416,7 @@ def b33_t_railsdb(c):
 
 
 def b33_t_laravel(c):
-    return [f"APP_NAME={c.co().split()[0]}\nAPP_ENV=production\nAPP_KEY=base64:", c.gs("b64"), f"\nAPP_URL=https://{c.f.domain_name()}\n\nDB_CONNECTION=mysql\nDB_HOST=", c.ip4(), f"\nDB_USERNAME={c.user()}\nDB_PASSWORD=", c.pw(), "\n\nMAIL_MAILER=smtp\nMAIL_USERNAME=", c.role_em(), "\nMAIL_PASSWORD=", c.pw(), "\n\nSTRIPE_SECRET=", c.v("STRIPE_KEY"), "\nPUSHER_APP_SECRET=", c.gs("hex32"), "\n"]
+    return [f"APP_NAME={c.co().split()[0].strip(',')}\nAPP_ENV=production\nAPP_KEY=base64:", c.gs("b64"), f"\nAPP_URL=https://{c.f.domain_name()}\n\nDB_CONNECTION=mysql\nDB_HOST=", c.ip4(), f"\nDB_USERNAME={c.user()}\nDB_PASSWORD=", c.pw(), "\n\nMAIL_MAILER=smtp\nMAIL_USERNAME=", c.role_em(), "\nMAIL_PASSWORD=", c.pw(), "\n\nSTRIPE_SECRET=", c.v("STRIPE_KEY"), "\nPUSHER_APP_SECRET=", c.gs("hex32"), "\n"]
 
 
 def b33_t_nextcloud(c):
@@ -50500,11 +50508,13 @@ def b33_t_influx(c):
 
 
 def b33_t_vaultkv(c):
-    return [f"$ vault kv get -mount=secret {c.r.choice(['payments/stripe', 'crm/hubspot', 'agents/llm'])}\n====== Secret Path ======\nsecret/data/payments\n\n======= Metadata =======\nKey                Value\n---                -----\ncreated_time       {c.ts()}\nversion            {c.r.randint(2, 19)}\n\n====== Data ======\nKey           Value\n---           -----\napi_key       ", c.sec(["STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY"]), "\nwebhook_key   ", c.gs("whsec"), "\nowner         ", c.em(c.name()), "\n"]
+    p = c.r.choice(['payments/stripe', 'crm/hubspot', 'agents/llm'])
+    return [f"$ vault kv get -mount=secret {p}\n====== Secret Path ======\nsecret/data/{p}\n\n======= Metadata =======\nKey                Value\n---                -----\ncreated_time       {c.ts()}\nversion            {c.r.randint(2, 19)}\n\n====== Data ======\nKey           Value\n---           -----\napi_key       ", c.sec(["STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY"]), "\nwebhook_key   ", c.gs("whsec"), "\nowner         ", c.em(c.name()), "\n"]
 
 
 def b33_t_opcli(c):
-    return [f"$ op item get \"{c.r.choice(['Prod DB', 'Registrar', 'Bank portal'])}\" --reveal\nID:          {rnd(c.r, string.ascii_lowercase + string.digits, 26)}\nTitle:       Prod DB\nVault:       Ops ({rnd(c.r, string.ascii_lowercase + string.digits, 26)})\nCreated:     {c.r.randint(2, 11)} months ago\nFields:\n  username:    {c.user()}\n  password:    ", c.pw(), f"\n  server:      ", c.ip4(), "\n  one-time password: ", c.r.choice(["", "(TOTP) "]), f"{c.r.randint(100000, 999999)}\n"]
+    t = c.r.choice(['Prod DB', 'Registrar', 'Bank portal'])
+    return [f"$ op item get \"{t}\" --reveal\nID:          {rnd(c.r, string.ascii_lowercase + string.digits, 26)}\nTitle:       {t}\nVault:       Ops ({rnd(c.r, string.ascii_lowercase + string.digits, 26)})\nCreated:     {c.r.randint(2, 11)} months ago\nFields:\n  username:    {c.user()}\n  password:    ", c.pw(), f"\n  server:      ", c.ip4(), "\n  one-time password: ", c.r.choice(["", "(TOTP) "]), f"{c.r.randint(100000, 999999)}\n"]
 
 
 def b33_t_pass(c):
@@ -50544,7 +50554,9 @@ def b33_t_npmtoken(c):
 
 
 def b33_t_gitconfig(c):
-    return [f"$ git config --list --show-origin | grep -i -e user -e url -e cred\nfile:/home/{c.first().lower()}/.gitconfig\tuser.name={c.name()}\nfile:/home/{c.first().lower()}/.gitconfig\tuser.email=", c.em(c.name()), "\nfile:.git/config\tremote.origin.url=https://oauth2:", c.sec(["GITHUB_TOKEN"]), f"@github.com/{c.user()}/infra.git\nfile:.git/config\tcredential.helper=store\n"]
+    n = c.name()
+    h = n.split()[0].lower()
+    return [f"$ git config --list --show-origin | grep -i -e user -e url -e cred\nfile:/home/{h}/.gitconfig\tuser.name={n}\nfile:/home/{h}/.gitconfig\tuser.email=", c.em(n), "\nfile:.git/config\tremote.origin.url=https://oauth2:", c.sec(["GITHUB_TOKEN"]), f"@github.com/{c.user()}/infra.git\nfile:.git/config\tcredential.helper=store\n"]
 
 
 def b33_t_agekeygen(c):
@@ -50794,7 +50806,7 @@ def b33_t_eventcsv(c):
     out = ["ticket_id;name;email;phone;t_shirt;registered_at\n"]
     for _ in range(c.r.randint(3, 5)):
         n = c.name()
-        out += [f"{c.lat()};{n};", c.em(n), ";", c.ph(), f";{c.r.choice(['S', 'M', 'L', 'XL'])};{c.ts()}\n"]
+        out += [f"{c.ref()};{n};", c.em(n), ";", c.ph(), f";{c.r.choice(['S', 'M', 'L', 'XL'])};{c.ts()}\n"]
     return out
 
 
@@ -51461,7 +51473,7 @@ def b33_t_sdkdocs(c):
 
 
 def b33_t_paymentcall(c):
-    return [f"Call summary — {c.date(back=(0, 3))}, agent {c.first()}\nCaller {c.name()} (DOB ", c.dob(), ") called from ", c.ph(), " to pay invoice ", c.la(), ".\nCard read out: ", c.card(), ", CVC ", c.cvc(), f", expiry {c.r.randint(1, 12):02d}/{c.r.randint(27, 31)}.\n[compliance] card details must not be written in notes — redact.\n"]
+    return [f"Call summary — {c.date(back=(0, 3))}, agent {c.first()}\nCaller {c.name()} (DOB ", c.dob(), ") called from ", c.ph(), " to pay invoice ", c.ref(), ".\nCard read out: ", c.card(), ", CVC ", c.cvc(), f", expiry {c.r.randint(1, 12):02d}/{c.r.randint(27, 31)}.\n[compliance] card details must not be written in notes — redact.\n"]
 
 
 def b33_t_chargeback(c):
