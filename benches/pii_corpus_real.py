@@ -50054,7 +50054,7 @@ class B33C:
         return B33L("IPV6", b33_ipv6(self.r))
 
     def ip(self):
-        return self.ip6() if self.r.random() < 0.35 else self.ip4()
+        return self.ip6() if self.r.random() < 0.45 else self.ip4()
 
     def dob(self, fmt=None):
         r = self.r
@@ -51356,7 +51356,7 @@ def b33_j_datadog(c):
 
 def b33_j_splunk(c):
     return {"time": c.r.randint(1_798_000_000, 1_799_000_000), "host": c.host(), "sourcetype": "app:auth",
-            "event": {"action": "login_failed", "user": c.em(), "src_ip": c.ip(), "debug": ["attempted password ", c.pw()], "prior_session": c.v("JWT")}}
+            "event": {"action": "login_failed", "user": c.em(), "src_ip": c.ip(), "dest_ip": c.ip6(), "debug": ["attempted password ", c.pw()], "prior_session": c.v("JWT")}}
 
 
 def b33_j_ghalert(c):
