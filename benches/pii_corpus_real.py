@@ -124,7 +124,7 @@ Splits, kept apart by construction, not only by seed:
            by accident; see the docs) and never ran the engine on it; the lead's taxonomy; 157 text and 53 JSON document kinds of its own (see the blind32 section). Self-checked at generation; to be scored once.
   blind33  templates B33_*/b33_*: a thirty-fourth split (seed 3434, fixed day 2027-01-02) written by a thirty-second helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; 190 text and 64 JSON document kinds of its own (see the blind33 section). Self-checked at generation; to be scored once.
+           lead's taxonomy; 187 text and 63 JSON document kinds of its own (see the blind33 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -50553,12 +50553,6 @@ def b33_t_npmtoken(c):
     return [f"$ npm token create --read-only\n┌────────────────┬──────────────────────────────────────────┐\n│ token          │ ", c.gs("npm"), f" │\n├────────────────┼──────────────────────────────────────────┤\n│ readonly       │ true                                     │\n│ created        │ {c.ts()}                 │\n└────────────────┴──────────────────────────────────────────┘\n$ npm token list\n{rnd(c.r, HEX, 6)}… (hidden)  publish  {c.date()}\n"]
 
 
-def b33_t_gitconfig(c):
-    n = c.name()
-    h = n.split()[0].lower()
-    return [f"$ git config --list --show-origin | grep -i -e user -e url -e cred\nfile:/home/{h}/.gitconfig\tuser.name={n}\nfile:/home/{h}/.gitconfig\tuser.email=", c.em(n), "\nfile:.git/config\tremote.origin.url=https://oauth2:", c.sec(["GITHUB_TOKEN"]), f"@github.com/{c.user()}/infra.git\nfile:.git/config\tcredential.helper=store\n"]
-
-
 def b33_t_agekeygen(c):
     return [f"$ age-keygen -o key.txt\nPublic key: age1{rnd(c.r, 'qpzry9x8gf2tvdw0s3jn54khce6mua7l', 58)}\n$ cat key.txt\n# created: {c.ts()}\n# public key: age1…\n", c.gs("age"), "\n$ sops --encrypt --age age1… secrets.yaml > secrets.enc.yaml\n"]
 
@@ -50598,15 +50592,6 @@ def b33_t_ftp(c):
 
 def b33_t_expect(c):
     return [f"#!/usr/bin/expect -f\nset timeout 20\nspawn ssh {c.user()}@", c.ip4(), "\nexpect \"password:\"\nsend \"", c.pw(), f"\\r\"\nexpect \"$ \"\nsend \"sudo systemctl restart {c.r.choice(['nginx', 'app', 'worker'])}\\r\"\nexpect \"password for\"\nsend \"", c.pw(), "\\r\"\ninteract\n"]
-
-
-def b33_t_netstat(c):
-    return [f"$ netstat -tn | grep ESTABLISHED\ntcp        0      0 ", c.ip4(), ":22          ", c.ip4(), f":{c.r.randint(30000, 65000)}      ESTABLISHED\ntcp6       0      0 ", c.ip6(), ":443   ", c.ip6(), f":{c.r.randint(30000, 65000)} ESTABLISHED\ntcp        0      0 127.0.0.1:5432          127.0.0.1:{c.r.randint(30000, 65000)}        ESTABLISHED\n"]
-
-
-def b33_t_host(c):
-    d = c.f.domain_name()
-    return [f"$ host {d}\n{d} has address ", c.ip4(), f"\n{d} has IPv6 address ", c.ip6(), f"\n{d} mail is handled by 10 mx.{d}.\n$ geoiplookup ", c.ip4(), f"\nGeoIP Country Edition: {c.region}, {c.r.choice(['Germany', 'France', 'Spain', 'Italy', 'Netherlands', 'United Kingdom', 'United States'])}\n"]
 
 
 def b33_t_ufw(c):
@@ -50681,10 +50666,6 @@ def b33_t_ansiblevvv(c):
 
 def b33_t_otel(c):
     return [f"{c.ts()}\tinfo\tResourceSpans #0\nResource attributes:\n     -> service.name: Str(agent-gateway)\nSpan #0\n    Trace ID       : {c.sha(32)}\n    Name           : POST /v1/messages\nAttributes:\n     -> http.request.header.x-api-key: Slice([\"", c.v("ANTHROPIC_KEY"), "\"])\n     -> client.address: Str(", c.ip(), ")\n     -> enduser.id: Str(", c.em(c.name()), ")\n"]
-
-
-def b33_t_win4624(c):
-    return [f"Log Name:      Security\nSource:        Microsoft-Windows-Security-Auditing\nDate:          {c.ts(' ')}\nEvent ID:      4624\nDescription:\nAn account was successfully logged on.\nNew Logon:\n\tAccount Name:\t\t{c.first().lower()}.{c.last().lower()}\n\tLogon ID:\t\t0x{rnd(c.r, '0123456789ABCDEF', 7)}\nNetwork Information:\n\tWorkstation Name:\tWS-{c.r.randint(100, 999)}\n\tSource Network Address:\t", c.ip(), f"\n\tSource Port:\t\t{c.r.randint(1024, 65535)}\n"]
 
 
 def b33_t_dovecot(c):
@@ -50810,10 +50791,6 @@ def b33_t_eventcsv(c):
     return out
 
 
-def b33_t_postmortem(c):
-    return [f"## Post-incident review: leaked key in public gist ({c.date(back=(2, 20))})\n\n**What happened** — a contractor pasted a debug log containing `", c.sec(["ANTHROPIC_KEY", "OPENAI_KEY", "AWS_ACCESS_KEY", "GOOGLE_API_KEY"]), f"` into a public gist at {c.ts()}.\n**Detection** — secret scanning alert {c.lat()}, {c.r.randint(3, 50)} minutes later.\n**Follow-up** — the onboarding doc now uses `", c.plh(), "`; owner ", c.em(c.name()), ".\n"]
-
-
 def b33_t_readme(c):
     return [f"## Quickstart\n\n```bash\nexport ANTHROPIC_API_KEY=", c.plh("sk-ant-"), "\nexport GITHUB_TOKEN=", c.plh("gh"), f"\nnpx {c.r.choice(['@acme/agent', 'tessera-cli', 'fjord-mcp'])} init\n```\n\n> Never commit real keys. The `.env.example` file holds `", c.sb(), "` stand-ins.\n\nMaintainer: ", c.em(c.name()), "\n"]
 
@@ -50856,10 +50833,6 @@ def b33_t_elixir(c):
     return [f"defmodule Shop.Payments do\n  @moduledoc \"Stripe calls (key from env in prod)\"\n  @test_key \"", c.plh("sk_test_"), "\"\n  @live_key \"", c.v("STRIPE_KEY"), "\"\n\n  def key, do: if(Mix.env() == :prod, do: @live_key, else: @test_key)\nend\n"]
 
 
-def b33_t_nbcell(c):
-    return [f"In [{c.r.randint(1, 40)}]: import anthropic, os\n        client = anthropic.Anthropic(api_key=\"", c.v("ANTHROPIC_KEY"), f"\")\nIn [{c.r.randint(41, 60)}]: df[df.email == \"", c.em(c.name()), "\"][[\"phone\", \"iban\"]]\nOut[", f"{c.r.randint(41, 60)}", "]:\n        phone              iban\n  412   ", c.ph(), "   ", c.iban(), "\n"]
-
-
 # ---------- blind33 text documents: payments and data files ----------
 
 def b33_t_pain001(c):
@@ -50894,10 +50867,6 @@ def b33_t_mongoexport(c):
         n = c.name()
         out += ["{\"_id\":{\"$oid\":\"", rnd(c.r, HEX, 24), "\"},\"name\":\"", n, "\",\"email\":\"", c.em(n), "\",\"phone\":\"", c.ph(), "\",\"dob\":\"", c.dob("iso"), "\",\"lastIp\":\"", c.ip(), "\"}\n"]
     return out
-
-
-def b33_t_redismonitor(c):
-    return [f"{c.r.randint(1_798_000_000, 1_799_000_000)}.{c.r.randint(100000, 999999)} [0 ", c.ip4(), f":{c.r.randint(30000, 65000)}] \"AUTH\" \"", c.pw(), f"\"\n{c.r.randint(1_798_000_000, 1_799_000_000)}.{c.r.randint(100000, 999999)} [0 ", c.ip4(), f":{c.r.randint(30000, 65000)}] \"SET\" \"session:{rnd(c.r, HEX, 16)}\" \"", c.v("JWT"), "\" \"EX\" \"3600\"\n"]
 
 
 def b33_t_mysqldump(c):
@@ -50943,8 +50912,8 @@ B33_SEND = ["please find my details below.", "anbei meine Angaben.", "veuillez t
 
 # topic: (titles, the non-birth date's label, fields beyond name/dob/phone/email)
 B33_FORMS = {
-    "gym": (["Gym membership", "Mitgliedsantrag Fitnessstudio", "Adhésion salle de sport", "Alta en el gimnasio", "Iscrizione palestra", "Inschrijving sportschool"],
-            ["Start date", "Beginn", "Début", "Fecha de alta", "Decorrenza", "Ingangsdatum"], ["iban"]),
+    "allotment": (["Allotment garden lease", "Pachtantrag Kleingarten", "Demande de jardin familial", "Solicitud de huerto urbano", "Domanda orto urbano", "Aanvraag volkstuin"],
+                  ["Lease starts", "Pachtbeginn", "Début de la location", "Inicio de la cesión", "Inizio concessione", "Ingang huur"], ["iban"]),
     "porting": (["Number porting request", "Antrag auf Rufnummernmitnahme", "Demande de portabilité", "Solicitud de portabilidad", "Richiesta di portabilità", "Verzoek nummerbehoud"],
                 ["Porting date", "Portierungstermin", "Date de portage", "Fecha de portabilidad", "Data di portabilità", "Overzetdatum"], ["mobile", "iban", "pw"]),
     "carclaim": (["Motor claim report", "Kfz-Schadenmeldung", "Constat amiable", "Parte amistoso de accidente", "Constatazione amichevole", "Schadeformulier auto"],
@@ -51059,22 +51028,10 @@ def b33_u_beneficiary(c):
     return out
 
 
-def b33_u_2848(c):
-    return [f"Form 2848 — Power of Attorney and Declaration of Representative (prep notes)\nTaxpayer: {c.name()}\nTaxpayer identification number: ", c.ssn(), "\nDaytime telephone: ", c.us_ph(), f"\nRepresentative: {c.name()}, CAF No. {c.r.randint(1000, 9999)}-{c.r.randint(10000, 99999)}R, PTIN P{c.r.randint(10000000, 99999999)}\nTelephone: ", c.us_ph(), f"\nTax matters: Income, 1040, 2023–2026\n"]
-
-
 def b33_u_ds11(c):
     n = c.name()
     return [f"DS-11 passport application — draft answers for {n}\nDate of birth: ", c.dob(), f"\nPlace of birth: {c.city()}, {c.r.choice(['OH', 'AZ', 'NC', 'ID', 'NE', 'WA'])}\nSSN: ", c.ssn(), "\nEmail: ", c.em(n), "\nPrimary phone: ", c.us_ph(),
             f"\nEmergency contact: {c.name()}, ", c.us_ph(), f"\nTravel date: {c.date(back=(-120, -20))}\nPrevious passport: {c.r.randint(100000000, 999999999)} (look-alike, not an SSN)\n"]
-
-
-def b33_u_snap(c):
-    out = [f"SNAP application — household members (case {c.la()})\n"]
-    for rel in ("Applicant", "Spouse", "Child"):
-        out += [f"{rel}: {c.name()}, SSN ", c.ssn(), ", DOB ", c.child_dob() if rel == "Child" else c.dob(), "\n"]
-    out += ["Phone: ", c.us_ph(), "\n"]
-    return out
 
 
 def b33_u_workcomp(c):
@@ -51092,14 +51049,6 @@ def b33_u_creditapp(c):
     n = c.name()
     return [f"Subject: Store card application — {n}\n\nApplicant: {n}\nSSN: ", c.ssn(), "\nDate of birth: ", c.dob(), f"\nAnnual income: ${c.r.randint(20, 250)},000\nMobile: ", c.us_ph(), "\nEmail: ", c.em(n),
             f"\nExisting card for autopay: ", c.card(), f"\nApplication ID {c.la()}\n"]
-
-
-def b33_u_1040intake(c):
-    out = [f"1040 intake — tax year 2026\nPrimary: {c.name()}, SSN ", c.ssn(), ", DOB ", c.dob(), ", cell ", c.us_ph(), "\nDependents:\n"]
-    for _ in range(c.r.randint(1, 2)):
-        out += [f"  {c.first()} — SSN ", c.ssn(), ", born ", c.child_dob(), "\n"]
-    out += ["Refund direct deposit: routing ", f"{c.r.randint(10000000, 99999999)}{c.r.randint(0, 9)}", f", acct {c.r.randint(10000000, 9999999999)}\nPrior-year AGI: ${c.r.randint(18, 240)},{c.r.randint(100, 999)}\n"]
-    return out
 
 
 def b33_u_jury(c):
@@ -51333,7 +51282,7 @@ def b33_j_ecs(c):
 def b33_j_lambda(c):
     return {"FunctionName": c.r.choice(["invoice-ocr", "crm-sync", "slack-notifier"]), "Runtime": "python3.13", "Environment": {"Variables": {
             "SLACK_TOKEN": c.v("SLACK_TOKEN"), "GOOGLE_API_KEY": c.v("GOOGLE_API_KEY"), "SMTP_PASSWORD": c.pw(), "SUPPORT_EMAIL": c.role_em(),
-            "OPENAI_API_KEY": c.v("OPENAI_KEY"), "GITHUB_TOKEN": c.v("GITHUB_TOKEN")}},
+            "OPENAI_API_KEY": c.v("OPENAI_KEY"), "GITHUB_TOKEN": c.v("GITHUB_TOKEN"), "STRIPE_API_KEY": c.v("STRIPE_KEY")}},
             "LastModified": c.ts(), "CodeSha256": base64.b64encode(bytes(c.r.randrange(256) for _ in range(32))).decode()}
 
 
@@ -51384,18 +51333,6 @@ def b33_j_dockerinspect(c):
 
 # ---------- blind33 JSON shapes: US records (en_US) ----------
 
-def b33_j_gusto(c):
-    n = c.name()
-    return {"uuid": c.uuid(), "first_name": n.split()[0], "last_name": n.split()[-1], "email": c.em(n), "ssn": c.ssn(c.r.choice(["-", ""])), "date_of_birth": c.dob("iso"),
-            "phone": c.us_ph(), "jobs": [{"title": c.f.job().replace('"', ''), "hire_date": c.date(back=(30, 2000))}]}
-
-
-def b33_j_qbo(c):
-    n = c.name()
-    return {"Employee": {"DisplayName": n, "PrimaryEmailAddr": {"Address": c.em(n)}, "PrimaryPhone": {"FreeFormNumber": c.us_ph()},
-            "SSN": c.ssn(), "BirthDate": c.dob("iso"), "HiredDate": c.date(back=(30, 3000)), "Id": str(c.r.randint(1, 999))}}
-
-
 def b33_j_creditpull(c):
     n = c.name()
     return {"applicant": {"name": n, "ssn": c.ssn(), "dob": c.dob("iso"), "phone": c.us_ph()}, "bureau": "EXPERIAN", "score": c.r.randint(520, 840),
@@ -51403,10 +51340,6 @@ def b33_j_creditpull(c):
 
 
 # ---------- blind33 more documents: HTTP clients, tokens and keys ----------
-
-def b33_t_copyfetch(c):
-    return [f"// DevTools → Copy as fetch (Node.js)\nfetch(\"https://api.{c.f.domain_name()}/v2/me\", {{\n  \"headers\": {{\n    \"accept\": \"application/json\",\n    \"authorization\": \"Bearer ", c.v("JWT"), "\",\n    \"cookie\": \"_ga=GA1.1.", str(c.r.randint(10**8, 10**9)), f".{c.r.randint(1_790_000_000, 1_799_000_000)}; session=", c.v("JWT"), "\"\n  },\n  \"method\": \"GET\"\n});\n"]
-
 
 def b33_t_wscat(c):
     return [f"$ wscat -c wss://realtime.{c.f.domain_name()}/socket -H \"Authorization: Bearer ", c.v("JWT"), f"\"\nConnected (press CTRL+C to quit)\n< {{\"type\":\"hello\",\"session\":\"{c.uuid()}\"}}\n> {{\"type\":\"subscribe\",\"channel\":\"orders\"}}\n< {{\"type\":\"event\",\"order\":\"{c.lat()}\",\"email\":\"", c.em(), "\"}\n"]
@@ -51432,10 +51365,6 @@ def b33_t_restclient(c):
     return [f"### VS Code REST Client — requests.http\n@host = https://api.{c.f.domain_name()}\n@anthropicKey = ", c.v("ANTHROPIC_KEY"), f"\n\nPOST {{{{host}}}}/v1/messages\nx-api-key: {{{{anthropicKey}}}}\ncontent-type: application/json\n\n{{\"model\": \"claude-haiku-4-5\", \"max_tokens\": 256}}\n\n### (docs example key: ", c.plh("sk-ant-"), ")\n"]
 
 
-def b33_t_openaicurl_hist(c):
-    return [f"$ history | grep -i api.openai\n  {c.r.randint(100, 2000)}  curl https://api.openai.com/v1/models -H \"Authorization: Bearer ", c.v("OPENAI_KEY"), f"\"\n  {c.r.randint(100, 2000)}  curl https://api.openai.com/v1/responses -H \"Authorization: Bearer $OPENAI_API_KEY\" -d @req.json\n  {c.r.randint(100, 2000)}  export OPENAI_API_KEY=", c.v("OPENAI_KEY"), "\n"]
-
-
 def b33_t_ghcli(c):
     return [f"$ gh secret set DEPLOY_KEY --repo {c.user()}/infra < deploy_ed25519\n✓ Set Actions secret DEPLOY_KEY for {c.user()}/infra\n$ cat deploy_ed25519\n", c.pk(kinds=("OPENSSH PRIVATE KEY",)), f"\n$ gh secret set GH_PAT --body ", c.v("GITHUB_TOKEN"), "\n✓ Set Actions secret GH_PAT\n"]
 
@@ -51456,10 +51385,6 @@ def b33_t_ghapp_env(c):
     return [f"# .env.local for the {c.r.choice(['triage', 'release', 'docs'])} bot (GitHub App)\nAPP_ID={c.r.randint(100000, 1999999)}\nWEBHOOK_SECRET=", c.gs("hex32"), "\nPRIVATE_KEY=\"", c.pk(), "\"\nGITHUB_TOKEN=", c.v("GITHUB_TOKEN"), "\n"]
 
 
-def b33_t_agenttrace(c):
-    return [f"▶ tool: bash  cmd: cat ~/.config/{c.r.choice(['hub', 'gh/hosts.yml'])}\n  github.com:\n    user: {c.user()}\n    oauth_token: ", c.v("GITHUB_TOKEN"), f"\n▶ tool: bash  cmd: printenv | grep -i key\n  ANTHROPIC_API_KEY=", c.v("ANTHROPIC_KEY"), "\n  GOOGLE_API_KEY=", c.v("GOOGLE_API_KEY"), "\n▶ assistant: I found credentials in the environment; I will not print them again.\n"]
-
-
 def b33_t_langsmith(c):
     return [f"run {c.uuid()}  name=ChatAnthropic  status=success  latency={c.r.randint(300, 9000)}ms\n  inputs.messages[0].content: 'my card is ", c.card(), " exp 09/29 cvc ", c.cvc(), f"'\n  extra.metadata.ls_api_key: ", c.v("ANTHROPIC_KEY"), f"\n  outputs.generations[0].text: 'I can't store card numbers; please use the payment page.'\n"]
 
@@ -51470,10 +51395,6 @@ def b33_t_cursorrules(c):
 
 def b33_t_sdkdocs(c):
     return [f"## Authentication\n\nCreate a client with your key:\n\n```python\nfrom {c.r.choice(['acme', 'tessera', 'fjord'])}_sdk import Client\nclient = Client(api_key=\"", c.plh(), "\")\n```\n\nor set `ACME_API_KEY`. Keys look like `", c.plh(), "`; tokens issued before v2 (`", c.sb(), "`) stop working on ", c.date(back=(-90, -10)), ".\n"]
-
-
-def b33_t_paymentcall(c):
-    return [f"Call summary — {c.date(back=(0, 3))}, agent {c.first()}\nCaller {c.name()} (DOB ", c.dob(), ") called from ", c.ph(), " to pay invoice ", c.ref(), ".\nCard read out: ", c.card(), ", CVC ", c.cvc(), f", expiry {c.r.randint(1, 12):02d}/{c.r.randint(27, 31)}.\n[compliance] card details must not be written in notes — redact.\n"]
 
 
 def b33_t_chargeback(c):
@@ -51487,11 +51408,6 @@ def b33_t_pos(c):
 def b33_t_hrtransfer(c):
     n = c.name()
     return [f"From: HR Operations <", c.role_em(), f">\nSubject: Secondment to the US office — {n}\n\nFor the US payroll set-up we hold: SSN ", c.ssn(), ", date of birth ", c.dob(), ", US mobile ", c.us_ph(), ", personal email ", c.em(n), ". EU payroll IBAN stays ", c.iban(), ".\n"]
-
-
-def b33_t_backgroundmail(c):
-    n = c.name()
-    return [f"Subject: Background check consent — {n}\n\nHi {n.split()[0]}, to start your screening we confirm: full name {n}, SSN ", c.ssn(), ", date of birth ", c.dob(), f". Expect a call from ", c.us_ph(), f" within 3 business days. Case {c.la()}.\n"]
 
 
 # ---------- blind33 more documents: SDK snippets and web configs ----------
@@ -51533,10 +51449,6 @@ def b33_t_openaijs(c):
     return [f"import OpenAI from \"openai\";\nconst client = new OpenAI({{ apiKey: \"", c.v("OPENAI_KEY"), "\" });\nconst r = await client.responses.create({ model: \"gpt-5-mini\", input: \"hello\" });\n// the README says to use ", c.plh("sk-"), " locally\n"]
 
 
-def b33_t_sessionstore(c):
-    return [f"$ redis-cli --scan --pattern 'sess:*' | head -2 | xargs -n1 redis-cli get\n{{\"uid\":{c.r.randint(1, 99999)},\"access\":\"", c.v("JWT"), "\"}\n{\"uid\":", str(c.r.randint(1, 99999)), ",\"access\":\"", c.v("JWT"), "\"}\n"]
-
-
 # ---------- blind33 more JSON shapes: sessions, keys and tool configs ----------
 
 def b33_j_supabase_session(c):
@@ -51547,11 +51459,6 @@ def b33_j_supabase_session(c):
 def b33_j_authjs(c):
     return {"user": {"name": c.name(), "email": c.em(), "image": None}, "expires": c.ts(), "accessToken": c.v("JWT"), "provider": "github",
             "githubToken": c.v("GITHUB_TOKEN")}
-
-
-def b33_j_fbrefresh(c):
-    return {"access_token": c.v("JWT"), "expires_in": "3600", "token_type": "Bearer", "refresh_token": B33L("GENERIC_SECRET", "AMf-vB" + rnd(c.r, AN + "_-", 180)),
-            "id_token": c.v("JWT"), "user_id": rnd(c.r, AN, 28), "project_id": str(c.r.randint(10**11, 10**12))}
 
 
 def b33_j_apikeys(c):
@@ -51621,19 +51528,6 @@ def b33_j_fbsdkconfig(c):
 
 # ---------- blind33 more JSON shapes: OAuth exchanges and eval configs ----------
 
-def b33_j_slackoauth(c):
-    return {"ok": True, "app_id": "A0" + rnd(c.r, string.ascii_uppercase + string.digits, 9), "authed_user": {"id": "U0" + rnd(c.r, string.ascii_uppercase + string.digits, 9),
-            "scope": "chat:write", "access_token": c.v("SLACK_TOKEN"), "token_type": "user"}, "scope": "commands,chat:write,channels:history",
-            "token_type": "bot", "access_token": c.v("SLACK_TOKEN"), "bot_user_id": "U0" + rnd(c.r, string.ascii_uppercase + string.digits, 9),
-            "team": {"id": "T0" + rnd(c.r, string.ascii_uppercase + string.digits, 9), "name": c.co()}, "incoming_webhook": {"channel": "#ops"}}
-
-
-def b33_j_stripeconnect(c):
-    return {"access_token": B33L("STRIPE_KEY", "sk_live_" + rnd(c.r, AN, 99)), "livemode": True, "refresh_token": B33L("GENERIC_SECRET", "rt_" + rnd(c.r, AN, 40)), "token_type": "bearer",
-            "stripe_publishable_key": "pk_live_" + rnd(c.r, AN, 99), "stripe_user_id": "acct_" + rnd(c.r, AN, 16), "scope": "read_write",
-            "platform_note": ["connected for ", c.co(), ", owner ", c.em()]}
-
-
 def b33_j_promptfoo(c):
     return {"description": "support-bot regression", "providers": [
         {"id": "anthropic:messages:claude-sonnet-4-5", "config": {"apiKey": c.v("ANTHROPIC_KEY")}},
@@ -51648,12 +51542,105 @@ def b33_j_azkv(c):
             "value": c.pk(), "tags": {"owner": c.em()}}
 
 
+# ---------- blind33 more documents (replacing drafts that came too close to blind31's and blind32's kinds) ----------
+
+def b33_t_vscodelaunch(c):
+    return ["// .vscode/launch.json\n{\n  \"version\": \"0.2.0\",\n  \"configurations\": [\n    {\n      \"name\": \"Debug agent\",\n      \"type\": \"debugpy\",\n      \"request\": \"launch\",\n      \"program\": \"${workspaceFolder}/agent/main.py\",\n      \"env\": {\n        \"OPENAI_API_KEY\": \"", c.v("OPENAI_KEY"), "\",\n        \"DB_URL\": \"postgresql://", c.user(), ":", c.pw(True), f"@{c.host()}:5432/agent\"\n      }}\n    }}\n  ]\n}}\n"]
+
+
+def b33_t_appsscript(c):
+    return ["// Apps Script bound to the 'Leads' sheet\nconst ANTHROPIC_KEY = '", c.v("ANTHROPIC_KEY"), "';\nfunction enrich() {\n  const row = ['", c.name(), "', '", c.ph(), "', '", c.iban(), "'];\n  UrlFetchApp.fetch('https://api.anthropic.com/v1/messages', {method: 'post', headers: {'x-api-key': ANTHROPIC_KEY, 'anthropic-version': '2023-06-01'}, payload: JSON.stringify({model: 'claude-haiku-4-5', max_tokens: 200, messages: [{role: 'user', content: row.join(', ')}]})});\n}\n"]
+
+
+def b33_t_taskfile(c):
+    return [f"# Taskfile.yml\nversion: '3'\nenv:\n  GITHUB_TOKEN: ", c.v("GITHUB_TOKEN"), "\n  ANTHROPIC_API_KEY: ", c.v("ANTHROPIC_KEY"), "\n  GOOGLE_API_KEY: ", c.v("GOOGLE_API_KEY"), f"\ntasks:\n  release:\n    cmds:\n      - goreleaser release --clean\n  eval:\n    cmds:\n      - python evals/run.py --suite {c.r.choice(['smoke', 'nightly'])}\n"]
+
+
+def b33_t_ivr(c):
+    return [f"IVR transcript (speech-to-text), call {c.uuid()}\n[00:00] SYSTEM: Welcome to {c.co()} payments. Please say or enter your account number.\n[00:06] CALLER: {c.ref()}\n[00:14] SYSTEM: Please confirm your date of birth.\n[00:17] CALLER: ", c.dob(), "\n[00:25] SYSTEM: Please enter the card number.\n[00:31] CALLER (DTMF): ", c.card(False), "\n[00:44] SYSTEM: And the security code.\n[00:47] CALLER (DTMF): ", c.cvc(), "\n[00:55] SYSTEM: Thank you. We will text a receipt to ", c.ph(), ".\n"]
+
+
+def b33_t_exposure(c):
+    n = c.name()
+    return [f"Subject: Security notice — an API key of yours was exposed\nTo: ", c.em(n), f"\n\nDear {n.split()[0]},\n\non {c.date(back=(1, 10))} our scanner found the following key in a public repository you maintain:\n\n    ", c.sec(["ANTHROPIC_KEY", "OPENAI_KEY", "AWS_ACCESS_KEY", "GOOGLE_API_KEY", "GITHUB_TOKEN"]), f"\n\nWe have revoked it. If you publish examples, please use a documentation key such as ", c.plh(), ".\n\n— Trust & Safety, ", c.role_em(), "\n"]
+
+
+def b33_t_memcached(c):
+    return [f"$ telnet {c.host()} 11211\nTrying ", c.ip4(), f"...\nConnected.\nget sess:{rnd(c.r, HEX, 32)}\nVALUE sess:… 0 {c.r.randint(300, 900)}\n{{\"user\":\"", c.em(), "\",\"token\":\"", c.v("JWT"), "\"}\nEND\nquit\n"]
+
+
+def b33_t_phpsess(c):
+    e = c.em()
+    return [f"$ sudo cat /var/lib/php/sessions/sess_{rnd(c.r, string.ascii_lowercase + string.digits, 26)}\nuser_id|i:{c.r.randint(1, 99999)};email|s:{len(e.text)}:\"", e, "\";access_token|s:", str(c.r.randint(200, 900)), ":\"", c.v("JWT"), "\";cart|a:0:{}\n"]
+
+
+def b33_t_tcpdump(c):
+    out = [f"$ sudo tcpdump -ni eth0 -c 4 'tcp port 443 or udp port 53'\n"]
+    for _ in range(c.r.randint(3, 4)):
+        a, b = (c.ip6(), c.ip6()) if c.r.random() < 0.4 else (c.ip4(), c.ip4())
+        sep = " IP6 " if a.typ == "IPV6" else " IP "
+        out += [f"{c.ts(' ')[11:]}.{c.r.randint(100000, 999999)}{sep}", a, f".{c.r.randint(1024, 65535)} > ", b, f".443: Flags [S], seq {c.r.randint(10**8, 4 * 10**9)}, win 64240, length 0\n"]
+    return out
+
+
+def b33_t_sysmon(c):
+    return [f"Log Name:      Microsoft-Windows-Sysmon/Operational\nEvent ID:      3\nTask Category: Network connection detected (rule: NetworkConnect)\nUtcTime: {c.ts(' ')}\nImage: C:\\Users\\{c.first()}\\AppData\\Local\\Programs\\agent\\agent.exe\nUser: CORP\\{c.first().lower()}\nProtocol: tcp\nSourceIp: ", c.ip4(), f"\nSourcePort: {c.r.randint(1024, 65535)}\nDestinationIp: ", c.ip(), f"\nDestinationHostname: api.{c.f.domain_name()}\nDestinationPort: 443\n"]
+
+
+def b33_t_playwright(c):
+    return [f"// tests/checkout.spec.ts (generated by playwright codegen)\nimport {{ test, expect }} from '@playwright/test';\ntest.use({{ extraHTTPHeaders: {{ Authorization: 'Bearer ", c.v("JWT"), "' } });\ntest('checkout', async ({ page }) => {\n  await page.goto('https://shop.example.test/');\n  await page.getByLabel('Email').fill('", c.em(), "');\n  await page.getByLabel('Card number').fill('", c.card(False), "');\n  await page.getByLabel('CVC').fill('", c.cvc(), "');\n  await expect(page.getByText('Thank you')).toBeVisible();\n});\n"]
+
+
+def b33_u_marketplace(c):
+    out = [f"Health Insurance Marketplace application — household (draft {c.ref()})\n"]
+    for rel in ("Applicant", "Spouse", "Dependent"):
+        out += [f"{rel}: {c.name()} | SSN ", c.ssn(), " | DOB ", c.child_dob() if rel == "Dependent" else c.dob(), "\n"]
+    out += ["Best phone: ", c.us_ph(), f"\nCoverage start: {c.date(back=(-40, -10))}\n"]
+    return out
+
+
+def b33_u_utility(c):
+    n = c.name()
+    return [f"New electric service — start request\nAccount holder: {n}\nService address: {c.r.randint(10, 9999)} {c.last()} Ave, {c.city()}\nStart date: {c.date(back=(-20, -2))}\nSSN (for credit check, or pay a deposit): ", c.ssn(), "\nDate of birth: ", c.dob(), "\nPhone: ", c.us_ph(), "\nEmail: ", c.em(n), f"\nConfirmation: {c.ref()}\n"]
+
+
+def b33_u_safedeposit(c):
+    return [f"SAFE DEPOSIT BOX LEASE — box {c.r.randint(100, 2999)}\nLessee 1: {c.name()}, SSN ", c.ssn(), ", born ", c.dob(), ", tel ", c.us_ph(), f"\nLessee 2: {c.name()}, SSN ", c.ssn(), ", born ", c.dob(),
+            f"\nAnnual rent debited from checking ending {c.r.randint(1000, 9999)}\nKeys issued: 2 (nos. {c.r.randint(1000, 9999)}, {c.r.randint(1000, 9999)})\n"]
+
+
+def b33_j_cdp(c):
+    return {"method": "Network.requestWillBeSent", "params": {"requestId": f"{c.r.randint(1000, 99999)}.{c.r.randint(1, 999)}", "request": {
+            "url": "https://app." + c.f.domain_name() + "/api/v1/profile", "method": "GET",
+            "headers": {"Authorization": ["Bearer ", c.v("JWT")], "Cookie": ["sid=", c.v("JWT"), "; theme=dark"], "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/131.0"}},
+            "timestamp": round(c.r.random() * 90000, 6), "type": "Fetch"}, "sessionId": rnd(c.r, '0123456789ABCDEF', 32)}
+
+
+def b33_j_pipedream(c):
+    return {"data": [{"id": "apn_" + rnd(c.r, AN, 7), "app": {"name_slug": "slack"}, "credentials": {"oauth_access_token": c.v("SLACK_TOKEN"), "bot_token": c.v("SLACK_TOKEN")}},
+                     {"id": "apn_" + rnd(c.r, AN, 7), "app": {"name_slug": "stripe"}, "credentials": {"api_key": c.v("STRIPE_KEY")}},
+                     {"id": "apn_" + rnd(c.r, AN, 7), "app": {"name_slug": "openai"}, "credentials": {"api_key": c.v("OPENAI_KEY")}}],
+            "page_info": {"count": 3, "end_cursor": rnd(c.r, AN, 12)}, "external_user_id": c.em()}
+
+
+def b33_j_persona(c):
+    n = c.name()
+    return {"data": {"type": "inquiry", "id": "inq_" + rnd(c.r, AN, 24), "attributes": {"status": "completed", "name-first": n.split()[0], "name-last": n.split()[-1],
+            "birthdate": c.dob("iso"), "identification-number": c.ssn(c.r.choice(["-", ""])), "phone-number": c.us_ph(), "email-address": c.em(n), "created-at": c.ts()}}}
+
+
+def b33_j_bankapp(c):
+    n = c.name()
+    return {"data": {"type": "individualApplication", "attributes": {"ssn": c.ssn(""), "fullName": {"first": n.split()[0], "last": n.split()[-1]},
+            "dateOfBirth": c.dob("iso"), "email": c.em(n), "phone": {"countryCode": "1", "number": c.us_ph()}, "ip": c.ip(), "occupation": "Consultant"}}}
+
+
 # ---------- blind33 registry ----------
 
 B33_TEXT = [v for k, v in list(globals().items()) if k.startswith("b33_t_")] + [b33_form_kind(t) for t in B33_FORMS]
 B33_US_TEXT = [v for k, v in list(globals().items()) if k.startswith("b33_u_")]
-B33_JSON = [v for k, v in list(globals().items()) if k.startswith("b33_j_") and k not in ("b33_j_gusto", "b33_j_qbo", "b33_j_creditpull")]
-B33_US_JSON = [b33_j_gusto, b33_j_qbo, b33_j_creditpull]
+B33_JSON = [v for k, v in list(globals().items()) if k.startswith("b33_j_") and k not in ("b33_j_persona", "b33_j_bankapp", "b33_j_creditpull")]
+B33_US_JSON = [b33_j_persona, b33_j_bankapp, b33_j_creditpull]
 
 
 if __name__ == "__main__":
