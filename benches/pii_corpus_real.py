@@ -50133,7 +50133,6 @@ class B33C:
 
     def ts(self, sep="T"):
         """A timestamp on 2027-01-01/02; within a document each one is later than the one before."""
-        r = self
         if not hasattr(self, "_t"):
             self._t = datetime.datetime(2027, 1, 1) + datetime.timedelta(seconds=self.r.randint(0, 30 * 3600))
         self._t += datetime.timedelta(seconds=self.r.randint(1, 1500), milliseconds=self.r.randint(0, 999))
