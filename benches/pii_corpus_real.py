@@ -122,6 +122,9 @@ Splits, kept apart by construction, not only by seed:
   blind32  templates B32_*/b32_*: a thirty-third split (seed 3333, fixed day 2027-01-01) written by a thirty-first helper who never read
            the rules or their docs (but for five commit subjects of the rules' history and a few lines of other splits' sections, seen
            by accident; see the docs) and never ran the engine on it; the lead's taxonomy; 157 text and 53 JSON document kinds of its own (see the blind32 section). Self-checked at generation; to be scored once.
+  blind33  templates B33_*/b33_*: a thirty-fourth split (seed 3434, fixed day 2027-01-02) written by a thirty-second helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 187 text and 63 JSON document kinds of its own (see the blind33 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -130,7 +133,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2521,9 +2524,10 @@ def main():
               "blind25": (b25_text, b25_json), "blind26": (b26_text, b26_json),
               "blind27": (b27_text, b27_json), "blind28": (b28_text, b28_json),
               "blind29": (b29_text, b29_json), "blind30": (b30_text, b30_json),
-              "blind31": (b31_text, b31_json), "blind32": (b32_text, b32_json)}
+              "blind31": (b31_text, b31_json), "blind32": (b32_text, b32_json),
+              "blind33": (b33_text, b33_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2665,9 +2669,13 @@ def main():
                 b32_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind33":  # blind33's own self-check (labels in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, groups and serials, phones valid for the region drawn, IPs parse and are never loopback, unspecified, link-local or multicast, JWT headers and signature lengths, armoured keys, placeholder list, no unlabelled copy of a labelled value, JSON with no backslash or control character)
+                b33_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -49590,6 +49598,2048 @@ def b32_check(i, kind, doc, w, text, loc):
     if kind == "json":
         json.loads(text)
         assert "\\" not in text and not any(ord(c) < 32 for c in text), i
+
+
+# ---------- blind33 (seed 3434, fixed day 2027-01-02) ----------
+# A thirty-fourth split, templates B33_* / b33_*, written by a thirty-second helper under the
+# same rules as the splits before it: never the detection rules, their docs or history, never
+# the engine or pii_eval, never another blind split's template section. Of this generator it read
+# only the docstring, the shared framework and value generators (to the end of the shared
+# look-alikes, placeholders and phrase helpers), `luhn_digit`, `main()` and the blind6 taxonomy
+# comment; of pii_corpus.py its framework and helpers; of the docs only the blind31 and blind32
+# paragraphs, whose document kinds it avoids. Labels follow the lead's taxonomy (see blind6):
+# DATE_OF_BIRTH only where the text says it is a birth date, GENERIC_SECRET for secrets with no
+# vendor type of their own (client secrets, AWS secret access keys, signing keys, other vendors'
+# tokens, CVC/CVV), PASSWORD for the password part of a credential, key-shaped documentation
+# examples PLACEHOLDER (from B33_PLACEHOLDERS only); stand-ins that are not key-shaped are left
+# unlabelled, and so are the look-alikes. Its own value generators below; no wall clock (the
+# fixed day is 2027-01-02) and no Faker call but names, companies and e-mails.
+
+B33_DAY = datetime.date(2027, 1, 2)
+B33_LANGS = ["en", "de", "fr", "es", "it", "nl"]
+
+
+class B33L(L):
+    """A labelled piece kept verbatim; `region` is the region a phone was drawn for."""
+    def __init__(self, typ, text, region=None):
+        self.typ, self.text, self.region = typ, text, region
+
+
+def b33_pick(lang, xs):
+    return xs[B33_LANGS.index(lang)]
+
+
+# ---------- blind33 value generators ----------
+
+B33_US_AREAS = ["212", "312", "415", "617", "206", "303", "404", "512", "602", "702", "713", "718", "503", "612",
+                "614", "704", "801", "919", "972", "305", "646", "818", "248", "410", "267", "480", "520", "330"]
+
+
+def b33_phone(r, region):
+    while True:
+        if region == "US" and r.random() < 0.8:
+            ex = r.choice("23456789") + rnd(r, string.digits, 2)
+            if ex[1:] == "11" or ex == "555":
+                continue
+            a, sub = r.choice(B33_US_AREAS), rnd(r, string.digits, 4)
+            try:
+                n = phonenumbers.parse(a + ex + sub, "US")
+            except phonenumbers.NumberParseException:
+                continue
+            if not phonenumbers.is_valid_number_for_region(n, "US"):
+                continue
+            v = r.choice(["p", "p", "dash", "dot", "intl", "e164", "one"])
+            v = {"p": f"({a}) {ex}-{sub}", "dash": f"{a}-{ex}-{sub}", "dot": f"{a}.{ex}.{sub}", "intl": f"+1 {a} {ex} {sub}",
+                 "e164": f"+1{a}{ex}{sub}", "one": f"1-{a}-{ex}-{sub}"}[v]
+        else:
+            v = phone(r, region, ["national", "national", "intl", "intl", "e164", "dashes", "intl00"])
+        try:
+            n = phonenumbers.parse(v, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number_for_region(n, region):
+            return v
+
+
+B33_CARD_RANGES = [("4", 16), ("4", 16), ("4", 16), ("4", 13), ("4", 19), ("51", 16), ("52", 16), ("53", 16), ("54", 16),
+                   ("55", 16), ("2221", 16), ("2300", 16), ("2511", 16), ("2720", 16), ("34", 15), ("37", 15), ("6011", 16),
+                   ("644", 16), ("65", 16), ("3528", 16), ("3589", 16), ("36", 14), ("300", 14), ("305", 14), ("62", 16),
+                   ("62", 19), ("6759", 16), ("5018", 16), ("6304", 16)]
+
+
+def b33_card_digits(r):
+    p, n = r.choice(B33_CARD_RANGES)
+    if p == "2300":
+        p = str(r.randint(2221, 2720))
+    return luhn_digit(p + rnd(r, string.digits, n - 1 - len(p)))
+
+
+def b33_group(d, r):
+    n = len(d)
+    s = r.choice([" ", " ", "-", ""])
+    if not s:
+        return d
+    if n == 15:
+        return f"{d[:4]}{s}{d[4:10]}{s}{d[10:]}"
+    if n == 14:
+        return f"{d[:4]}{s}{d[4:10]}{s}{d[10:]}"
+    return s.join(d[i:i + 4] for i in range(0, n, 4))
+
+
+def b33_card_ok(v):
+    d = v.replace(" ", "").replace("-", "")
+    if not d.isdigit() or not luhn_ok(d):
+        return False
+    for p, n in B33_CARD_RANGES:
+        if p == "2300":
+            if len(d) == 16 and 2221 <= int(d[:4]) <= 2720:
+                return True
+        elif d.startswith(p) and len(d) == n:
+            return True
+    return False
+
+
+# country: (length, bban pattern: n digit, a upper letter, c alnum upper)
+B33_IBAN = {"DE": "18n", "GB": "4a14n", "FR": "23n", "ES": "20n", "IT": "1a22n", "NL": "4a10n", "BE": "12n", "AT": "16n",
+            "CH": "17n", "IE": "4a14n", "PT": "21n", "PL": "24n", "SE": "20n", "DK": "14n", "FI": "14n", "LU": "3n13c",
+            "NO": "11n", "CZ": "20n"}
+B33_IBAN_LEN = {"DE": 22, "GB": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "BE": 16, "AT": 20, "CH": 21, "IE": 22,
+                "PT": 25, "PL": 28, "SE": 24, "DK": 18, "FI": 18, "LU": 20, "NO": 15, "CZ": 24}
+B33_BANKS = {"GB": ["NWBK", "BARC", "LOYD", "HBUK", "MIDL"], "NL": ["ABNA", "RABO", "INGB", "SNSB", "TRIO", "BUNQ"],
+             "IE": ["AIBK", "BOFI", "IPBS"], "DE": ["10010010", "37040044", "50010517", "70020270", "20041111"],
+             "IT": ["0306909606", "0200802435", "0538712900"], "ES": ["21000418", "00491500", "01822370"]}
+
+
+def b33_mod97(s):
+    t = "".join(str(int(c, 36)) for c in s)
+    return int(t) % 97
+
+
+def b33_iban(r, cc=None, spaced=None):
+    cc = cc or r.choice(list(B33_IBAN))
+    pat, bban = B33_IBAN[cc], ""
+    for num, kind in re.findall(r"(\d+)([nac])", pat):
+        alpha = {"n": string.digits, "a": string.ascii_uppercase, "c": string.ascii_uppercase + string.digits}[kind]
+        bban += rnd(r, alpha, int(num))
+    if cc in B33_BANKS and r.random() < 0.8:
+        b = r.choice(B33_BANKS[cc])
+        if cc == "IT":
+            bban = r.choice(string.ascii_uppercase) + b + bban[11:]
+        else:
+            bban = b + bban[len(b):]
+    if cc == "BE":
+        bban = bban[:10] + f"{(int(bban[:10]) % 97) or 97:02d}"
+    chk = 98 - b33_mod97(bban + cc + "00")
+    v = f"{cc}{chk:02d}{bban}"
+    if spaced if spaced is not None else r.random() < 0.5:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return v
+
+
+def b33_iban_ok(v):
+    s = v.replace(" ", "")
+    return s[:2] in B33_IBAN_LEN and len(s) == B33_IBAN_LEN[s[:2]] and b33_mod97(s[4:] + s[:4]) == 1
+
+
+def b33_bad_iban(r):
+    while True:
+        v = b33_iban(r, spaced=False)
+        v = v[:2] + f"{(int(v[2:4]) + r.randint(1, 9)) % 100:02d}" + v[4:]
+        if not b33_iban_ok(v):
+            return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.5 else v
+
+
+def b33_ssn(r, style=None):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        if a != 666 and (a, g, s) not in ((78, 5, 1120), (219, 9, 9999)):
+            break
+    st = style or r.choice(["-", "-", "-", " ", ""])
+    return f"{a:03d}{st}{g:02d}{st}{s:04d}"
+
+
+def b33_ssn_ok(v):
+    m = re.fullmatch(r"(\d{3})([- ]?)(\d{2})\2(\d{4})", v)
+    if not m:
+        return False
+    a, g, s = int(m.group(1)), int(m.group(3)), int(m.group(4))
+    return 0 < a < 900 and a != 666 and g > 0 and s > 0
+
+
+def b33_ipv4(r):
+    while True:
+        if r.random() < 0.25:
+            ip = r.choice([f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+                           f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}",
+                           f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"])
+        else:
+            ip = f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        a = ipaddress.ip_address(ip)
+        if (a.is_private or a.is_global) and not (a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast
+                                                  or a.is_reserved) and not ip.startswith(("100.64.", "192.0.2.", "198.51.100.", "203.0.113.", "198.18.", "198.19.")):
+            return ip
+
+
+def b33_ipv6(r):
+    while True:
+        k = r.randrange(4)
+        if k == 0:
+            pre = r.choice(["2a01", "2a02", "2a03", "2a00", "2600", "2607", "2001", "2804", "2c0f", "2406"])
+            gs = [pre] + [f"{r.randrange(65536):x}" for _ in range(7)]
+            ip = ":".join(gs)
+        elif k == 1:
+            pre = r.choice(["2a01:4f8", "2a02:8109", "2600:1f18", "2606:4700", "2a05:d014", "2001:4860", "2a00:1450"])
+            ip = pre + ":" + ":".join(f"{r.randrange(65536):x}" for _ in range(2)) + "::" + f"{r.randrange(1, 65536):x}"
+        elif k == 2:
+            ip = "fd" + f"{r.randrange(256):02x}:" + ":".join(f"{r.randrange(65536):x}" for _ in range(3)) + "::" + f"{r.randrange(1, 4096):x}"
+        else:
+            ip = str(ipaddress.IPv6Address(bytes([0x2a, r.choice([0x01, 0x02, 0x0e])] + [r.randrange(256) for _ in range(14)])))
+        a = ipaddress.ip_address(ip)
+        if not (a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast) and not ip.startswith("2001:db8") \
+                and not ip.startswith("2001:0:") and not ip.startswith("2002:"):
+            return ip if r.random() < 0.8 else ip.upper()
+
+
+def b33_b64u(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+B33_JWT_SIG = {"HS256": 32, "HS384": 48, "HS512": 64, "RS256": 256, "RS384": 256, "RS512": 512, "PS256": 256,
+               "ES256": 64, "ES384": 96, "ES512": 132, "EdDSA": 64}
+
+
+def b33_jwt(r, c=None):
+    alg = r.choice(list(B33_JWT_SIG))
+    h = {"alg": alg, "typ": "JWT"}
+    if r.random() < 0.5:
+        h = {"kid": rnd(r, AN, r.choice([8, 16, 27])), **h} if r.random() < 0.5 else {**h, "kid": rnd(r, HEX, 16)}
+    iat = int(datetime.datetime(2027, 1, 2, r.randint(0, 23), r.randint(0, 59), tzinfo=datetime.timezone.utc).timestamp()) - r.randint(0, 86400 * 30)
+    p = r.choice([
+        {"sub": str(r.randint(10000, 99999999)), "iat": iat, "exp": iat + r.choice([900, 3600, 86400])},
+        {"iss": r.choice(["https://auth.", "https://login.", "https://sso."]) + r.choice(["acme.io", "kontor.de", "pagoda.app", "tessera.eu"]) + "/",
+         "aud": r.choice(["api", "billing", "mcp-gateway", "agents"]), "sub": "user_" + rnd(r, AN, 12), "scope": r.choice(["read", "read write", "tools:call"]), "iat": iat},
+        {"sub": "system:serviceaccount:" + r.choice(["default", "ci", "agents"]) + ":" + r.choice(["runner", "builder", "deployer"]),
+         "iss": "kubernetes/serviceaccount", "exp": iat + 31536000},
+        {"tenant": rnd(r, string.ascii_lowercase, 6), "role": r.choice(["admin", "agent", "viewer"]), "nbf": iat, "exp": iat + 7200},
+    ])
+    sig = bytes(r.randrange(256) for _ in range(B33_JWT_SIG[alg]))
+    return ".".join([b33_b64u(json.dumps(h, separators=(",", ":")).encode()), b33_b64u(json.dumps(p, separators=(",", ":")).encode()), b33_b64u(sig)])
+
+
+def b33_jwt_ok(v):
+    parts = v.split(".")
+    if len(parts) != 3:
+        return False
+    pad = lambda s: s + "=" * (-len(s) % 4)
+    h = json.loads(base64.urlsafe_b64decode(pad(parts[0])))
+    json.loads(base64.urlsafe_b64decode(pad(parts[1])))
+    return h.get("typ") == "JWT" and h.get("alg") in B33_JWT_SIG and len(base64.urlsafe_b64decode(pad(parts[2]))) == B33_JWT_SIG[h["alg"]]
+
+
+B33_PK = [("PRIVATE KEY", "308204bd020100300d06092a864886f70d0101010500048204a7", 1217),
+          ("PRIVATE KEY", "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420", 138),
+          ("PRIVATE KEY", "302e020100300506032b657004220420", 48),
+          ("RSA PRIVATE KEY", "308204a40201000282010100", 1192),
+          ("RSA PRIVATE KEY", "308209290201000282020100", 2349),
+          ("EC PRIVATE KEY", "30770201010420", 121),
+          ("OPENSSH PRIVATE KEY", "6f70656e7373682d6b65792d7631000000000", 399),
+          ("ENCRYPTED PRIVATE KEY", "30820516304006092a864886f70d01050d3033301b06092a864886f70d01050c300e0408", 1306),
+          ("PGP PRIVATE KEY BLOCK", "9503c604", 1100)]
+
+
+def b33_pk(r, sep="\n", indent="", kinds=None):
+    label, pre, n = r.choice([x for x in B33_PK if (x[0] in kinds if kinds else not x[0].startswith("PGP"))])
+    b = bytes.fromhex(pre if len(pre) % 2 == 0 else pre + "0")
+    b += bytes(r.randrange(256) for _ in range(n - len(b)))
+    body = base64.b64encode(b).decode()
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    if label.startswith("PGP"):
+        lines = ["", *lines, "=" + base64.b64encode(bytes(r.randrange(256) for _ in range(3))).decode()]
+    out = [f"-----BEGIN {label}-----"] + lines + [f"-----END {label}-----"]
+    return (sep + indent).join(out)
+
+
+def b33_pk_ok(v):
+    m = re.fullmatch(r"-----BEGIN ([A-Z ]+)-----\s+([A-Za-z0-9+/=\s]+?)\s+-----END \1-----", v)
+    if not m or m.group(1) not in {x[0] for x in B33_PK}:
+        return False
+    body = m.group(2).split()
+    if m.group(1).startswith("PGP"):
+        body = body[:-1]
+    base64.b64decode("".join(body), validate=True)
+    return True
+
+
+def b33_vendor(r, kind):
+    if kind == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16)
+    if kind == "GITHUB_TOKEN":
+        p = r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"])
+        return p + rnd(r, AN, 36) if p != "github_pat_" else p + "11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, AN, 59)
+    if kind == "SLACK_TOKEN":
+        k = r.randrange(5)
+        if k < 2:
+            return "xoxb-" + rnd(r, string.digits, r.choice([11, 12, 13])) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
+        if k == 2:
+            return "xoxp-" + "-".join(rnd(r, string.digits, n) for n in (11, 12, 13)) + "-" + rnd(r, HEX, 32)
+        if k == 3:
+            return "xoxa-2-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, HEX, 64)
+        return "xoxe.xoxp-1-" + rnd(r, AN, 140)
+    if kind == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"]) + rnd(r, AN, r.choice([24, 99]))
+    if kind == "OPENAI_KEY":
+        k = r.randrange(4)
+        if k < 2:
+            return "sk-proj-" + rnd(r, AN + "_-", 124) + "T3BlbkFJ" + rnd(r, AN + "_-", 24) if r.random() < 0.6 else "sk-proj-" + rnd(r, AN + "_-", 48)
+        if k == 2:
+            return "sk-svcacct-" + rnd(r, AN + "_-", 124) + "T3BlbkFJ" + rnd(r, AN + "_-", 24)
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if kind == "ANTHROPIC_KEY":
+        return "sk-ant-" + r.choice(["api03", "api03", "api03", "admin01"]) + "-" + rnd(r, AN + "_-", 93) + "AA"
+    if kind == "GOOGLE_API_KEY":
+        return "AIzaSy" + rnd(r, AN + "_-", 33) if r.random() < 0.9 else "AIza" + rnd(r, AN + "_-", 35)
+    if kind == "JWT":
+        return b33_jwt(r)
+    raise ValueError(kind)
+
+
+B33_VENDOR_RE = {
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xoxb-\d{11,13}-\d{13}-[A-Za-z0-9]{24}|xoxp-\d{11}-\d{12}-\d{13}-[0-9a-f]{32}|xoxa-2-\d{12}-\d{13}-[0-9a-f]{64}|xoxe\.xoxp-1-[A-Za-z0-9]{140}",
+    "STRIPE_KEY": r"[sr]k_(live|test)_([A-Za-z0-9]{24}|[A-Za-z0-9]{99})",
+    "OPENAI_KEY": r"sk-(proj|svcacct)-[A-Za-z0-9_-]{124}T3BlbkFJ[A-Za-z0-9_-]{24}|sk-proj-[A-Za-z0-9_-]{48}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+}
+B33_VENDORS = list(B33_VENDOR_RE) + ["JWT"]
+
+
+def b33_generic(r, kind=None):
+    k = kind or r.choice(["aws", "hex32", "hex64", "b64", "whsec", "glpat", "npm", "hf", "sg", "mailgun", "dop", "django",
+                          "twilio", "age", "pnu", "lin", "b64u"])
+    return {"aws": lambda: rnd(r, AN + "/+", 40), "hex32": lambda: rnd(r, HEX, 32), "hex64": lambda: rnd(r, HEX, 64),
+            "b64": lambda: base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode(),
+            "b64u": lambda: b33_b64u(bytes(r.randrange(256) for _ in range(r.choice([24, 32, 48])))),
+            "whsec": lambda: "whsec_" + rnd(r, AN, 32), "glpat": lambda: "glpat-" + rnd(r, AN + "_-", 20),
+            "npm": lambda: "npm_" + rnd(r, AN, 36), "hf": lambda: "hf_" + rnd(r, AN, 34),
+            "sg": lambda: "SG." + rnd(r, AN + "_-", 22) + "." + rnd(r, AN + "_-", 43), "mailgun": lambda: "key-" + rnd(r, HEX, 32),
+            "dop": lambda: "dop_v1_" + rnd(r, HEX, 64), "django": lambda: rnd(r, string.ascii_lowercase + string.digits + "!@%^&*(-_=+)", 50),
+            "twilio": lambda: rnd(r, HEX, 32), "age": lambda: "AGE-SECRET-KEY-1" + rnd(r, "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L".upper(), 58),
+            "pnu": lambda: "pnu_" + rnd(r, AN, 36), "lin": lambda: "lin_api_" + rnd(r, AN, 40),
+            "cvc": lambda: rnd(r, string.digits, r.choice([3, 3, 3, 4])),
+            "stsess": lambda: "IQoJb3JpZ2luX2Vj" + base64.b64encode(bytes(r.randrange(256) for _ in range(r.randint(280, 420)))).decode()}[k]()
+
+
+B33_PWWORDS = ["Kastanie", "Zonnebloem", "girasole", "mariposa", "papillon", "Nordlicht", "harbour", "lantern", "Tulpenveld",
+               "citronnier", "Pfefferminz", "gelsomino", "cometa", "orchard", "quokka", "Brezel", "Stroopwafel", "bocadillo",
+               "marmotte", "tramonto", "granite", "Windmolen", "Eichhorn", "azulejo"]
+
+
+def b33_password(r, urlsafe=False):
+    k = r.randrange(7)
+    sym = "!$%*-_.~" if urlsafe else "!#$%&*@^?+=-_."
+    if k == 0:
+        v = r.choice(B33_PWWORDS) + str(r.randint(1, 2027)) + r.choice(sym)
+    elif k == 1:
+        v = rnd(r, AN + sym, r.randint(12, 24))
+    elif k == 2:
+        v = "-".join(r.choice(B33_PWWORDS).lower() for _ in range(r.choice([3, 4]))) + str(r.randint(0, 99))
+    elif k == 3:
+        v = "".join({"a": "@" if not urlsafe else "4", "e": "3", "o": "0", "i": "!", "s": "5"}.get(ch, ch) for ch in r.choice(B33_PWWORDS)) + str(r.randint(10, 99))
+    elif k == 4:
+        v = rnd(r, string.ascii_uppercase, 2) + rnd(r, string.ascii_lowercase, 5) + rnd(r, string.digits, 3) + r.choice(sym) + rnd(r, AN, 3)
+    elif k == 5:
+        v = r.choice(B33_PWWORDS).capitalize() + r.choice(sym) + r.choice(B33_PWWORDS).lower() + str(r.randint(1, 9))
+    else:
+        v = rnd(r, AN, r.randint(16, 32))
+    return v if v[0].isalnum() else r.choice(string.ascii_letters) + v
+
+
+def b33_pad(s, c, n):
+    return (s + c * n)[:n]
+
+
+B33_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "ASIAEXAMPLEEXAMPLE00", "AKIA" + "X" * 16,
+    "ghp_" + b33_pad("ExampleToken", "0", 36), "gho_" + "x" * 36, "ghs_" + b33_pad("REPLACEME", "X", 36),
+    "github_pat_" + b33_pad("11EXAMPLE", "0", 22) + "_" + b33_pad("example", "x", 59),
+    "xoxb-000000000000-0000000000000-" + b33_pad("EXAMPLE", "x", 24), "xoxp-" + "-".join("0" * n for n in (11, 12, 13)) + "-" + "0" * 32,
+    "sk_test_" + b33_pad("EXAMPLE", "0", 24), "sk_live_" + "X" * 24, "rk_live_" + b33_pad("your_key_here_", "x", 24),
+    "sk-proj-" + b33_pad("EXAMPLE", "x", 48), "sk-" + "x" * 20 + "T3BlbkFJ" + "x" * 20,
+    "sk-ant-api03-" + b33_pad("EXAMPLE-KEY-", "x", 93) + "AA", "sk-ant-admin01-" + "X" * 93 + "AA",
+    "AIzaSy" + b33_pad("EXAMPLE_KEY_", "0", 33), "AIza" + "X" * 35,
+    ".".join([b33_b64u(b'{"alg":"HS256","typ":"JWT"}'), b33_b64u(b'{"sub":"1234567890","name":"Example User","iat":1700000000}'),
+              b33_b64u(b"example-signature-not-a-real-one!")]),
+    ".".join([b33_b64u(b'{"alg":"RS256","typ":"JWT"}'), b33_b64u(b'{"sub":"user_example","aud":"api"}'), "SIGNATURE"]),
+]
+B33_STANDINS = ["${OPENAI_API_KEY}", "<token>", "<your-api-key>", "xxxx", "changeme", "********", "REDACTED", "{{ secrets.API_KEY }}",
+                "%API_TOKEN%", "$env:GITHUB_TOKEN", "[hidden]", "sk-…", "ghp_…", "<paste here>", "(set in vault)", "***"]
+
+
+# ---------- blind33 document context ----------
+
+B33_CITIES = {"en_US": ["Columbus", "Tucson", "Raleigh", "Boise", "Omaha", "Spokane"], "en_GB": ["Leeds", "Norwich", "Bristol", "Derby", "Exeter"],
+              "de_DE": ["Kassel", "Freiburg", "Bremen", "Leipzig", "Mainz"], "fr_FR": ["Nantes", "Rennes", "Dijon", "Lille", "Grenoble"],
+              "es_ES": ["Valladolid", "Murcia", "Gijón", "Zaragoza", "Córdoba"], "it_IT": ["Bergamo", "Padova", "Lecce", "Trento", "Parma"],
+              "nl_NL": ["Zwolle", "Haarlem", "Breda", "Delft", "Leiden"]}
+B33_HOSTS = ["api.kestrel.dev", "db-prod-2.internal", "mx1.lindqvist.eu", "gw.pagoda.app", "vault.ops.tessera.io", "git.fjord.tech",
+             "ci.hollowmesa.net", "auth.veldt.cloud", "s3.eu-central-1.amazonaws.com", "smtp.postbode.nl", "relay.cometa.it"]
+B33_MONTHS = {"en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+              "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+              "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+              "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+              "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+              "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]}
+
+
+B33_SEC_WEIGHTED = ["JWT"] * 5 + ["GITHUB_TOKEN"] * 3 + ["ANTHROPIC_KEY"] * 2 + ["OPENAI_KEY"] * 3 + ["GOOGLE_API_KEY"] * 4 + \
+    ["STRIPE_KEY"] * 3 + ["AWS_ACCESS_KEY"] * 2 + ["SLACK_TOKEN"] * 3
+
+
+class B33C:
+    """What a template needs: the Faker, the random source, the locale and labelled-value makers."""
+    def __init__(self, f, r, loc):
+        self.f, self.r, self.loc, self.lang = f, r, loc, loc[:2]
+        self.region = REGION[loc]
+        self.json = False
+
+    # labelled values
+    def ph(self, region=None):
+        rg = region or (self.region if self.r.random() < 0.85 else self.r.choice(OTHER_REGIONS))
+        return B33L("PHONE", b33_phone(self.r, rg), rg)
+
+    def ph_e164(self):
+        rg = self.region
+        v = b33_phone(self.r, rg)
+        return B33L("PHONE", phonenumbers.format_number(phonenumbers.parse(v, rg), phonenumbers.PhoneNumberFormat.E164), rg)
+
+    def us_ph(self):
+        return B33L("PHONE", b33_phone(self.r, "US"), "US")
+
+    def em(self, name=None):
+        r = self.r
+        if name and r.random() < 0.6:
+            parts = [p for p in unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower().replace("'", "").split() if p.isalpha()]
+            if len(parts) >= 2:
+                local = r.choice([f"{parts[0]}.{parts[-1]}", f"{parts[0][0]}{parts[-1]}", f"{parts[-1]}.{parts[0]}", f"{parts[0]}{r.randint(1, 99)}"])
+                dom = r.choice(["gmail.com", "outlook.com", "web.de", "gmx.de", "orange.fr", "free.fr", "libero.it", "ziggo.nl", "yahoo.es",
+                                "icloud.com", "proton.me", "btinternet.com", "kpn.nl", "fastmail.com", self.f.domain_name()])
+                return B33L("EMAIL", f"{local}@{dom}")
+        return B33L("EMAIL", email(self.f, r))
+
+    def role_em(self):
+        return B33L("EMAIL", self.r.choice(["billing", "support", "ops", "noreply", "hr", "security", "accounts"]) + "@" + self.f.domain_name())
+
+    def card(self, grouped=True):
+        d = b33_card_digits(self.r)
+        self._amex = d[:2] in ("34", "37")
+        return B33L("CREDIT_CARD", b33_group(d, self.r) if grouped else d)
+
+    def cvc(self):
+        """The card's security code: four digits for the Amex drawn just before, else three."""
+        return B33L("GENERIC_SECRET", rnd(self.r, string.digits, 4 if getattr(self, "_amex", False) else 3))
+
+    def iban(self, cc=None, spaced=None):
+        cc = cc or (self.region if self.region != "US" and self.r.random() < 0.7 else None)
+        return B33L("IBAN", b33_iban(self.r, cc, False if self.json and spaced is None and self.r.random() < 0.5 else spaced))
+
+    def ssn(self, style=None):
+        return B33L("US_SSN", b33_ssn(self.r, style))
+
+    def ip4(self):
+        return B33L("IPV4", b33_ipv4(self.r))
+
+    def ip6(self):
+        return B33L("IPV6", b33_ipv6(self.r))
+
+    def ip(self):
+        return self.ip6() if self.r.random() < 0.45 else self.ip4()
+
+    def dob(self, fmt=None):
+        r = self.r
+        d = B33_DAY - datetime.timedelta(days=r.randint(18 * 365 + 5, 90 * 365))
+        return B33L("DATE_OF_BIRTH", self.fmt_date(d, fmt))
+
+    def child_dob(self):
+        d = B33_DAY - datetime.timedelta(days=self.r.randint(4 * 365, 15 * 365))
+        return B33L("DATE_OF_BIRTH", self.fmt_date(d))
+
+    def fmt_date(self, d, fmt=None):
+        lang = self.lang
+        fmt = fmt or self.r.choice(["loc", "loc", "iso", "long"])
+        if fmt == "iso":
+            return d.isoformat()
+        if fmt == "long":
+            m = B33_MONTHS[lang][d.month - 1]
+            return f"{m} {d.day}, {d.year}" if self.loc == "en_US" else f"{d.day} {m} {d.year}" if lang != "de" else f"{d.day}. {m} {d.year}"
+        if self.loc == "en_US":
+            return d.strftime("%m/%d/%Y")
+        return d.strftime({"de": "%d.%m.%Y", "nl": "%d-%m-%Y"}.get(lang, "%d/%m/%Y"))
+
+    def date(self, back=(-60, 400)):
+        return self.fmt_date(B33_DAY - datetime.timedelta(days=self.r.randint(*back)), self.r.choice(["loc", "iso"]))
+
+    def pw(self, urlsafe=False):
+        return B33L("PASSWORD", b33_password(self.r, urlsafe))
+
+    def gs(self, kind=None):
+        return B33L("GENERIC_SECRET", b33_generic(self.r, kind))
+
+    def v(self, kind):
+        return B33L(kind, b33_vendor(self.r, kind))
+
+    def sec(self, kinds=None):
+        k = self.r.choice(kinds or B33_SEC_WEIGHTED)
+        return B33L(k, b33_vendor(self.r, k))
+
+    def pk(self, indent="", kinds=None):
+        return B33L("PRIVATE_KEY", b33_pk(self.r, " " if self.json else "\n", "" if self.json else indent, kinds))
+
+    def plh(self, prefix=None):
+        xs = [p for p in B33_PLACEHOLDERS if prefix is None or p.startswith(prefix)]
+        return B33L("PLACEHOLDER", self.r.choice(xs))
+
+    def sb(self):
+        return self.r.choice(B33_STANDINS)
+
+    # unlabelled pieces
+    def name(self):
+        return self.f.name()
+
+    def first(self):
+        return self.f.first_name()
+
+    def last(self):
+        return self.f.last_name()
+
+    def co(self):
+        return self.f.company().replace('"', "").replace("\\", "")
+
+    def city(self):
+        return self.r.choice(B33_CITIES[self.loc])
+
+    def host(self):
+        """The document's host (the same one throughout a document)."""
+        if not hasattr(self, "_host"):
+            self._host = self.r.choice(B33_HOSTS)
+        return self._host
+
+    def user(self):
+        """The document's service user (the same one throughout a document)."""
+        if not hasattr(self, "_user"):
+            self._user = self.r.choice(["svc_", "app_", "", "", "ro_"]) + self.r.choice(["deploy", "agent", "etl", "billing", "reporter", "admin", "backup"]) + (str(self.r.randint(1, 9)) if self.r.random() < 0.3 else "")
+        return self._user
+
+    def ts(self, sep="T"):
+        """A timestamp on 2027-01-01/02; within a document each one is later than the one before."""
+        if not hasattr(self, "_t"):
+            self._t = datetime.datetime(2027, 1, 1) + datetime.timedelta(seconds=self.r.randint(0, 30 * 3600))
+        self._t += datetime.timedelta(seconds=self.r.randint(1, 1500), milliseconds=self.r.randint(0, 999))
+        t = self._t
+        return t.strftime(f"%Y-%m-%d{sep}%H:%M:%S") + (f".{t.microsecond // 1000:03d}Z" if sep == "T" else "")
+
+    def uuid(self):
+        h = rnd(self.r, HEX, 32)
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{self.r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+    def sha(self, n=40):
+        return rnd(self.r, HEX, n)
+
+    def la(self):
+        """A look-alike: never labelled."""
+        r = self.r
+        k = r.randrange(26)
+        if k == 0: return f"ORD-{r.randint(2025, 2027)}-{r.randint(1, 999999):06d}"
+        if k == 1: return f"INC{r.randint(1000000, 9999999)}"
+        if k == 2: return f"v{r.randint(1, 9)}.{r.randint(0, 40)}.{r.randint(0, 20)}"
+        if k == 3: return self.uuid()
+        if k == 4: return self.sha(r.choice([7, 12, 40, 64]))
+        if k == 5: return self.ts()
+        if k == 6: return str(r.randint(1_790_000_000, 1_800_000_000))
+        if k == 7:  # IMEI, Luhn-valid 15 digits
+            return luhn_digit(r.choice(["35", "86", "01"]) + rnd(r, string.digits, 12))
+        if k == 8: return "1Z" + rnd(r, string.ascii_uppercase + string.digits, 16)
+        if k == 9:  # Luhn-failing card in a real IIN range
+            while True:
+                d = b33_card_digits(r)
+                d = d[:-1] + str((int(d[-1]) + r.randint(1, 9)) % 10)
+                if not luhn_ok(d):
+                    return b33_group(d, r)
+        if k == 10: return b33_bad_iban(r)
+        if k == 11: return "**** **** **** " + rnd(r, string.digits, 4)
+        if k == 12: return "XXX-XX-" + rnd(r, string.digits, 4)
+        if k == 13: return "pk_live_" + rnd(r, AN, 24)
+        if k == 14: return r.choice(["cus_", "pi_", "ch_", "sub_", "in_"]) + rnd(r, AN, 14)
+        if k == 15: return r.choice(["chatcmpl-", "call_", "file-", "asst_", "run_", "toolu_01", "msg_01", "req_"]) + rnd(r, AN, 24)
+        if k == 16: return f"{r.randint(1, 30)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(1000, 9999)}"
+        if k == 17: return ":".join(rnd(r, "0123456789ABCDEF", 2) for _ in range(6))
+        if k == 18: return "sha256:" + self.sha(64)
+        if k == 19: return "$2b$12$" + rnd(r, AN + "./", 53)
+        if k == 20: return f"INV/{r.randint(2026, 2027)}/{r.randint(1, 99999):05d}"
+        if k == 21: return f"{r.randint(100, 999)}-{r.randint(1000000, 9999999)}-{r.randint(1000000, 9999999)}"
+        if k == 22: return f"{r.randint(1, 28):02d}.{r.randint(1, 12):02d}.2026 {r.randint(0, 23):02d}:{r.randint(0, 59):02d}"
+        if k == 23: return f"case {r.randint(10000000, 99999999)}"
+        if k == 24: return "AKIA" + rnd(r, "*", 12) + rnd(r, string.ascii_uppercase, 4)
+        return f"REF-{r.randint(2026, 2027)}-{rnd(r, string.ascii_uppercase + string.digits, 6)}"
+
+    def ref(self):
+        """A file / customer / policy reference (never labelled)."""
+        r = self.r
+        k = r.randrange(7)
+        if k == 0: return f"{r.randint(2026, 2027)}/{r.randint(1, 99999):05d}"
+        if k == 1: return f"{rnd(r, string.ascii_uppercase, 2)}-{r.randint(100000, 999999)}"
+        if k == 2: return f"{r.randint(1, 99)} {rnd(r, 'ABCKOS', 1)} {r.randint(100, 9999)}/{r.randint(24, 27)}"
+        if k == 3: return luhn_digit(rnd(r, string.digits, r.choice([9, 11])))
+        if k == 4: return f"{rnd(r, string.ascii_uppercase, 3)}{r.randint(10**7, 10**8 - 1)}"
+        if k == 5: return f"{r.randint(100, 999)}.{r.randint(100, 999)}.{r.randint(100, 999)}"
+        return self.la()
+
+    def lat(self):
+        """A look-alike that is a single token (no spaces)."""
+        while True:
+            x = self.la()
+            if " " not in x:
+                return x
+
+
+# ---------- blind33 framework: retries, JSON sanitising, self-check ----------
+
+def b33_jclean(v):
+    """A JSON value with plain strings made safe: no quote, backslash or control character."""
+    if isinstance(v, dict):
+        return {k: b33_jclean(x) for k, x in v.items()}
+    if isinstance(v, B33L):
+        assert not re.search(r'["\\\x00-\x1f]', v.text), v.text
+        return v
+    if isinstance(v, str):
+        return re.sub(r"[\x00-\x1f]+", " ", v.replace('"', "'").replace("\\", "/"))
+    if isinstance(v, list):
+        if v and isinstance(v[0], (str, L)):
+            return [b33_jclean(p) for p in v]
+        return [b33_jclean(x) for x in v]
+    return v
+
+
+def b33_pieces(doc):
+    out = []
+    if isinstance(doc, dict):
+        for x in doc.values():
+            out += b33_pieces(x)
+    elif isinstance(doc, list):
+        for x in doc:
+            out += b33_pieces(x)
+    elif isinstance(doc, L):
+        out.append(doc)
+    return out
+
+
+def b33_dupes_ok(w):
+    buf = bytes(w.buf)
+    spans = {(s["start"], s["end"]) for s in w.spans}
+    for s in w.spans:
+        v = buf[s["start"]:s["end"]]
+        if len(v) < 6:
+            continue
+        i = buf.find(v)
+        while i >= 0:
+            if (i, i + len(v)) not in spans:
+                return False
+            i = buf.find(v, i + 1)
+    return True
+
+
+def b33_draw(f, r, loc, kinds, is_json):
+    for _ in range(40):
+        fn = r.choice(kinds)
+        c = B33C(f, r, loc)
+        c.json = is_json
+        doc = fn(c)
+        if is_json:
+            doc = b33_jclean(doc)
+        w = Writer()
+        w.json(doc) if is_json else w.text(doc)
+        if w.spans and b33_dupes_ok(w):
+            return doc
+    raise RuntimeError("blind33: no document drawn")
+
+
+def b33_text(f, r, loc):
+    if loc == "en_US" and r.random() < 0.55:
+        return b33_draw(f, r, loc, B33_US_TEXT, False)
+    return b33_draw(f, r, loc, B33_TEXT, False)
+
+
+def b33_json(f, r, loc):
+    if loc == "en_US" and r.random() < 0.35:
+        return b33_draw(f, r, loc, B33_US_JSON, True)
+    return b33_draw(f, r, loc, B33_JSON, True)
+
+
+def b33_check(i, kind, doc, w, text, loc):
+    buf = bytes(w.buf)
+    pieces = [p for p in (b33_pieces(doc) if kind == "json" else doc) if isinstance(p, L) and p.typ]
+    assert len(pieces) == len(w.spans), (i, len(pieces), len(w.spans))
+    prev = -1
+    for p, s in zip(pieces, w.spans):
+        v = buf[s["start"]:s["end"]].decode("utf-8")
+        assert s["type"] == p.typ and v == p.text and s["start"] >= prev and v == v.strip() and v, (i, s, v)
+        prev = s["end"]
+        t = s["type"]
+        if t in B33_VENDOR_RE:
+            assert re.fullmatch(B33_VENDOR_RE[t], v), (i, t, v)
+        elif t == "JWT":
+            assert b33_jwt_ok(v), (i, v)
+        elif t == "PRIVATE_KEY":
+            assert b33_pk_ok(v), (i, v[:60])
+        elif t == "CREDIT_CARD":
+            assert b33_card_ok(v), (i, v)
+        elif t == "IBAN":
+            assert b33_iban_ok(v), (i, v)
+        elif t == "US_SSN":
+            assert b33_ssn_ok(v), (i, v)
+        elif t == "PHONE":
+            assert p.region and phonenumbers.is_valid_number_for_region(phonenumbers.parse(v, p.region), p.region), (i, v, p.region)
+        elif t == "IPV4":
+            a = ipaddress.IPv4Address(v)
+            assert not (a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast), (i, v)
+        elif t == "IPV6":
+            a = ipaddress.IPv6Address(v)
+            assert not (a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast), (i, v)
+        elif t == "PLACEHOLDER":
+            assert v in B33_PLACEHOLDERS, (i, v)
+        elif t == "DATE_OF_BIRTH":
+            ys = re.findall(r"(?:19|20)\d\d", v)
+            assert ys and 1930 <= int(ys[-1]) <= 2023, (i, v)
+        elif t == "EMAIL":
+            assert re.fullmatch(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[a-z]{2,}", v), (i, v)
+        elif t in ("PASSWORD", "GENERIC_SECRET"):
+            assert len(v) >= 3 and not re.search(r"\s", v), (i, v)
+        else:
+            raise AssertionError((i, t))
+    assert b33_dupes_ok(w), i
+    if kind == "json":
+        json.loads(text)
+        assert not re.search(r"[\\\x00-\x1f]", text), i
+
+
+# ---------- blind33 text documents: config files an agent reads ----------
+
+def b33_t_pgservice(c):
+    return [f"# ~/.pg_service.conf\n[{c.r.choice(['reporting', 'warehouse', 'billing_ro'])}]\nhost={c.host()}\nport=5432\ndbname={c.r.choice(['dw', 'billing', 'crm'])}\nuser={c.user()}\npassword=", c.pw(), f"\nsslmode=verify-full\n\n[local]\nhost=localhost\nuser=postgres\n# password in ~/.pgpass ({c.lat()})\n"]
+
+
+def b33_t_vector(c):
+    return [f"# vector.toml (rev {c.lat()})\n[sources.app]\ntype = \"file\"\ninclude = [\"/var/log/app/*.log\"]\n\n[sinks.dd]\ntype = \"datadog_logs\"\ninputs = [\"app\"]\ndefault_api_key = \"", c.gs("hex32"), "\"\n\n[sinks.archive]\ntype = \"aws_s3\"\nbucket = \"logs-archive\"\nauth.access_key_id = \"", c.v("AWS_ACCESS_KEY"), "\"\nauth.secret_access_key = \"", c.gs("aws"), "\"\n"]
+
+
+def b33_t_alertmanager(c):
+    return [f"global:\n  smtp_smarthost: '{c.host()}:587'\n  smtp_from: '", c.role_em(), "'\n  smtp_auth_username: '", c.role_em(), "'\n  smtp_auth_password: '", c.pw(), f"'\n  opsgenie_api_key: ", c.gs("hex32"), f"\nreceivers:\n  - name: oncall\n    email_configs:\n      - to: '", c.em(c.name()), "'\n    webhook_configs:\n      - url: 'https://hooks.internal/alert?token=", c.sb(), "'\n"]
+
+
+def b33_t_grafana(c):
+    return [f"; grafana.ini — {c.lat()}\n[security]\nadmin_user = admin\nadmin_password = ", c.pw(), f"\nsecret_key = ", c.gs("b64u"), f"\n\n[smtp]\nenabled = true\nhost = {c.host()}:465\nuser = ", c.role_em(), "\npassword = ", c.pw(), "\n\n[auth.generic_oauth]\nclient_id = grafana\nclient_secret = ", c.gs("hex64"), "\n"]
+
+
+def b33_t_rclone(c):
+    return [f"[{c.r.choice(['s3-backup', 'offsite', 'wasabi'])}]\ntype = s3\nprovider = AWS\naccess_key_id = ", c.v("AWS_ACCESS_KEY"), "\nsecret_access_key = ", c.gs("aws"), f"\nregion = eu-central-1\n\n[nas]\ntype = sftp\nhost = ", c.ip4(), f"\nuser = {c.user()}\npass = {c.lat()}\n"]
+
+
+def b33_t_awscreds(c):
+    return [f"$ cat ~/.aws/credentials\n[default]\naws_access_key_id = ", c.v("AWS_ACCESS_KEY"), "\naws_secret_access_key = ", c.gs("aws"),
+            f"\n\n[{c.r.choice(['prod-admin', 'sandbox', 'billing'])}]\naws_access_key_id = ", c.v("AWS_ACCESS_KEY"), "\naws_secret_access_key = ", c.gs("aws"),
+            "\naws_session_token = ", c.gs("stsess"), "\n"]
+
+
+def b33_t_kubeconfig(c):
+    return [f"apiVersion: v1\nkind: Config\nclusters:\n- name: {c.r.choice(['prod-eu', 'staging', 'edge-1'])}\n  cluster:\n    server: https://", c.ip4(), f":6443\n    certificate-authority-data: {base64.b64encode(bytes(c.r.randrange(256) for _ in range(48))).decode()}\nusers:\n- name: ci-deployer\n  user:\n    token: ", c.v("JWT"), "\ncontexts:\n- name: default\n  context: {cluster: prod-eu, user: ci-deployer}\ncurrent-context: default\n"]
+
+
+def b33_t_pipconf(c):
+    u = c.user()
+    return [f"# /etc/pip.conf on {c.host()}\n[global]\nindex-url = https://{u}:", c.pw(True), f"@pypi.{c.f.domain_name()}/simple/\ntimeout = 60\nextra-index-url = https://pypi.org/simple\n# pinned by {c.lat()}\n"]
+
+
+def b33_t_terraformrc(c):
+    return ["credentials \"app.terraform.io\" {\n  token = \"", c.gs("b64u"), f"\"\n}}\n\nprovider_installation {{\n  direct {{}}\n}}\n# rotated {c.date()} ({c.lat()})\n"]
+
+
+def b33_t_nginx_upstream(c):
+    return [f"# /etc/nginx/conf.d/llm-proxy.conf\nupstream llm {{ server {c.r.choice(['api.openai.com', 'api.anthropic.com'])}:443; }}\nserver {{\n    listen 8443 ssl;\n    allow ", c.ip4(), ";\n    allow ", c.ip6(), ";\n    deny all;\n    location /v1/ {\n        proxy_set_header Authorization \"Bearer ", c.sec(["OPENAI_KEY", "ANTHROPIC_KEY"]), "\";\n        proxy_pass https://llm;\n    }\n}\n"]
+
+
+def b33_t_sasl(c):
+    return [f"# /etc/postfix/sasl_passwd  (postmap after edit, {c.lat()})\n[{c.host()}]:587 ", c.role_em(), ":", c.pw(), f"\n[smtp.sendgrid.net]:587 apikey:", c.gs("sg"), "\n"]
+
+
+def b33_t_fetchmail(c):
+    e = c.em(c.name())
+    return [f"# ~/.fetchmailrc\nset daemon 300\npoll imap.{c.f.domain_name()} protocol IMAP\n  user \"", e, "\" there with password \"", c.pw(), "\" is ", c.first().lower(), " here\n  ssl\n"]
+
+
+def b33_t_muttrc(c):
+    e = c.em(c.name())
+    return [f"set from = \"", e, "\"\nset realname = \"", c.name(), f"\"\nset imap_user = \"", e, "\"\nset imap_pass = \"", c.pw(), f"\"\nset smtp_url = \"smtps://{c.user()}@mail.{c.f.domain_name()}:465/\"\nset smtp_pass = \"", c.pw(), "\"\n"]
+
+
+def b33_t_ddclient(c):
+    return [f"# /etc/ddclient.conf\nprotocol=dyndns2\nuse=web\nserver=domains.google.com\nlogin={rnd(c.r, AN, 16)}\npassword='", c.gs("b64u"), f"'\nhome.{c.f.domain_name()}\n# last ip ", c.ip4(), "\n"]
+
+
+def b33_t_wpa(c):
+    return [f"ctrl_interface=DIR=/var/run/wpa_supplicant\ncountry={c.region if c.region != 'US' else 'US'}\nnetwork={{\n    ssid=\"{c.r.choice(['FRITZ!Box 7590', 'Livebox-4F2A', 'Ziggo8812', 'TIM-2931', 'MOVISTAR_1C3E', 'BT-Hub6'])}\"\n    psk=\"", c.pw(), "\"\n    key_mgmt=WPA-PSK\n}\nnetwork={\n    ssid=\"office\"\n    key_mgmt=WPA-EAP\n    eap=PEAP\n    identity=\"", c.em(c.name()), "\"\n    password=\"", c.pw(), "\"\n}\n"]
+
+
+def b33_t_nmconn(c):
+    return [f"[connection]\nid={c.r.choice(['Home', 'Büro', 'Maison', 'Casa', 'Thuis'])}\nuuid={c.uuid()}\ntype=wifi\n\n[wifi]\nmode=infrastructure\nssid={c.r.choice(['HomeNet', 'KabelBox', 'SFR_8A2C'])}\n\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=", c.pw(), f"\n\n[ipv4]\naddress1=", c.ip4(), "/24\nmethod=manual\n\n[ipv6]\naddress1=", c.ip6(), "/64\nmethod=manual\n"]
+
+
+def b33_t_snmpd(c):
+    return [f"# /etc/snmp/snmpd.conf ({c.lat()})\nagentAddress udp:161,udp6:[::1]:161\ncreateUser monitor SHA \"", c.pw(), "\" AES \"", c.pw(), "\"\nrouser monitor priv\nsysContact ", c.role_em(), "\nsysLocation rack 4, ", c.city(), "\n"]
+
+
+def b33_t_radius(c):
+    return [f"# /etc/freeradius/3.0/clients.conf\nclient ap-{c.r.randint(1, 40)} {{\n    ipaddr = ", c.ip4(), "\n    secret = ", c.gs("b64u"), "\n    shortname = lobby\n}\nclient core {\n    ipv6addr = ", c.ip6(), "\n    secret = ", c.gs("hex32"), "\n}\n"]
+
+
+def b33_t_caddy(c):
+    return [f"{c.f.domain_name()} {{\n    tls {{\n        dns cloudflare ", c.gs("b64u"), f"\n    }}\n    basicauth /admin/* {{\n        admin {'$2a$14$' + rnd(c.r, AN + './', 53)}\n    }}\n    reverse_proxy ", c.ip4(), ":8080\n}\n"]
+
+
+def b33_t_appyml(c):
+    return [f"spring:\n  datasource:\n    url: jdbc:postgresql://{c.host()}:5432/orders\n    username: {c.user()}\n    password: ", c.pw(), f"\n  mail:\n    host: {c.host()}\n    username: ", c.role_em(), "\n    password: ", c.pw(), "\n  security:\n    oauth2:\n      client:\n        registration:\n          github:\n            client-id: Iv1.", rnd(c.r, HEX, 16), "\n            client-secret: ", c.gs("hex32"), "\nstripe:\n  secret-key: ", c.v("STRIPE_KEY"), f"\n  publishable-key: {c.r.choice(['pk_live_', 'pk_test_'])}{rnd(c.r, AN, 24)}\n"]
+
+
+def b33_t_railsdb(c):
+    return [f"# config/database.yml\ndefault: &default\n  adapter: mysql2\n  encoding: utf8mb4\n  pool: 5\n\nproduction:\n  <<: *default\n  host: ", c.ip4(), f"\n  database: shop_production\n  username: {c.user()}\n  password: ", c.pw(), "\n\nstaging:\n  <<: *default\n  password: <%= ENV['DB_PASSWORD'] %>\n"]
+
+
+def b33_t_laravel(c):
+    return [f"APP_NAME={c.co().split()[0].strip(',')}\nAPP_ENV=production\nAPP_KEY=base64:", c.gs("b64"), f"\nAPP_URL=https://{c.f.domain_name()}\n\nDB_CONNECTION=mysql\nDB_HOST=", c.ip4(), f"\nDB_USERNAME={c.user()}\nDB_PASSWORD=", c.pw(), "\n\nMAIL_MAILER=smtp\nMAIL_USERNAME=", c.role_em(), "\nMAIL_PASSWORD=", c.pw(), "\n\nSTRIPE_SECRET=", c.v("STRIPE_KEY"), "\nPUSHER_APP_SECRET=", c.gs("hex32"), "\n"]
+
+
+def b33_t_nextcloud(c):
+    return [f"<?php\n$CONFIG = array (\n  'instanceid' => 'oc{rnd(c.r, string.ascii_lowercase + string.digits, 10)}',\n  'passwordsalt' => '", c.gs("b64u"), "',\n  'secret' => '", c.gs("b64"), f"',\n  'trusted_domains' => array (0 => 'cloud.{c.f.domain_name()}', 1 => '", c.ip4(), f"'),\n  'dbtype' => 'pgsql',\n  'dbuser' => 'nextcloud',\n  'dbpassword' => '", c.pw(), "',\n  'mail_smtppassword' => '", c.pw(), f"',\n  'version' => '{c.r.randint(28, 31)}.0.{c.r.randint(0, 9)}.{c.r.randint(1, 9)}',\n);\n"]
+
+
+def b33_t_airflow(c):
+    u = c.user()
+    return [f"$ airflow connections add 'warehouse' \\\n    --conn-uri 'postgresql://{u}:", c.pw(True), f"@{c.host()}:5432/dw'\nSuccessfully added `conn_id`=warehouse : postgresql://{u}:******@{c.host()}:5432/dw\n$ airflow variables set slack_token ", c.v("SLACK_TOKEN"), "\nVariable slack_token created\n"]
+
+
+def b33_t_streamlit(c):
+    return [f"# .streamlit/secrets.toml\nOPENAI_API_KEY = \"", c.v("OPENAI_KEY"), "\"\n\n[connections.snowflake]\naccount = \"", rnd(c.r, string.ascii_lowercase, 7), "-", rnd(c.r, string.ascii_lowercase, 6), f"\"\nuser = \"{c.user().upper()}\"\npassword = \"", c.pw(), "\"\nrole = \"ANALYST\"\n\n[gcp]\napi_key = \"", c.v("GOOGLE_API_KEY"), "\"\n"]
+
+
+def b33_t_openhands(c):
+    return [f"# config.toml (OpenHands)\n[core]\nworkspace_base = \"./workspace\"\nmax_iterations = {c.r.randint(30, 120)}\n\n[llm]\nmodel = \"{c.r.choice(['anthropic/claude-sonnet-4-5', 'openai/gpt-5', 'anthropic/claude-opus-4-1'])}\"\napi_key = \"", c.sec(["ANTHROPIC_KEY", "OPENAI_KEY"]), "\"\n\n[llm.draft]\nmodel = \"openai/gpt-5-mini\"\napi_key = \"", c.plh("sk-"), "\"\n\n[sandbox]\nenv = { GITHUB_TOKEN = \"", c.v("GITHUB_TOKEN"), "\" }\n"]
+
+
+def b33_t_gemini_settings(c):
+    return ["// ~/.gemini/settings.json\n{\n  \"theme\": \"GitHub\",\n  \"selectedAuthType\": \"gemini-api-key\",\n  \"mcpServers\": {\n    \"linear\": { \"command\": \"npx\", \"args\": [\"-y\", \"linear-mcp\"], \"env\": { \"LINEAR_API_KEY\": \"", c.gs("lin"), "\" } },\n    \"stripe\": { \"command\": \"npx\", \"args\": [\"-y\", \"@stripe/mcp\", \"--api-key=", c.v("STRIPE_KEY"), "\"] }\n  }\n}\n# GEMINI_API_KEY=", c.v("GOOGLE_API_KEY"), "  (in ~/.bashrc)\n"]
+
+
+def b33_t_buildkite(c):
+    return [f"# .buildkite/pipeline.yml\nenv:\n  NPM_TOKEN: \"", c.gs("npm"), "\"\n  SLACK_BOT_TOKEN: \"", c.v("SLACK_TOKEN"), f"\"\nsteps:\n  - label: \":rocket: deploy\"\n    command: scripts/deploy.sh\n    agents:\n      queue: {c.r.choice(['default', 'arm64', 'deploy'])}\n    env:\n      DEPLOY_KEY: \"{c.sb()}\"\n"]
+
+
+def b33_t_drone(c):
+    return [f"kind: pipeline\ntype: docker\nname: default\nsteps:\n- name: publish\n  image: plugins/docker\n  settings:\n    repo: registry.{c.f.domain_name()}/api\n    username: {c.user()}\n    password: ", c.pw(), "\n- name: notify\n  image: plugins/slack\n  settings:\n    token: ", c.v("SLACK_TOKEN"), "\n    channel: deploys\n"]
+
+
+def b33_t_travis(c):
+    return [f"language: python\npython: [\"3.13\"]\nenv:\n  global:\n    - AWS_ACCESS_KEY_ID=", c.v("AWS_ACCESS_KEY"), "\n    - AWS_SECRET_ACCESS_KEY=", c.gs("aws"), f"\n    - secure: \"{base64.b64encode(bytes(c.r.randrange(256) for _ in range(96))).decode()}\"\nscript: pytest -q\n"]
+
+
+def b33_t_vagrant(c):
+    return [f"Vagrant.configure(\"2\") do |config|\n  config.vm.box = \"bento/ubuntu-24.04\"\n  config.vm.network \"private_network\", ip: \"", c.ip4(), "\"\n  config.vm.provision \"shell\", env: {\n    \"GH_TOKEN\" => ENV.fetch(\"GH_TOKEN\", \"", c.v("GITHUB_TOKEN"), "\"),\n    \"DB_PASS\" => \"", c.pw(), "\"\n  }, path: \"bootstrap.sh\"\nend\n"]
+
+
+def b33_t_packer(c):
+    return [f"variable \"region\" {{ default = \"eu-west-1\" }}\n\nsource \"amazon-ebs\" \"base\" {{\n  access_key    = \"", c.v("AWS_ACCESS_KEY"), "\"\n  secret_key    = \"", c.gs("aws"), f"\"\n  region        = var.region\n  ami_name      = \"base-{c.sha(7)}\"\n  ssh_username  = \"ubuntu\"\n}}\n\nbuild {{\n  sources = [\"source.amazon-ebs.base\"]\n  provisioner \"shell\" {{ inline = [\"echo 'root:", c.pw(), "' | sudo chpasswd\"] }}\n}}\n"]
+
+
+def b33_t_groupvars(c):
+    return [f"---\n# group_vars/db/vault.yml (decrypted for review, {c.lat()})\nansible_user: {c.user()}\nansible_become_password: ", c.pw(), "\npostgres_replication_password: ", c.pw(), f"\nbackup_s3_key: ", c.v("AWS_ACCESS_KEY"), "\nbackup_s3_secret: ", c.gs("aws"), "\nallowed_hosts:\n  - ", c.ip4(), "\n  - ", c.ip6(), "\n"]
+
+
+def b33_t_salt(c):
+    return [f"# /srv/pillar/deploy.sls\ndeploy:\n  user: deploy\n  github_token: ", c.v("GITHUB_TOKEN"), "\n  ssh_key: |\n    ", c.pk("    ", kinds=("OPENSSH PRIVATE KEY", "RSA PRIVATE KEY")), "\n  notify: ", c.em(c.name()), "\n"]
+
+
+def b33_t_kamal(c):
+    return [f"# .kamal/secrets (committed by mistake in {c.sha(7)})\nKAMAL_REGISTRY_PASSWORD=", c.gs("dop"), "\nRAILS_MASTER_KEY=", c.gs("hex32"), "\nPOSTGRES_PASSWORD=", c.pw(), "\nSTRIPE_API_KEY=", c.v("STRIPE_KEY"), f"\nSMTP_PASSWORD={c.sb()}\n"]
+
+
+def b33_t_tlssecret(c):
+    return [f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {c.r.choice(['ingress-tls', 'webhook-cert', 'mtls-client'])}\n  namespace: {c.r.choice(['prod', 'edge', 'payments'])}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n    -----BEGIN CERTIFICATE-----\n    MIID{rnd(c.r, AN + '+/', 60)}\n    -----END CERTIFICATE-----\n  tls.key: |\n    ", c.pk("    ", ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY")), "\n"]
+
+
+def b33_t_snowflake(c):
+    return [f"# ~/.snowflake/config.toml\n[connections.etl]\naccount = \"{rnd(c.r, string.ascii_uppercase, 7)}-{rnd(c.r, string.ascii_uppercase, 6)}\"\nuser = \"{c.user().upper()}\"\nauthenticator = \"SNOWFLAKE_JWT\"\nprivate_key_raw = \"\"\"\n", c.pk(), "\n\"\"\"\n\n[connections.adhoc]\nuser = \"", c.em(c.name()), "\"\npassword = \"", c.pw(), "\"\n"]
+
+
+def b33_t_ngrok(c):
+    return [f"version: \"3\"\nagent:\n  authtoken: ", B33L("GENERIC_SECRET", rnd(c.r, AN, 27) + "_" + rnd(c.r, AN, 21)), "\n  api_key: ", c.gs("b64u"), f"\nendpoints:\n  - name: webhook\n    url: https://{rnd(c.r, string.ascii_lowercase, 8)}.ngrok.app\n    upstream:\n      url: 8080\n    traffic_policy:\n      on_http_request:\n        - actions:\n          - type: basic-auth\n            config:\n              credentials: [\"", c.user(), ":", c.pw(), "\"]\n"]
+
+
+def b33_t_opencode(c):
+    return ["{\n  \"$schema\": \"https://opencode.ai/config.json\",\n  \"provider\": {\n    \"anthropic\": { \"options\": { \"apiKey\": \"", c.v("ANTHROPIC_KEY"), "\" } },\n    \"openai\": { \"options\": { \"apiKey\": \"{env:OPENAI_API_KEY}\" } }\n  },\n  \"mcp\": {\n    \"github\": { \"type\": \"local\", \"command\": [\"github-mcp-server\", \"stdio\"], \"environment\": { \"GITHUB_PERSONAL_ACCESS_TOKEN\": \"", c.v("GITHUB_TOKEN"), "\" } }\n  }\n}\n"]
+
+
+# ---------- blind33 text documents: CLI sessions ----------
+
+def b33_t_mysql(c):
+    u = c.user()
+    return [f"mysql> CREATE USER '{u}'@'%' IDENTIFIED BY '", c.pw(), f"';\nQuery OK, 0 rows affected (0.01 sec)\n\nmysql> GRANT SELECT ON shop.* TO '{u}'@'%';\nQuery OK, 0 rows affected (0.00 sec)\n\nmysql> SELECT id, email, phone FROM customers WHERE id = {c.r.randint(1000, 99999)};\n+-------+----------------------------+------------------+\n| id    | email                      | phone            |\n+-------+----------------------------+------------------+\n| {c.r.randint(1000, 99999)} | ", c.em(c.name()), " | ", c.ph(), " |\n+-------+----------------------------+------------------+\n1 row in set (0.00 sec)\n"]
+
+
+def b33_t_sqlite(c):
+    return [f"$ sqlite3 app.db\nSQLite version 3.47.2\nsqlite> .mode line\nsqlite> select * from users where id={c.r.randint(1, 500)};\n        id = {c.r.randint(1, 500)}\n     email = ", c.em(c.name()), "\n  password = ", c.pw(), f"\n    mobile = ", c.ph(), "\n created = ", c.ts(" "), "\nsqlite> -- plaintext?! file a bug\n"]
+
+
+def b33_t_clickhouse(c):
+    return [f"$ clickhouse-client --host {c.host()} --user {c.user()} --password '", c.pw(), f"' --query \"SELECT client_ip, count() FROM http_log WHERE day = today() GROUP BY 1 ORDER BY 2 DESC LIMIT 3\"\n", c.ip4(), f"\t{c.r.randint(1000, 90000)}\n", c.ip6(), f"\t{c.r.randint(100, 900)}\n", c.ip4(), f"\t{c.r.randint(10, 99)}\n"]
+
+
+def b33_t_influx(c):
+    return [f"$ influx auth create --org {c.r.choice(['ops', 'iot', 'energy'])} --all-access\nID\t\t\tDescription\tToken\t\t\t\t\t\t\t\t\t\t\t\tUser Name\tPermissions\n{rnd(c.r, HEX, 16)}\t\t", B33L("GENERIC_SECRET", b33_b64u(bytes(c.r.randrange(256) for _ in range(64))) + "=="), f"\t{c.user()}\t[read:orgs/{rnd(c.r, HEX, 16)}/buckets write:...]\n"]
+
+
+def b33_t_vaultkv(c):
+    p = c.r.choice(['payments/stripe', 'crm/hubspot', 'agents/llm'])
+    return [f"$ vault kv get -mount=secret {p}\n====== Secret Path ======\nsecret/data/{p}\n\n======= Metadata =======\nKey                Value\n---                -----\ncreated_time       {c.ts()}\nversion            {c.r.randint(2, 19)}\n\n====== Data ======\nKey           Value\n---           -----\napi_key       ", c.sec(["STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY"]), "\nwebhook_key   ", c.gs("whsec"), "\nowner         ", c.em(c.name()), "\n"]
+
+
+def b33_t_opcli(c):
+    t = c.r.choice(['Prod DB', 'Registrar', 'Bank portal'])
+    return [f"$ op item get \"{t}\" --reveal\nID:          {rnd(c.r, string.ascii_lowercase + string.digits, 26)}\nTitle:       {t}\nVault:       Ops ({rnd(c.r, string.ascii_lowercase + string.digits, 26)})\nCreated:     {c.r.randint(2, 11)} months ago\nFields:\n  username:    {c.user()}\n  password:    ", c.pw(), f"\n  server:      ", c.ip4(), "\n  one-time password: ", c.r.choice(["", "(TOTP) "]), f"{c.r.randint(100000, 999999)}\n"]
+
+
+def b33_t_pass(c):
+    return [f"$ pass show {c.r.choice(['web/bank', 'work/vpn', 'mail/imap'])}\n", c.pw(), f"\nuser: ", c.em(c.name()), f"\nurl: https://{c.f.domain_name()}/login\n2fa recovery: {rnd(c.r, string.ascii_lowercase, 4)}-{rnd(c.r, string.ascii_lowercase, 4)} (used)\n"]
+
+
+def b33_t_kexecenv(c):
+    return [f"$ kubectl exec -n {c.r.choice(['prod', 'agents'])} deploy/api -- env | sort\nANTHROPIC_API_KEY=", c.v("ANTHROPIC_KEY"), f"\nHOSTNAME=api-{rnd(c.r, string.ascii_lowercase + string.digits, 10)}-{rnd(c.r, string.ascii_lowercase + string.digits, 5)}\nKUBERNETES_SERVICE_HOST=", c.ip4(), "\nPOD_IP=", c.ip4(), "\nREDIS_URL=redis://default:", c.pw(True), f"@redis-master:6379/0\nSENTRY_DSN=https://{rnd(c.r, HEX, 32)}@o{c.r.randint(10000, 999999)}.ingest.sentry.io/{c.r.randint(1000, 9999999)}\n"]
+
+
+def b33_t_heroku(c):
+    return [f"$ heroku config -a {rnd(c.r, string.ascii_lowercase, 6)}-api\n=== {rnd(c.r, string.ascii_lowercase, 6)}-api Config Vars\nDATABASE_URL:        postgres://u{rnd(c.r, string.ascii_lowercase + string.digits, 12)}:", c.pw(True), f"@{c.r.choice(['ec2-', 'cd'])}{rnd(c.r, string.digits, 5)}.eu-west-1.compute.amazonaws.com:5432/d{rnd(c.r, string.ascii_lowercase + string.digits, 12)}\nMAILGUN_API_KEY:     ", c.gs("mailgun"), "\nSTRIPE_SECRET_KEY:   ", c.v("STRIPE_KEY"), "\nSESSION_SECRET:      ", c.gs("hex64"), "\n"]
+
+
+def b33_t_vercelenv(c):
+    return [f"$ vercel env pull .env.local\nVercel CLI 41.{c.r.randint(0, 9)}.{c.r.randint(0, 9)}\n> Downloading `development` Environment Variables for {c.user()}/web\n✅  Created .env.local file [{c.r.randint(80, 900)}ms]\n$ cat .env.local\nAUTH_SECRET=\"", c.gs("b64"), "\"\nOPENAI_API_KEY=\"", c.v("OPENAI_KEY"), "\"\nVERCEL_OIDC_TOKEN=\"", c.v("JWT"), "\"\n"]
+
+
+def b33_t_awsiam(c):
+    return [f"$ aws iam list-access-keys --user-name {c.user()} --output text\nACCESSKEYMETADATA\t", c.v("AWS_ACCESS_KEY"), f"\t{c.ts()}\tActive\t{c.user()}\nACCESSKEYMETADATA\t", c.v("AWS_ACCESS_KEY"), f"\t{c.ts()}\tInactive\t{c.user()}\n$ aws configure list\n      Name                    Value             Type    Location\n      ----                    -----             ----    --------\n   profile                <not set>             None    None\naccess_key     ****************{rnd(c.r, string.ascii_uppercase, 4)} shared-credentials-file\nsecret_key     ****************{rnd(c.r, AN, 4)} shared-credentials-file\n    region             eu-west-1      config-file    ~/.aws/config\n"]
+
+
+def b33_t_ssm(c):
+    return [f"$ aws ssm get-parameter --name /prod/{c.r.choice(['crm', 'mailer', 'agent'])}/token --with-decryption --output text --query Parameter.Value\n", c.sec(["SLACK_TOKEN", "GITHUB_TOKEN", "ANTHROPIC_KEY", "GOOGLE_API_KEY"]), f"\n$ aws ssm get-parameter --name /prod/db/password --with-decryption --output text --query Parameter.Value\n", c.pw(), "\n"]
+
+
+def b33_t_gcsecret(c):
+    return [f"$ gcloud secrets versions access latest --secret={c.r.choice(['gemini-key', 'maps-key', 'places-api'])} --project={rnd(c.r, string.ascii_lowercase, 6)}-prod\n", c.v("GOOGLE_API_KEY"), f"\n$ gcloud secrets versions list gemini-key\nNAME  STATE     CREATED              DESTROYED\n{c.r.randint(2, 9)}     enabled   {c.ts()}  -\n"]
+
+
+def b33_t_stripecli(c):
+    return [f"$ stripe listen --forward-to localhost:4242/webhook\n> Ready! You are using Stripe API Version [2026-11-17.acacia]. Your webhook signing secret is ", c.gs("whsec"), f" (^C to quit)\n{c.ts(' ')}   --> charge.succeeded [evt_{rnd(c.r, AN, 24)}]\n$ stripe config --list\n[default]\ndevice_name = '{c.first().lower()}-mbp'\ntest_mode_api_key = '", c.v("STRIPE_KEY"), f"'\ntest_mode_pub_key = 'pk_test_{rnd(c.r, AN, 24)}'\n"]
+
+
+def b33_t_npmtoken(c):
+    return [f"$ npm token create --read-only\n┌────────────────┬──────────────────────────────────────────┐\n│ token          │ ", c.gs("npm"), f" │\n├────────────────┼──────────────────────────────────────────┤\n│ readonly       │ true                                     │\n│ created        │ {c.ts()}                 │\n└────────────────┴──────────────────────────────────────────┘\n$ npm token list\n{rnd(c.r, HEX, 6)}… (hidden)  publish  {c.date()}\n"]
+
+
+def b33_t_agekeygen(c):
+    return [f"$ age-keygen -o key.txt\nPublic key: age1{rnd(c.r, 'qpzry9x8gf2tvdw0s3jn54khce6mua7l', 58)}\n$ cat key.txt\n# created: {c.ts()}\n# public key: age1…\n", c.gs("age"), "\n$ sops --encrypt --age age1… secrets.yaml > secrets.enc.yaml\n"]
+
+
+def b33_t_gpgexport(c):
+    n = c.name()
+    return [f"$ gpg --list-secret-keys\nsec   ed25519 {c.date()} [SC]\n      {rnd(c.r, '0123456789ABCDEF', 40)}\nuid           [ultimate] {n} <", c.em(n), f">\n$ gpg --export-secret-keys --armor {rnd(c.r, '0123456789ABCDEF', 16)}\n", B33L("PRIVATE_KEY", b33_pk_pgp(c.r)), "\n"]
+
+
+def b33_pk_pgp(r):
+    return b33_pk(r, kinds=("PGP PRIVATE KEY BLOCK",))
+
+
+def b33_t_sshkeygen(c):
+    return [f"$ ssh-keygen -t ed25519 -C \"", c.em(c.name()), f"\" -f deploy_key -N ''\nGenerating public/private ed25519 key pair.\nYour identification has been saved in deploy_key\nThe key fingerprint is:\nSHA256:{rnd(c.r, AN + '+/', 43)}\n$ cat deploy_key\n", c.pk(kinds=("OPENSSH PRIVATE KEY",)), f"\n$ gh repo deploy-key add deploy_key.pub --title ci-{c.r.randint(1, 99)}\n"]
+
+
+def b33_t_pyrepl(c):
+    return [f"Python 3.13.1 (main, Dec  3 2026) [GCC 14.2.0] on linux\n>>> import os\n>>> os.environ['OPENAI_API_KEY']\n'", c.v("OPENAI_KEY"), f"'\n>>> client = anthropic.Anthropic(api_key='", c.v("ANTHROPIC_KEY"), "')\n>>> client.models.list().data[0].id\n'claude-sonnet-4-5'\n>>> os.environ.get('HF_TOKEN')\n'", c.gs("hf"), "'\n"]
+
+
+def b33_t_noderepl(c):
+    return [f"Welcome to Node.js v24.{c.r.randint(1, 9)}.0.\n> require('dotenv').config().parsed\n{{\n  GOOGLE_MAPS_KEY: '", c.v("GOOGLE_API_KEY"), "',\n  SLACK_BOT_TOKEN: '", c.v("SLACK_TOKEN"), "',\n  ADMIN_EMAIL: '", c.em(c.name()), f"',\n  PORT: '3000'\n}}\n> .exit\n"]
+
+
+def b33_t_etcd(c):
+    return [f"$ ETCDCTL_API=3 etcdctl --endpoints=https://", c.ip4(), f":2379 get --prefix /config/{c.r.choice(['billing', 'gateway'])}\n/config/billing/db_password\n", c.pw(), "\n/config/billing/stripe_key\n", c.v("STRIPE_KEY"), f"\n/config/billing/timeout\n{c.r.randint(5, 60)}s\n"]
+
+
+def b33_t_mc(c):
+    return [f"$ mc alias set {c.r.choice(['minio', 'backup', 'nas'])} https://", c.ip4(), ":9000 ", B33L("GENERIC_SECRET", rnd(c.r, string.ascii_uppercase + string.digits, 20)), " ", c.gs("aws"), f"\nAdded `minio` successfully.\n$ mc ls minio/exports\n[{c.ts(' ')} UTC]  {c.r.randint(1, 900)}MiB STANDARD customers-{c.date(back=(1, 30))}.csv\n"]
+
+
+def b33_t_ftp(c):
+    return [f"$ ftp {c.host()}\nConnected to {c.host()} (", c.ip4(), f").\n220 ProFTPD Server ready.\nName ({c.host()}:{c.first().lower()}): {c.user()}\n331 Password required for {c.user()}\nPassword: ", c.pw(), f"\n230 User logged in\nftp> put invoices-{c.r.randint(1, 12):02d}.zip\n226 Transfer complete\n"]
+
+
+def b33_t_expect(c):
+    return [f"#!/usr/bin/expect -f\nset timeout 20\nspawn ssh {c.user()}@", c.ip4(), "\nexpect \"password:\"\nsend \"", c.pw(), f"\\r\"\nexpect \"$ \"\nsend \"sudo systemctl restart {c.r.choice(['nginx', 'app', 'worker'])}\\r\"\nexpect \"password for\"\nsend \"", c.pw(), "\\r\"\ninteract\n"]
+
+
+def b33_t_ufw(c):
+    return [f"$ sudo ufw status numbered\nStatus: active\n\n     To                         Action      From\n     --                         ------      ----\n[ 1] 22/tcp                     ALLOW IN    ", c.ip4(), "\n[ 2] 443/tcp                    ALLOW IN    Anywhere\n[ 3] 5432/tcp                   ALLOW IN    ", c.ip4(), "\n[ 4] 22/tcp (v6)                ALLOW IN    ", c.ip6(), f"\n# ticket {c.lat()}\n"]
+
+
+def b33_t_journal(c):
+    return [f"$ journalctl -u {c.r.choice(['invoice-agent', 'mailsync', 'crm-bridge'])} --since today | tail -4\n", f"Jan 02 {c.ts(' ')[11:]} worker[{c.r.randint(100, 9999)}]: connecting to imap as ", c.em(c.name()), "\n", f"Jan 02 {c.ts(' ')[11:]} worker[{c.r.randint(100, 9999)}]: DEBUG login payload user=", c.em(c.name()), " pass=", c.pw(), "\n", f"Jan 02 {c.ts(' ')[11:]} worker[{c.r.randint(100, 9999)}]: fetched {c.r.randint(1, 80)} messages from ", c.ip(), "\n"]
+
+
+def b33_t_docker_inspect(c):
+    return [f"$ docker inspect --format '{{{{range .Config.Env}}}}{{{{println .}}}}{{{{end}}}}' {c.r.choice(['n8n', 'metabase', 'agent-runner'])}\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\nDB_POSTGRESDB_PASSWORD=", c.pw(), "\nGENERIC_TIMEZONE=Europe/Berlin\nN8N_ENCRYPTION_KEY=", c.gs("b64u"), "\nGOOGLE_API_KEY=", c.v("GOOGLE_API_KEY"), f"\nNODE_VERSION=22.{c.r.randint(1, 20)}.0\n"]
+
+
+# ---------- blind33 text documents: logs ----------
+
+def b33_t_apache(c):
+    return ["", c.ip4(), f" - - [02/Jan/2027:{c.ts(' ')[11:]} +0100] \"GET /maps/api/geocode/json?address={c.city()}&key=", c.v("GOOGLE_API_KEY"), f" HTTP/1.1\" 200 {c.r.randint(200, 9000)} \"-\" \"python-requests/2.32\"\n", c.ip6(), f" - - [02/Jan/2027:{c.ts(' ')[11:]} +0100] \"POST /login HTTP/2\" 302 0 \"-\" \"Mozilla/5.0\"\n", c.ip4(), f" - {c.user()} [02/Jan/2027:{c.ts(' ')[11:]} +0100] \"GET /health HTTP/1.1\" 200 2 \"-\" \"kube-probe/1.32\"\n"]
+
+
+def b33_t_flowlogs(c):
+    out = []
+    for _ in range(c.r.randint(3, 5)):
+        out += [f"2 {c.r.randint(100000000000, 999999999999)} eni-{rnd(c.r, HEX, 17)} ", c.ip4(), " ", c.ip4(), f" {c.r.randint(1024, 65535)} {c.r.choice([443, 22, 5432, 3389])} 6 {c.r.randint(1, 90)} {c.r.randint(40, 90000)} {c.r.randint(1_798_000_000, 1_798_900_000)} {c.r.randint(1_798_900_001, 1_799_000_000)} {c.r.choice(['ACCEPT', 'REJECT'])} OK\n"]
+    return out
+
+
+def b33_t_pglog(c):
+    u = c.user()
+    return [f"{c.ts(' ')}.{c.r.randint(100, 999)} UTC [{c.r.randint(1000, 99999)}] {u}@app LOG:  connection authorized: user={u} database=app host=", c.ip(), f"\n{c.ts(' ')}.{c.r.randint(100, 999)} UTC [{c.r.randint(1000, 99999)}] admin@postgres LOG:  statement: ALTER ROLE {u} WITH PASSWORD '", c.pw(), f"';\n{c.ts(' ')}.{c.r.randint(100, 999)} UTC [{c.r.randint(1000, 99999)}] {u}@app ERROR:  duplicate key value violates unique constraint \"users_email_key\"\n\tDETAIL:  Key (email)=(", c.em(c.name()), ") already exists.\n"]
+
+
+def b33_t_mysqlgeneral(c):
+    return [f"{c.ts()}\t{c.r.randint(10, 999)} Connect\t{c.user()}@", c.ip4(), f" on shop using SSL/TLS\n{c.ts()}\t{c.r.randint(10, 999)} Query\tSET PASSWORD FOR 'reporting'@'%' = '", c.pw(), f"'\n{c.ts()}\t{c.r.randint(10, 999)} Query\tUPDATE customers SET phone='", c.ph(), f"' WHERE id={c.r.randint(1, 99999)}\n{c.ts()}\t{c.r.randint(10, 999)} Quit\n"]
+
+
+def b33_t_railslog(c):
+    return [f"Started POST \"/checkout\" for ", c.ip(), f" at 2027-01-02 {c.ts(' ')[11:]} +0000\nProcessing by CheckoutController#create as JSON\n  Parameters: {{\"email\"=>\"", c.em(c.name()), "\", \"password\"=>\"[FILTERED]\", \"card_number\"=>\"", c.card(False), "\", \"cvc\"=>\"", c.cvc(), f"\", \"order\"=>{{\"id\"=>\"{c.lat()}\"}}}}\nCompleted 422 Unprocessable Content in {c.r.randint(5, 900)}ms (ActiveRecord: {c.r.randint(1, 50)}.{c.r.randint(0, 9)}ms)\n"]
+
+
+def b33_t_djangodebug(c):
+    return [f"Environment:\n\nRequest Method: POST\nRequest URL: https://{c.f.domain_name()}/api/invoices/\nDjango Version: 5.2.{c.r.randint(1, 9)}\nPython Version: 3.13.1\n\nSettings:\nALLOWED_HOSTS = ['*']\nDATABASES = {{'default': {{'ENGINE': 'django.db.backends.postgresql', 'HOST': '", c.ip4(), "', 'PASSWORD': '********************'}}\nSECRET_KEY = '", c.gs("django"), "'\nEMAIL_HOST_PASSWORD = '", c.pw(), "'\nDEFAULT_FROM_EMAIL = '", c.role_em(), "'\n\nTraceback (most recent call last):\n  File \"/app/invoices/views.py\", line 88, in create\n    raise ValidationError('iban')\n"]
+
+
+def b33_t_nodeerr(c):
+    return [f"/app/node_modules/pg/lib/client.js:{c.r.randint(100, 600)}\n        throw err\n        ^\n\nError: password authentication failed for user \"{c.user()}\"\n    at Parser.parseErrorMessage (/app/node_modules/pg-protocol/dist/parser.js:283:98) {{\n  config: {{\n    host: '", c.ip4(), f"',\n    user: '{c.user()}',\n    password: '", c.pw(), "',\n    database: 'orders'\n  },\n  code: '28P01'\n}\n\nNode.js v24.2.0\n"]
+
+
+def b33_t_javaex(c):
+    return [f"{c.ts(' ')} ERROR [main] o.h.engine.jdbc.spi.SqlExceptionHelper - Access denied\njava.sql.SQLException: Cannot create PoolableConnectionFactory (url=jdbc:mysql://", c.ip4(), ":3306/erp?user=erp_app&password=", c.pw(True), f"&useSSL=true)\n\tat org.apache.commons.dbcp2.BasicDataSource.createPoolableConnectionFactory(BasicDataSource.java:{c.r.randint(600, 700)})\n\tat com.{c.r.choice(['acme', 'kontor', 'tessera'])}.erp.Boot.main(Boot.java:{c.r.randint(10, 90)})\n"]
+
+
+def b33_t_dotnetex(c):
+    return [f"Unhandled exception. System.InvalidOperationException: An exception has been raised that is likely due to a transient failure.\n ---> Microsoft.Data.SqlClient.SqlException (0x80131904): Login failed for user '{c.user()}'.\n   ConnectionString: Server=tcp:", c.ip4(), f",1433;Database=Payroll;User Id={c.user()};Password=", c.pw(), f";Encrypt=True\n   at Payroll.Api.Program.Main(String[] args) in /src/Program.cs:line {c.r.randint(10, 99)}\nClientConnectionId:{c.uuid()}\n"]
+
+
+def b33_t_ghrunlog(c):
+    return [f"{c.ts()} ##[group]Run ./scripts/release.sh\n{c.ts()} env:\n{c.ts()}   NPM_TOKEN: ***\n{c.ts()}   GH_TOKEN: ***\n{c.ts()} ##[endgroup]\n{c.ts()} + curl -s -H 'Authorization: token ", c.v("GITHUB_TOKEN"), f"' https://api.github.com/repos/{c.user()}/app/releases\n{c.ts()} + echo 'debug: slack=", c.v("SLACK_TOKEN"), f"'\n{c.ts()} ##[error]Process completed with exit code 22.\n"]
+
+
+def b33_t_dockerbuild(c):
+    return [f"#7 [builder 3/7] RUN --mount=type=secret,id=npm npm ci\n#7 0.{c.r.randint(100, 999)} npm warn config ignoring token from ARG\n#8 [builder 4/7] RUN echo \"//registry.npmjs.org/:_authToken=", c.gs("npm"), f"\" > .npmrc\n#8 DONE 0.1s\n#9 [builder 5/7] RUN OPENAI_API_KEY=", c.v("OPENAI_KEY"), f" python scripts/warm_cache.py\n#9 {c.r.randint(1, 40)}.{c.r.randint(0, 9)} cached {c.r.randint(10, 900)} embeddings\n#9 DONE {c.r.randint(1, 40)}.0s\n"]
+
+
+def b33_t_tfplan(c):
+    return [f"Terraform will perform the following actions:\n\n  # aws_db_instance.main will be updated in-place\n  ~ resource \"aws_db_instance\" \"main\" {{\n        id       = \"{c.r.choice(['prod-db', 'orders'])}\"\n      ~ password = (sensitive value)\n    }}\n\n  # aws_lambda_function.sync will be updated in-place\n  ~ resource \"aws_lambda_function\" \"sync\" {{\n      ~ environment {{\n          ~ variables = {{\n              ~ \"HUBSPOT_TOKEN\" = \"{c.sb()}\" -> \"", c.gs("b64u"), "\"\n              + \"SLACK_TOKEN\"   = \"", c.v("SLACK_TOKEN"), "\"\n            }\n        }\n    }\n\nPlan: 0 to add, 2 to change, 0 to destroy.\n"]
+
+
+def b33_t_ansiblevvv(c):
+    return [f"TASK [db : create app user] ****************************************************\ntask path: /work/roles/db/tasks/main.yml:{c.r.randint(3, 80)}\n<", c.ip4(), f"> ESTABLISH SSH CONNECTION FOR USER: {c.user()}\nok: [db1] => {{\"changed\": false, \"invocation\": {{\"module_args\": {{\"name\": \"app\", \"password\": \"", c.pw(), "\", \"login_host\": \"", c.ip4(), "\"}}}}\n"]
+
+
+def b33_t_otel(c):
+    return [f"{c.ts()}\tinfo\tResourceSpans #0\nResource attributes:\n     -> service.name: Str(agent-gateway)\nSpan #0\n    Trace ID       : {c.sha(32)}\n    Name           : POST /v1/messages\nAttributes:\n     -> http.request.header.x-api-key: Slice([\"", c.v("ANTHROPIC_KEY"), "\"])\n     -> client.address: Str(", c.ip(), ")\n     -> enduser.id: Str(", c.em(c.name()), ")\n"]
+
+
+def b33_t_dovecot(c):
+    out = []
+    for _ in range(c.r.randint(2, 4)):
+        out += [f"Jan  2 {c.ts(' ')[11:]} mail dovecot: imap-login: Login: user=<", c.em(c.name()), f">, method=PLAIN, rip=", c.ip(), f", lip={c.r.choice(['10.0.0.5', '172.16.1.2'])}, mpid={c.r.randint(1000, 99999)}, TLS, session=<{rnd(c.r, AN + '+/', 16)}>\n"]
+    return out
+
+
+def b33_t_exim(c):
+    return [f"2027-01-02 {c.ts(' ')[11:]} 1{rnd(c.r, AN, 5)}-{rnd(c.r, AN, 6)}-{rnd(c.r, AN, 2)} <= ", c.em(c.name()), f" H=({c.host()}) [", c.ip4(), f"] P=esmtpsa X=TLS1.3 A=dovecot_plain:{c.user()} S={c.r.randint(1000, 90000)}\n2027-01-02 {c.ts(' ')[11:]} 1{rnd(c.r, AN, 5)}-{rnd(c.r, AN, 6)}-{rnd(c.r, AN, 2)} => ", c.em(c.name()), f" R=dnslookup T=remote_smtp H=mx.{c.f.domain_name()} [", c.ip6(), "]\n"]
+
+
+def b33_t_squid(c):
+    out = []
+    for _ in range(c.r.randint(2, 4)):
+        out += [f"{c.r.randint(1_798_000_000, 1_799_000_000)}.{c.r.randint(100, 999)}    {c.r.randint(1, 900)} ", c.ip4(), f" TCP_TUNNEL/200 {c.r.randint(1000, 90000)} CONNECT {c.r.choice(['api.anthropic.com', 'api.openai.com', 'github.com'])}:443 {c.user()} HIER_DIRECT/", c.ip(), " -\n"]
+    return out
+
+
+def b33_t_llmproxy(c):
+    return [f"{c.ts()} INFO  gateway request_id={c.lat()} route=/v1/chat/completions model=gpt-5 upstream=openai key_prefix=sk-proj-… status=200 ms={c.r.randint(200, 9000)} client=", c.ip(), f"\n{c.ts()} WARN  gateway auth fallback: header x-api-key=", c.sec(["OPENAI_KEY", "ANTHROPIC_KEY"]), f" not in allow-list (tenant {c.lat()})\n{c.ts()} INFO  gateway budget user=", c.em(c.name()), f" spent={c.r.randint(1, 99)}.{c.r.randint(0, 99):02d} USD\n"]
+
+
+def b33_t_mcpstderr(c):
+    return [f"[mcp:{c.r.choice(['postgres', 'gmail', 'jira', 'hubspot'])}] {c.ts()} starting server v{c.r.randint(0, 3)}.{c.r.randint(0, 20)}.{c.r.randint(0, 9)} (stdio)\n[mcp] env HUBSPOT_ACCESS_TOKEN=", c.gs("b64u"), f" loaded from process env\n[mcp] tools/call search_contacts {{query: '{c.last()}'}} -> 1 hit: ", c.em(c.name()), " / ", c.ph(), f"\n[mcp] {c.ts()} connection closed by client\n"]
+
+
+def b33_t_hooklog(c):
+    return [f"{c.ts()} PreToolUse hook matcher=Bash cmd='curl -H \"Authorization: Bearer ", c.sec(["GITHUB_TOKEN", "SLACK_TOKEN", "JWT"]), f"\" https://api.{c.f.domain_name()}/v2/export' decision=ask\n{c.ts()} PostToolUse hook tool=Read file=.env.production bytes={c.r.randint(100, 4000)} flagged=true\n{c.ts()} Notification: waiting for approval ({c.lat()})\n"]
+
+
+# ---------- blind33 text documents: chats, notes, mail, calendars, contacts ----------
+
+def b33_t_discord(c):
+    a, b = c.first(), c.first()
+    return [f"[{c.ts(' ')[11:16]}] {a}: bot keeps 401ing, which token is in prod?\n[{c.ts(' ')[11:16]}] {b}: this one ", c.sec(["GITHUB_TOKEN", "SLACK_TOKEN", "OPENAI_KEY"]), f"\n[{c.ts(' ')[11:16]}] {a}: pls don't paste tokens in #dev 😬 rotate it\n[{c.ts(' ')[11:16]}] {b}: ok ok, new one goes in the vault only. docs example stays ", c.plh(), "\n"]
+
+
+def b33_t_rocketchat(c):
+    n = c.name()
+    return [f"{n} — {c.date(back=(0, 3))} {c.ts(' ')[11:16]}\nanyone has the login for the router at ", c.ip4(), f"?\n{c.name()} — {c.ts(' ')[11:16]}\nadmin / ", c.pw(), f"\n{n} — {c.ts(' ')[11:16]}\nthx. also customer called from ", c.ph(), " re invoice ", c.la(), "\n"]
+
+
+def b33_t_gchat(c):
+    return [f"Space: Finance Ops\n{c.name()}, {c.ts(' ')[11:16]}: supplier changed bank details, new IBAN ", c.iban(), f" (old one was {c.la()})\n{c.name()}, {c.ts(' ')[11:16]}: did you call them back? don't trust the email\n{c.name()}, {c.ts(' ')[11:16]}: yes on their landline ", c.ph(), ", confirmed with ", c.name(), "\n"]
+
+
+def b33_t_imessage(c):
+    return [f"{c.date(back=(0, 2))} {c.ts(' ')[11:16]} Me: what's the wifi at your place again\n{c.ts(' ')[11:16]} {c.first()}: ", c.pw(), f"\n{c.ts(' ')[11:16]} Me: and mum's new number?\n{c.ts(' ')[11:16]} {c.first()}: ", c.ph(), " (her birthday is ", c.dob(), " btw, don't forget)\n"]
+
+
+def b33_t_jira(c):
+    return [f"{c.r.choice(['OPS', 'PAY', 'CRM'])}-{c.r.randint(100, 9999)}: Customer cannot log in after migration\nReporter: {c.name()}   Priority: High   Labels: auth, {c.lat()}\n\nSteps: user ", c.em(c.name()), " signs in from ", c.ip(), " and gets 403.\nComment (", c.first(), f"): reproduced with the test account, pw set to ", c.pw(), f" for QA — reset after!\nComment ({c.first()}): linked {c.la()}\n"]
+
+
+def b33_t_ghissue(c):
+    return [f"### Bug: webhook signature fails on v{c.r.randint(1, 5)}.{c.r.randint(0, 30)}\n\n**Config**\n```yaml\nstripe:\n  api_key: ", c.v("STRIPE_KEY"), "   # oops\n  webhook_secret: ", c.gs("whsec"), "\n```\n\n**Expected** signature check passes.\n\n> Maintainer: please rotate the key you posted; for repro use `", c.plh("sk_test_"), "` instead.\n"]
+
+
+def b33_t_notion(c):
+    return [f"# Vendor access — {c.co()}\n\n| System | User | Secret | Owner |\n|---|---|---|---|\n| Registrar | {c.user()} | ", c.pw(), f" | {c.first()} |\n| Maps API | — | ", c.v("GOOGLE_API_KEY"), f" | {c.first()} |\n| Support inbox | ", c.role_em(), " | ", c.pw(), f" | {c.first()} |\n\n_Last reviewed {c.date()}._\n"]
+
+
+def b33_t_standup(c):
+    return [f"Standup {c.date(back=(0, 2))}\n- {c.first()}: finished the CRM sync; test contact ", c.em(c.name()), " / ", c.ph(), f"\n- {c.first()}: blocked on staging DB — creds are {c.user()} / ", c.pw(), f"\n- {c.first()}: PTO tomorrow, on-call handed to {c.first()} ({c.la()})\n"]
+
+
+def b33_t_handover(c):
+    return [f"ON-CALL HANDOVER — week {c.r.randint(1, 52)}\nOpen: {c.la()} (DB failover at ", c.ip4(), ")\nBreak-glass: root on bastion ", c.ip6(), " pw ", c.pw(), f"\nEscalation: {c.name()} ", c.ph(), ", ", c.em(c.name()), f"\nNotes: PagerDuty key rotated {c.date()} (new one in vault, not here)\n"]
+
+
+def b33_t_minutes(c):
+    return [f"Minutes — {c.co()} board call, {c.date(back=(0, 30))}\nPresent: {c.name()}, {c.name()}, {c.name()}\n1. New treasury account opened; IBAN ", c.iban(), f" to be used for all supplier payments from {c.date(back=(-30, 0))}.\n2. Card for travel expenses: ", c.card(), " (CVV ", c.cvc(), f", held by the CFO).\n3. Next meeting {c.date(back=(-60, -10))}.\n"]
+
+
+def b33_t_freshdesk(c):
+    n = c.name()
+    return [f"Ticket #{c.r.randint(10000, 999999)} — Refund not received\nFrom: {n} <", c.em(n), f">\nPhone: ", c.ph(), f"\n\nHello, I returned order {c.la()} on {c.date(back=(5, 40))}. Please refund to my account ", c.iban(), " or card ", c.card(), f". Thanks, {n.split()[0]}\n\n--- Agent note: identity check passed (DOB ", c.dob(), " matches).\n"]
+
+
+def b33_t_intercom(c):
+    return [f"Conversation with {c.name()} · {c.date(back=(0, 5))}\nVisitor: hi, my account email is ", c.em(c.name()), f"\nBot: Thanks! For security, never share your password here.\nVisitor: ok but it's ", c.pw(), f" and it doesn't work\nAgent ({c.first()}): I've reset it, you'll get a link. Your ref: {c.la()}\n"]
+
+
+def b33_t_welcome(c):
+    n = c.name()
+    return [f"Subject: Your new {c.co()} account\nTo: ", c.em(n), f"\n\nHi {n.split()[0]},\n\nyour account is ready.\n  Username: {n.split()[0].lower()}.{n.split()[-1].lower()}\n  Temporary password: ", c.pw(), f"\n  VPN gateway: ", c.ip4(), f"\n\nPlease change the password at first login. Questions: ", c.role_em(), "\n"]
+
+
+def b33_t_otpsms(c):
+    return [f"From: +{c.r.randint(30000, 99999)}\n{c.r.randint(100000, 999999)} is your verification code. Don't share it.\nFrom: ", c.ph(), f"\nHi it's {c.first()}, new number! save this one. my email changed too: ", c.em(c.name()), f"\nFrom: DHL\nParcel {c.la()} arrives today 10:00-14:00.\n"]
+
+
+def b33_t_ics(c):
+    n = c.name()
+    return [f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Agent//Calendar 2027//EN\nBEGIN:VEVENT\nUID:{c.uuid()}\nDTSTART:2027{c.r.randint(1, 3):02d}{c.r.randint(10, 28)}T{c.r.randint(8, 17):02d}0000Z\nSUMMARY:Contract review with {c.co()}\nORGANIZER;CN={n}:mailto:", c.em(n), "\nATTENDEE;CN=", c.name(), ";RSVP=TRUE:mailto:", c.em(), "\nLOCATION:Dial-in ", c.ph(), f" PIN {c.r.randint(100000, 999999)}#\nDESCRIPTION:Meeting id {c.r.randint(100, 999)} {c.r.randint(100, 999)} {c.r.randint(1000, 9999)}\nEND:VEVENT\nEND:VCALENDAR\n"]
+
+
+def b33_t_vcard(c):
+    n = c.name()
+    return [f"BEGIN:VCARD\nVERSION:4.0\nFN:{n}\nN:{n.split()[-1]};{n.split()[0]};;;\nORG:{c.co()}\nTEL;TYPE=cell:", c.ph(), "\nTEL;TYPE=work:", c.ph(), "\nEMAIL;TYPE=home:", c.em(n), "\nBDAY:", c.dob("iso"), f"\nANNIVERSARY:{c.date(back=(400, 6000))}\nREV:{c.ts()}\nEND:VCARD\n"]
+
+
+def b33_t_ldif(c):
+    n = c.name()
+    return [f"dn: uid={n.split()[0].lower()},ou=people,dc={c.r.choice(['kontor', 'acme', 'tessera'])},dc=eu\nobjectClass: inetOrgPerson\ncn: {n}\nmail: ", c.em(n), "\ntelephoneNumber: ", c.ph(), f"\nuserPassword: {{SSHA}}{base64.b64encode(bytes(c.r.randrange(256) for _ in range(24))).decode()}\n\ndn: cn=replicator,dc=acme,dc=eu\nuserPassword: ", c.pw(), "\n"]
+
+
+def b33_t_contactscsv(c):
+    out = ["Name,Given Name,Family Name,E-mail 1 - Value,Phone 1 - Type,Phone 1 - Value,Birthday\n"]
+    for _ in range(c.r.randint(2, 4)):
+        n = c.name()
+        out += [f"{n},{n.split()[0]},{n.split()[-1]},", c.em(n), ",Mobile,", c.ph(), ",", c.dob("iso"), "\n"]
+    return out
+
+
+def b33_t_eventcsv(c):
+    out = ["ticket_id;name;email;phone;t_shirt;registered_at\n"]
+    for _ in range(c.r.randint(3, 5)):
+        n = c.name()
+        out += [f"{c.ref()};{n};", c.em(n), ";", c.ph(), f";{c.r.choice(['S', 'M', 'L', 'XL'])};{c.ts()}\n"]
+    return out
+
+
+def b33_t_readme(c):
+    return [f"## Quickstart\n\n```bash\nexport ANTHROPIC_API_KEY=", c.plh("sk-ant-"), "\nexport GITHUB_TOKEN=", c.plh("gh"), f"\nnpx {c.r.choice(['@acme/agent', 'tessera-cli', 'fjord-mcp'])} init\n```\n\n> Never commit real keys. The `.env.example` file holds `", c.sb(), "` stand-ins.\n\nMaintainer: ", c.em(c.name()), "\n"]
+
+
+# ---------- blind33 text documents: code ----------
+
+def b33_t_scala(c):
+    return [f"object Billing extends App {{\n  val stripe = new StripeClient(\"", c.v("STRIPE_KEY"), f"\")\n  val db = Database.forURL(\"jdbc:postgresql://{c.host()}/billing\", user = \"{c.user()}\", password = \"", c.pw(), "\")\n  // TODO move to config\n}\n"]
+
+
+def b33_t_julia(c):
+    return [f"using HTTP, JSON3\nconst API_KEY = \"", c.sec(["OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY"]), f"\"\nresp = HTTP.post(\"https://api.{c.f.domain_name()}/v1/run\", [\"Authorization\" => \"Bearer $API_KEY\"], JSON3.write(Dict(\"n\" => {c.r.randint(1, 99)})))\nprintln(resp.status)\n"]
+
+
+def b33_t_cpp(c):
+    return [f"// mqtt_bridge.cpp\n#include <mosquitto.h>\nstatic const char* BROKER = \"", c.ip4(), f"\";\nstatic const char* USER = \"{c.user()}\";\nstatic const char* PASS = \"", c.pw(), "\";\nstatic const char* AWS_KEY_ID = \"", c.v("AWS_ACCESS_KEY"), "\";\nint main() { mosquitto_lib_init(); /* ... */ }\n"]
+
+
+def b33_t_clojure(c):
+    return [f"(ns app.config)\n(def db {{:dbtype \"postgresql\" :host \"{c.host()}\" :user \"{c.user()}\" :password \"", c.pw(), "\"})\n(def slack-token \"", c.v("SLACK_TOKEN"), "\")\n(def admin-email \"", c.em(c.name()), "\")\n"]
+
+
+def b33_t_haskell(c):
+    return [f"{{-# LANGUAGE OverloadedStrings #-}}\nmodule Secrets where\n\ngithubToken :: Text\ngithubToken = \"", c.v("GITHUB_TOKEN"), "\"\n\njwtForTests :: ByteString\njwtForTests = \"", c.v("JWT"), "\"\n"]
+
+
+def b33_t_bash(c):
+    return [f"#!/usr/bin/env bash\nset -euo pipefail\n# nightly export for {c.co()}\nexport PGPASSWORD='", c.pw(), f"'\npg_dump -h {c.host()} -U {c.user()} crm | gzip > /backups/crm-$(date +%F).sql.gz\naws s3 cp /backups/ s3://crm-backups/ --recursive\ncurl -s -X POST -H 'Authorization: Bearer ", c.v("SLACK_TOKEN"), "' https://slack.com/api/chat.postMessage -d channel=ops -d text=done\n"]
+
+
+def b33_t_seedsql(c):
+    out = ["-- db/seeds/002_users.sql\nINSERT INTO users (email, phone, birth_date, password) VALUES\n"]
+    for i in range(c.r.randint(2, 3)):
+        out += ["  ('", c.em(c.name()), "', '", c.ph(), "', '", c.dob("iso"), "', '", c.pw(), "'),\n"]
+    out[-1] = out[-1][:-2] + ";\n" if isinstance(out[-1], str) else out[-1]
+    return out
+
+
+def b33_t_elixir(c):
+    return [f"defmodule Shop.Payments do\n  @moduledoc \"Stripe calls (key from env in prod)\"\n  @test_key \"", c.plh("sk_test_"), "\"\n  @live_key \"", c.v("STRIPE_KEY"), "\"\n\n  def key, do: if(Mix.env() == :prod, do: @live_key, else: @test_key)\nend\n"]
+
+
+# ---------- blind33 text documents: payments and data files ----------
+
+def b33_t_pain001(c):
+    n = c.name()
+    return [f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.001.001.09\">\n <CstmrCdtTrfInitn>\n  <GrpHdr><MsgId>{c.lat()}</MsgId><CreDtTm>{c.ts()}</CreDtTm><NbOfTxs>1</NbOfTxs></GrpHdr>\n  <PmtInf>\n   <Dbtr><Nm>{c.co()}</Nm></Dbtr>\n   <DbtrAcct><Id><IBAN>", c.iban(spaced=False), f"</IBAN></Id></DbtrAcct>\n   <CdtTrfTxInf>\n    <Amt><InstdAmt Ccy=\"EUR\">{c.r.randint(10, 9999)}.{c.r.randint(0, 99):02d}</InstdAmt></Amt>\n    <Cdtr><Nm>{n}</Nm></Cdtr>\n    <CdtrAcct><Id><IBAN>", c.iban(spaced=False), f"</IBAN></Id></CdtrAcct>\n    <RmtInf><Ustrd>{c.la()}</Ustrd></RmtInf>\n   </CdtTrfTxInf>\n  </PmtInf>\n </CstmrCdtTrfInitn>\n</Document>\n"]
+
+
+def b33_t_mt103(c):
+    return [f"{{1:F01{rnd(c.r, string.ascii_uppercase, 6)}XXXX{c.r.randint(1000, 9999)}{c.r.randint(100000, 999999)}}}{{2:I103{rnd(c.r, string.ascii_uppercase, 8)}XXXXN}}{{4:\n:20:{rnd(c.r, string.ascii_uppercase + string.digits, 12)}\n:23B:CRED\n:32A:270102EUR{c.r.randint(100, 99999)},{c.r.randint(0, 99):02d}\n:50K:/", c.iban(spaced=False), f"\n{c.co().upper()}\n:59:/", c.iban(spaced=False), f"\n{c.name().upper()}\n:70:{c.la()}\n:71A:SHA\n-}}\n"]
+
+
+def b33_t_bankcsv(c):
+    out = ["Buchungstag;Valuta;Auftraggeber/Empfänger;IBAN;Verwendungszweck;Betrag\n" if c.lang == "de" else "Date;Value date;Counterparty;IBAN;Description;Amount\n"]
+    for _ in range(c.r.randint(3, 5)):
+        out += [f"{c.date(back=(1, 30))};{c.date(back=(1, 30))};{c.name()};", c.iban(spaced=False), f";{c.la()};{c.r.choice(['-', ''])}{c.r.randint(1, 3000)},{c.r.randint(0, 99):02d}\n"]
+    return out
+
+
+def b33_t_transferconfirm(c):
+    return [f"{b33_pick(c.lang, ['Transfer confirmation', 'Überweisungsbestätigung', 'Confirmation de virement', 'Confirmación de transferencia', 'Conferma bonifico', 'Bevestiging overboeking'])}\n"
+            f"{b33_pick(c.lang, ['From', 'Von', 'De', 'Desde', 'Da', 'Van'])}: ", c.iban(), f"\n{b33_pick(c.lang, ['To', 'An', 'À', 'A', 'A', 'Naar'])}: {c.name()}, ", c.iban(), f"\n{b33_pick(c.lang, ['Amount', 'Betrag', 'Montant', 'Importe', 'Importo', 'Bedrag'])}: {c.r.randint(10, 5000)},{c.r.randint(0, 99):02d} EUR\nRef: {c.la()}\n{b33_pick(c.lang, ['Executed', 'Ausgeführt', 'Exécuté le', 'Ejecutada', 'Eseguito', 'Uitgevoerd'])}: {c.date(back=(0, 3))}\n"]
+
+
+def b33_t_mandatepre(c):
+    return [f"{b33_pick(c.lang, ['Direct debit pre-notification', 'Vorabankündigung SEPA-Lastschrift', 'Pré-notification de prélèvement SEPA', 'Preaviso de adeudo SEPA', 'Preavviso addebito SEPA', 'Vooraankondiging SEPA-incasso'])}\n"
+            f"Creditor ID: {c.region if c.region != 'US' else 'DE'}{c.r.randint(10, 99)}ZZZ{c.r.randint(10000000000, 99999999999)}\nMandate: {c.lat()}\nIBAN: ", c.iban(), f"\n{c.r.randint(5, 200)},{c.r.randint(0, 99):02d} EUR — {c.date(back=(-14, -2))}\n"]
+
+
+def b33_t_mongoexport(c):
+    out = []
+    for _ in range(c.r.randint(2, 3)):
+        n = c.name()
+        out += ["{\"_id\":{\"$oid\":\"", rnd(c.r, HEX, 24), "\"},\"name\":\"", n, "\",\"email\":\"", c.em(n), "\",\"phone\":\"", c.ph(), "\",\"dob\":\"", c.dob("iso"), "\",\"lastIp\":\"", c.ip(), "\"}\n"]
+    return out
+
+
+def b33_t_mysqldump(c):
+    out = [f"-- MySQL dump 10.13  Distrib 8.4.{c.r.randint(0, 5)}\n-- Host: {c.host()}    Database: crm\nLOCK TABLES `contacts` WRITE;\nINSERT INTO `contacts` VALUES "]
+    for i in range(c.r.randint(2, 3)):
+        n = c.name()
+        out += [("," if i else "") + f"({c.r.randint(1, 9999)},'{n.replace(chr(39), ' ')}','", c.em(n), "','", c.ph(), f"','{c.ts(' ')}')"]
+    out += [";\nUNLOCK TABLES;\n"]
+    return out
+
+
+def b33_t_invoicepdf(c):
+    L_ = c.lang
+    return [f"{b33_pick(L_, ['INVOICE', 'RECHNUNG', 'FACTURE', 'FACTURA', 'FATTURA', 'FACTUUR'])} {c.la()}\n{c.co()}\n{b33_pick(L_, ['Date', 'Datum', 'Date', 'Fecha', 'Data', 'Datum'])}: {c.date(back=(0, 20))}\n\n{b33_pick(L_, ['Consulting', 'Beratung', 'Conseil', 'Consultoría', 'Consulenza', 'Advies'])}  {c.r.randint(2, 40)} h  {c.r.randint(200, 9000)},00 EUR\n\n{b33_pick(L_, ['Please pay to', 'Bitte überweisen an', 'Merci de régler sur', 'Pague a', 'Pagare su', 'Graag overmaken naar'])} IBAN ", c.iban(), f"\nTel. ", c.ph(), " · ", c.role_em(), "\n"]
+
+
+def b33_t_payslip(c):
+    L_ = c.lang
+    n = c.name()
+    return [f"{b33_pick(L_, ['PAYSLIP', 'GEHALTSABRECHNUNG', 'BULLETIN DE PAIE', 'NÓMINA', 'BUSTA PAGA', 'LOONSTROOK'])} {c.r.randint(1, 12):02d}/2026\n{n}\n{b33_pick(L_, ['Date of birth', 'Geburtsdatum', 'Né(e) le', 'Fecha de nacimiento', 'Data di nascita', 'Geboortedatum'])}: ", c.dob(), f"\n{b33_pick(L_, ['Net pay', 'Auszahlung', 'Net à payer', 'Líquido a percibir', 'Netto in busta', 'Netto'])}: {c.r.randint(1500, 6000)},{c.r.randint(0, 99):02d} EUR → IBAN ", c.iban(), "\n"]
+
+
+# ---------- blind33 paperwork in the seven languages (form, e-mail or Markdown table) ----------
+
+B33_FL = {  # field labels, in B33_LANGS order
+    "name": ["Full name", "Name, Vorname", "Nom et prénom", "Nombre y apellidos", "Nome e cognome", "Naam"],
+    "dob": ["Date of birth", "Geburtsdatum", "Date de naissance", "Fecha de nacimiento", "Data di nascita", "Geboortedatum"],
+    "phone": ["Phone", "Telefon", "Téléphone", "Teléfono", "Telefono", "Telefoon"],
+    "mobile": ["Mobile", "Mobil", "Portable", "Móvil", "Cellulare", "Mobiel"],
+    "email": ["Email", "E-Mail", "Courriel", "Correo electrónico", "E-mail", "E-mailadres"],
+    "iban": ["IBAN for direct debit", "IBAN (Lastschrift)", "IBAN du compte à débiter", "IBAN para domiciliación", "IBAN per addebito", "IBAN voor incasso"],
+    "card": ["Card number", "Kartennummer", "Numéro de carte", "Número de tarjeta", "Numero carta", "Kaartnummer"],
+    "cvc": ["CVC", "Prüfziffer (CVC)", "Cryptogramme", "CVV", "CVV", "CVC-code"],
+    "pw": ["Portal password", "Passwort fürs Kundenportal", "Mot de passe de l'espace client", "Contraseña del área de cliente", "Password area clienti", "Wachtwoord klantportaal"],
+    "date": ["Date", "Datum", "Date", "Fecha", "Data", "Datum"],
+    "ref": ["Reference", "Aktenzeichen", "Référence", "Referencia", "Riferimento", "Kenmerk"],
+    "city": ["Place", "Ort", "Fait à", "Lugar", "Luogo", "Plaats"],
+}
+B33_GREET = ["Dear Sir or Madam,", "Sehr geehrte Damen und Herren,", "Madame, Monsieur,", "Estimados señores:", "Gentili Signori,", "Geachte heer, mevrouw,"]
+B33_CLOSE = ["Kind regards", "Mit freundlichen Grüßen", "Cordialement", "Atentamente", "Cordiali saluti", "Met vriendelijke groet"]
+B33_SEND = ["please find my details below.", "anbei meine Angaben.", "veuillez trouver mes coordonnées ci-dessous.", "les envío mis datos a continuación.",
+            "di seguito i miei dati.", "hierbij mijn gegevens."]
+
+# topic: (titles, the non-birth date's label, fields beyond name/dob/phone/email)
+B33_FORMS = {
+    "allotment": (["Allotment garden lease", "Pachtantrag Kleingarten", "Demande de jardin familial", "Solicitud de huerto urbano", "Domanda orto urbano", "Aanvraag volkstuin"],
+                  ["Lease starts", "Pachtbeginn", "Début de la location", "Inicio de la cesión", "Inizio concessione", "Ingang huur"], ["iban"]),
+    "porting": (["Number porting request", "Antrag auf Rufnummernmitnahme", "Demande de portabilité", "Solicitud de portabilidad", "Richiesta di portabilità", "Verzoek nummerbehoud"],
+                ["Porting date", "Portierungstermin", "Date de portage", "Fecha de portabilidad", "Data di portabilità", "Overzetdatum"], ["mobile", "iban", "pw"]),
+    "carclaim": (["Motor claim report", "Kfz-Schadenmeldung", "Constat amiable", "Parte amistoso de accidente", "Constatazione amichevole", "Schadeformulier auto"],
+                 ["Date of accident", "Schadentag", "Date de l'accident", "Fecha del accidente", "Data del sinistro", "Datum ongeval"], ["mobile", "iban"]),
+    "energy": (["Energy supplier switch", "Stromanbieterwechsel", "Changement de fournisseur d'électricité", "Cambio de comercializadora", "Cambio fornitore luce", "Overstap energieleverancier"],
+               ["Switch date", "Lieferbeginn", "Date de bascule", "Fecha de cambio", "Data attivazione", "Overstapdatum"], ["iban", "pw"]),
+    "driving": (["Driving school enrolment", "Anmeldung Fahrschule", "Inscription auto-école", "Matrícula en la autoescuela", "Iscrizione autoscuola", "Inschrijving rijschool"],
+                ["First lesson", "Erste Fahrstunde", "Première leçon", "Primera clase", "Prima guida", "Eerste les"], ["mobile", "iban"]),
+    "move": (["Change of address", "Ummeldung", "Changement d'adresse", "Cambio de domicilio", "Cambio di residenza", "Adreswijziging"],
+             ["Moving date", "Einzugsdatum", "Date du déménagement", "Fecha de mudanza", "Data trasferimento", "Verhuisdatum"], ["mobile"]),
+    "job": (["Job application", "Bewerbung", "Candidature", "Solicitud de empleo", "Candidatura", "Sollicitatie"],
+            ["Available from", "Verfügbar ab", "Disponible à partir du", "Disponible desde", "Disponibile dal", "Beschikbaar vanaf"], ["mobile"]),
+    "wedding": (["Marriage registration", "Anmeldung zur Eheschließung", "Dossier de mariage", "Expediente matrimonial", "Pubblicazioni di matrimonio", "Melding voorgenomen huwelijk"],
+                ["Ceremony date", "Trautermin", "Date de la cérémonie", "Fecha de la ceremonia", "Data delle nozze", "Trouwdatum"], ["dob2"]),
+    "home": (["Home contents insurance", "Hausratversicherung", "Assurance habitation", "Seguro de hogar", "Assicurazione casa", "Inboedelverzekering"],
+             ["Policy start", "Versicherungsbeginn", "Date d'effet", "Fecha de efecto", "Decorrenza polizza", "Ingangsdatum polis"], ["iban"]),
+    "pension": (["Private pension plan", "Riester-Vertrag", "Plan d'épargne retraite", "Plan de pensiones", "Fondo pensione", "Pensioenregeling"],
+                ["First contribution", "Erste Einzahlung", "Premier versement", "Primera aportación", "Primo versamento", "Eerste inleg"], ["iban", "pw"]),
+    "music": (["Music school enrolment", "Anmeldung Musikschule", "Inscription au conservatoire", "Matrícula escuela de música", "Iscrizione scuola di musica", "Inschrijving muziekschool"],
+              ["Term starts", "Kursbeginn", "Rentrée", "Inicio del curso", "Inizio corso", "Start lessen"], ["child", "iban"]),
+    "pharmacy": (["Online pharmacy order", "Bestellung Online-Apotheke", "Commande pharmacie en ligne", "Pedido farmacia online", "Ordine farmacia online", "Bestelling online apotheek"],
+                 ["Order date", "Bestelldatum", "Date de commande", "Fecha del pedido", "Data ordine", "Besteldatum"], ["card", "cvc"]),
+    "cowork": (["Coworking membership", "Coworking-Mitgliedschaft", "Abonnement coworking", "Alta coworking", "Abbonamento coworking", "Lidmaatschap coworking"],
+               ["Start date", "Startdatum", "Début", "Fecha de inicio", "Inizio", "Startdatum"], ["iban", "pw"]),
+    "blood": (["Blood donor registration", "Anmeldung Blutspende", "Inscription don du sang", "Registro de donante de sangre", "Iscrizione donatori di sangue", "Aanmelding bloeddonor"],
+              ["Appointment", "Termin", "Rendez-vous", "Cita", "Appuntamento", "Afspraak"], ["mobile"]),
+    "boat": (["Marina berth rental", "Liegeplatzmiete", "Location d'anneau au port", "Alquiler de amarre", "Posto barca", "Ligplaatshuur"],
+             ["From", "Ab", "À partir du", "Desde", "Dal", "Vanaf"], ["iban", "card"]),
+}
+
+
+def b33_form(c, topic):
+    lang, r = c.lang, c.r
+    titles, dlabel, extra = B33_FORMS[topic]
+    n = c.name()
+    rows = [("name", [n]), ("dob", [c.dob()]), ("phone", [c.ph()]), ("email", [c.em(n)])]
+    for x in extra:
+        if x == "mobile": rows.append(("mobile", [c.ph()]))
+        elif x == "iban": rows.append(("iban", [c.iban()]))
+        elif x == "pw": rows.append(("pw", [c.pw()]))
+        elif x == "card": rows.append(("card", [c.card()]))
+        elif x == "cvc": rows.append(("cvc", [c.cvc()]))
+        elif x == "dob2": rows += [("name", [c.name()]), ("dob", [c.dob()])]
+        elif x == "child": rows.insert(0, ("dob", [c.child_dob()])); rows.insert(0, ("name", [c.first() + " " + n.split()[-1]]))
+    rows.append((None, [b33_pick(lang, dlabel), c.date(back=(-60, -1))]))
+    rows.append(("ref", [c.ref()]))
+    rows.append(("city", [c.city() + ", " + c.date(back=(0, 3))]))
+    lab = lambda k, v: ((b33_pick(lang, B33_FL[k]) if k else v[0]), (v if k else v[1:]))
+    style = r.randrange(3)
+    out = []
+    if style == 0:
+        out.append(f"{b33_pick(lang, titles).upper()}\n{'=' * len(b33_pick(lang, titles))}\n")
+        for k, v in rows:
+            l_, vv = lab(k, v)
+            out += [f"{l_}: "] + vv + ["\n"]
+    elif style == 1:
+        out.append(f"Subject: {b33_pick(lang, titles)}\n\n{b33_pick(lang, B33_GREET)}\n{b33_pick(lang, B33_SEND)}\n\n")
+        for k, v in rows:
+            l_, vv = lab(k, v)
+            out += [f"- {l_}: "] + vv + ["\n"]
+        out.append(f"\n{b33_pick(lang, B33_CLOSE)}\n{n}\n")
+    else:
+        out.append(f"### {b33_pick(lang, titles)}\n\n| | |\n|---|---|\n")
+        for k, v in rows:
+            l_, vv = lab(k, v)
+            out += [f"| {l_} | "] + vv + [" |\n"]
+    return out
+
+
+def b33_form_kind(topic):
+    fn = lambda c: b33_form(c, topic)
+    fn.__name__ = "b33_t_form_" + topic
+    return fn
+
+
+# ---------- blind33 US paperwork (en_US) ----------
+
+def b33_us_head(c, title):
+    return [f"{title}\n{'-' * len(title)}\n"]
+
+
+def b33_u_w9(c):
+    n = c.name()
+    return [f"Subject: W-9 for vendor setup\nFrom: ", c.em(n), f"\n\nHi AP team,\nhere are the W-9 details for my sole proprietorship:\nName: {n}\nBusiness name: {c.co()}\nTIN type: SSN\nSSN: ", c.ssn(), f"\nAddress: {c.r.randint(10, 9999)} {c.last()} St, {c.city()}\nPhone: ", c.us_ph(), f"\nPayments via ACH, routing {c.r.randint(10000000, 99999999)}{c.r.randint(0, 9)} (not my SSN!)\n"]
+
+
+def b33_u_mortgage(c):
+    n, co = c.name(), c.name()
+    return b33_us_head(c, "Uniform Residential Loan Application — Section 1a (excerpt)") + [
+        f"Borrower: {n}\nSocial Security Number: ", c.ssn(), "\nDate of Birth (mm/dd/yyyy): ", c.dob("loc"), "\nHome Phone: ", c.us_ph(), "  Cell Phone: ", c.us_ph(), "\nEmail: ", c.em(n),
+        f"\nCo-Borrower: {co}\nSSN: ", c.ssn(), "\nDOB: ", c.dob("loc"), f"\nLoan number: {c.r.randint(1000000000, 9999999999)}  NMLS ID: {c.r.randint(100000, 2999999)}\n"]
+
+
+def b33_u_medicare(c):
+    n = c.name()
+    return b33_us_head(c, "CMS-40B Application for Enrollment in Medicare Part B — worksheet") + [
+        f"1. Name: {n}\n2. Medicare Number: {c.r.randint(1, 9)}{rnd(c.r, 'ACDEFGHJKMNPQRTUVWXY', 1)}{rnd(c.r, string.digits, 1)}{rnd(c.r, 'ACDEFGHJKMNPQRTUVWXY', 1)}-{rnd(c.r, 'ACDEFGHJKMNPQRTUVWXY', 1)}{rnd(c.r, string.digits, 2)}-{rnd(c.r, 'ACDEFGHJKMNPQRTUVWXY', 2)}{rnd(c.r, string.digits, 2)}\n3. SSN: ", c.ssn(),
+        "\n4. Birth date: ", c.dob(), "\n5. Phone: ", c.us_ph(), f"\nEmployer group health plan ended: {c.date(back=(10, 200))}\n"]
+
+
+def b33_u_cobra(c):
+    n = c.name()
+    return [f"COBRA CONTINUATION COVERAGE ELECTION FORM\nQualified beneficiary: {n}    Relationship: Employee\nSSN: ", c.ssn(), "    Date of birth: ", c.dob(), f"\nSpouse: {c.name()}    SSN: ", c.ssn(), "    DOB: ", c.dob(),
+            f"\nQualifying event: termination on {c.date(back=(5, 60))}\nPremium autopay card: ", c.card(), "  exp ", f"{c.r.randint(1, 12):02d}/{c.r.randint(27, 31)}", "\nContact phone: ", c.us_ph(), "\n"]
+
+
+def b33_u_beneficiary(c):
+    out = [f"LIFE INSURANCE — BENEFICIARY DESIGNATION\nPolicy {c.la()}\nInsured: {c.name()}, SSN ", c.ssn(), ", born ", c.dob(), "\n\nPrimary beneficiaries:\n"]
+    for p in (60, 40):
+        n = c.name()
+        out += [f"  {n} ({c.r.choice(['spouse', 'child', 'sibling'])}) {p}% — SSN ", c.ssn(), ", DOB ", c.dob(), ", phone ", c.us_ph(), "\n"]
+    return out
+
+
+def b33_u_ds11(c):
+    n = c.name()
+    return [f"DS-11 passport application — draft answers for {n}\nDate of birth: ", c.dob(), f"\nPlace of birth: {c.city()}, {c.r.choice(['OH', 'AZ', 'NC', 'ID', 'NE', 'WA'])}\nSSN: ", c.ssn(), "\nEmail: ", c.em(n), "\nPrimary phone: ", c.us_ph(),
+            f"\nEmergency contact: {c.name()}, ", c.us_ph(), f"\nTravel date: {c.date(back=(-120, -20))}\nPrevious passport: {c.r.randint(100000000, 999999999)} (look-alike, not an SSN)\n"]
+
+
+def b33_u_workcomp(c):
+    n = c.name()
+    return [f"FIRST REPORT OF INJURY — workers' compensation\nEmployee: {n}\nSSN: ", c.ssn(), "\nDate of birth: ", c.dob(), f"\nDate of injury: {c.date(back=(1, 20))}\nEmployee phone: ", c.us_ph(),
+            f"\nSupervisor: {c.name()}, ", c.em(), f"\nClaim #: {c.r.randint(100000000, 999999999)}-{c.r.randint(10, 99)}\n"]
+
+
+def b33_u_529(c):
+    return [f"529 College Savings Plan — new account\nAccount owner: {c.name()}   SSN ", c.ssn(), "   DOB ", c.dob(), f"\nBeneficiary: {c.first()} {c.last()}   SSN ", c.ssn(), "   DOB ", c.child_dob(),
+            "\nFunding: ACH from checking, account ending ", f"{c.r.randint(1000, 9999)}", "\nEmail for statements: ", c.em(), "\n"]
+
+
+def b33_u_creditapp(c):
+    n = c.name()
+    return [f"Subject: Store card application — {n}\n\nApplicant: {n}\nSSN: ", c.ssn(), "\nDate of birth: ", c.dob(), f"\nAnnual income: ${c.r.randint(20, 250)},000\nMobile: ", c.us_ph(), "\nEmail: ", c.em(n),
+            f"\nExisting card for autopay: ", c.card(), f"\nApplication ID {c.la()}\n"]
+
+
+def b33_u_jury(c):
+    return [f"Juror questionnaire (online) — confirmation\nJuror ID: {c.r.randint(100000, 999999)}\nName: {c.name()}\nDate of birth: ", c.dob(), "\nLast four of SSN: ", f"{c.r.randint(1000, 9999)}", "\nFull SSN (for payment): ", c.ssn(), "\nPhone: ", c.us_ph(), f"\nReport date: {c.date(back=(-40, -5))}\n"]
+
+
+# ---------- blind33 JSON shapes: agent frameworks and MCP ----------
+
+def b33_j_oai_toolcalls(c):
+    n = c.name()
+    cid = "call_" + rnd(c.r, AN, 24)
+    return {"messages": [
+        {"role": "assistant", "content": None, "tool_calls": [{"id": cid, "type": "function", "function": {"name": "crm_lookup", "arguments": {"email": c.em(n)}}}]},
+        {"role": "tool", "tool_call_id": cid, "content": ["{name: ", n, ", phone: ", c.ph(), ", dob: ", c.dob(), ", iban: ", c.iban(), "}"]}]}
+
+
+def b33_j_agents_sdk(c):
+    return {"type": "tool_call_output_item", "raw_item": {"type": "function_call_output", "call_id": "call_" + rnd(c.r, AN, 24),
+            "output": ["read_env: OPENAI_API_KEY=", c.v("OPENAI_KEY"), " STRIPE_KEY=", c.v("STRIPE_KEY"), " ANTHROPIC_API_KEY=", c.v("ANTHROPIC_KEY")]}, "agent": {"name": c.r.choice(["Triage", "DevOps", "Billing"])}}
+
+
+def b33_j_llamaindex(c):
+    return {"tool_name": "sql_query", "raw_input": {"query": "SELECT name, email, card FROM payments LIMIT 1"},
+            "content": [c.name(), " | ", c.em(), " | ", c.card()], "raw_output": {"rowcount": 1, "elapsed_ms": c.r.randint(3, 900)}, "is_error": False}
+
+
+def b33_j_crewai(c):
+    return {"description": "Collect vendor onboarding data", "name": "vendor_intake", "agent": "Procurement Analyst",
+            "raw": ["Vendor ", c.co(), " — contact ", c.name(), ", ", c.ph(), ", ", c.role_em(), "; bank IBAN ", c.iban(), "; portal password ", c.pw()],
+            "output_format": "raw", "token_usage": {"total_tokens": c.r.randint(300, 9000)}}
+
+
+def b33_j_autogen(c):
+    return {"type": "ToolCallExecutionEvent", "source": "ops_agent", "content": [
+        {"call_id": "call_" + rnd(c.r, AN, 24), "name": "read_file", "is_error": False, "content": ["# .env\nAWS_ACCESS_KEY_ID=", c.v("AWS_ACCESS_KEY"), "\nAWS_SECRET_ACCESS_KEY=", c.gs("aws"),
+                                                                                                         "\nANTHROPIC_API_KEY=", c.v("ANTHROPIC_KEY"), "\nGEMINI_API_KEY=", c.v("GOOGLE_API_KEY")]}]}
+
+
+def b33_j_semkernel(c):
+    return {"function": {"plugin_name": "Email", "name": "search_inbox"}, "value": [
+        {"from": [c.name(), " <", c.em(), ">"], "subject": "Bank change", "snippet": ["please pay to ", c.iban(), " from now on, call me on ", c.ph(), "; the old card ", c.card(), " is cancelled"]}],
+        "metadata": {"usage": {"prompt_tokens": c.r.randint(10, 900)}}}
+
+
+def b33_j_smolagents(c):
+    return {"step_number": c.r.randint(1, 12), "model_output": "Let me read the deployment notes.",
+            "tool_calls": [{"name": "python_interpreter", "arguments": "print(open('notes.md').read())", "id": "call_" + rnd(c.r, AN, 8)}],
+            "observations": ["Execution logs: deploy host ", c.ip4(), " / ", c.ip6(), ", user deploy, password ", c.pw(), ", key ", c.v("GITHUB_TOKEN")],
+            "duration": round(c.r.random() * 9, 3)}
+
+
+def b33_j_haystack(c):
+    return {"_role": "tool", "_content": [{"tool_call_result": {"result": ["Customer ", c.name(), " born ", c.dob(), ", card ", c.card(), " CVV ", c.cvc()],
+            "origin": {"tool_name": "billing_lookup", "arguments": {"customer_id": c.lat()}}, "error": False}}], "_meta": {}}
+
+
+def b33_j_letta(c):
+    n = c.name()
+    return {"id": "block-" + c.uuid(), "label": "human", "limit": 5000,
+            "value": ["Name: ", n, ". Prefers email ", c.em(n), ". Mobile ", c.ph(), ". Birthday ", c.dob(), ". Asked me to remember the garage code-word ", c.pw(), ". Books travel on card ", c.card(), "."]}
+
+
+def b33_j_mcp_resource(c):
+    return {"jsonrpc": "2.0", "id": c.r.randint(1, 999), "result": {"contents": [{"uri": "file:///srv/app/.env", "mimeType": "text/plain",
+            "text": ["DATABASE_URL=postgres://app:", c.pw(True), "@", c.ip4(), ":5432/app SLACK_BOT_TOKEN=", c.v("SLACK_TOKEN"), " JWT_SIGNING_KEY=", c.gs("b64"), " GITHUB_TOKEN=", c.v("GITHUB_TOKEN"),
+                     " OPENAI_API_KEY=", c.v("OPENAI_KEY")]}]}}
+
+
+def b33_j_mcp_call(c):
+    return {"jsonrpc": "2.0", "id": c.r.randint(1, 999), "method": "tools/call", "params": {"name": "send_invoice",
+            "arguments": {"to": c.em(), "cc": c.role_em(), "iban": c.iban(), "phone": c.ph(), "note": ["ref ", c.la()]}}}
+
+
+def b33_j_browser(c):
+    return {"tool": "browser.get_text", "url": "https://intranet." + c.f.domain_name() + "/wiki/oncall", "status": 200,
+            "text": ["On-call phone ", c.ph(), " · backup ", c.ph(), " · Grafana admin pw ", c.pw(), " · Maps key ", c.v("GOOGLE_API_KEY"), " · example key for docs ", c.plh()]}
+
+
+def b33_j_gmail(c):
+    n = c.name()
+    return {"id": rnd(c.r, HEX, 16), "threadId": rnd(c.r, HEX, 16), "labelIds": [["INBOX"], ["IMPORTANT"]],
+            "snippet": ["Hi, it's ", n, ". New number ", c.ph(), "; my login for the shared portal is ", c.pw()],
+            "payload": {"headers": [{"name": "From", "value": [n, " <", c.em(n), ">"]}, {"name": "Date", "value": c.ts()}]}}
+
+
+def b33_j_vector(c):
+    return {"matches": [{"id": c.uuid(), "score": round(0.6 + c.r.random() * 0.4, 4), "metadata": {"source": "tickets/" + str(c.r.randint(1000, 99999)),
+             "text": ["Customer ", c.name(), " (", c.em(), ") paid with ", c.card(), "."]}},
+            {"id": c.uuid(), "score": round(c.r.random() * 0.6, 4), "metadata": {"source": "runbooks/rotate.md", "text": ["Use ", c.plh(), " in examples, never a real key."]}}]}
+
+
+def b33_j_sqltool(c):
+    rows = []
+    for _ in range(c.r.randint(2, 3)):
+        n = c.name()
+        rows.append([[n], [c.em(n)], [c.ph()], [c.dob("iso")]])
+    return {"tool": "postgres.query", "sql": "select name, email, phone, birth_date from members limit 3", "columns": [["name"], ["email"], ["phone"], ["birth_date"]], "rows": rows}
+
+
+# ---------- blind33 JSON shapes: CRM, commerce, payments ----------
+
+def b33_j_zoho(c):
+    n = c.name()
+    return {"data": [{"id": str(c.r.randint(10**17, 10**18)), "Full_Name": n, "Email": c.em(n), "Phone": c.ph(), "Mobile": c.ph(),
+            "Date_of_Birth": c.dob("iso"), "Lead_Source": "Webinar", "Modified_Time": c.ts()}]}
+
+
+def b33_j_freshdesk(c):
+    n = c.name()
+    return {"id": c.r.randint(10**9, 10**10), "name": n, "email": c.em(n), "phone": c.ph(), "mobile": c.ph(), "other_emails": [[c.em()]],
+            "custom_fields": {"account_iban": c.iban(), "birthday": c.dob("iso")}, "updated_at": c.ts()}
+
+
+def b33_j_shopify(c):
+    n = c.name()
+    e = c.em(n)
+    return {"order": {"id": c.r.randint(10**12, 10**13), "name": "#" + str(c.r.randint(1000, 99999)), "email": e, "phone": c.ph(),
+            "browser_ip": c.ip(), "customer": {"email": e, "first_name": n.split()[0], "last_name": n.split()[-1]},
+            "note": ["call before delivery: ", c.ph()], "total_price": f"{c.r.randint(5, 900)}.{c.r.randint(0, 99):02d}", "created_at": c.ts()}}
+
+
+def b33_j_authnet(c):
+    return {"createTransactionRequest": {"merchantAuthentication": {"name": rnd(c.r, AN, 10), "transactionKey": c.gs("b64u")},
+            "transactionRequest": {"transactionType": "authCaptureTransaction", "amount": f"{c.r.randint(5, 900)}.00",
+                                   "payment": {"creditCard": {"cardNumber": c.card(False), "expirationDate": f"20{c.r.randint(27, 31)}-{c.r.randint(1, 12):02d}", "cardCode": c.cvc()}},
+                                   "billTo": {"firstName": c.first(), "lastName": c.last(), "phoneNumber": c.ph()}, "customerIP": c.ip4()}}}
+
+
+def b33_j_adyen(c):
+    return {"amount": {"currency": "EUR", "value": c.r.randint(100, 99999)}, "reference": c.lat(), "merchantAccount": c.co().split()[0] + "ECOM",
+            "paymentMethod": {"type": "scheme", "number": c.card(False), "expiryMonth": f"{c.r.randint(1, 12):02d}", "expiryYear": str(c.r.randint(2027, 2031)),
+                              "cvc": c.cvc(), "holderName": c.name()}, "shopperEmail": c.em(), "shopperIP": c.ip(), "telephoneNumber": c.ph()}
+
+
+def b33_j_wise(c):
+    return {"id": c.r.randint(10**8, 10**9), "currency": "EUR", "type": "iban", "accountHolderName": c.name(),
+            "details": {"legalType": "PRIVATE", "IBAN": c.iban(spaced=False), "email": c.em()}, "profile": c.r.randint(10**6, 10**7)}
+
+
+def b33_j_gocardless(c):
+    n = c.name()
+    return {"customers": {"email": c.em(n), "given_name": n.split()[0], "family_name": n.split()[-1], "phone_number": c.ph()},
+            "customer_bank_accounts": {"iban": c.iban(spaced=False), "account_holder_name": n}, "mandates": {"scheme": "sepa_core", "reference": c.lat()}}
+
+
+def b33_j_berlingroup(c):
+    return {"accounts": [{"resourceId": c.uuid(), "iban": c.iban(spaced=False), "currency": "EUR", "name": "Girokonto", "ownerName": c.name()},
+                         {"resourceId": c.uuid(), "iban": c.iban(spaced=False), "currency": "EUR", "name": "Tagesgeld", "ownerName": c.name()}]}
+
+
+def b33_j_greenhouse(c):
+    n = c.name()
+    return {"id": c.r.randint(10**7, 10**8), "first_name": n.split()[0], "last_name": n.split()[-1],
+            "phone_numbers": [{"value": c.ph(), "type": "mobile"}], "email_addresses": [{"value": c.em(n), "type": "personal"}],
+            "applications": [{"id": c.r.randint(10**7, 10**8), "status": "active", "applied_at": c.ts()}]}
+
+
+def b33_j_amadeus(c):
+    ts = []
+    for i in range(c.r.randint(1, 2)):
+        n = c.name()
+        ts.append({"id": str(i + 1), "dateOfBirth": c.dob("iso"), "name": {"firstName": n.split()[0].upper(), "lastName": n.split()[-1].upper()},
+                   "contact": {"emailAddress": c.em(n), "phones": [{"deviceType": "MOBILE", "number": c.ph()}]},
+                   "documents": [{"documentType": "PASSPORT", "number": rnd(c.r, string.ascii_uppercase + string.digits, 9), "expiryDate": f"20{c.r.randint(28, 36)}-0{c.r.randint(1, 9)}-1{c.r.randint(0, 9)}"}]})
+    return {"data": {"type": "flight-order", "id": rnd(c.r, AN, 20), "travelers": ts}}
+
+
+def b33_j_tally(c):
+    n = c.name()
+    return {"eventType": "FORM_RESPONSE", "createdAt": c.ts(), "data": {"formName": "Volunteer sign-up", "fields": [
+        {"label": "Name", "type": "INPUT_TEXT", "value": n}, {"label": "Email", "type": "INPUT_EMAIL", "value": c.em(n)},
+        {"label": "Phone", "type": "INPUT_PHONE_NUMBER", "value": c.ph()}, {"label": "Date of birth", "type": "INPUT_DATE", "value": c.dob("iso")}]}}
+
+
+def b33_j_gcal(c):
+    n = c.name()
+    return {"kind": "calendar#event", "id": rnd(c.r, string.ascii_lowercase + string.digits, 26), "summary": "Onboarding call",
+            "description": ["Dial ", c.ph(), " PIN ", str(c.r.randint(100000, 999999)), "#. Candidate birthday ", c.dob(), " (for HR form)."],
+            "organizer": {"email": c.em(n)}, "attendees": [{"email": c.em()}, {"email": c.role_em()}], "start": {"dateTime": c.ts()}}
+
+
+def b33_j_slack_event(c):
+    return {"token": B33L("GENERIC_SECRET", rnd(c.r, AN, 24)), "team_id": "T" + rnd(c.r, string.ascii_uppercase + string.digits, 10), "event": {"type": "message",
+            "user": "U" + rnd(c.r, string.ascii_uppercase + string.digits, 10), "text": ["new bot token for staging: ", c.v("SLACK_TOKEN"), " (old one revoked)"],
+            "ts": f"{c.r.randint(1_798_000_000, 1_799_000_000)}.{c.r.randint(100000, 999999)}"}, "type": "event_callback"}
+
+
+def b33_j_sendgrid(c):
+    return {"events": [{"email": c.em(), "event": c.r.choice(["delivered", "open", "bounce"]), "ip": c.ip(), "sg_message_id": rnd(c.r, AN, 22),
+                        "timestamp": c.r.randint(1_798_000_000, 1_799_000_000)} for _ in range(c.r.randint(2, 3))]}
+
+
+# ---------- blind33 JSON shapes: cloud, identity, security ----------
+
+def b33_j_scim(c):
+    n = c.name()
+    return {"schemas": [["urn:ietf:params:scim:schemas:core:2.0:User"]], "userName": c.em(n), "name": {"givenName": n.split()[0], "familyName": n.split()[-1]},
+            "password": c.pw(), "phoneNumbers": [{"value": c.ph(), "type": "work"}], "emails": [{"value": c.em(), "type": "home"}], "active": True}
+
+
+def b33_j_firebase(c):
+    users = []
+    for _ in range(c.r.randint(1, 2)):
+        users.append({"localId": rnd(c.r, AN, 28), "email": c.em(), "emailVerified": True, "phoneNumber": c.ph_e164(),
+                      "passwordHash": base64.b64encode(bytes(c.r.randrange(256) for _ in range(64))).decode(), "salt": base64.b64encode(bytes(c.r.randrange(256) for _ in range(12))).decode(),
+                      "lastSignedInAt": str(c.r.randint(1_798_000_000_000, 1_799_000_000_000))})
+    return {"users": users}
+
+
+def b33_j_aadsignin(c):
+    n = c.name()
+    return {"value": [{"id": c.uuid(), "createdDateTime": c.ts(), "userPrincipalName": c.em(n), "appDisplayName": "Office 365 Exchange Online",
+            "ipAddress": c.ip(), "status": {"errorCode": c.r.choice([0, 50126, 50074])}, "location": {"city": c.city(), "countryOrRegion": c.region}}]}
+
+
+def b33_j_cloudtrail(c):
+    return {"eventVersion": "1.10", "userIdentity": {"type": "IAMUser", "userName": c.user(), "accessKeyId": c.v("AWS_ACCESS_KEY")}, "eventTime": c.ts(),
+            "eventSource": "s3.amazonaws.com", "eventName": "GetObject", "sourceIPAddress": c.ip(), "userAgent": "aws-cli/2.22",
+            "requestParameters": {"bucketName": "exports", "key": "customers.csv"}, "requestID": rnd(c.r, string.ascii_uppercase + string.digits, 16)}
+
+
+def b33_j_ecs(c):
+    return {"family": "api", "containerDefinitions": [{"name": "api", "image": f"{c.r.randint(10**11, 10**12 - 1)}.dkr.ecr.eu-west-1.amazonaws.com/api:{c.sha(7)}",
+            "environment": [{"name": "DB_PASSWORD", "value": c.pw()}, {"name": "ANTHROPIC_API_KEY", "value": c.v("ANTHROPIC_KEY")},
+                            {"name": "OPENAI_API_KEY", "value": c.v("OPENAI_KEY")}, {"name": "STRIPE_SECRET_KEY", "value": c.v("STRIPE_KEY")},
+                            {"name": "AWS_ACCESS_KEY_ID", "value": c.v("AWS_ACCESS_KEY")}, {"name": "AWS_SECRET_ACCESS_KEY", "value": c.gs("aws")},
+                            {"name": "LOG_LEVEL", "value": "info"}],
+            "secrets": [{"name": "STRIPE_KEY", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/stripe"}]}]}
+
+
+def b33_j_lambda(c):
+    return {"FunctionName": c.r.choice(["invoice-ocr", "crm-sync", "slack-notifier"]), "Runtime": "python3.13", "Environment": {"Variables": {
+            "SLACK_TOKEN": c.v("SLACK_TOKEN"), "GOOGLE_API_KEY": c.v("GOOGLE_API_KEY"), "SMTP_PASSWORD": c.pw(), "SUPPORT_EMAIL": c.role_em(),
+            "OPENAI_API_KEY": c.v("OPENAI_KEY"), "GITHUB_TOKEN": c.v("GITHUB_TOKEN"), "STRIPE_API_KEY": c.v("STRIPE_KEY")}},
+            "LastModified": c.ts(), "CodeSha256": base64.b64encode(bytes(c.r.randrange(256) for _ in range(32))).decode()}
+
+
+def b33_j_doppler(c):
+    return {"ANTHROPIC_API_KEY": c.v("ANTHROPIC_KEY"), "DATABASE_PASSWORD": c.pw(), "DOPPLER_CONFIG": "prd", "DOPPLER_ENVIRONMENT": "prd",
+            "GITHUB_APP_PRIVATE_KEY": c.pk(), "GITHUB_TOKEN": c.v("GITHUB_TOKEN"),
+            "OPENAI_API_KEY": c.v("OPENAI_KEY"), "SLACK_BOT_TOKEN": c.v("SLACK_TOKEN"), "STRIPE_SECRET_KEY": c.v("STRIPE_KEY"), "AWS_ACCESS_KEY_ID": c.v("AWS_ACCESS_KEY"),
+            "SENTRY_ENVIRONMENT": "production"}
+
+
+def b33_j_vaultkv2(c):
+    return {"request_id": c.uuid(), "lease_duration": 0, "data": {"data": {"username": c.user(), "password": c.pw(), "api_token": c.sec(), "tls_key": c.pk()},
+            "metadata": {"created_time": c.ts(), "version": c.r.randint(1, 30)}}}
+
+
+def b33_j_datadog(c):
+    return {"data": [{"id": rnd(c.r, AN, 40), "attributes": {"service": "checkout", "status": "error", "timestamp": c.ts(), "host": c.host(),
+            "message": ["payment failed for ", c.em(), " card ", c.card(), " from ", c.ip()], "attributes": {"network": {"client": {"ip": c.ip()}}}}}]}
+
+
+def b33_j_splunk(c):
+    return {"time": c.r.randint(1_798_000_000, 1_799_000_000), "host": c.host(), "sourcetype": "app:auth",
+            "event": {"action": "login_failed", "user": c.em(), "src_ip": c.ip(), "dest_ip": c.ip6(), "debug": ["attempted password ", c.pw()], "prior_session": c.v("JWT")}}
+
+
+def b33_j_ghalert(c):
+    t = c.r.choice(["GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "AWS_ACCESS_KEY", "GOOGLE_API_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "PRIVATE_KEY", "PRIVATE_KEY"])
+    return {"number": c.r.randint(1, 400), "created_at": c.ts(), "state": "open", "secret_type": t.lower(), "secret": c.pk() if t == "PRIVATE_KEY" else c.v(t),
+            "validity": c.r.choice(["active", "unknown"]), "push_protection_bypassed": c.r.choice([True, False]),
+            "locations_url": f"https://api.github.com/repos/{c.user()}/app/secret-scanning/alerts/{c.r.randint(1, 400)}/locations"}
+
+
+def b33_j_gitguardian(c):
+    return {"id": c.r.randint(10**6, 10**7), "date": c.ts(), "detector": {"name": "private_key_generic", "display_name": "Generic Private Key"},
+            "secret_hash": c.sha(64), "occurrences": [{"filepath": "deploy/id_rsa", "match": c.pk(kinds=("RSA PRIVATE KEY",)), "author_info": c.em()}], "status": "TRIGGERED"}
+
+
+def b33_j_chefbag(c):
+    return {"id": c.r.choice(["mysql", "smtp", "payments"]), "root_password": c.pw(), "replication_password": c.pw(), "admin_contact": c.em(),
+            "stripe_key": c.v("STRIPE_KEY"), "deploy_key": c.pk(kinds=("OPENSSH PRIVATE KEY", "RSA PRIVATE KEY")), "github_token": c.v("GITHUB_TOKEN"),
+            "aws_access_key_id": c.v("AWS_ACCESS_KEY"), "slack_token": c.v("SLACK_TOKEN"), "comment": ["encrypted bag migration pending (", c.la(), ")"]}
+
+
+def b33_j_dockerinspect(c):
+    return [{"Id": c.sha(64), "Name": "/" + c.r.choice(["keycloak", "gitea", "n8n"]), "Config": {"Env": [["KC_DB_PASSWORD=", c.pw()], ["GITEA__mailer__PASSWD=", c.pw()],
+             ["OPENAI_API_KEY=", c.v("OPENAI_KEY")], ["TZ=Europe/Amsterdam"]]}, "NetworkSettings": {"IPAddress": c.ip4(), "GlobalIPv6Address": c.ip6()}}]
+
+
+# ---------- blind33 JSON shapes: US records (en_US) ----------
+
+def b33_j_creditpull(c):
+    n = c.name()
+    return {"applicant": {"name": n, "ssn": c.ssn(), "dob": c.dob("iso"), "phone": c.us_ph()}, "bureau": "EXPERIAN", "score": c.r.randint(520, 840),
+            "tradelines": [{"creditor": "CAPITAL ONE", "account": "XXXX" + str(c.r.randint(1000, 9999)), "opened": c.date(back=(200, 4000))}]}
+
+
+# ---------- blind33 more documents: HTTP clients, tokens and keys ----------
+
+def b33_t_wscat(c):
+    return [f"$ wscat -c wss://realtime.{c.f.domain_name()}/socket -H \"Authorization: Bearer ", c.v("JWT"), f"\"\nConnected (press CTRL+C to quit)\n< {{\"type\":\"hello\",\"session\":\"{c.uuid()}\"}}\n> {{\"type\":\"subscribe\",\"channel\":\"orders\"}}\n< {{\"type\":\"event\",\"order\":\"{c.lat()}\",\"email\":\"", c.em(), "\"}\n"]
+
+
+def b33_t_grpcurl(c):
+    return [f"$ grpcurl -H 'authorization: Bearer ", c.v("JWT"), f"' -d '{{\"id\": \"{c.lat()}\"}}' ", c.ip4(), f":50051 accounts.v1.Accounts/Get\n{{\n  \"id\": \"{c.uuid()}\",\n  \"email\": \"", c.em(), "\",\n  \"phone\": \"", c.ph(), "\"\n}\n"]
+
+
+def b33_t_k6(c):
+    return [f"import http from 'k6/http';\nexport const options = {{ vus: {c.r.randint(5, 200)}, duration: '{c.r.randint(1, 30)}m' }};\nconst TOKEN = '", c.v("JWT"), "';\nconst MAPS_KEY = '", c.v("GOOGLE_API_KEY"), "';\nexport default function () {\n  http.get(`https://api.example.test/geo?key=${MAPS_KEY}`, { headers: { Authorization: `Bearer ${TOKEN}` } });\n}\n"]
+
+
+def b33_t_jwtask(c):
+    return [f"{c.first()}: can someone tell me why this token is rejected? expired maybe\n", c.v("JWT"), f"\n{c.first()}: it's signed for the staging audience. also, you just pasted a live token in a public channel 🙃\n{c.first()}: revoking. for the docs I'll use ", c.plh("eyJ"), "\n"]
+
+
+def b33_t_hurl(c):
+    return [f"# tests/api.hurl\nPOST https://api.{c.f.domain_name()}/v1/login\n{{\n  \"email\": \"", c.em(), "\",\n  \"password\": \"", c.pw(), "\"\n}\nHTTP 200\n[Captures]\ntoken: jsonpath \"$.token\"\n\nGET https://api.example.test/v1/me\nAuthorization: Bearer ", c.v("JWT"), "\nHTTP 200\n"]
+
+
+def b33_t_restclient(c):
+    return [f"### VS Code REST Client — requests.http\n@host = https://api.{c.f.domain_name()}\n@anthropicKey = ", c.v("ANTHROPIC_KEY"), f"\n\nPOST {{{{host}}}}/v1/messages\nx-api-key: {{{{anthropicKey}}}}\ncontent-type: application/json\n\n{{\"model\": \"claude-haiku-4-5\", \"max_tokens\": 256}}\n\n### (docs example key: ", c.plh("sk-ant-"), ")\n"]
+
+
+def b33_t_ghcli(c):
+    return [f"$ gh secret set DEPLOY_KEY --repo {c.user()}/infra < deploy_ed25519\n✓ Set Actions secret DEPLOY_KEY for {c.user()}/infra\n$ cat deploy_ed25519\n", c.pk(kinds=("OPENSSH PRIVATE KEY",)), f"\n$ gh secret set GH_PAT --body ", c.v("GITHUB_TOKEN"), "\n✓ Set Actions secret GH_PAT\n"]
+
+
+def b33_t_stunnel(c):
+    return [f"; /etc/stunnel/redis.conf\n[redis-tls]\nclient = no\naccept = ", c.ip4(), ":6380\nconnect = 127.0.0.1:6379\ncert = /etc/stunnel/redis.pem\n\n$ sudo cat /etc/stunnel/redis.pem\n", c.pk(kinds=("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY")), f"\n-----BEGIN CERTIFICATE-----\nMIIC{rnd(c.r, AN + '+/', 60)}\n-----END CERTIFICATE-----\n"]
+
+
+def b33_t_dockersecret(c):
+    return [f"$ docker secret create jwt_signing_key ./jwt.key\n{rnd(c.r, string.ascii_lowercase + string.digits, 25)}\n$ cat ./jwt.key\n", c.pk(), f"\n$ docker service update --secret-add jwt_signing_key api\n"]
+
+
+def b33_t_forumkey(c):
+    return [f"Title: ssh 'invalid format' when loading key in CI\n\nPosted by {c.first().lower()}{c.r.randint(1, 99)} · {c.date(back=(0, 5))}\n\nMy GitLab job fails with `Load key \"/root/.ssh/id_rsa\": invalid format`. The variable contains:\n\n", c.pk(kinds=("OPENSSH PRIVATE KEY", "RSA PRIVATE KEY")), "\n\nAny idea? (yes I'll regenerate it afterwards)\n"]
+
+
+def b33_t_ghapp_env(c):
+    return [f"# .env.local for the {c.r.choice(['triage', 'release', 'docs'])} bot (GitHub App)\nAPP_ID={c.r.randint(100000, 1999999)}\nWEBHOOK_SECRET=", c.gs("hex32"), "\nPRIVATE_KEY=\"", c.pk(), "\"\nGITHUB_TOKEN=", c.v("GITHUB_TOKEN"), "\n"]
+
+
+def b33_t_langsmith(c):
+    return [f"run {c.uuid()}  name=ChatAnthropic  status=success  latency={c.r.randint(300, 9000)}ms\n  inputs.messages[0].content: 'my card is ", c.card(), " exp 09/29 cvc ", c.cvc(), f"'\n  extra.metadata.ls_api_key: ", c.v("ANTHROPIC_KEY"), f"\n  outputs.generations[0].text: 'I can't store card numbers; please use the payment page.'\n"]
+
+
+def b33_t_cursorrules(c):
+    return [f"# .cursor/rules/secrets.mdc\n---\ndescription: never hard-code keys\n---\n- Use `process.env.OPENAI_API_KEY`; in examples write `", c.plh("sk-proj-"), "`.\n- Stripe examples use `", c.plh("sk_test_"), "`.\n- AWS examples use `", c.plh("AKIA"), f"`.\n- Stand-ins like `{c.sb()}` are fine in templates.\n"]
+
+
+def b33_t_sdkdocs(c):
+    return [f"## Authentication\n\nCreate a client with your key:\n\n```python\nfrom {c.r.choice(['acme', 'tessera', 'fjord'])}_sdk import Client\nclient = Client(api_key=\"", c.plh(), "\")\n```\n\nor set `ACME_API_KEY`. Keys look like `", c.plh(), "`; tokens issued before v2 (`", c.sb(), "`) stop working on ", c.date(back=(-90, -10)), ".\n"]
+
+
+def b33_t_chargeback(c):
+    return [f"Chargeback notice {c.la()}\nCardholder: {c.name()}\nCard: ", c.card(), f"\nDisputed amount: {c.r.randint(10, 900)}.{c.r.randint(0, 99):02d} EUR\nReason code: {c.r.choice(['10.4', '13.1', '4837', '4853'])}\nARN: {rnd(c.r, string.digits, 23)}\nMerchant contact: ", c.role_em(), ", ", c.ph(), "\n"]
+
+
+def b33_t_pos(c):
+    return [f"*** TERMINAL {c.r.randint(10000000, 99999999)} — EXPORT ***\nTXN {c.r.randint(100000, 999999)} SALE {c.r.randint(1, 500)}.{c.r.randint(0, 99):02d} EUR\nPAN (debug): ", c.card(False), f"\nPAN (receipt): ************{c.r.randint(1000, 9999)}\nAID A0000000{c.r.randint(10000, 99999)}  ATC {c.r.randint(100, 9999)}\nAUTH {c.r.randint(100000, 999999)}  STAN {c.r.randint(100000, 999999)}\n"]
+
+
+def b33_t_hrtransfer(c):
+    n = c.name()
+    return [f"From: HR Operations <", c.role_em(), f">\nSubject: Secondment to the US office — {n}\n\nFor the US payroll set-up we hold: SSN ", c.ssn(), ", date of birth ", c.dob(), ", US mobile ", c.us_ph(), ", personal email ", c.em(n), ". EU payroll IBAN stays ", c.iban(), ".\n"]
+
+
+# ---------- blind33 more documents: SDK snippets and web configs ----------
+
+def b33_t_fbconfig(c):
+    p = rnd(c.r, string.ascii_lowercase, 6) + "-" + str(c.r.randint(100, 999))
+    return [f"// src/firebase.ts\nconst firebaseConfig = {{\n  apiKey: \"", c.v("GOOGLE_API_KEY"), f"\",\n  authDomain: \"{p}.firebaseapp.com\",\n  projectId: \"{p}\",\n  messagingSenderId: \"{c.r.randint(10**11, 10**12)}\",\n  appId: \"1:{c.r.randint(10**11, 10**12)}:web:{rnd(c.r, HEX, 22)}\"\n}};\n"]
+
+
+def b33_t_mapsembed(c):
+    return [f"<!-- store locator, {c.co()} -->\n<div id=\"map\"></div>\n<script async src=\"https://maps.googleapis.com/maps/api/js?key=", c.v("GOOGLE_API_KEY"), f"&callback=initMap&libraries=places\"></script>\n<p>Call us: <a href=\"tel:", c.ph(), "\">our hotline</a> · <a href=\"mailto:", c.role_em(), "\">mail</a></p>\n"]
+
+
+def b33_t_androidmanifest(c):
+    return [f"<application android:label=\"@string/app_name\">\n    <meta-data\n        android:name=\"com.google.android.geo.API_KEY\"\n        android:value=\"", c.v("GOOGLE_API_KEY"), f"\" />\n    <meta-data android:name=\"io.sentry.dsn\" android:value=\"https://{rnd(c.r, HEX, 32)}@o{c.r.randint(1000, 99999)}.ingest.sentry.io/{c.r.randint(1000, 99999)}\" />\n</application>\n"]
+
+
+def b33_t_boto3(c):
+    return [f"import boto3\n\ns3 = boto3.client(\n    \"s3\",\n    aws_access_key_id=\"", c.v("AWS_ACCESS_KEY"), "\",\n    aws_secret_access_key=\"", c.gs("aws"), f"\",\n    region_name=\"eu-central-1\",\n)\ns3.upload_file(\"export.csv\", \"{c.r.choice(['crm-exports', 'finance-drop'])}\", \"2027/01/export.csv\")\n"]
+
+
+def b33_t_octokit(c):
+    return [f"import {{ Octokit }} from \"@octokit/rest\";\n// TODO: read from env before merging (#{c.r.randint(10, 9999)})\nconst octokit = new Octokit({{ auth: \"", c.v("GITHUB_TOKEN"), f"\" }});\nawait octokit.rest.issues.create({{ owner: \"{c.user()}\", repo: \"app\", title: \"nightly failed\" }});\n"]
+
+
+def b33_t_stripepy(c):
+    return [f"import stripe\nstripe.api_key = \"", c.v("STRIPE_KEY"), f"\"\n\ncustomer = stripe.Customer.create(email=\"", c.em(), f"\", phone=\"", c.ph(), f"\")\nprint(customer.id)  # cus_...\n"]
+
+
+def b33_t_slackdebug(c):
+    return [f"DEBUG:slack_sdk.web.base_client:Sending a request - url: https://slack.com/api/chat.postMessage, query_params: {{}}, json_body: {{'channel': 'C0{rnd(c.r, string.ascii_uppercase + string.digits, 9)}', 'text': 'deploy ok'}}, headers: {{'Authorization': '(redacted)'}}\nDEBUG:app:token in use: ", c.v("SLACK_TOKEN"), f"\nDEBUG:app:user token for admin calls: ", c.v("SLACK_TOKEN"), "\n"]
+
+
+def b33_t_genai(c):
+    return [f"from google import genai\nclient = genai.Client(api_key=\"", c.v("GOOGLE_API_KEY"), f"\")\nresp = client.models.generate_content(model=\"gemini-2.5-flash\", contents=\"Summarise ticket {c.lat()}\")\nprint(resp.text)\n"]
+
+
+def b33_t_openaijs(c):
+    return [f"import OpenAI from \"openai\";\nconst client = new OpenAI({{ apiKey: \"", c.v("OPENAI_KEY"), "\" });\nconst r = await client.responses.create({ model: \"gpt-5-mini\", input: \"hello\" });\n// the README says to use ", c.plh("sk-"), " locally\n"]
+
+
+# ---------- blind33 more JSON shapes: sessions, keys and tool configs ----------
+
+def b33_j_supabase_session(c):
+    return {"access_token": c.v("JWT"), "token_type": "bearer", "expires_in": 3600, "refresh_token": B33L("GENERIC_SECRET", rnd(c.r, string.ascii_lowercase + string.digits, 22)),
+            "user": {"id": c.uuid(), "email": c.em(), "phone": c.ph_e164(), "last_sign_in_at": c.ts()}}
+
+
+def b33_j_authjs(c):
+    return {"user": {"name": c.name(), "email": c.em(), "image": None}, "expires": c.ts(), "accessToken": c.v("JWT"), "provider": "github",
+            "githubToken": c.v("GITHUB_TOKEN")}
+
+
+def b33_j_apikeys(c):
+    return {"keys": [{"name": f"projects/{c.r.randint(10**11, 10**12)}/locations/global/keys/{c.uuid()}", "displayName": d, "keyString": c.v("GOOGLE_API_KEY"),
+             "createTime": c.ts(), "restrictions": {"browserKeyRestrictions": {"allowedReferrers": [["*.example.test/*"]]}}} for d in ("Maps (web)", "Gemini (server)")]}
+
+
+def b33_j_dify(c):
+    return {"provider": "langgenius", "models": [{"provider": "openai", "credentials": {"openai_api_key": c.v("OPENAI_KEY"), "openai_organization": "org-" + rnd(c.r, AN, 24)}},
+            {"provider": "anthropic", "credentials": {"anthropic_api_key": c.v("ANTHROPIC_KEY")}}, {"provider": "gemini", "credentials": {"google_api_key": c.v("GOOGLE_API_KEY")}}],
+            "credential_schema": [{"variable": "openai_api_key", "type": "secret-input", "placeholder": {"en_US": c.plh("sk-proj-")}},
+                                  {"variable": "google_api_key", "type": "secret-input", "placeholder": {"en_US": c.plh("AIza")}}]}
+
+
+def b33_j_makeconn(c):
+    return {"connections": [{"id": c.r.randint(10**5, 10**6), "accountName": "slack", "scopes": [["chat:write"]], "data": {"accessToken": c.v("SLACK_TOKEN")}},
+            {"id": c.r.randint(10**5, 10**6), "accountName": "stripe", "data": {"apiKey": c.v("STRIPE_KEY")}},
+            {"id": c.r.randint(10**5, 10**6), "accountName": "github", "data": {"token": c.v("GITHUB_TOKEN")}},
+            {"id": c.r.randint(10**5, 10**6), "accountName": "sftp", "data": {"host": c.ip4(), "username": c.user(), "privateKey": c.pk(kinds=("OPENSSH PRIVATE KEY", "RSA PRIVATE KEY"))}}]}
+
+
+def b33_j_insomnia(c):
+    return {"_type": "export", "__export_format": 4, "resources": [
+        {"_type": "environment", "name": "prod", "data": {"base_url": "https://api." + c.f.domain_name(), "token": c.v("JWT"), "stripe": c.v("STRIPE_KEY"),
+                                                          "aws_key": c.v("AWS_ACCESS_KEY"), "aws_secret": c.gs("aws")}},
+        {"_type": "request", "name": "Get me", "url": "{{ _.base_url }}/me", "authentication": {"type": "bearer", "token": "{{ _.token }}"}}]}
+
+
+def b33_j_kong(c):
+    return {"consumer": {"username": c.user(), "custom_id": c.lat()}, "jwt_secrets": [{"key": rnd(c.r, AN, 32), "secret": c.gs("b64u"), "algorithm": "HS256"}],
+            "sample_token": c.v("JWT"), "docs_token": c.plh("eyJ")}
+
+
+def b33_j_apidoc(c):
+    return {"openapi": "3.1.0", "info": {"title": c.co() + " API", "version": f"{c.r.randint(1, 4)}.{c.r.randint(0, 20)}"},
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": ["Example: Bearer ", c.plh()]}}},
+            "x-examples": {"curl": ["curl -H 'Authorization: Bearer ", c.plh(), "' https://api.example.test/v1/items"]}}
+
+
+def b33_j_stsession(c):
+    return {"_tool": "aws sts get-session-token", "Credentials": {"AccessKeyId": B33L("AWS_ACCESS_KEY", "ASIA" + rnd(c.r, string.ascii_uppercase + "234567", 16)),
+            "SecretAccessKey": c.gs("aws"), "SessionToken": c.gs("stsess"),
+            "Expiration": c.ts()}, "note": ["long-term key used: ", c.v("AWS_ACCESS_KEY")]}
+
+
+def b33_j_ec2keypair(c):
+    return {"KeyFingerprint": ":".join(rnd(c.r, HEX, 2) for _ in range(20)), "KeyMaterial": c.pk(kinds=("RSA PRIVATE KEY",)), "KeyName": c.r.choice(["bastion", "ci-runner", "gpu-box"]) + "-" + str(c.r.randint(1, 99)),
+            "KeyPairId": "key-" + rnd(c.r, HEX, 17), "_invoked_by": {"agent": "infra-bot", "user": c.em()}}
+
+
+def b33_j_snowconn(c):
+    return {"connections": {"etl": {"account": rnd(c.r, string.ascii_lowercase, 7) + "-" + rnd(c.r, string.ascii_lowercase, 6), "user": c.user().upper(),
+            "authenticator": "SNOWFLAKE_JWT", "private_key": c.pk(), "private_key_passphrase": c.pw()}, "adhoc": {"user": c.em(), "password": c.pw()}}}
+
+
+def b33_j_claudecfg(c):
+    return {"tool": "read_file", "path": "~/.config/agent/credentials.json", "content": {"anthropic": {"api_key": c.v("ANTHROPIC_KEY"), "admin_key": c.v("ANTHROPIC_KEY")},
+            "workspace": c.lat(), "owner": c.em()}}
+
+
+def b33_j_fbsdkconfig(c):
+    p = rnd(c.r, string.ascii_lowercase, 6) + "-" + str(c.r.randint(100, 999))
+    return {"tool": "firebase apps:sdkconfig WEB", "result": {"projectId": p, "appId": f"1:{c.r.randint(10**11, 10**12)}:web:{rnd(c.r, HEX, 22)}",
+            "apiKey": c.v("GOOGLE_API_KEY"), "authDomain": p + ".firebaseapp.com", "storageBucket": p + ".firebasestorage.app"},
+            "docs_sample": {"apiKey": c.plh("AIza")}}
+
+
+# ---------- blind33 more JSON shapes: OAuth exchanges and eval configs ----------
+
+def b33_j_promptfoo(c):
+    return {"description": "support-bot regression", "providers": [
+        {"id": "anthropic:messages:claude-sonnet-4-5", "config": {"apiKey": c.v("ANTHROPIC_KEY")}},
+        {"id": "openai:gpt-5-mini", "config": {"apiKey": c.v("OPENAI_KEY")}},
+        {"id": "google:gemini-2.5-pro", "config": {"apiKey": c.v("GOOGLE_API_KEY")}}],
+        "tests": [{"vars": {"question": ["My number is ", c.ph(), ", call me"]}, "assert": [{"type": "not-contains", "value": "call"}]}]}
+
+
+def b33_j_azkv(c):
+    return {"attributes": {"contentType": "application/x-pem-file", "created": c.ts(), "enabled": True}, "contentType": "application/x-pem-file",
+            "id": f"https://{rnd(c.r, string.ascii_lowercase, 8)}-kv.vault.azure.net/secrets/api-tls/{rnd(c.r, HEX, 32)}", "kid": None, "managed": True,
+            "value": c.pk(), "tags": {"owner": c.em()}}
+
+
+# ---------- blind33 more documents (replacing drafts that came too close to blind31's and blind32's kinds) ----------
+
+def b33_t_vscodelaunch(c):
+    return ["// .vscode/launch.json\n{\n  \"version\": \"0.2.0\",\n  \"configurations\": [\n    {\n      \"name\": \"Debug agent\",\n      \"type\": \"debugpy\",\n      \"request\": \"launch\",\n      \"program\": \"${workspaceFolder}/agent/main.py\",\n      \"env\": {\n        \"OPENAI_API_KEY\": \"", c.v("OPENAI_KEY"), "\",\n        \"DB_URL\": \"postgresql://", c.user(), ":", c.pw(True), f"@{c.host()}:5432/agent\"\n      }}\n    }}\n  ]\n}}\n"]
+
+
+def b33_t_appsscript(c):
+    return ["// Apps Script bound to the 'Leads' sheet\nconst ANTHROPIC_KEY = '", c.v("ANTHROPIC_KEY"), "';\nfunction enrich() {\n  const row = ['", c.name(), "', '", c.ph(), "', '", c.iban(), "'];\n  UrlFetchApp.fetch('https://api.anthropic.com/v1/messages', {method: 'post', headers: {'x-api-key': ANTHROPIC_KEY, 'anthropic-version': '2023-06-01'}, payload: JSON.stringify({model: 'claude-haiku-4-5', max_tokens: 200, messages: [{role: 'user', content: row.join(', ')}]})});\n}\n"]
+
+
+def b33_t_taskfile(c):
+    return [f"# Taskfile.yml\nversion: '3'\nenv:\n  GITHUB_TOKEN: ", c.v("GITHUB_TOKEN"), "\n  ANTHROPIC_API_KEY: ", c.v("ANTHROPIC_KEY"), "\n  GOOGLE_API_KEY: ", c.v("GOOGLE_API_KEY"), f"\ntasks:\n  release:\n    cmds:\n      - goreleaser release --clean\n  eval:\n    cmds:\n      - python evals/run.py --suite {c.r.choice(['smoke', 'nightly'])}\n"]
+
+
+def b33_t_ivr(c):
+    return [f"IVR transcript (speech-to-text), call {c.uuid()}\n[00:00] SYSTEM: Welcome to {c.co()} payments. Please say or enter your account number.\n[00:06] CALLER: {c.ref()}\n[00:14] SYSTEM: Please confirm your date of birth.\n[00:17] CALLER: ", c.dob(), "\n[00:25] SYSTEM: Please enter the card number.\n[00:31] CALLER (DTMF): ", c.card(False), "\n[00:44] SYSTEM: And the security code.\n[00:47] CALLER (DTMF): ", c.cvc(), "\n[00:55] SYSTEM: Thank you. We will text a receipt to ", c.ph(), ".\n"]
+
+
+def b33_t_exposure(c):
+    n = c.name()
+    return [f"Subject: Security notice — an API key of yours was exposed\nTo: ", c.em(n), f"\n\nDear {n.split()[0]},\n\non {c.date(back=(1, 10))} our scanner found the following key in a public repository you maintain:\n\n    ", c.sec(["ANTHROPIC_KEY", "OPENAI_KEY", "AWS_ACCESS_KEY", "GOOGLE_API_KEY", "GITHUB_TOKEN"]), f"\n\nWe have revoked it. If you publish examples, please use a documentation key such as ", c.plh(), ".\n\n— Trust & Safety, ", c.role_em(), "\n"]
+
+
+def b33_t_memcached(c):
+    return [f"$ telnet {c.host()} 11211\nTrying ", c.ip4(), f"...\nConnected.\nget sess:{rnd(c.r, HEX, 32)}\nVALUE sess:… 0 {c.r.randint(300, 900)}\n{{\"user\":\"", c.em(), "\",\"token\":\"", c.v("JWT"), "\"}\nEND\nquit\n"]
+
+
+def b33_t_phpsess(c):
+    e = c.em()
+    return [f"$ sudo cat /var/lib/php/sessions/sess_{rnd(c.r, string.ascii_lowercase + string.digits, 26)}\nuser_id|i:{c.r.randint(1, 99999)};email|s:{len(e.text)}:\"", e, "\";access_token|s:", str(c.r.randint(200, 900)), ":\"", c.v("JWT"), "\";cart|a:0:{}\n"]
+
+
+def b33_t_tcpdump(c):
+    out = [f"$ sudo tcpdump -ni eth0 -c 4 'tcp port 443 or udp port 53'\n"]
+    for _ in range(c.r.randint(3, 4)):
+        a, b = (c.ip6(), c.ip6()) if c.r.random() < 0.4 else (c.ip4(), c.ip4())
+        sep = " IP6 " if a.typ == "IPV6" else " IP "
+        out += [f"{c.ts(' ')[11:]}.{c.r.randint(100000, 999999)}{sep}", a, f".{c.r.randint(1024, 65535)} > ", b, f".443: Flags [S], seq {c.r.randint(10**8, 4 * 10**9)}, win 64240, length 0\n"]
+    return out
+
+
+def b33_t_sysmon(c):
+    return [f"Log Name:      Microsoft-Windows-Sysmon/Operational\nEvent ID:      3\nTask Category: Network connection detected (rule: NetworkConnect)\nUtcTime: {c.ts(' ')}\nImage: C:\\Users\\{c.first()}\\AppData\\Local\\Programs\\agent\\agent.exe\nUser: CORP\\{c.first().lower()}\nProtocol: tcp\nSourceIp: ", c.ip4(), f"\nSourcePort: {c.r.randint(1024, 65535)}\nDestinationIp: ", c.ip(), f"\nDestinationHostname: api.{c.f.domain_name()}\nDestinationPort: 443\n"]
+
+
+def b33_t_playwright(c):
+    return [f"// tests/checkout.spec.ts (generated by playwright codegen)\nimport {{ test, expect }} from '@playwright/test';\ntest.use({{ extraHTTPHeaders: {{ Authorization: 'Bearer ", c.v("JWT"), "' } });\ntest('checkout', async ({ page }) => {\n  await page.goto('https://shop.example.test/');\n  await page.getByLabel('Email').fill('", c.em(), "');\n  await page.getByLabel('Card number').fill('", c.card(False), "');\n  await page.getByLabel('CVC').fill('", c.cvc(), "');\n  await expect(page.getByText('Thank you')).toBeVisible();\n});\n"]
+
+
+def b33_u_marketplace(c):
+    out = [f"Health Insurance Marketplace application — household (draft {c.ref()})\n"]
+    for rel in ("Applicant", "Spouse", "Dependent"):
+        out += [f"{rel}: {c.name()} | SSN ", c.ssn(), " | DOB ", c.child_dob() if rel == "Dependent" else c.dob(), "\n"]
+    out += ["Best phone: ", c.us_ph(), f"\nCoverage start: {c.date(back=(-40, -10))}\n"]
+    return out
+
+
+def b33_u_utility(c):
+    n = c.name()
+    return [f"New electric service — start request\nAccount holder: {n}\nService address: {c.r.randint(10, 9999)} {c.last()} Ave, {c.city()}\nStart date: {c.date(back=(-20, -2))}\nSSN (for credit check, or pay a deposit): ", c.ssn(), "\nDate of birth: ", c.dob(), "\nPhone: ", c.us_ph(), "\nEmail: ", c.em(n), f"\nConfirmation: {c.ref()}\n"]
+
+
+def b33_u_safedeposit(c):
+    return [f"SAFE DEPOSIT BOX LEASE — box {c.r.randint(100, 2999)}\nLessee 1: {c.name()}, SSN ", c.ssn(), ", born ", c.dob(), ", tel ", c.us_ph(), f"\nLessee 2: {c.name()}, SSN ", c.ssn(), ", born ", c.dob(),
+            f"\nAnnual rent debited from checking ending {c.r.randint(1000, 9999)}\nKeys issued: 2 (nos. {c.r.randint(1000, 9999)}, {c.r.randint(1000, 9999)})\n"]
+
+
+def b33_j_cdp(c):
+    return {"method": "Network.requestWillBeSent", "params": {"requestId": f"{c.r.randint(1000, 99999)}.{c.r.randint(1, 999)}", "request": {
+            "url": "https://app." + c.f.domain_name() + "/api/v1/profile", "method": "GET",
+            "headers": {"Authorization": ["Bearer ", c.v("JWT")], "Cookie": ["sid=", c.v("JWT"), "; theme=dark"], "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/131.0"}},
+            "timestamp": round(c.r.random() * 90000, 6), "type": "Fetch"}, "sessionId": rnd(c.r, '0123456789ABCDEF', 32)}
+
+
+def b33_j_pipedream(c):
+    return {"data": [{"id": "apn_" + rnd(c.r, AN, 7), "app": {"name_slug": "slack"}, "credentials": {"oauth_access_token": c.v("SLACK_TOKEN"), "bot_token": c.v("SLACK_TOKEN")}},
+                     {"id": "apn_" + rnd(c.r, AN, 7), "app": {"name_slug": "stripe"}, "credentials": {"api_key": c.v("STRIPE_KEY")}},
+                     {"id": "apn_" + rnd(c.r, AN, 7), "app": {"name_slug": "openai"}, "credentials": {"api_key": c.v("OPENAI_KEY")}}],
+            "page_info": {"count": 3, "end_cursor": rnd(c.r, AN, 12)}, "external_user_id": c.em()}
+
+
+def b33_j_persona(c):
+    n = c.name()
+    return {"data": {"type": "inquiry", "id": "inq_" + rnd(c.r, AN, 24), "attributes": {"status": "completed", "name-first": n.split()[0], "name-last": n.split()[-1],
+            "birthdate": c.dob("iso"), "identification-number": c.ssn(c.r.choice(["-", ""])), "phone-number": c.us_ph(), "email-address": c.em(n), "created-at": c.ts()}}}
+
+
+def b33_j_bankapp(c):
+    n = c.name()
+    return {"data": {"type": "individualApplication", "attributes": {"ssn": c.ssn(""), "fullName": {"first": n.split()[0], "last": n.split()[-1]},
+            "dateOfBirth": c.dob("iso"), "email": c.em(n), "phone": {"countryCode": "1", "number": c.us_ph()}, "ip": c.ip(), "occupation": "Consultant"}}}
+
+
+# ---------- blind33 registry ----------
+
+B33_TEXT = [v for k, v in list(globals().items()) if k.startswith("b33_t_")] + [b33_form_kind(t) for t in B33_FORMS]
+B33_US_TEXT = [v for k, v in list(globals().items()) if k.startswith("b33_u_")]
+B33_JSON = [v for k, v in list(globals().items()) if k.startswith("b33_j_") and k not in ("b33_j_persona", "b33_j_bankapp", "b33_j_creditpull")]
+B33_US_JSON = [b33_j_persona, b33_j_bankapp, b33_j_creditpull]
 
 
 if __name__ == "__main__":
