@@ -193,3 +193,23 @@ fn a_user_agent_version_after_ua_is_no_address() {
         );
     }
 }
+
+#[test]
+fn a_markdown_row_phone_is_found() {
+    assert_each_found(
+        Entity::Phone,
+        &[
+            ("| Naam | Sanne de Vries |\n| Telefoon | 078.158.30.67 |\n| E-mail | s@example.nl |\n", "078.158.30.67"),
+            ("| Champ | Valeur |\n|---|---|\n| Téléphone | 021-239-85-94 |\n", "021-239-85-94"),
+        ],
+    );
+}
+
+#[test]
+fn a_flattened_row_after_a_phone_word_is_still_no_phone() {
+    // A log flattened onto one line: the ` | ` is its line break, the number another row's.
+    assert_none_found(
+        Entity::Phone,
+        &["LISTING_ID|STATUS|AGENT_PHONE|LOCKBOX | 670147502|S|2026-11-25"],
+    );
+}
