@@ -30,7 +30,9 @@ Groups:
   ua-version-ipv4   a dotted quad right after a SIP/HTTP user agent's product token
                     (`ua=Yealink SIP-T46U 108.86.0.118`, `User-Agent: … 1.0.11.23`);
   url-host-ipv4     a dotted quad as a URL's host (`https://192.168.178.1/`);
-  csv-first-ipv4    a dotted quad opening a CSV line that has a URL right after it.
+  csv-first-ipv4    a dotted quad opening a CSV line that has a URL right after it;
+  md-row-phone      a Markdown/pipe table row whose first cell is a phone word (`Telefoon`,
+                    `Téléphone`, `Mobile`, …): its second cell (entity PHONE).
 """
 import collections
 import ipaddress
@@ -53,9 +55,14 @@ UA_V4 = re.compile(rb"(?:ua=|user-agent:|User-Agent:)[^\n]{0,60}?[A-Za-z][\w.-]*
 URL_V4 = re.compile(rb"[a-z]+://(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
 CSV_V4 = re.compile(rb"^(\d{1,3}(?:\.\d{1,3}){3}),[a-z]+://", re.M)
 
+PHONE_LAB = (rb"(?:phone|telephone|tel\.?|mobile|mobil|cell|cellulare|telefono|tel(?:e|\xc3\xa9)fono|"
+             rb"t(?:e|\xc3\xa9)l(?:e|\xc3\xa9)phone|telefoon|telefon|handy|portable|m(?:o|\xc3\xb3)vil|gsm)")
+MD_PHONE = re.compile(rb"^[ \t]*\|[ \t]*(?:\*\*)?" + PHONE_LAB + rb"(?:\*\*)?[ \t]*:?[ \t]*\|[ \t]*([^|\n]*?)[ \t]*\|",
+                      re.I | re.M)
+
 GROUPS = ["x12-nm1-34", "x12-nm1-other", "hl7-in1-18", "hl7-in1-date", "dob-key-text",
           "dob-key-text-sq", "shell-default-ant", "shell-default-any", "whois-abuse-email",
-          "whois-other-email", "ua-version-ipv4", "url-host-ipv4", "csv-first-ipv4"]
+          "whois-other-email", "ua-version-ipv4", "url-host-ipv4", "csv-first-ipv4", "md-row-phone"]
 
 
 def v4(b):
@@ -107,6 +114,10 @@ def candidates(raw, kind):
         for m in rx.finditer(raw):
             if v4(m.group(1)):
                 yield g, "IPV4", m.start(1), m.end(1)
+    for m in MD_PHONE.finditer(raw):
+        s, e = m.span(1)
+        if e > s:
+            yield "md-row-phone", "PHONE", s, e
 
 
 def main():
