@@ -352,6 +352,9 @@ impl Detector {
                     || super::evidence_r29n::user_agent_header(hay, s)
                     // A network's prefix (`10.0.0.0/8`): thirty-first round, task fmt.
                     || super::evidence_r31f::network_prefix(hay, text, e)
+                    // A user agent's version after a log's `ua=` key: thirty-second round,
+                    // task fmt.
+                    || super::evidence_r32f::ua_key_before(hay, s)
                 {
                     reject
                 } else {
@@ -527,6 +530,13 @@ impl Detector {
         while vs < e && matches!(hay[vs], b' ' | b'\t' | b'"' | b'\'') {
             vs += 1;
         }
+        // A POSIX parameter expansion's default (`${ANTHROPIC_API_KEY:-sk-ant-…}`): the
+        // `:-` is no separator, the value the word up to the `}` (`evidence_r32f`;
+        // thirty-second round, task fmt).
+        let shell = super::evidence_r32f::shell_default(hay, s, vs);
+        if let Some((ws, _)) = shell {
+            vs = ws;
+        }
         // A Python bytes or raw string literal (`SECRET_KEY = b'…'`, `r"…"`) or T-SQL's
         // Unicode one (`@rmtpassword = N'…'`, `WITH PASSWORD = N'…'`): its prefix.
         if vs + 1 < e
@@ -539,7 +549,10 @@ impl Detector {
         // The value may hold `&`, `,`, `;`, `<`, `>` (where the pattern stops): a quoted one
         // runs to its closing quote, an unquoted one at the start of a line (`.env`, YAML,
         // INI) to the end of the line. In a query string (`?token=…&page=2`) `&` ends it.
-        let e = extend_value(hay, s, vs, e);
+        let e = match shell {
+            Some((_, we)) => we,
+            None => extend_value(hay, s, vs, e),
+        };
         // A Django secret key's shape, whatever byte opens it (`evidence_r30g`).
         if let Some(h) = super::evidence_r30g::django_key_at(hay, vs) {
             return Outcome::Hit(h);

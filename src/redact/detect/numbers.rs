@@ -146,7 +146,13 @@ impl Detector {
                 Kind::Ipv4 => {
                     digit_start && before != b'.' && region.iter().take(4).any(|&b| b == b'.')
                 }
-                Kind::Phone if digits == 8 && before == b'\'' && dsn_birth_date(hay, p) => {
+                // A DSN's birth date after its rubric, or an HL7 `IN1` segment's Insured's
+                // Date of Birth, IN1-18 (`evidence_r32f`; thirty-second round, task fmt).
+                Kind::Phone
+                    if digits == 8
+                        && matches!(before, b'\'' | b'|')
+                        && eight_digit_birth_date(hay, p, before) =>
+                {
                     if self.enabled[Entity::DateOfBirth.index()] {
                         return Some((Hit::new(Entity::DateOfBirth, p, p + 8), rule));
                     }
@@ -168,6 +174,20 @@ impl Detector {
             }
         }
         None
+    }
+}
+
+/// Eight digits at `p` that are a record's birth date by its position: after `'`, a French
+/// DSN's rubric (`dsn_birth_date`); after `|`, an HL7 `IN1` segment's field 18
+/// (`evidence_r32f::in1_birth_date`; thirty-second round, task fmt). One test of the number
+/// pass for both, out of line (a second arm of its own made `byte_pass` ~25 k instructions
+/// dearer per 64 KB of clean text, callgrind).
+#[inline(never)]
+fn eight_digit_birth_date(hay: &[u8], p: usize, before: u8) -> bool {
+    if before == b'|' {
+        super::evidence_r32f::in1_birth_date(hay, p)
+    } else {
+        dsn_birth_date(hay, p)
     }
 }
 
@@ -406,12 +426,13 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
 }
 
 /// An X12 `PER` segment's communication number qualifier right before (`PER*IC*BILLING*TE*
-/// 4844486507*EM*…`: `TE` telephone, `CP` cell phone, `FX` fax).
+/// 4844486507*EM*…`: `TE` telephone, `CP` cell phone, `FX` fax; `HP` home phone and `WP`
+/// work phone, data element 365's codes: `evidence_r32f`, thirty-second round, task fmt).
 pub(super) fn x12_phone_qualifier(hay: &[u8], s: usize) -> bool {
     s >= 4
         && hay[s - 1] == b'*'
         && hay[s - 4] == b'*'
-        && matches!(&hay[s - 3..s - 1], b"TE" | b"CP" | b"FX")
+        && matches!(&hay[s - 3..s - 1], b"TE" | b"CP" | b"FX" | b"HP" | b"WP")
 }
 
 /// An e-mail address right beside the number, one separator between (` / `, `, `, ` · `,
@@ -1297,7 +1318,9 @@ pub(super) fn bare_ssn(hay: &[u8], p: usize) -> Option<Hit> {
     }
     // An X12 claim's or enrolment's `REF*SY*` segment: reference qualifier `SY` is the
     // subscriber's Social Security Number (837, 834).
-    let x12 = hay[..p].ends_with(b"REF*SY*");
+    // An X12 `NM1` segment's NM109 after the qualifier `34`, Social Security Number
+    // (`evidence_r32f`; thirty-second round, task fmt).
+    let x12 = hay[..p].ends_with(b"REF*SY*") || super::evidence_r32f::x12_nm1_ssn(hay, p);
     if !x12
         && !ssn_context_before(hay, p)
         && !super::table::in_ssn_column(hay, p)

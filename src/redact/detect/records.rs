@@ -256,7 +256,7 @@ pub(super) fn compact_birth_date(hay: &[u8], s: usize, ls: usize, le: usize) -> 
 
 /// Whether eight bytes are a date `YYYYMMDD` with a year in `BIRTH_YEARS` and a day its
 /// month has (29 February in any year: no age hangs on a leap year).
-fn compact_date(t: &[u8]) -> bool {
+pub(super) fn compact_date(t: &[u8]) -> bool {
     if t.len() != 8 || !t.iter().all(u8::is_ascii_digit) {
         return false;
     }
@@ -286,7 +286,10 @@ fn no_event_before(hay: &[u8], s: usize, ls: usize) -> bool {
     let header = super::table::column_header(hay, s).unwrap_or_default();
     let event_header = event_words(header, DATE_WORDS)
         && !std::str::from_utf8(header).is_ok_and(super::table::birth_date_header);
-    !event_before(&hay[cell..s]) && !event_header
+    // A cell that is the birth date's key alone (`'date_of_birth': '`) names no event
+    // (`evidence_r32f`; thirty-second round, task fmt).
+    (!event_before(&hay[cell..s]) || super::evidence_r32f::birth_key_cell(&hay[cell..s]))
+        && !event_header
 }
 
 /// The first birth date by its shape in the answer starting at `hay[from]` — a dialogue's

@@ -886,6 +886,12 @@ pub(super) fn starts_non_phone_row(hay: &[u8], s: usize) -> bool {
         b"\n"
     } else {
         match flat.into_iter().find(|f| hay[..s].ends_with(f)) {
+            // A Markdown/GFM table row's second cell (`| Telefoon | 078.158.30.67 |`): its
+            // ` | ` is the cell delimiter after the label, no flattened line break
+            // (`evidence_r32f`; thirty-second round, task fmt).
+            Some(f) if f == b" | " && super::evidence_r32f::pipe_row_second_cell(hay, s) => {
+                return false
+            }
             Some(f) => f,
             None => return false,
         }
