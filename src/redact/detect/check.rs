@@ -2669,7 +2669,21 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
         return check_cli_flag(hay, s);
     }
+    // A value between escaped quotes right after `=` (`DbPassword=\"X\"`, SAM CLI's
+    // `parameter_overrides`; `evidence_r32p`): the `key=value` pattern takes no `\`.
+    if hay.get(e) == Some(&b'=') && hay.get(e + 1) == Some(&b'\\') {
+        if let Some(o) = super::evidence_r32p::escaped_quoted_password(hay, e + 1) {
+            return o;
+        }
+    }
     if e - s == 5 && hay[s..e].eq_ignore_ascii_case(b"mysql") {
+        // An audit `EXECVE` record's quoted arguments (`a0="mysql" … a3="-pX"`;
+        // `evidence_r32p`).
+        if hay.get(e) == Some(&b'"') {
+            if let Some(o) = super::evidence_r32p::execve_client_password(hay, e) {
+                return o;
+            }
+        }
         return super::evidence_r28p::client_password(hay, e);
     }
     if hay[s] == b':' && pgpass_line_at(hay, s) {
@@ -4028,6 +4042,12 @@ fn check_cli_flag(hay: &[u8], s: usize) -> Outcome {
     let Some((us, ue)) = quoted(vs).or_else(|| value_at(hay, vs, limit)) else {
         return Outcome::Reject;
     };
+    // Samba's `-U [DOMAIN\\]USER%PASSWORD` (`evidence_r32p`).
+    if hay[s + 1] == b'U' {
+        if let Some(vs) = super::evidence_r32p::samba_user_password(&hay[us..ue]) {
+            return found(us + vs, ue, true);
+        }
+    }
     match hay[us..ue].iter().position(|&b| b == b':') {
         Some(c) if c > 0 && us + c + 1 < ue => found(us + c + 1, ue, true),
         // `mysql -u root -pSECRET`: the `-p` after the user (the long-text search has no
