@@ -65,6 +65,9 @@ pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
 /// The prose searcher's plan (`ProseTriggers`: `PROSE_LITERALS`, then `more_triggers`'), as
 /// `FIRST_TIER`.
 ///
+/// ` -U ` (thirty-second round, task pw; `evidence_r32p`) shares ` -u `'s low nibbles and
+/// joins its bucket, pinned there.
+///
 /// `DTM+329:` (thirty-first round, task fmt; `evidence_r31f`) is pinned where it landed
 /// unplanned, in the bucket of `de-pas` and `clave`.
 ///
@@ -81,7 +84,7 @@ pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
     &["chiave", "ssph", "señ", " pw "],
     &["ennwort", "wachtw"],
     &["oken ", "mysql"],
-    &["sswo", " -u "],
+    &["sswo", " -u ", " -U "],
     &["> auth ", "pwd ", " -a ", " -P ", " -w "],
     &["community ", "fecha nac"],
     &["requirepass", "USERPASS>", "depas", "sswd"],
@@ -288,6 +291,13 @@ mod tests {
     #[test]
     fn the_ldap_flag_literal_moves_no_other_literal() {
         assert_moves_no_other_literal(" -w ", 10);
+    }
+
+    /// The thirty-second round's literal ` -U ` (`evidence_r32p`: Samba's `-U USER%PASSWORD`),
+    /// in the bucket of ` -u `, moves no other literal of the prose searcher.
+    #[test]
+    fn the_samba_user_literal_moves_no_other_literal() {
+        assert_moves_no_other_literal(" -U ", 9);
     }
 
     #[test]
