@@ -201,6 +201,9 @@ impl Detector {
                         None => secret_in_prose(hay, ke, true, self.entropy_threshold),
                     }
                 }
+                Some((ks, ke)) if &hay[ks..ke] == b"add_user" => {
+                    super::evidence_r32p::rabbitmq_add_user(hay, ke)
+                }
                 Some((ks, ke)) if PASSWORD_SETTINGS.contains(&&hay[ks..ke]) => {
                     password_setting_value(hay, ke)
                 }
@@ -1449,6 +1452,10 @@ pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     // A password setting (`PASSWORD_SETTINGS`: Redis's `requirepass`, nslcd's `bindpw`).
     if let Some(w) = PASSWORD_SETTINGS.iter().find(|w| hay[p..].starts_with(w)) {
         return boundary(p).then_some((p, p + w.len()));
+    }
+    // `rabbitmqctl add_user USER PASSWORD` (`evidence_r32p`).
+    if hay[p..].starts_with(b"add_user ") {
+        return (p >= 12 && &hay[p - 12..p] == b"rabbitmqctl ").then_some((p, p + 8));
     }
     // `AUTH` at `redis-cli`'s prompt (`redis> AUTH …`, `127.0.0.1:6379> AUTH …`).
     if hay[p..].starts_with(b"> AUTH ") || hay[p..].starts_with(b"> auth ") {
@@ -3063,7 +3070,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
 /// Configuration keys whose value, after blanks, is a password: Redis's `requirepass`
 /// (sixteenth round, part B), nslcd's and pam_ldap's `bindpw` and `rootpwmodpw`
 /// (`nslcd.conf`, `ldap.conf`; blind18, read after its score). Written in lower case.
-pub(super) const PASSWORD_SETTINGS: [&[u8]; 3] = [b"requirepass", b"bindpw", b"rootpwmodpw"];
+/// Redis's `masterauth` (the replica's password for its master, `redis.conf`; thirty-second
+/// round, `evidence_r32p`).
+pub(super) const PASSWORD_SETTINGS: [&[u8]; 4] =
+    [b"requirepass", b"bindpw", b"rootpwmodpw", b"masterauth"];
 
 /// A password setting (`PASSWORD_SETTINGS`) ending at `e`: its value in the configuration
 /// file and `CONFIG SET requirepass …` (after blanks), or in `redis-cli`'s reply to `CONFIG

@@ -165,3 +165,43 @@ pub(super) fn samba_user_password(arg: &[u8]) -> Option<usize> {
     (k > 0 && k + 1 < arg.len() && !user.iter().any(|&b| b.is_ascii_whitespace() || b == b':'))
         .then_some(k + 1)
 }
+
+/// After `rabbitmqctl add_user` ending at `e` (`rabbitmqctl add_user <username> <password>`,
+/// RabbitMQ's `rabbitmqctl` manual): the second argument, quoted or not, a PASSWORD when it
+/// reads as one.
+pub(super) fn rabbitmq_add_user(hay: &[u8], e: usize) -> Outcome {
+    let limit = (e + 160).min(hay.len());
+    let blanks = |mut i: usize| {
+        while i < limit && matches!(hay[i], b' ' | b'\t') {
+            i += 1;
+        }
+        i
+    };
+    let arg = |i: usize| -> Option<(usize, usize, usize)> {
+        let q = *hay.get(i)?;
+        if matches!(q, b'\'' | b'"') {
+            let len = hay
+                .get(i + 1..limit)?
+                .iter()
+                .position(|&b| b == q || b == b'\n')?;
+            (hay[i + 1 + len] == q && len > 0).then_some((i + 1, i + 1 + len, i + 2 + len))
+        } else {
+            let len = hay[i..limit]
+                .iter()
+                .take_while(|b| !b.is_ascii_whitespace())
+                .count();
+            (len > 0).then_some((i, i + len, i + len))
+        }
+    };
+    let i = blanks(e);
+    let Some((_, _, next)) = arg(i).filter(|_| i > e) else {
+        return Outcome::Reject;
+    };
+    let j = blanks(next);
+    match arg(j).filter(|_| j > next) {
+        Some((vs, ve, _)) if password_like(&hay[vs..ve]) => {
+            Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+        }
+        _ => Outcome::Reject,
+    }
+}

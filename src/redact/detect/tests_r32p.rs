@@ -141,3 +141,37 @@ fn samba_look_alikes_are_no_password() {
         ],
     );
 }
+
+#[test]
+fn redis_masterauth_and_rabbitmq_add_user_are_found() {
+    assert_each_found(Entity::Password, &[
+        (
+            "bind 0.0.0.0\nprotected-mode yes\nmasterauth Heidekraut*1656\nmaxmemory 2gb\n",
+            "Heidekraut*1656",
+        ),
+        (
+            "root@mq-2:~# rabbitmqctl add_user orders_svc G1r450l+79\nAdding user \"orders_svc\" ...\n",
+            "G1r450l+79",
+        ),
+        (
+            "$ rabbitmqctl add_user billing 'churro.kompass-46'\n",
+            "churro.kompass-46",
+        ),
+    ]);
+}
+
+#[test]
+fn masterauth_and_add_user_look_alikes_are_no_password() {
+    assert_none_found(
+        Entity::Password,
+        &[
+            // A commented template, a word.
+            "# masterauth <master-password>\n",
+            "masterauth\n",
+            // `add_user` of another tool, and `rabbitmqctl add_user` without a password.
+            "django-admin add_user orders_svc G1r450l+79\n",
+            "rabbitmqctl add_user orders_svc\n",
+            "rabbitmqctl add_user ",
+        ],
+    );
+}
