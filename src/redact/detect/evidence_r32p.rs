@@ -2,7 +2,8 @@
 //! thirty-second round's new training writer), each defined by a tool's documentation and
 //! reached where the scanner already stops (thirty-second round, task pw;
 //! docs/redaction-accuracy.md, "Thirty-second round, task pw"; counted on every training
-//! split by `benches/pw_r32_population.py`). No literal was added.
+//! split by `benches/pw_r32_population.py`). Three literals were added, each pinned in the
+//! prose searcher's bucket plan (`buckets`): ` -U ` (Samba), `masterauth` and `add_user `.
 //!
 //! * Infisical's secrets API: a secret is `{"secretKey": "DB_PASSWORD", "secretValue": "…",
 //!   "type": "personal", …}` (Infisical's API reference, "List secrets"). `secretKey` names the
@@ -32,6 +33,12 @@
 //!   Reached at the `-` as ` -u ` is (`check::check_cli_flag`); in long texts the prose
 //!   searcher's new literal ` -U ` (in ` -u `'s bucket). blind26 18 and blind31 8, all gold,
 //!   all missed.
+//!
+//! * Redis' `masterauth <master-password>` (`redis.conf`; blind20 26, blind29 16, all gold, 27
+//!   missed) and `rabbitmqctl add_user <username> <password>` (RabbitMQ's `rabbitmqctl`
+//!   manual; blind24 19, blind26 25, all gold, 34 missed): two writers each and the standard
+//!   clause, at the second tier's literals `masterauth` (a `check::PASSWORD_SETTINGS` entry)
+//!   and `add_user ` (after `rabbitmqctl ` only; `rabbitmq_add_user`).
 //!
 //! Each value is judged by the keyword's own test (`check::password_like`).
 
