@@ -65,6 +65,10 @@ pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
 /// The prose searcher's plan (`ProseTriggers`: `PROSE_LITERALS`, then `more_triggers`'), as
 /// `FIRST_TIER`.
 ///
+/// ` -U ` (thirty-second round, task pw; `evidence_r32p`) shares ` -u `'s low nibbles and
+/// joins its bucket, pinned there; `masterauth` and `add_user ` (the same round) are pinned
+/// where they landed unplanned, in the buckets of `community ` and ` -a `.
+///
 /// `DTM+329:` (thirty-first round, task fmt; `evidence_r31f`) is pinned where it landed
 /// unplanned, in the bucket of `de-pas` and `clave`.
 ///
@@ -81,9 +85,9 @@ pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
     &["chiave", "ssph", "señ", " pw "],
     &["ennwort", "wachtw"],
     &["oken ", "mysql"],
-    &["sswo", " -u "],
-    &["> auth ", "pwd ", " -a ", " -P ", " -w "],
-    &["community ", "fecha nac"],
+    &["sswo", " -u ", " -U "],
+    &["> auth ", "pwd ", " -a ", " -P ", " -w ", "add_user "],
+    &["community ", "fecha nac", "masterauth"],
     &["requirepass", "USERPASS>", "depas", "sswd"],
     &["de-pas", "clave", "DTM+329:"],
     &["login is ", "nascita", "nata a ", " key ", "pass "],
@@ -288,6 +292,27 @@ mod tests {
     #[test]
     fn the_ldap_flag_literal_moves_no_other_literal() {
         assert_moves_no_other_literal(" -w ", 10);
+    }
+
+    /// The thirty-second round's literal ` -U ` (`evidence_r32p`: Samba's `-U USER%PASSWORD`),
+    /// in the bucket of ` -u `, moves no other literal of the prose searcher.
+    #[test]
+    fn the_samba_user_literal_moves_no_other_literal() {
+        assert_moves_no_other_literal(" -U ", 9);
+    }
+
+    /// The thirty-second round's literal `masterauth` (`evidence_r32p`: Redis's replica
+    /// password), in the bucket of `community `, moves no other literal of the prose searcher.
+    #[test]
+    fn the_masterauth_literal_moves_no_other_literal() {
+        assert_moves_no_other_literal("masterauth", 11);
+    }
+
+    /// The thirty-second round's literal `add_user ` (`evidence_r32p`: `rabbitmqctl add_user`),
+    /// in the bucket of ` -a `, moves no other literal of the prose searcher.
+    #[test]
+    fn the_add_user_literal_moves_no_other_literal() {
+        assert_moves_no_other_literal("add_user ", 10);
     }
 
     #[test]

@@ -201,6 +201,9 @@ impl Detector {
                         None => secret_in_prose(hay, ke, true, self.entropy_threshold),
                     }
                 }
+                Some((ks, ke)) if &hay[ks..ke] == b"add_user" => {
+                    super::evidence_r32p::rabbitmq_add_user(hay, ke)
+                }
                 Some((ks, ke)) if PASSWORD_SETTINGS.contains(&&hay[ks..ke]) => {
                     password_setting_value(hay, ke)
                 }
@@ -1463,6 +1466,10 @@ pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     if let Some(w) = PASSWORD_SETTINGS.iter().find(|w| hay[p..].starts_with(w)) {
         return boundary(p).then_some((p, p + w.len()));
     }
+    // `rabbitmqctl add_user USER PASSWORD` (`evidence_r32p`).
+    if hay[p..].starts_with(b"add_user ") {
+        return (p >= 12 && &hay[p - 12..p] == b"rabbitmqctl ").then_some((p, p + 8));
+    }
     // `AUTH` at `redis-cli`'s prompt (`redis> AUTH …`, `127.0.0.1:6379> AUTH …`).
     if hay[p..].starts_with(b"> AUTH ") || hay[p..].starts_with(b"> auth ") {
         let line = hay[..p]
@@ -2682,7 +2689,21 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
         return check_cli_flag(hay, s);
     }
+    // A value between escaped quotes right after `=` (`DbPassword=\"X\"`, SAM CLI's
+    // `parameter_overrides`; `evidence_r32p`): the `key=value` pattern takes no `\`.
+    if hay.get(e) == Some(&b'=') && hay.get(e + 1) == Some(&b'\\') {
+        if let Some(o) = super::evidence_r32p::escaped_quoted_password(hay, e + 1) {
+            return o;
+        }
+    }
     if e - s == 5 && hay[s..e].eq_ignore_ascii_case(b"mysql") {
+        // An audit `EXECVE` record's quoted arguments (`a0="mysql" … a3="-pX"`;
+        // `evidence_r32p`).
+        if hay.get(e) == Some(&b'"') {
+            if let Some(o) = super::evidence_r32p::execve_client_password(hay, e) {
+                return o;
+            }
+        }
         return super::evidence_r28p::client_password(hay, e);
     }
     if hay[s] == b':' && pgpass_line_at(hay, s) {
@@ -3062,7 +3083,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
 /// Configuration keys whose value, after blanks, is a password: Redis's `requirepass`
 /// (sixteenth round, part B), nslcd's and pam_ldap's `bindpw` and `rootpwmodpw`
 /// (`nslcd.conf`, `ldap.conf`; blind18, read after its score). Written in lower case.
-pub(super) const PASSWORD_SETTINGS: [&[u8]; 3] = [b"requirepass", b"bindpw", b"rootpwmodpw"];
+/// Redis's `masterauth` (the replica's password for its master, `redis.conf`; thirty-second
+/// round, `evidence_r32p`).
+pub(super) const PASSWORD_SETTINGS: [&[u8]; 4] =
+    [b"requirepass", b"bindpw", b"rootpwmodpw", b"masterauth"];
 
 /// A password setting (`PASSWORD_SETTINGS`) ending at `e`: its value in the configuration
 /// file and `CONFIG SET requirepass …` (after blanks), or in `redis-cli`'s reply to `CONFIG
@@ -4041,6 +4065,12 @@ fn check_cli_flag(hay: &[u8], s: usize) -> Outcome {
     let Some((us, ue)) = quoted(vs).or_else(|| value_at(hay, vs, limit)) else {
         return Outcome::Reject;
     };
+    // Samba's `-U [DOMAIN\\]USER%PASSWORD` (`evidence_r32p`).
+    if hay[s + 1] == b'U' {
+        if let Some(vs) = super::evidence_r32p::samba_user_password(&hay[us..ue]) {
+            return found(us + vs, ue, true);
+        }
+    }
     match hay[us..ue].iter().position(|&b| b == b':') {
         Some(c) if c > 0 && us + c + 1 < ue => found(us + c + 1, ue, true),
         // `mysql -u root -pSECRET`: the `-p` after the user (the long-text search has no

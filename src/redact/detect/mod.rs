@@ -41,6 +41,7 @@ mod evidence_r31f;
 pub(crate) mod evidence_r31g;
 mod evidence_r31p;
 mod evidence_r32f;
+pub(crate) mod evidence_r32p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -301,7 +302,7 @@ enum ProseId {
 
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
 /// first `s` of `ss`, the `w`, the `\xC3` of `ñ`, the `v`, the `d` of `dp`).
-const PROSE_LITERALS: [(&[u8], usize); 58] = [
+const PROSE_LITERALS: [(&[u8], usize); 59] = [
     (b"sswo", 0),
     (b"sswd", 0),
     (b"ssph", 0),
@@ -393,6 +394,10 @@ const PROSE_LITERALS: [(&[u8], usize); 58] = [
     // the SWAR pass stops). In the bucket of ` -a ` and ` -P ` (`buckets`), whose masks it
     // widens at its third byte only; every literal's bucket is pinned (`tests_r29p`).
     (b" -w ", 2),
+    // 58: Samba's `-U DOMAIN\\USER%PASSWORD` (`smbclient //host/share -U 'CORP\\ana%…'`;
+    // `evidence_r32p`), anchored at the `-` as ` -u `. Its fingerprint's low nibbles are
+    // ` -u `'s: it joins that literal's bucket (`buckets`), widening its third byte's mask.
+    (b" -U ", 1),
 ];
 
 impl ProseTriggers {
@@ -569,7 +574,7 @@ impl ProseTriggers {
             b'w' if lit(57) => q - 1,
             b'v' | b'V' if (19..22).any(lit) => q - 3,
             b'v' | b'V' if (34..37).any(lit) => q - 4,
-            b'-' if (42..46).any(lit) || lit(54) || lit(55) => q,
+            b'-' if (42..46).any(lit) || lit(54) || lit(55) || lit(58) => q,
             b'm' if lit(56) => q,
             // The SWAR pass stops at the `e` of `ey` and the `g` of `gi`.
             b'e' | b'E' if q >= 1 && (46..49).any(|i| lit_at(i, q - 1)) => q - 1,
@@ -815,5 +820,7 @@ mod tests_r31g;
 mod tests_r31p;
 #[cfg(test)]
 mod tests_r32f;
+#[cfg(test)]
+mod tests_r32p;
 #[cfg(test)]
 pub(crate) mod tests_support;

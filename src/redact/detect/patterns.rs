@@ -360,6 +360,10 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             // `ldap.conf`: the LDAP bind's password; `PASSWORD_SETTINGS`).
             "bindpw",
             "rootpwmodpw",
+            // Redis's `masterauth …` and `rabbitmqctl add_user USER …` (passwords;
+            // `evidence_r32p`).
+            "masterauth",
+            "add_user ",
         ],
         _ => &[],
     }

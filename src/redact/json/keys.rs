@@ -380,6 +380,14 @@ pub(crate) fn pair_role(key: &str) -> PairRole {
         5 | 7 if crate::redact::detect::evidence_r23p::label_names_pair(key) => PairRole::Name,
         // FHIR's identifier `system` and DocuSign's `tabLabel` (`evidence_r29s`).
         6 | 8 if crate::redact::detect::evidence_r29s::names_pair(key) => PairRole::Name,
+        // Infisical's secrets API (`{"secretKey": "DB_PASSWORD", "secretValue": "…", "type":
+        // "personal"}`; `detect::evidence_r32p`). Its `type` names no secret
+        // (`pair_type_names_secret`); an object with a `secretKey` and no value member (n8n's
+        // `"data": {"secretKey": "sk_live_…"}`) is no pair, and its key classifies its value.
+        9 if crate::redact::detect::evidence_r32p::pair_name_key(key) => PairRole::Name,
+        11 if crate::redact::detect::evidence_r32p::pair_value_key(key) && value_tail() => {
+            PairRole::Value
+        }
         12 if is("parameterkey") => PairRole::Name,
         14 if is("parametervalue") && value_tail() => PairRole::Value,
         _ => PairRole::Other,
