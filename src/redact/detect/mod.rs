@@ -40,6 +40,7 @@ mod evidence_r30p;
 mod evidence_r31f;
 pub(crate) mod evidence_r31g;
 mod evidence_r31p;
+pub(crate) mod evidence_r32g;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -812,5 +813,7 @@ mod tests_r31f;
 mod tests_r31g;
 #[cfg(test)]
 mod tests_r31p;
+#[cfg(test)]
+mod tests_r32g;
 #[cfg(test)]
 pub(crate) mod tests_support;

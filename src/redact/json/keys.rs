@@ -380,6 +380,10 @@ pub(crate) fn pair_role(key: &str) -> PairRole {
         5 | 7 if crate::redact::detect::evidence_r23p::label_names_pair(key) => PairRole::Name,
         // FHIR's identifier `system` and DocuSign's `tabLabel` (`evidence_r29s`).
         6 | 8 if crate::redact::detect::evidence_r29s::names_pair(key) => PairRole::Name,
+        // Infisical's secret record (`{"secretKey": "DB_PASSWORD", "secretValue": "…"}`;
+        // `detect::evidence_r32g`).
+        9 if crate::redact::detect::evidence_r32g::secret_record_name(key) => PairRole::Name,
+        11 if key == "secretValue" => PairRole::Value,
         12 if is("parameterkey") => PairRole::Name,
         14 if is("parametervalue") && value_tail() => PairRole::Value,
         _ => PairRole::Other,
