@@ -269,8 +269,10 @@ impl<'v> Pass<'_, '_, 'v> {
                 // A notifier's `apiKey` in a body naming `events`: whether they stand beside
                 // it (`detect::evidence_r32g`) is the `Value` walk's too.
                 KeyClass::Whole(Entity::GenericSecret)
-                    if crate::redact::detect::evidence_r32g::notifier_api_key(&key)
-                        && memchr::memmem::find(self.raw, b"\"events\"").is_some() =>
+                    if key.len() == 6
+                        && crate::redact::detect::evidence_r32g::notifier_report(
+                            &key, self.raw,
+                        ) =>
                 {
                     return Err(GiveUp);
                 }
