@@ -818,9 +818,25 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 Some(secret) if facts.pair_role() == PairRole::Value => secret,
                 _ => sibling_class(member_class_of(parent, class, facts), own_ssn),
             };
+            // The name of an Infisical secret record (`detect::evidence_r32g`): no secret.
+            let class = if roles == 3
+                && facts.pair_role() == PairRole::Name
+                && crate::redact::detect::evidence_r32g::secret_record_name(k)
+            {
+                KeyClass::Plain
+            } else {
+                class
+            };
             let class = match class {
                 KeyClass::Whole(Entity::Password) if token_user => {
                     KeyClass::Whole(Entity::GenericSecret)
+                }
+                // A Bugsnag notifier's `apiKey` beside its `events` (`detect::evidence_r32g`).
+                KeyClass::Whole(Entity::GenericSecret)
+                    if crate::redact::detect::evidence_r32g::notifier_api_key(k)
+                        && map.get("events").is_some_and(Value::is_array) =>
+                {
+                    KeyClass::Plain
                 }
                 // A password hash's salt (`detect::evidence_r31g`).
                 KeyClass::ShapedSecret

@@ -218,6 +218,13 @@ impl<'v> Pass<'_, '_, 'v> {
                 return Err(GiveUp);
             }
             let role = facts.pair_role();
+            // An Infisical secret record's name (`detect::evidence_r32g`): whether a value
+            // member stands beside it is the `Value` walk's, which sees the whole object.
+            if role == PairRole::Name
+                && crate::redact::detect::evidence_r32g::secret_record_name(&key)
+            {
+                return Err(GiveUp);
+            }
             if role == PairRole::Value {
                 for &(at, type_key) in &names[..pending] {
                     pair = self.pair_name_class(pair, at, type_key)?;
@@ -257,6 +264,16 @@ impl<'v> Pass<'_, '_, 'v> {
                 // `detect::evidence_r31g`) is the `Value` walk's, which sees the whole object
                 // first (a test of every member's name here cost the PII bytes case 0.5 %).
                 KeyClass::ShapedSecret if crate::redact::detect::evidence_r31g::salt_key(&key) => {
+                    return Err(GiveUp);
+                }
+                // A notifier's `apiKey` in a body naming `events`: whether they stand beside
+                // it (`detect::evidence_r32g`) is the `Value` walk's too.
+                KeyClass::Whole(Entity::GenericSecret)
+                    if key.len() == 6
+                        && crate::redact::detect::evidence_r32g::notifier_report(
+                            &key, self.raw,
+                        ) =>
+                {
                     return Err(GiveUp);
                 }
                 _ => class,

@@ -178,7 +178,10 @@ fn key_value_keyword(hay: &[u8], j: usize, q: usize) -> Option<usize> {
                     || hay[j - 3] == b'K' && hay[j - 4].is_ascii_lowercase());
             (hay[j - 3..j].eq_ignore_ascii_case(b"key")
                 && (hay[q] == b'=' && (before(b"?& \t\n\r") || named)
-                    || hay[q] == b':' && before(b"/")))
+                    || hay[q] == b':'
+                        && (before(b"/")
+                            // Kafka Connect's `aws.secret.access.key` (`evidence_r32g`).
+                            || super::evidence_r32g::dotted_secret_access_key(hay, j - 3))))
             .then_some(j - 3)
         })
         // Or `key:` as the whole of a string (`"notes": "key: …"`), unquoted: at the text's

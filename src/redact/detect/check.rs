@@ -32,6 +32,11 @@ impl Detector {
         };
         match kind {
             Kind::PemBegin => {
+                // OpenVPN's static key (`evidence_r32g`): its hex lines, a GENERIC_SECRET.
+                if hay.get(s + 12) == Some(&b'p') {
+                    return super::evidence_r32g::openvpn_static_key(hay, s)
+                        .map_or(reject, Outcome::Hit);
+                }
                 let end = find_pem_end(hay, e);
                 let mut h = Hit::new(Entity::PrivateKey, s, end.unwrap_or(hay.len()));
                 // A block whose body is a placeholder (`...`, `(key material omitted)`,
@@ -670,6 +675,8 @@ impl Detector {
             || super::evidence_r28g::env_path_reference(value)
             || stand_in(value)
             || super::evidence_r24s::lowercase_path(value)
+            || super::evidence_r32g::twilio_sid(value)
+            || super::evidence_r32g::user_provided(value)
         {
             return Outcome::Reject;
         }
@@ -795,7 +802,8 @@ impl Detector {
                 || !setting_key_value(value)
                 || !(ini_section_before(hay, s)
                     || kv_store_path_before(hay, s, s + sep)
-                    || named_secret_key(hay, s))
+                    || named_secret_key(hay, s)
+                    || super::evidence_r32g::dotted_secret_access_key(hay, s))
                 || (s > 0
                     && (matches!(hay[s - 1], b'_' | b'-') || hay[s - 1].is_ascii_lowercase())
                     && !named_secret_key(hay, s))
@@ -2683,6 +2691,11 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     // The keyword is a word of its own ("passwords", "mypassword" are not it), or the last
     // part of a German or Dutch compound (`Initialpasswort`, `WLAN-Kennwort`,
     // `beheerderswachtwoord`: those languages write such words as one).
+    // Terraform's `ses_smtp_password_v4 = "…"` (`evidence_r32g`).
+    if hay.get(e) == Some(&b'_') && s >= 9 && hay[s - 1] == b'_' {
+        return super::evidence_r32g::ses_smtp_password(hay, s, e)
+            .map_or(Outcome::Reject, Outcome::Hit);
+    }
     if hay[s] == b'-' {
         if hay.get(s + 1) == Some(&b'w') {
             return super::evidence_r29p::ldap_password(hay, s);

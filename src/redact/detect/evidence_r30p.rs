@@ -113,7 +113,13 @@ pub(super) fn colon_secret_at(hay: &[u8], q: usize) -> bool {
             ipsec_secret_open(hay, q).is_some()
                 || super::evidence_r31g::ipsec_psk_open(hay, q).is_some()
         }
-        Some(&b) if b > b' ' => stats_auth_at(hay, q),
+        Some(&b) if b > b' ' => {
+            stats_auth_at(hay, q)
+                // `nsupdate -y hmac-sha256:NAME:SECRET` (`evidence_r32g`).
+                || (q > 0
+                    && hay[q - 1].is_ascii_digit()
+                    && super::evidence_r32g::tsig_colon_at(hay, q))
+        }
         _ => false,
     }
 }
@@ -169,6 +175,12 @@ fn stats_auth_at(hay: &[u8], q: usize) -> bool {
 
 /// The password at the `:` at `q` (`colon_secret_at`), when shaped as one.
 pub(super) fn colon_password(hay: &[u8], q: usize) -> Outcome {
+    // A TSIG key's secret after `-y hmac-…:NAME:` (`evidence_r32g`).
+    if q > 0 && hay[q - 1].is_ascii_digit() {
+        if let Some(h) = super::evidence_r32g::tsig_secret(hay, q) {
+            return Outcome::Hit(h);
+        }
+    }
     // strongSwan's `: PSK "…"`, a pre-shared key (`evidence_r31g`).
     if let Some(open) = super::evidence_r31g::ipsec_psk_open(hay, q) {
         return super::evidence_r31g::ipsec_psk(hay, open).map_or(Outcome::Reject, Outcome::Hit);

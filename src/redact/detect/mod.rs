@@ -42,6 +42,7 @@ pub(crate) mod evidence_r31g;
 mod evidence_r31p;
 mod evidence_r32f;
 pub(crate) mod evidence_r32p;
+pub(crate) mod evidence_r32g;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -822,5 +823,7 @@ mod tests_r31p;
 mod tests_r32f;
 #[cfg(test)]
 mod tests_r32p;
+#[cfg(test)]
+mod tests_r32g;
 #[cfg(test)]
 pub(crate) mod tests_support;

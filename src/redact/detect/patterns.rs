@@ -62,7 +62,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
     use Entity as E;
     let b = r"(?-u:\b)";
     vec![
-        (Kind::PemBegin, &[E::PrivateKey], r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----".into()),
+        (Kind::PemBegin, &[E::PrivateKey, E::GenericSecret], r"-----BEGIN (?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN Static key V1)-----".into()),
         (Kind::Jwt, &[E::Jwt], r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*".into()),
         (Kind::Anthropic, &[E::AnthropicKey], r"sk-ant-[A-Za-z0-9_\-]{20,}".into()),
         (Kind::OpenAi, &[E::OpenaiKey], r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}".into()),
