@@ -41,8 +41,8 @@ mod evidence_r31f;
 pub(crate) mod evidence_r31g;
 mod evidence_r31p;
 mod evidence_r32f;
-pub(crate) mod evidence_r32p;
 pub(crate) mod evidence_r32g;
+pub(crate) mod evidence_r32p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -822,8 +822,8 @@ mod tests_r31p;
 #[cfg(test)]
 mod tests_r32f;
 #[cfg(test)]
-mod tests_r32p;
-#[cfg(test)]
 mod tests_r32g;
+#[cfg(test)]
+mod tests_r32p;
 #[cfg(test)]
 pub(crate) mod tests_support;
