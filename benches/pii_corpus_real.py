@@ -52037,6 +52037,7 @@ def b34_token(f, r, loc, tok, ctx):
     if tok == "PIPV4": return B34L("IPV4", b34_ipv4(r, private=False))
     if tok == "IPV6": return B34L("IPV6", b34_ipv6(r))
     if tok == "DOB": return B34L("DATE_OF_BIRTH", b34_dob(r, loc))
+    if tok == "CDOB": return B34L("DATE_OF_BIRTH", (B34_DAY - datetime.timedelta(days=r.randint(3 * 365, 17 * 365))).strftime(r.choice(B34_DOB_FMT[loc])))
     if tok == "PW": return B34L("PASSWORD", b34_password(r))
     if tok == "UPW": return B34L("PASSWORD", b34_password(r, urlsafe=True))
     if tok == "GEN": return B34L("GENERIC_SECRET", b34_generic(r))
@@ -52059,6 +52060,7 @@ def b34_token(f, r, loc, tok, ctx):
         return clean(ctx[tok])
     if tok == "NAME2": return clean(f.name())
     if tok == "LA": return b34_lookalike(f, r, loc)
+    if tok == "ID": return rnd(r, AN, r.choice([12, 16, 20, 24]))
     if tok == "NEG": return r.choice(B34_STANDINS)
     if tok == "DATE": return b34_date(r, loc)
     if tok == "TS": return f"2027-01-0{r.randint(1, 3)}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{r.randint(0, 999):03d}Z"
@@ -52423,7 +52425,7 @@ export AWS_SECRET_ACCESS_KEY=«AWSSEC»
 duplicity --full-if-older-than 1M /srv s3://backup-«N»/srv
 # report to «EMAIL»
 """,
-"mongosh_session": """$ mongosh "mongodb+srv://reporting:«UPW»@cluster0.«LA».mongodb.net/shop"
+"mongosh_session": """$ mongosh "mongodb+srv://reporting:«UPW»@cluster0.«ID».mongodb.net/shop"
 Current Mongosh Log ID: «LA»
 shop> db.customers.findOne({ _id: ObjectId("«LA»") })
 {
@@ -52470,9 +52472,9 @@ ID        NAME       STATUS    IPV4             IPV6
 """,
 "oci_config": """# ~/.oci/config
 [DEFAULT]
-user=ocid1.user.oc1..«LA»
+user=ocid1.user.oc1..«ID»
 fingerprint=«LA»
-tenancy=ocid1.tenancy.oc1..«LA»
+tenancy=ocid1.tenancy.oc1..«ID»
 region=eu-frankfurt-1
 key_file=~/.oci/oci_api_key.pem
 $ cat ~/.oci/oci_api_key.pem
@@ -52538,7 +52540,7 @@ wlp2s0  UP  «IPV4»/24 «IPV6»/64
 "smbclient_session": """$ smbclient //«IPV4»/finance -U 'CORP\\«USER»%«PW»'
 Try "help" to get a list of possible commands.
 smb: \\> ls
-  payroll-«DATE».csv     A   «N»
+  payroll-2026-12.csv     A   «N»
 """,
 "xfreerdp": """$ xfreerdp /v:«PIPV4» /u:administrator /p:'«PW»' /cert:ignore /dynamic-resolution
 [12:04:33:120] [«N»:«N»] [INFO][com.freerdp.core] - freerdp_connect:freerdp_set_last_error_ex resetting error state
@@ -52556,7 +52558,7 @@ X-Request-Id: «LA»
 01/03 09:12:55 [NOTICE] Downloading 1 item(s)
 [#«N» 412MiB/1.9GiB(21%) CN:1 DL:38MiB ETA:38s]
 """,
-"whois_output": """$ whois «LA».nl
+"whois_output": """$ whois «ID».nl
 Domain name: kaasenco-«N».nl
 Status:      active
 Registrant:  «NAME»
@@ -52587,19 +52589,19 @@ peer: «LA»
 [«TS»] "GET /v1/customers?email=«EMAIL» HTTP/2" 200 - via_upstream - "-" 0 911 «MS» «MS» "«IPV6»" "agent/1.4" "«UUID»" "tools.internal" "-"
 """,
 "varnish_log": """«IPV4» - - [03/Jan/2027:10:14:02 +0000] "GET /reset?token=«JWT» HTTP/1.1" 302 0 "-" "Mozilla/5.0" «MS»
-«IPV6» - - [03/Jan/2027:10:14:05 +0000] "GET /static/app.«LA».js HTTP/1.1" 200 48211 "-" "Mozilla/5.0" «MS»
+«IPV6» - - [03/Jan/2027:10:14:05 +0000] "GET /static/app.«ID».js HTTP/1.1" 200 48211 "-" "Mozilla/5.0" «MS»
 """,
-"alb_log": """h2 «TS» app/prod-alb/«LA» «IPV4»:«N» «IPV4»:8080 0.001 0.«N» 0.000 200 200 412 1290 "POST https://api.«DOM»:443/signup?phone=«PHONE»&dob=«DOB» HTTP/2.0" "okhttp/4.12" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2
+"alb_log": """h2 «TS» app/prod-alb/«ID» «IPV4»:«N» «IPV4»:8080 0.001 0.«N» 0.000 200 200 412 1290 "POST https://api.«DOM»:443/signup?phone=«PHONE»&dob=«DOB» HTTP/2.0" "okhttp/4.12" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2
 """,
 "zeek_conn": """#fields	ts	uid	id.orig_h	id.orig_p	id.resp_h	id.resp_p	proto	service
-«EPOCH».«N»	C«LA»	«IPV4»	«N»	«PIPV4»	443	tcp	ssl
-«EPOCH».«N»	C«LA»	«IPV6»	«N»	«IPV6»	53	udp	dns
+«EPOCH».«N»	C«ID»	«IPV4»	«N»	«PIPV4»	443	tcp	ssl
+«EPOCH».«N»	C«ID»	«IPV6»	«N»	«IPV6»	53	udp	dns
 """,
-"modsecurity_audit": """--«LA»-A--
+"modsecurity_audit": """--«ID»-A--
 [03/Jan/2027:08:41:17 +0000] «LA» «IPV4» «N» «IPV4» 443
---«LA»-C--
+--«ID»-C--
 username=«EMAIL»&password=«PW»&remember=1
---«LA»-H--
+--«ID»-H--
 Message: Access denied with code 403 (phase 2). Matched phrase "union select" at ARGS:username.
 """,
 "keycloak_event": """«TS» WARN  [org.keycloak.events] type="LOGIN_ERROR", realmId="«UUID»", clientId="agent-portal", userId="null", ipAddress="«IPV4»", error="invalid_user_credentials", auth_method="openid-connect", username="«EMAIL»"
@@ -52619,7 +52621,7 @@ main.(*Client).Do(0xc000«N», {0x«N», «N»})
 cfg = {Endpoint:https://«IPV4»:8443 Token:«JWT» Retries:3}
 """,
 "rust_panic": """thread 'tokio-runtime-worker' panicked at src/sync.rs:144:9:
-called `Result::unwrap()` on an `Err` value: Auth { url: "https://hooks.slack.com/services/«LA»", token: "«SLACK»" }
+called `Result::unwrap()` on an `Err` value: Auth { url: "https://hooks.slack.com/services/«ID»", token: "«SLACK»" }
 note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
 """,
 "phoenix_params": """[info] POST /api/bookings
@@ -52671,7 +52673,7 @@ Checklist:
 Due «DATE»
 """,
 "asana_task": """Task: Renew vendor API access — assigned to «NAME»
-Notes: Their sales rep («EMAIL», «PHONE») sent a fresh key: «GOOG». Old key ended «LAST4». Renewal ref «LA».
+Notes: Their sales rep («EMAIL», «PHONE») sent a fresh key: «GOOG». Old key ended «LAST4». Renewal ref «ID».
 """,
 "hubspot_note": """Logged call — «NAME» («CO»)
 Outcome: connected. Customer confirmed billing card «CARD» exp 09/29 and asked us to call back on «PHONE».
@@ -52680,7 +52682,7 @@ Next step: send quote «LA» to «EMAIL».
 "gong_transcript": """[00:03:12] «FIRST» (customer): yeah so the card on file is «CARD», security code «CVC».
 [00:03:20] Agent: thank you, and the best number to reach you?
 [00:03:24] «FIRST» (customer): «PHONE». Email's «EMAIL».
-[00:03:31] Agent: perfect, reference «LA».
+[00:03:31] Agent: perfect, reference «ID».
 """,
 "hackerone_report": """## Summary
 The mobile app bundle ships a live key: `«OAI»` in `assets/config.json`, plus an AWS key pair (`«AWS»` / `«AWSSEC»`).
@@ -52701,7 +52703,7 @@ Sign-in 2: «IPV6» (São Paulo) «TS»
 Analyst note: user confirmed by phone («PHONE»), VPN exit node. Closed as benign.
 """,
 "phishing_report": """Reported by «EMAIL» via Report Phish button
-Sender: billing@«LA».co
+Sender: billing@«ID».co
 Body excerpt: "Your account is locked, confirm card «BADCARD» and SSN «NEG»"
 Links: hxxp://«PIPV4»/login
 Verdict: malicious, domain blocked.
@@ -52727,9 +52729,9 @@ Decision: issue per-tenant tokens; example in docs stays `«PH»`.
 ### Fixed
 - Redact card numbers in tool traces (reported by «EMAIL»); test fixture still uses «BADCARD» (invalid on purpose).
 ### Security
-- Revoked leaked key «ANT» found in CHANGELOG draft «LA».
+- Revoked leaked key «ANT» found in CHANGELOG draft «ID».
 """,
-"security_advisory": """GHSA-«LA»: token exposure in debug logs
+"security_advisory": """GHSA-«ID»: token exposure in debug logs
 Affected: < «VER». When `DEBUG=1`, the client printed `Authorization: Bearer «JWT»` to stderr.
 Credit: «NAME» («EMAIL»)
 """,
@@ -52766,7 +52768,7 @@ PATH_TOKEN_EXAMPLE=«PH»
 > «NAME»
 > «CO» | T «PHONE» | M «PHONE»
 
-Hi, done — reference «LA». My number changed to «PHONE».
+Hi, done — reference «ID». My number changed to «PHONE».
 """,
 "agent_memory_file": """# MEMORY.md (agent scratchpad, persisted between sessions)
 - user = «NAME», prefers replies in «LA»
@@ -52841,7 +52843,7 @@ toolkit run --port «PORT»
 ```
 My local one for reference (delete before commit!!): «ANT»
 """,
-"voicemail_transcript": """Voicemail from «PHONE» («N» s): "Hi, this is «FIRST» from «CO», calling about invoice «LA». You can reach me on my mobile «PHONE» or at «EMAIL». Thanks."
+"voicemail_transcript": """Voicemail from «PHONE» («N» s): "Hi, this is «FIRST» from «CO», calling about invoice «ID». You can reach me on my mobile «PHONE» or at «EMAIL». Thanks."
 """,
 "sms_thread": """[10:01] «PHONE»: hey its «FIRST», new number
 [10:03] me: 👍 whats the wifi pw at the cabin?
@@ -52850,9 +52852,275 @@ My local one for reference (delete before commit!!): «ANT»
 "lost_card_chat": """Customer: I lost my wallet, please block card «CARD»
 Bot: I have blocked the card ending «LAST4». Can you confirm your date of birth?
 Customer: «DOB»
-Bot: Thanks. A new card will be sent; tracking «LA».
+Bot: Thanks. A new card will be sent; tracking «ID».
 """,
 }
+B34_TEXT.update({
+"aws_vault_exec": """$ aws-vault exec prod -- env | grep AWS
+AWS_VAULT=prod
+AWS_REGION=eu-west-1
+AWS_ACCESS_KEY_ID=«AWS»
+AWS_SECRET_ACCESS_KEY=«AWSSEC»
+AWS_SESSION_TOKEN=«GEN»
+AWS_CREDENTIAL_EXPIRATION=«TS»
+""",
+"slack_app_page": """Slack API › Your Apps › Incident Bot › OAuth & Permissions
+Bot User OAuth Token
+«SLACK»
+User OAuth Token
+«SLACK»
+Signing Secret: «GEN»
+(copied for the agent by «EMAIL»)
+""",
+"stripe_keys_page": """Developers › API keys (copied into the runbook by «NAME»)
+Publishable key   pk_live_«ID»
+Secret key        «STRIPE»
+Restricted key    «STRIPE»   (name: agent-refunds, created «DATE»)
+Docs example      «PH»
+""",
+"anthropic_console_copy": """Console › API keys › Create key
+Name: ci-evals-«N»
+Workspace: Default
+Your new key: «ANT»
+Save this key somewhere safe. You won't be able to view it again.
+(for the README use «PH»)
+""",
+"eval_harness_yaml": """# evals/providers.yaml
+providers:
+  - id: anthropic:messages:claude-opus-4-1
+    config: { apiKey: «ANT», temperature: 0 }
+  - id: openai:chat:gpt-5
+    config: { apiKey: «OAI» }
+  - id: google:gemini-2.5-pro
+    config: { apiKey: «GOOG» }
+""",
+"langfuse_env": """LANGFUSE_PUBLIC_KEY=pk-lf-«UUID»
+LANGFUSE_SECRET_KEY=sk-lf-«UUID»
+LANGFUSE_HOST=https://cloud.langfuse.com
+OPENAI_API_KEY=«OAI»
+ANTHROPIC_API_KEY=«ANT»
+""",
+"flowise_env": """PORT=3000
+FLOWISE_USERNAME=admin
+FLOWISE_PASSWORD=«PW»
+ANTHROPIC_API_KEY=«ANT»
+GOOGLE_API_KEY=«GOOG»
+DATABASE_HOST=«IPV4»
+""",
+"gptme_toml": """# ~/.config/gptme/config.toml
+[prompt]
+about_user = "«NAME», lives in «CITY»"
+
+[env]
+ANTHROPIC_API_KEY = "«ANT»"
+OPENAI_API_KEY = "«OAI»"
+GITHUB_TOKEN = "«GH»"
+""",
+"vscode_settings": """// .vscode/settings.json (workspace, checked in by accident)
+{
+  "rest-client.environmentVariables": {
+    "prod": { "token": "«JWT»", "host": "«PIPV4»" }
+  },
+  "geminicodeassist.apiKey": "«GOOG»",
+  "sqltools.connections": [{ "server": "«IPV4»", "username": "report", "password": "«PW»" }]
+}
+""",
+"renviron": """# ~/.Renviron
+GITHUB_PAT=«GH»
+OPENAI_API_KEY=«OAI»
+CENSUS_API_KEY=«GEN»
+R_LIBS_USER=~/R/library
+""",
+"googleservice_plist": """<?xml version="1.0" encoding="UTF-8"?>
+<plist version="1.0"><dict>
+  <key>API_KEY</key><string>«GOOG»</string>
+  <key>GCM_SENDER_ID</key><string>«N»«N»</string>
+  <key>BUNDLE_ID</key><string>eu.«ID».app</string>
+</dict></plist>
+""",
+"expo_app_config": """// app.config.js
+export default {
+  name: 'Fietsplan',
+  android: { config: { googleMaps: { apiKey: '«GOOG»' } } },
+  extra: { sentryToken: '«GEN»', stripeKey: '«STRIPE»', supportPhone: '«PHONE»' },
+};
+""",
+"rails_credentials_show": """$ EDITOR=cat bin/rails credentials:show -e production
+secret_key_base: «GEN»
+aws:
+  access_key_id: «AWS»
+  secret_access_key: «AWSSEC»
+stripe:
+  secret_key: «STRIPE»
+""",
+"symfony_env_local": """###> symfony/framework-bundle ###
+APP_ENV=prod
+APP_SECRET=«GEN»
+###< symfony/framework-bundle ###
+MAILER_DSN=smtp://«USER»:«UPW»@smtp.«DOM»:587
+STRIPE_SECRET_KEY=«STRIPE»
+SLACK_DSN=slack://«SLACK»@default?channel=ops
+""",
+"dotnet_user_secrets": """$ dotnet user-secrets list
+ConnectionStrings:Crm = Server=«IPV4»;Database=crm;User Id=crm_app;Password=«PW»;
+Slack:BotToken = «SLACK»
+OpenAI:ApiKey = «OAI»
+Jwt:SigningKey = «GEN»
+""",
+"quarkus_properties": """quarkus.datasource.username=orders
+quarkus.datasource.password=«PW»
+quarkus.datasource.jdbc.url=jdbc:postgresql://«IPV4»:5432/orders
+quarkus.langchain4j.anthropic.api-key=«ANT»
+quarkus.oidc.credentials.secret=«GEN»
+""",
+"nomad_job": """job "summariser" {
+  group "app" {
+    task "worker" {
+      env {
+        OPENAI_API_KEY = "«OAI»"
+        SLACK_TOKEN    = "«SLACK»"
+        EXAMPLE        = "«PH»"
+      }
+    }
+  }
+}
+""",
+"ansible_inventory": """[windows]
+win-«N» ansible_host=«IPV4»
+
+[windows:vars]
+ansible_user=Administrator
+ansible_password=«PW»
+ansible_connection=winrm
+""",
+"hiera_eyaml_decrypted": """$ eyaml decrypt -f hieradata/common.eyaml
+profile::db::password: «PW»
+profile::github::token: «GH»
+profile::tls::key: |
+    «PKEYY»
+""",
+"jwt_debug_chat": """«NAME» 14:02: why does the gateway say 401? here's the token from my browser: «JWT»
+«NAME2» 14:05: exp is in the past, log in again. also don't paste tokens here 🙃 (old one: «NEG»)
+""",
+"oauth_introspection_log": """«TS» INFO introspect token=«JWT» active=true client_id=mcp-gateway sub=«N» ip=«IPV4»
+«TS» WARN introspect token=«JWT» active=false reason=expired ip=«IPV6»
+""",
+"lambda_authorizer_log": """START RequestId: «UUID» Version: $LATEST
+«TS»	«UUID»	INFO	authorizer event: {"type":"TOKEN","authorizationToken":"Bearer «JWT»","methodArn":"arn:aws:execute-api:eu-west-1:«N»:«ID»/prod/GET/tools"}
+END RequestId: «UUID»
+""",
+"kcadm_token": """$ kcadm.sh config credentials --server https://sso.«DOM» --realm master --user admin --password '«PW»'
+Logging into https://sso.«DOM» as user admin of realm master
+$ cat ~/.keycloak/kcadm.config | grep token
+    "token" : "«JWT»",
+""",
+"vault_pki_issue": """$ vault write pki_int/issue/agents common_name=worker-«N».svc ttl=24h
+Key                 Value
+---                 -----
+expiration          «EPOCH»
+private_key         «PKEY»
+private_key_type    rsa
+serial_number       «LA»
+""",
+"gh_deploy_key": """$ ssh-keygen -t ed25519 -N '' -f deploy_key -C ci@«DOM» && cat deploy_key
+«PKEY»
+$ gh repo deploy-key add deploy_key.pub --title "ci «DATE»"
+✓ Deploy key added to «USER»/infra
+""",
+"pulumi_show_secrets": """$ pulumi stack output --show-secrets
+Current stack outputs (4):
+    OUTPUT          VALUE
+    dbPassword      «PW»
+    bucketKeyId     «AWS»
+    bucketSecret    «AWSSEC»
+    apiGatewayUrl   https://«ID».execute-api.eu-west-1.amazonaws.com
+""",
+"certbot_key_dump": """$ sudo ls /etc/letsencrypt/live/shop.«DOM»/
+cert.pem  chain.pem  fullchain.pem  privkey.pem  README
+$ sudo cat /etc/letsencrypt/live/shop.«DOM»/privkey.pem
+«PKEY»
+""",
+"sdk_docs_snippet": """### Authentication
+Pass your key explicitly or via env:
+```python
+client = Client(api_key="«PH»")  # example only
+```
+Also works: `Client(api_key=os.environ["TOOLKIT_KEY"])`. Never commit a real key like «NEG».
+""",
+"hr_csv_us": """employee_id,full_name,ssn,dob,work_phone,personal_email
+«LA»,«NAME»,«SSN»,«DOB»,«USPHONE»,«EMAIL»
+«LA»,«NAME2»,«SSN»,«DOB»,«USPHONE»,«EMAIL»
+""",
+"gusto_export_note": """Gusto contractor export (US entity) pulled by the agent for «CO»:
+«NAME» — SSN «SSN» — bank acct ends «LAST4» — «EMAIL»
+«NAME2» — SSN «SSN» — «USPHONE»
+""",
+})
+B34_TEXT.update({
+"aws_credentials_process": """$ cat ~/.aws/sso-fallback.json   # credential_process output (read by the agent)
+{"Version": 1, "AccessKeyId": "«AWS»", "SecretAccessKey": "«AWSSEC»", "SessionToken": "«GEN»", "Expiration": "«TS»"}
+$ aws configure get aws_access_key_id --profile legacy
+«AWS»
+""",
+"s3_presign_log": """«TS» DEBUG botocore.auth CanonicalRequest: GET /invoices/«ID».pdf X-Amz-Credential=«AWS»/20270103/eu-west-1/s3/aws4_request
+«TS» DEBUG botocore.credentials Found credentials in environment variables (key id «AWS»)
+«TS» INFO client ip «IPV6»
+""",
+"cloudfront_log": """#Fields: date time x-edge-location sc-bytes c-ip cs-method cs-uri-stem sc-status cs-uri-query
+2027-01-03	07:11:02	FRA56-P3	«N»	«IPV6»	GET	/download	200	key=«AWS»&sig=«ID»
+2027-01-03	07:11:09	AMS1-C1	«N»	«IPV6»	GET	/img/logo.png	200	-
+2027-01-03	07:11:15	CDG52-P1	«N»	«PIPV4»	POST	/checkout	302	-
+""",
+"ipv6_neighbour": """$ ip -6 neigh show dev eth0
+«IPV6» lladdr «LA» router REACHABLE
+«IPV6» lladdr «LA» STALE
+$ ping -6 -c1 «IPV6»
+64 bytes from «IPV6»: icmp_seq=1 ttl=57 time=«MS» ms
+""",
+"bgp_looking_glass": """looking-glass> show route «IPV6»/48
+«IPV6»/48 via «IPV6» on eth1 [upstream1 «TS»] * (100) [AS«N»i]
+looking-glass> show route «PIPV4»/24
+«PIPV4»/24 via «PIPV4» on eth0 [ix-peer] (100) [AS«N»i]
+""",
+"pos_terminal_receipt_chat": """Kassenbon-Foto (OCR) an den Support-Agenten:
+KARTE: «CARD»   Gültig bis 07/29
+BETRAG: EUR «AMT»   TRACE «N»
+Kunde bittet um Storno, Rückruf «PHONE»; alte Karte «BADCARD» war gesperrt.
+""",
+"chargeback_evidence": """Dispute evidence packet — order «LA»
+Cardholder: «NAME»
+Card used: «CARD» (AVS match, CVV «CVC» provided at checkout)
+Second attempt card: «CARD»
+Shipping confirmation sent to «EMAIL»; IP at checkout «IPV4»
+""",
+"key_rotation_runbook": """## Rotation log «DATE»
+| service | old (revoked) | new |
+|---|---|---|
+| anthropic | «ANT» | stored in vault |
+| google maps | «GOOG» | «GOOG» |
+| slack bot | «SLACK» | stored in vault |
+| docs sample | «PH» | unchanged |
+""",
+"gitleaks_report": """Finding:     ANTHROPIC_API_KEY=«ANT»
+Secret:      «ANT»
+RuleID:      anthropic-api-key
+File:        agents/.env.bak
+Commit:      «HEX»
+Author:      «NAME» <«EMAIL»>
+Date:        «TS»
+""",
+"trufflehog_output": """🐷🔑🐷  TruffleHog. Unearth your secrets. 🐷🔑🐷
+Found verified result 🐷🔑
+Detector Type: AWS
+Raw result: «AWS»
+Secret: «AWSSEC»
+File: infra/old/terraform.tfstate.backup
+Line: «N»
+Found unverified result 🐷🔑❓
+Detector Type: PrivateKey
+Raw result: «PKEY»
+""",
+})
 
 
 # ---- paperwork in the seven locales: field labels per language, one kind per form ----
@@ -52908,7 +53176,7 @@ B34_FORMS = {  # kind: (titles en de fr es it nl, fields)
                     ["name", "dob", "phone", "email", "start", "ref"]),
 }
 B34_FIELD_TOK = {"name": "NAME", "dob": "DOB", "phone": "LPHONE", "mobile": "PHONE", "email": "EMAIL", "iban": "IBAN", "card": "CARD",
-                 "cvc": "CVC", "start": "DATE", "ref": "LA", "addr": "STREET", "pw": "PW", "child_dob": "DOB", "emerg": "PHONE"}
+                 "cvc": "CVC", "start": "DATE", "ref": "LA", "addr": "STREET", "pw": "PW", "child_dob": "CDOB", "emerg": "PHONE"}
 B34_LANGS = ["en", "de", "fr", "es", "it", "nl"]
 B34_GREET = ["Hello,\nplease find my details below.", "Guten Tag,\nanbei meine Angaben.", "Bonjour,\nvoici mes informations.",
              "Hola,\nle envío mis datos.", "Buongiorno,\necco i miei dati.", "Goedendag,\nhierbij mijn gegevens."]
@@ -52991,16 +53259,16 @@ Business phone «USPHONE», email «EMAIL», EIN «LA»
 # ---- JSON documents (each entry one shape) ----
 
 B34_JSON = {
-"anthropic_tool_result": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_«LA»", "content": [{"type": "text",
+"anthropic_tool_result": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_«ID»", "content": [{"type": "text",
     "text": "Customer «NAME»: email «EMAIL», phone «PHONE», card on file «CARD»"}]}]},
 "gemini_function_call": {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": "create_payout",
     "args": {"iban": "«IBAN»", "beneficiary": "«NAME»", "amount": "«AMT»", "reference": "«LA»"}}}]}, "finishReason": "STOP"}]},
 "gemini_function_response": {"role": "user", "parts": [{"functionResponse": {"name": "lookup_member", "response": {"member": {"name": "«NAME»",
     "dob": "«DOB»", "phone": "«PHONE»", "email": "«EMAIL»", "id": "«LA»"}}}}]},
 "mistral_tool_message": {"role": "tool", "name": "read_env", "tool_call_id": "«LA»", "content": "OPENAI_API_KEY=«OAI» ANTHROPIC_API_KEY=«ANT» DEBUG=false"},
-"vercel_ai_step": {"stepType": "tool-result", "toolCallId": "call_«LA»", "toolName": "getSecrets", "result": {"githubToken": "«GH»", "slackToken": "«SLACK»", "docsExample": "«PH»"}},
+"vercel_ai_step": {"stepType": "tool-result", "toolCallId": "call_«ID»", "toolName": "getSecrets", "result": {"githubToken": "«GH»", "slackToken": "«SLACK»", "docsExample": "«PH»"}},
 "langchain_toolmessage": {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", "ToolMessage"], "kwargs": {"content": "ssh to «PIPV4» with key «PKEY1»", "tool_call_id": "«LA»"}},
-"openai_realtime_item": {"type": "conversation.item.create", "item": {"type": "function_call_output", "call_id": "call_«LA»",
+"openai_realtime_item": {"type": "conversation.item.create", "item": {"type": "function_call_output", "call_id": "call_«ID»",
     "output": "caller «PHONE» verified, DOB «DOB», account «LA»"}},
 "mcp_elicitation_result": {"jsonrpc": "2.0", "id": "«N»", "result": {"action": "accept", "content": {"email": "«EMAIL»", "phone": "«PHONE»", "password": "«PW»"}}},
 "mcp_completion": {"jsonrpc": "2.0", "id": "«N»", "method": "completion/complete", "params": {"ref": {"type": "ref/resource", "uri": "db://customers/{email}"},
@@ -53012,10 +53280,10 @@ B34_JSON = {
 "segment_identify": {"type": "identify", "userId": "«UUID»", "traits": {"email": "«EMAIL»", "phone": "«PHONE»", "birthday": "«DOB»", "plan": "pro"},
     "context": {"ip": "«IPV4»", "library": {"name": "analytics.js", "version": "«VER»"}}, "timestamp": "«TS»"},
 "posthog_person": {"distinct_id": "«UUID»", "properties": {"$initial_ip": "«IPV6»", "email": "«EMAIL»", "$geoip_city_name": "«CITY»", "phone": "«PHONE»"}},
-"twilio_message": {"sid": "SM«LA»", "from": "«PHONE»", "to": "«PHONE»", "body": "Your verification code is «N»", "status": "delivered", "date_created": "«TS»"},
+"twilio_message": {"sid": "SM«ID»", "from": "«PHONE»", "to": "«PHONE»", "body": "Your verification code is «N»", "status": "delivered", "date_created": "«TS»"},
 "plaid_identity": {"accounts": [{"account_id": "«LA»", "mask": "«LAST4»", "owners": [{"names": ["«NAME»"], "emails": [{"data": "«EMAIL»", "primary": True}],
     "phone_numbers": [{"data": "«PHONE»", "type": "mobile"}]}]}], "request_id": "«LA»"},
-"mollie_payment": {"resource": "payment", "id": "tr_«LA»", "amount": {"value": "«AMT»", "currency": "EUR"}, "method": "banktransfer",
+"mollie_payment": {"resource": "payment", "id": "tr_«ID»", "amount": {"value": "«AMT»", "currency": "EUR"}, "method": "banktransfer",
     "details": {"consumerName": "«NAME»", "consumerAccount": "«IBAN»", "bankReference": "«LA»"}, "billingEmail": "«EMAIL»"},
 "paypal_payer": {"id": "«LA»", "status": "COMPLETED", "payer": {"name": {"given_name": "«FIRST»", "surname": "«LAST»"}, "email_address": "«EMAIL»",
     "phone": {"phone_number": {"national_number": "«PHONE»"}}, "birth_date": "«DOB»"}},
@@ -53027,7 +53295,7 @@ B34_JSON = {
     "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "«PHONE»"}, {"PhoneType": "MOBILE", "PhoneNumber": "«PHONE»"}]}]},
 "bamboohr_employee": {"id": "«N»", "displayName": "«NAME»", "workEmail": "«EMAIL»", "mobilePhone": "«PHONE»", "dateOfBirth": "«DOB»",
     "hireDate": "«DATE»", "ssn": "«SSN»"},
-"okta_user": {"id": "00u«LA»", "status": "ACTIVE", "profile": {"login": "«EMAIL»", "email": "«EMAIL»", "mobilePhone": "«PHONE»", "firstName": "«FIRST»"},
+"okta_user": {"id": "00u«ID»", "status": "ACTIVE", "profile": {"login": "«EMAIL»", "email": "«EMAIL»", "mobilePhone": "«PHONE»", "firstName": "«FIRST»"},
     "credentials": {"password": {"value": "«PW»"}, "recovery_question": {"question": "first pet", "answer": "«NEG»"}}},
 "graph_user": {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity", "displayName": "«NAME»", "mail": "«EMAIL»",
     "mobilePhone": "«PHONE»", "businessPhones": ["«PHONE»"], "birthday": "«DOB»", "id": "«UUID»"},
@@ -53048,8 +53316,8 @@ B34_JSON = {
     "assignees": [{"summary": "«NAME»", "email": "«EMAIL»"}]}},
 "github_issue_comment_hook": {"action": "created", "comment": {"body": "works for me with GH_TOKEN=«GH» (sorry, rotating now)", "user": {"login": "«USER»"}},
     "issue": {"number": "«N»"}, "sender": {"login": "«USER»"}},
-"stripe_checkout_completed": {"type": "checkout.session.completed", "data": {"object": {"id": "cs_live_«LA»", "customer_details": {"email": "«EMAIL»",
-    "phone": "«PHONE»", "name": "«NAME»"}, "payment_intent": "pi_«LA»"}}, "livemode": True},
+"stripe_checkout_completed": {"type": "checkout.session.completed", "data": {"object": {"id": "cs_live_«ID»", "customer_details": {"email": "«EMAIL»",
+    "phone": "«PHONE»", "name": "«NAME»"}, "payment_intent": "pi_«ID»"}}, "livemode": True},
 "booking_reservation": {"reservation": {"id": "«N»", "guest": {"name": "«NAME»", "email": "«EMAIL»", "phone": "«PHONE»", "date_of_birth": "«DOB»"},
     "payment": {"card_number": "«CARD»", "cvc": "«CVC»", "expiry": "10/29"}, "checkin": "«DATE»"}},
 "eventbrite_attendee": {"attendees": [{"profile": {"name": "«NAME»", "email": "«EMAIL»", "cell_phone": "«PHONE»", "birth_date": "«DOB»"}, "order_id": "«N»", "barcode": "«LA»"}]},
@@ -53066,17 +53334,52 @@ B34_JSON = {
 "agent_session_state": {"session": "«UUID»", "memory": {"user_email": "«EMAIL»", "user_phone": "«PHONE»", "notes": "user pasted AWS key «AWS» and secret «AWSSEC» to debug"},
     "tools": ["shell", "browser"], "expires": "«TS»"},
 "windsurf_mcp_config": {"mcpServers": {"github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "«GH»"}},
-    "slack": {"command": "npx", "args": ["-y", "slack-mcp"], "env": {"SLACK_BOT_TOKEN": "«SLACK»", "SLACK_TEAM_ID": "T«LA»"}}}},
+    "slack": {"command": "npx", "args": ["-y", "slack-mcp"], "env": {"SLACK_BOT_TOKEN": "«SLACK»", "SLACK_TEAM_ID": "T«ID»"}}}},
 "sentry_breadcrumbs_json": {"breadcrumbs": [{"category": "http", "data": {"url": "https://api.«DOM»/login?email=«EMAIL»", "status_code": 401}},
     {"category": "console", "message": "retrying with key «GOOG»"}], "user": {"ip_address": "«IPV4»"}},
 }
+B34_JSON.update({
+"gusto_employee": {"uuid": "«UUID»", "first_name": "«FIRST»", "last_name": "«LAST»", "ssn": "«SSN»", "date_of_birth": "«DOB»", "email": "«EMAIL»",
+    "phone": "«USPHONE»", "jobs": [{"title": "Technician", "hire_date": "«DATE»"}]},
+"mcp_tools_list_env_leak": {"jsonrpc": "2.0", "id": "«N»", "error": {"code": -32603, "message": "spawn failed",
+    "data": {"env": {"ANTHROPIC_API_KEY": "«ANT»", "OPENAI_API_KEY": "«OAI»", "AWS_ACCESS_KEY_ID": "«AWS»"}, "cwd": "/srv/mcp"}}},
+"anthropic_batch_result": {"custom_id": "req-«N»", "result": {"type": "succeeded", "message": {"content": [{"type": "text",
+    "text": "Found in the repo: Slack token «SLACK», Stripe key «STRIPE», Google key «GOOG»"}]}}},
+"github_secret_list": {"total_count": 3, "secrets": [{"name": "ANTHROPIC_API_KEY", "value_preview": "«ANT»"}, {"name": "NPM_TOKEN", "value_preview": "«GEN»"},
+    {"name": "DOCS_EXAMPLE", "value_preview": "«PH»"}]},
+"auth0_token_log": {"type": "seccft", "date": "«TS»", "client_id": "«ID»", "ip": "«IPV4»", "details": {"access_token": "«JWT»", "id_token": "«JWT»"}},
+"render_env_group": {"envGroup": {"name": "prod-shared", "envVars": [{"key": "SLACK_BOT_TOKEN", "value": "«SLACK»"}, {"key": "GOOGLE_API_KEY", "value": "«GOOG»"},
+    {"key": "TLS_KEY", "value": "«PKEY1»"}]}},
+"cursor_bg_agent_env": {"agentId": "bc-«UUID»", "environment": {"secrets": {"STRIPE_API_KEY": "«STRIPE»", "GITHUB_TOKEN": "«GH»", "OPENAI_API_KEY": "«OAI»"},
+    "example": "«PH»"}, "status": "RUNNING"},
+"sso_session_cache": {"accessToken": "«JWT»", "expiresAt": "«TS»", "region": "eu-west-1", "clientSecret": "«GEN»", "placeholderSample": "«PH»"},
+"ssh_tool_result": {"tool": "ssh.exec", "host": "«PIPV4»", "identity": "«PKEY1»", "stdout": "uid=0(root) gid=0(root)", "exit": 0},
+})
+B34_JSON.update({
+"iam_access_key_created": {"AccessKey": {"UserName": "svc-«USER»", "AccessKeyId": "«AWS»", "Status": "Active", "SecretAccessKey": "«AWSSEC»", "CreateDate": "«TS»"}},
+"guardduty_finding": {"type": "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "resource": {"accessKeyDetails": {"accessKeyId": "«AWS»", "userName": "«USER»"}},
+    "service": {"action": {"awsApiCallAction": {"remoteIpDetails": {"ipAddressV4": "«PIPV4»"}}}}, "note": "caller also seen from «IPV6»"},
+"cloudflare_access_log": {"ClientIP": "«IPV6»", "ClientRequestHost": "api.«DOM»", "ClientRequestURI": "/v1/search?q=«ID»", "EdgeStartTimestamp": "«TS»",
+    "RequestHeaders": {"x-api-key": "«ANT»"}, "OriginIP": "«IPV6»"},
+"payment_method_vault": {"customer": {"email": "«EMAIL»", "name": "«NAME»"}, "cards": [{"pan": "«CARD»", "cvc": "«CVC»", "exp": "03/30"}, {"pan": "«CARD»", "exp": "12/28"}],
+    "rejected": "«BADCARD»"},
+})
 
 
 # ---- documents: draw a kind, render, redraw while a labelled value also appears unlabelled ----
 
-B34_TEXT_KINDS = sorted(B34_TEXT) + ["form_" + k for k in sorted(B34_FORMS)]
+B34_RARE = ("«IBAN»", "«CARD»", "«SSN»", "«AWS»", "«GH»", "«GOOG»", "«OAI»", "«ANT»", "«SLACK»", "«STRIPE»", "«JWT»", "«PKEY", "«PH»")
+
+
+def b34_weight(t):
+    """Kinds holding vendor secrets, keys, placeholders more often , cards, IBANs or SSNs are drawn more often (1 + up to 2)."""
+    t = json.dumps(t, ensure_ascii=False) if not isinstance(t, str) else t
+    return 1 + min(2, sum(t.count(m) for m in B34_RARE))
+
+
+B34_TEXT_KINDS = [k for k in sorted(B34_TEXT) for _ in range(b34_weight(B34_TEXT[k]))] + ["form_" + k for k in sorted(B34_FORMS)]
 B34_US_KINDS = sorted(B34_US_TEXT)
-B34_JSON_KINDS = sorted(B34_JSON)
+B34_JSON_KINDS = [k for k in sorted(B34_JSON) for _ in range(b34_weight(B34_JSON[k]))]
 
 
 def b34_clean_ok(w):
@@ -53098,7 +53401,7 @@ def b34_clean_ok(w):
 def b34_text(f, r, loc):
     while True:
         ctx = {}
-        if loc == "en_US" and r.random() < 0.45:
+        if loc == "en_US" and r.random() < 0.55:
             tmpl = B34_US_TEXT[r.choice(B34_US_KINDS)]
         else:
             k = r.choice(B34_TEXT_KINDS)
@@ -53188,7 +53491,7 @@ def b34_check(i, kind, doc, w, text, loc):
         elif t == "PLACEHOLDER":
             assert v in B34_PLACEHOLDERS, (i, v)
         elif t == "DATE_OF_BIRTH":
-            assert any(str(y) in v for y in range(1938, 2010)), (i, v)
+            assert any(str(y) in v for y in range(1938, 2025)), (i, v)
         elif t in ("PASSWORD", "GENERIC_SECRET"):
             assert v and v == v.strip(), (i, v)
         elif t == "EMAIL":
