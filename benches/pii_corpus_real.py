@@ -52532,11 +52532,6 @@ Login Succeeded
 "internal" has been added to your repositories
 $ helm install crm internal/crm --set stripe.key=«STRIPE» --set image.tag=«LA»
 """,
-"nmcli_wifi": """$ nmcli dev wifi connect "Kantoor-5G" password "«PW»"
-Device 'wlp2s0' successfully activated with '«UUID»'.
-$ ip -br a
-wlp2s0  UP  «IPV4»/24 «IPV6»/64
-""",
 "smbclient_session": """$ smbclient //«IPV4»/finance -U 'CORP\\«USER»%«PW»'
 Try "help" to get a list of possible commands.
 smb: \\> ls
@@ -52735,34 +52730,6 @@ Decision: issue per-tenant tokens; example in docs stays `«PH»`.
 Affected: < «VER». When `DEBUG=1`, the client printed `Authorization: Bearer «JWT»` to stderr.
 Credit: «NAME» («EMAIL»)
 """,
-"bruno_request": """meta {
-  name: create payout
-  type: http
-}
-post {
-  url: https://api.«DOM»/payouts
-}
-auth:bearer {
-  token: «JWT»
-}
-body:json {
-  { "iban": "«IBAN»", "holder": "«NAME»", "amount": «AMT» }
-}
-""",
-"har_excerpt": """"request": {
-  "method": "POST",
-  "url": "https://checkout.«DOM»/pay",
-  "headers": [{"name": "Cookie", "value": "sid=«GEN»"}],
-  "postData": {"text": "pan=«CARD»&cvv=«CVC»&exp=11%2F28"}
-},
-"serverIPAddress": "«PIPV4»",
-""",
-"jupyter_env_dump": """In [4]: !env | grep -i -e key -e token
-GOOGLE_API_KEY=«GOOG»
-HF_TOKEN=«GEN»
-OPENAI_API_KEY=«OAI»
-PATH_TOKEN_EXAMPLE=«PH»
-""",
 "email_signature_thread": """On «DATE», «NAME» <«EMAIL»> wrote:
 > Please wire the deposit to «IBAN» and reply with your passport copy.
 > «NAME»
@@ -52776,15 +52743,6 @@ Hi, done — reference «ID». My number changed to «PHONE».
 - DOB «DOB» (asked for insurance quote)
 - staging key for testing: «STRIPE» (user said ok to keep?? — should not be here)
 - never store: «NEG»
-""",
-"agent_tool_trace": """▶ tool: http.get {"url": "https://api.«DOM»/v1/users/«N»"}
-◀ 200 {"email": "«EMAIL»", "ssn_last4": "«LAST4»", "ssn": "«SSN»", "created": "«TS»"}
-▶ tool: crm.update {"phone": "«PHONE»"}
-◀ ok «LA»
-""",
-"claude_hook_stdout": """[PreToolUse] Bash: export AWS_ACCESS_KEY_ID=«AWS» AWS_SECRET_ACCESS_KEY=«AWSSEC» && aws s3 ls
-[PreToolUse] decision=ask reason="command contains credentials"
-[PostToolUse] exit=0 duration=«MS»ms
 """,
 "github_actions_summary": """### Deploy summary «LA»
 | step | result |
@@ -52807,15 +52765,6 @@ Containers:
 2027/01/03 08:14:10 [debug] «N»#0: *«N» http header: "X-Forwarded-For: «IPV4», «IPV6»"
 2027/01/03 08:14:10 [debug] «N»#0: *«N» auth request done «LA»
 """,
-"mailchimp_csv": """Email Address,First Name,Last Name,Phone,Birthday,MEMBER_RATING
-«EMAIL»,«FIRST»,«LAST»,«PHONE»,«DOB»,«N»
-«EMAIL»,«NAME2»,,«PHONE»,,2
-""",
-"bank_csv_fr": """Date;Libellé;Montant;IBAN contrepartie
-«DATE»;VIR SEPA «NAME»;-«AMT»;«IBAN»
-«DATE»;CB CARREFOUR «LA»;-«AMT»;
-«DATE»;PRLV SEPA EDF;-«AMT»;«IBAN»
-""",
 "pgp_private_export": """$ ls -l ~/.ssh/
 -rw------- 1 «USER» «USER»  «N» Jan  2 18:40 id_deploy
 -rw-r--r-- 1 «USER» «USER»  «N» Jan  2 18:40 id_deploy.pub
@@ -52835,19 +52784,7 @@ $ cat /etc/ssl/private/shop.key
 «PKEY»
 $ echo "contact «EMAIL» before «DATE»"
 """,
-"readme_quickstart": """## Quickstart
-```sh
-export TOOLKIT_GITHUB_TOKEN=«PH»
-export TOOLKIT_ANTHROPIC_KEY=«NEG»
-toolkit run --port «PORT»
-```
-My local one for reference (delete before commit!!): «ANT»
-""",
 "voicemail_transcript": """Voicemail from «PHONE» («N» s): "Hi, this is «FIRST» from «CO», calling about invoice «ID». You can reach me on my mobile «PHONE» or at «EMAIL». Thanks."
-""",
-"sms_thread": """[10:01] «PHONE»: hey its «FIRST», new number
-[10:03] me: 👍 whats the wifi pw at the cabin?
-[10:04] «PHONE»: «PW» (router at «IPV4» if it acts up)
 """,
 "lost_card_chat": """Customer: I lost my wallet, please block card «CARD»
 Bot: I have blocked the card ending «LAST4». Can you confirm your date of birth?
@@ -52884,15 +52821,6 @@ Workspace: Default
 Your new key: «ANT»
 Save this key somewhere safe. You won't be able to view it again.
 (for the README use «PH»)
-""",
-"eval_harness_yaml": """# evals/providers.yaml
-providers:
-  - id: anthropic:messages:claude-opus-4-1
-    config: { apiKey: «ANT», temperature: 0 }
-  - id: openai:chat:gpt-5
-    config: { apiKey: «OAI» }
-  - id: google:gemini-2.5-pro
-    config: { apiKey: «GOOG» }
 """,
 "langfuse_env": """LANGFUSE_PUBLIC_KEY=pk-lf-«UUID»
 LANGFUSE_SECRET_KEY=sk-lf-«UUID»
@@ -53022,10 +52950,10 @@ private_key         «PKEY»
 private_key_type    rsa
 serial_number       «LA»
 """,
-"gh_deploy_key": """$ ssh-keygen -t ed25519 -N '' -f deploy_key -C ci@«DOM» && cat deploy_key
-«PKEY»
-$ gh repo deploy-key add deploy_key.pub --title "ci «DATE»"
+"gh_deploy_key": """$ gh repo deploy-key add deploy_key.pub --title "ci «DATE»"
 ✓ Deploy key added to «USER»/infra
+$ cat deploy_key   # agent: copying the private half into the CI variable
+«PKEY»
 """,
 "pulumi_show_secrets": """$ pulumi stack output --show-secrets
 Current stack outputs (4):
@@ -53034,22 +52962,6 @@ Current stack outputs (4):
     bucketKeyId     «AWS»
     bucketSecret    «AWSSEC»
     apiGatewayUrl   https://«ID».execute-api.eu-west-1.amazonaws.com
-""",
-"certbot_key_dump": """$ sudo ls /etc/letsencrypt/live/shop.«DOM»/
-cert.pem  chain.pem  fullchain.pem  privkey.pem  README
-$ sudo cat /etc/letsencrypt/live/shop.«DOM»/privkey.pem
-«PKEY»
-""",
-"sdk_docs_snippet": """### Authentication
-Pass your key explicitly or via env:
-```python
-client = Client(api_key="«PH»")  # example only
-```
-Also works: `Client(api_key=os.environ["TOOLKIT_KEY"])`. Never commit a real key like «NEG».
-""",
-"hr_csv_us": """employee_id,full_name,ssn,dob,work_phone,personal_email
-«LA»,«NAME»,«SSN»,«DOB»,«USPHONE»,«EMAIL»
-«LA»,«NAME2»,«SSN»,«DOB»,«USPHONE»,«EMAIL»
 """,
 "gusto_export_note": """Gusto contractor export (US entity) pulled by the agent for «CO»:
 «NAME» — SSN «SSN» — bank acct ends «LAST4» — «EMAIL»
@@ -53087,12 +52999,6 @@ KARTE: «CARD»   Gültig bis 07/29
 BETRAG: EUR «AMT»   TRACE «N»
 Kunde bittet um Storno, Rückruf «PHONE»; alte Karte «BADCARD» war gesperrt.
 """,
-"chargeback_evidence": """Dispute evidence packet — order «LA»
-Cardholder: «NAME»
-Card used: «CARD» (AVS match, CVV «CVC» provided at checkout)
-Second attempt card: «CARD»
-Shipping confirmation sent to «EMAIL»; IP at checkout «IPV4»
-""",
 "key_rotation_runbook": """## Rotation log «DATE»
 | service | old (revoked) | new |
 |---|---|---|
@@ -53102,7 +53008,7 @@ Shipping confirmation sent to «EMAIL»; IP at checkout «IPV4»
 | docs sample | «PH» | unchanged |
 """,
 "gitleaks_report": """Finding:     ANTHROPIC_API_KEY=«ANT»
-Secret:      «ANT»
+Fingerprint: «HEX»:agents/.env.bak:anthropic-api-key:«N»
 RuleID:      anthropic-api-key
 File:        agents/.env.bak
 Commit:      «HEX»
@@ -53119,6 +53025,122 @@ Line: «N»
 Found unverified result 🐷🔑❓
 Detector Type: PrivateKey
 Raw result: «PKEY»
+""",
+})
+B34_TEXT.update({
+"justfile": """# justfile
+set dotenv-load
+export TOOLKIT_GITHUB_TOKEN := env_var_or_default("TOOLKIT_GITHUB_TOKEN", "«PH»")
+export TOOLKIT_ANTHROPIC_KEY := "«NEG»"
+
+run:
+    toolkit run --port «PORT»
+# local override, do not commit: TOOLKIT_ANTHROPIC_KEY=«ANT»
+""",
+"python_docstring_example": """def connect(api_key: str | None = None, region: str = "eu"):
+    \"\"\"Connect to the toolkit API.
+
+    Example:
+        >>> connect(api_key="«PH»")
+    \"\"\"
+    # FIXME(«USER»): remove before release -> connect(api_key="«OAI»")
+""",
+"tmux_capture_printenv": """$ tmux capture-pane -p -t agent:1 | tail -6
+$ printenv | grep -i -e key -e token
+GOOGLE_API_KEY=«GOOG»
+HF_TOKEN=«GEN»
+OPENAI_API_KEY=«OAI»
+TOKEN_TEMPLATE=«PH»
+""",
+"vcr_cassette": """# tests/cassettes/test_lookup_user.yaml
+interactions:
+- request:
+    method: GET
+    uri: https://api.«DOM»/v1/users/«N»
+    headers:
+      Authorization: [Bearer «JWT»]
+  response:
+    status: {code: 200, message: OK}
+    body: {string: '{"email": "«EMAIL»", "ssn": "«SSN»", "phone": "«PHONE»"}'}
+""",
+"detect_secrets_hook": """$ git commit -m "wip: deploy script"
+Detect secrets...........................................................Failed
+- hook id: detect-secrets
+- exit code: 1
+ERROR: Potential secrets about to be committed to git repo!
+Secret Type: AWS Access Key
+Location:    deploy/env.sh:3
+$ sed -n 3,4p deploy/env.sh
+export AWS_ACCESS_KEY_ID=«AWS»
+export AWS_SECRET_ACCESS_KEY=«AWSSEC»
+""",
+"burp_repeater": """POST /pay HTTP/2
+Host: checkout.«DOM»
+Cookie: sid=«GEN»
+Content-Type: application/x-www-form-urlencoded
+X-Forwarded-For: «IPV4»
+
+pan=«CARD»&cvv=«CVC»&exp=11%2F28&email=«EMAIL»
+""",
+"terragrunt_inputs": """# live/prod/payouts/terragrunt.hcl
+include "root" { path = find_in_parent_folders() }
+inputs = {
+  payout_iban    = "«IBAN»"
+  ops_email      = "«EMAIL»"
+  db_password    = "«PW»"
+  github_token   = "«GH»"
+  allowed_cidr   = "«PIPV4»/32"
+}
+""",
+"iwctl_connect": """$ iwctl --passphrase '«PW»' station wlan0 connect "Kantoor-5G"
+$ ip -br a show wlan0
+wlan0  UP  «IPV4»/24 «IPV6»/64
+""",
+"docker_cp_key": """$ docker cp shop-web:/etc/ssl/private/shop.key - | tar -xO
+«PKEY»
+$ docker exec shop-web printenv SHOP_ADMIN_EMAIL
+«EMAIL»
+""",
+"inspect_eval_env": """$ cat .env && inspect eval arc.py --limit 50
+INSPECT_EVAL_MODEL=anthropic/claude-opus-4-1
+ANTHROPIC_API_KEY=«ANT»
+OPENAI_API_KEY=«OAI»
+GOOGLE_API_KEY=«GOOG»
+╭─ arc (50 samples) ─────────────╮
+│ accuracy 0.86  stderr 0.049    │
+""",
+"fraud_review_note": """Manual review «LA» — flagged by velocity rule
+Cardholder: «NAME»
+Cards tried: «CARD», «CARD» (CVV «CVC» entered), then «BADCARD» (invalid)
+Shipping to «STREET», contact «EMAIL», device IP «IPV4»
+Decision: decline, notify customer at «PHONE»
+""",
+"datev_export": """Umsatz;Soll/Haben;Konto;Gegenkonto;Belegdatum;Buchungstext;IBAN
+«AMT»;S;1200;«N»;0301;Miete Lager «CO»;«IBAN»
+«AMT»;H;1200;«N»;0201;Erstattung «NAME»;«IBAN»
+«AMT»;S;1200;«N»;0201;Rücklastschrift («BADIBAN»);
+""",
+"crm_dedupe_report": """Possible duplicates (score 0.93):
+  A: «NAME» <«EMAIL»> «PHONE» created «DATE»
+  B: «NAME» <«EMAIL»> «PHONE» created «DATE»
+Merge suggestion: keep A, copy DOB «DOB» from B
+""",
+"rails_fixture_employees": """# spec/fixtures/employees.yml (copied from a prod console, should have been fake)
+jane:
+  name: «NAME»
+  ssn: "«SSN»"
+  dob: «DOB»
+  phone: "«USPHONE»"
+  email: «EMAIL»
+omar:
+  name: «NAME2»
+  ssn: "«SSN»"
+  phone: "«USPHONE»"
+""",
+"signal_export": """Signal export — chat with «FIRST»
+[2027-01-02 10:01] «PHONE»: hey it's «FIRST», new number
+[2027-01-02 10:03] Me: 👍 what's the wifi pw at the cabin?
+[2027-01-02 10:04] «PHONE»: «PW» (router at «IPV4» if it acts up)
 """,
 })
 
@@ -53280,7 +53302,6 @@ B34_JSON = {
 "segment_identify": {"type": "identify", "userId": "«UUID»", "traits": {"email": "«EMAIL»", "phone": "«PHONE»", "birthday": "«DOB»", "plan": "pro"},
     "context": {"ip": "«IPV4»", "library": {"name": "analytics.js", "version": "«VER»"}}, "timestamp": "«TS»"},
 "posthog_person": {"distinct_id": "«UUID»", "properties": {"$initial_ip": "«IPV6»", "email": "«EMAIL»", "$geoip_city_name": "«CITY»", "phone": "«PHONE»"}},
-"twilio_message": {"sid": "SM«ID»", "from": "«PHONE»", "to": "«PHONE»", "body": "Your verification code is «N»", "status": "delivered", "date_created": "«TS»"},
 "plaid_identity": {"accounts": [{"account_id": "«LA»", "mask": "«LAST4»", "owners": [{"names": ["«NAME»"], "emails": [{"data": "«EMAIL»", "primary": True}],
     "phone_numbers": [{"data": "«PHONE»", "type": "mobile"}]}]}], "request_id": "«LA»"},
 "mollie_payment": {"resource": "payment", "id": "tr_«ID»", "amount": {"value": "«AMT»", "currency": "EUR"}, "method": "banktransfer",
@@ -53293,8 +53314,6 @@ B34_JSON = {
     "note": "rejected earlier: «BADIBAN»", "initiator_email": "«EMAIL»"}},
 "xero_contact": {"Contacts": [{"ContactID": "«UUID»", "Name": "«CO»", "EmailAddress": "«EMAIL»", "BankAccountDetails": "«IBAN»",
     "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "«PHONE»"}, {"PhoneType": "MOBILE", "PhoneNumber": "«PHONE»"}]}]},
-"bamboohr_employee": {"id": "«N»", "displayName": "«NAME»", "workEmail": "«EMAIL»", "mobilePhone": "«PHONE»", "dateOfBirth": "«DOB»",
-    "hireDate": "«DATE»", "ssn": "«SSN»"},
 "okta_user": {"id": "00u«ID»", "status": "ACTIVE", "profile": {"login": "«EMAIL»", "email": "«EMAIL»", "mobilePhone": "«PHONE»", "firstName": "«FIRST»"},
     "credentials": {"password": {"value": "«PW»"}, "recovery_question": {"question": "first pet", "answer": "«NEG»"}}},
 "graph_user": {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity", "displayName": "«NAME»", "mail": "«EMAIL»",
@@ -53306,10 +53325,8 @@ B34_JSON = {
                         {"key": "EXAMPLE_KEY", "value": "«PH»", "target": ["development"], "type": "plain"}]},
 "cloudflare_secret_put": {"result": {"name": "AWS_KEY", "type": "secret_text"}, "request": {"name": "AWS_KEY", "text": "«AWS»", "secret": "«AWSSEC»"}, "success": True},
 "dynamodb_item": {"Item": {"pk": {"S": "USER#«N»"}, "email": {"S": "«EMAIL»"}, "phone": {"S": "«PHONE»"}, "dob": {"S": "«DOB»"}, "lastIp": {"S": "«IPV4»"}}},
-"mongo_extjson": {"_id": {"$oid": "«LA»"}, "name": "«NAME»", "contact": {"email": "«EMAIL»", "tel": "«PHONE»"}, "payment": {"iban": "«IBAN»"}, "createdAt": {"$date": "«TS»"}},
 "firestore_doc": {"name": "projects/app/databases/(default)/documents/patients/«N»", "fields": {"name": {"stringValue": "«NAME»"},
     "birthDate": {"stringValue": "«DOB»"}, "phone": {"stringValue": "«PHONE»"}, "insurerRef": {"stringValue": "«LA»"}}},
-"qdrant_point": {"id": "«UUID»", "payload": {"source": "support-mail", "text": "please charge card «CARD» and call me at «PHONE»", "author": "«EMAIL»"}, "score": 0.81},
 "grafana_datasource": {"name": "prod-postgres", "type": "postgres", "url": "«IPV4»:5432", "user": "grafana", "secureJsonData": {"password": "«PW»"},
     "jsonData": {"sslmode": "require"}},
 "pagerduty_incident": {"incident": {"id": "«LA»", "title": "Payment webhook 401 from «IPV4»", "body": {"details": "token in header was «STRIPE»; on-call «PHONE»"},
@@ -53321,22 +53338,12 @@ B34_JSON = {
 "booking_reservation": {"reservation": {"id": "«N»", "guest": {"name": "«NAME»", "email": "«EMAIL»", "phone": "«PHONE»", "date_of_birth": "«DOB»"},
     "payment": {"card_number": "«CARD»", "cvc": "«CVC»", "expiry": "10/29"}, "checkin": "«DATE»"}},
 "eventbrite_attendee": {"attendees": [{"profile": {"name": "«NAME»", "email": "«EMAIL»", "cell_phone": "«PHONE»", "birth_date": "«DOB»"}, "order_id": "«N»", "barcode": "«LA»"}]},
-"typeform_response": {"form_id": "«LA»", "answers": [{"type": "email", "email": "«EMAIL»"}, {"type": "phone_number", "phone_number": "«PHONE»"},
-    {"type": "date", "date": "«DOB»", "field": {"ref": "date_of_birth"}}, {"type": "text", "text": "my old card «BADCARD» was declined"}]},
-"calcom_booking": {"triggerEvent": "BOOKING_CREATED", "payload": {"attendees": [{"name": "«NAME»", "email": "«EMAIL»", "phoneNumber": "«PHONE»"}],
-    "startTime": "«TS»", "location": "«PIPV4»"}},
 "docusign_recipients": {"signers": [{"name": "«NAME»", "email": "«EMAIL»", "recipientId": "1", "smsAuthentication": {"senderProvidedNumbers": ["«PHONE»"]}},
     {"name": "«NAME2»", "email": "«EMAIL»", "recipientId": "2", "accessCode": "«GEN»"}]},
-"onfido_applicant": {"id": "«UUID»", "first_name": "«FIRST»", "last_name": "«LAST»", "dob": "«DOB»", "email": "«EMAIL»", "phone_number": "«PHONE»",
-    "id_numbers": [{"type": "ssn", "value": "«SSN»"}]},
 "jaeger_span": {"traceID": "«HEX»", "operationName": "POST /tools/charge", "tags": [{"key": "http.client_ip", "value": "«IPV6»"},
     {"key": "http.request.header.authorization", "value": "Bearer «JWT»"}, {"key": "card.pan", "value": "«CARD»"}]},
 "agent_session_state": {"session": "«UUID»", "memory": {"user_email": "«EMAIL»", "user_phone": "«PHONE»", "notes": "user pasted AWS key «AWS» and secret «AWSSEC» to debug"},
     "tools": ["shell", "browser"], "expires": "«TS»"},
-"windsurf_mcp_config": {"mcpServers": {"github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "«GH»"}},
-    "slack": {"command": "npx", "args": ["-y", "slack-mcp"], "env": {"SLACK_BOT_TOKEN": "«SLACK»", "SLACK_TEAM_ID": "T«ID»"}}}},
-"sentry_breadcrumbs_json": {"breadcrumbs": [{"category": "http", "data": {"url": "https://api.«DOM»/login?email=«EMAIL»", "status_code": 401}},
-    {"category": "console", "message": "retrying with key «GOOG»"}], "user": {"ip_address": "«IPV4»"}},
 }
 B34_JSON.update({
 "gusto_employee": {"uuid": "«UUID»", "first_name": "«FIRST»", "last_name": "«LAST»", "ssn": "«SSN»", "date_of_birth": "«DOB»", "email": "«EMAIL»",
@@ -53345,9 +53352,6 @@ B34_JSON.update({
     "data": {"env": {"ANTHROPIC_API_KEY": "«ANT»", "OPENAI_API_KEY": "«OAI»", "AWS_ACCESS_KEY_ID": "«AWS»"}, "cwd": "/srv/mcp"}}},
 "anthropic_batch_result": {"custom_id": "req-«N»", "result": {"type": "succeeded", "message": {"content": [{"type": "text",
     "text": "Found in the repo: Slack token «SLACK», Stripe key «STRIPE», Google key «GOOG»"}]}}},
-"github_secret_list": {"total_count": 3, "secrets": [{"name": "ANTHROPIC_API_KEY", "value_preview": "«ANT»"}, {"name": "NPM_TOKEN", "value_preview": "«GEN»"},
-    {"name": "DOCS_EXAMPLE", "value_preview": "«PH»"}]},
-"auth0_token_log": {"type": "seccft", "date": "«TS»", "client_id": "«ID»", "ip": "«IPV4»", "details": {"access_token": "«JWT»", "id_token": "«JWT»"}},
 "render_env_group": {"envGroup": {"name": "prod-shared", "envVars": [{"key": "SLACK_BOT_TOKEN", "value": "«SLACK»"}, {"key": "GOOGLE_API_KEY", "value": "«GOOG»"},
     {"key": "TLS_KEY", "value": "«PKEY1»"}]}},
 "cursor_bg_agent_env": {"agentId": "bc-«UUID»", "environment": {"secrets": {"STRIPE_API_KEY": "«STRIPE»", "GITHUB_TOKEN": "«GH»", "OPENAI_API_KEY": "«OAI»"},
@@ -53364,6 +53368,27 @@ B34_JSON.update({
 "payment_method_vault": {"customer": {"email": "«EMAIL»", "name": "«NAME»"}, "cards": [{"pan": "«CARD»", "cvc": "«CVC»", "exp": "03/30"}, {"pan": "«CARD»", "exp": "12/28"}],
     "rejected": "«BADCARD»"},
 })
+B34_JSON.update({
+"ory_hydra_audit": {"level": "info", "msg": "access token issued", "audit": True, "client_id": "«ID»", "http_request": {"remote": "«IPV4»", "path": "/oauth2/token"},
+    "access_token": "«JWT»", "id_token": "«JWT»", "time": "«TS»"},
+"zoom_registrant": {"event": "webinar.registration_created", "payload": {"object": {"id": "«N»", "registrant": {"email": "«EMAIL»", "first_name": "«FIRST»",
+    "last_name": "«LAST»", "phone": "«PHONE»", "org": "«CO»", "join_url": "https://zoom.us/w/«N»?tk=«ID»"}}}},
+"aircall_call": {"resource": "call", "event": "call.ended", "data": {"id": "«N»", "direction": "inbound", "raw_digits": "«PHONE»",
+    "number": {"digits": "«PHONE»", "name": "Support NL"}, "user": {"name": "«NAME»", "email": "«EMAIL»"}, "duration": "«N»"}},
+"mongo_change_event": {"operationType": "insert", "ns": {"db": "shop", "coll": "customers"}, "documentKey": {"_id": "«ID»"},
+    "fullDocument": {"name": "«NAME»", "contact": {"email": "«EMAIL»", "tel": "«PHONE»"}, "payment": {"iban": "«IBAN»"}}, "clusterTime": "«EPOCH»"},
+"rollbar_item": {"data": {"environment": "production", "body": {"message": {"body": "charge failed for card «CARD»"}},
+    "request": {"url": "https://shop.«DOM»/checkout", "user_ip": "«IPV6»", "headers": {"Authorization": "Bearer «JWT»"}}, "person": {"id": "«N»", "email": "«EMAIL»"}}},
+"zapier_catch_hook": {"hook_id": "«N»", "data": {"name": "«NAME»", "email": "«EMAIL»", "phone": "«PHONE»", "birthday": "«DOB»", "message": "please use my new card «CARD»"}},
+"fitbit_profile": {"user": {"fullName": "«NAME»", "dateOfBirth": "«DOB»", "gender": "FEMALE", "memberSince": "«DATE»", "timezone": "Europe/Amsterdam", "encodedId": "«ID»"}},
+"keeper_record": {"title": "Prod integrations", "type": "login", "fields": [{"type": "login", "value": ["svc-agent"]}, {"type": "password", "value": ["«PW»"]},
+    {"type": "secret", "label": "anthropic", "value": ["«ANT»"]}, {"type": "secret", "label": "docs sample", "value": ["«PH»"]}]},
+"redis_stream_entry": {"stream": "orders:new", "id": "«EPOCH»123-0", "fields": {"email": "«EMAIL»", "card": "«CARD»", "ship_phone": "«PHONE»", "ip": "«IPV4»"}},
+"insurance_quote_request": {"applicant": {"first_name": "«FIRST»", "last_name": "«LAST»", "dob": "«DOB»", "ssn": "«SSN»", "phone": "«USPHONE»", "email": "«EMAIL»"},
+    "vehicle": {"vin": "«ID»", "year": 2021}, "quote_ref": "«LA»"},
+"school_sis_student": {"student": {"name": "«NAME»", "dob": "«DOB»", "grade": 7, "guardians": [{"name": "«NAME2»", "phone": "«PHONE»", "email": "«EMAIL»"}]},
+    "enrolled": "«DATE»"},
+})
 
 
 # ---- documents: draw a kind, render, redraw while a labelled value also appears unlabelled ----
@@ -53372,7 +53397,7 @@ B34_RARE = ("«IBAN»", "«CARD»", "«SSN»", "«AWS»", "«GH»", "«GOOG»", 
 
 
 def b34_weight(t):
-    """Kinds holding vendor secrets, keys, placeholders more often , cards, IBANs or SSNs are drawn more often (1 + up to 2)."""
+    """Kinds holding vendor secrets, keys, placeholders, cards, IBANs or SSNs are drawn more often (weight 1 + up to 2)."""
     t = json.dumps(t, ensure_ascii=False) if not isinstance(t, str) else t
     return 1 + min(2, sum(t.count(m) for m in B34_RARE))
 
