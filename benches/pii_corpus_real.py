@@ -52043,6 +52043,7 @@ def b34_token(f, r, loc, tok, ctx):
     if tok == "GEN": return B34L("GENERIC_SECRET", b34_generic(r))
     if tok == "CVC": return B34L("GENERIC_SECRET", b34_generic(r, "cvc"))
     if tok == "AWSSEC": return B34L("GENERIC_SECRET", b34_generic(r, "awssecret"))
+    if tok == "STS": return B34L("GENERIC_SECRET", "IQoJb3JpZ2luX2Vj" + base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([240, 300, 345])))).decode())
     if tok == "PH": return B34L("PLACEHOLDER", r.choice(B34_PLACEHOLDERS))
     vend = {"AWS": "AWS_ACCESS_KEY", "GH": "GITHUB_TOKEN", "GOOG": "GOOGLE_API_KEY", "OAI": "OPENAI_KEY", "ANT": "ANTHROPIC_KEY",
             "SLACK": "SLACK_TOKEN", "STRIPE": "STRIPE_KEY", "JWT": "JWT"}
@@ -52060,6 +52061,7 @@ def b34_token(f, r, loc, tok, ctx):
         return clean(ctx[tok])
     if tok == "NAME2": return clean(f.name())
     if tok == "LA": return b34_lookalike(f, r, loc)
+    if tok == "OID": return rnd(r, HEX, 24)
     if tok == "ID": return rnd(r, AN, r.choice([12, 16, 20, 24]))
     if tok == "NEG": return r.choice(B34_STANDINS)
     if tok == "DATE": return b34_date(r, loc)
@@ -52426,10 +52428,10 @@ duplicity --full-if-older-than 1M /srv s3://backup-«N»/srv
 # report to «EMAIL»
 """,
 "mongosh_session": """$ mongosh "mongodb+srv://reporting:«UPW»@cluster0.«ID».mongodb.net/shop"
-Current Mongosh Log ID: «LA»
-shop> db.customers.findOne({ _id: ObjectId("«LA»") })
+Current Mongosh Log ID: «OID»
+shop> db.customers.findOne({ _id: ObjectId("«OID»") })
 {
-  _id: ObjectId("«LA»"),
+  _id: ObjectId("«OID»"),
   name: '«NAME»',
   email: '«EMAIL»',
   phone: '«PHONE»',
@@ -52798,7 +52800,7 @@ AWS_VAULT=prod
 AWS_REGION=eu-west-1
 AWS_ACCESS_KEY_ID=«AWS»
 AWS_SECRET_ACCESS_KEY=«AWSSEC»
-AWS_SESSION_TOKEN=«GEN»
+AWS_SESSION_TOKEN=«STS»
 AWS_CREDENTIAL_EXPIRATION=«TS»
 """,
 "slack_app_page": """Slack API › Your Apps › Incident Bot › OAuth & Permissions
@@ -52970,7 +52972,7 @@ Current stack outputs (4):
 })
 B34_TEXT.update({
 "aws_credentials_process": """$ cat ~/.aws/sso-fallback.json   # credential_process output (read by the agent)
-{"Version": 1, "AccessKeyId": "«AWS»", "SecretAccessKey": "«AWSSEC»", "SessionToken": "«GEN»", "Expiration": "«TS»"}
+{"Version": 1, "AccessKeyId": "«AWS»", "SecretAccessKey": "«AWSSEC»", "SessionToken": "«STS»", "Expiration": "«TS»"}
 $ aws configure get aws_access_key_id --profile legacy
 «AWS»
 """,
@@ -53222,7 +53224,7 @@ def b34_form(f, r, loc, kind):
 
 B34_US_TEXT = {
 "w4_mail": """Subject: W-4 for new hire «NAME»
-Hi payroll, attached W-4. SSN «SSN», DOB «DOB», direct deposit routing «LA» (account on the form). Start date «DATE». Cell «USPHONE».
+Hi payroll, attached W-4. SSN «SSN», DOB «DOB», direct deposit form attached (ticket «LA»). Start date «DATE». Cell «USPHONE».
 """,
 "fafsa_help": """Chat with financial aid office
 Student: my FAFSA got flagged, my SSN is «SSN» and my mom's is «SSN»
@@ -53286,10 +53288,10 @@ B34_JSON = {
 "gemini_function_call": {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": "create_payout",
     "args": {"iban": "«IBAN»", "beneficiary": "«NAME»", "amount": "«AMT»", "reference": "«LA»"}}}]}, "finishReason": "STOP"}]},
 "gemini_function_response": {"role": "user", "parts": [{"functionResponse": {"name": "lookup_member", "response": {"member": {"name": "«NAME»",
-    "dob": "«DOB»", "phone": "«PHONE»", "email": "«EMAIL»", "id": "«LA»"}}}}]},
-"mistral_tool_message": {"role": "tool", "name": "read_env", "tool_call_id": "«LA»", "content": "OPENAI_API_KEY=«OAI» ANTHROPIC_API_KEY=«ANT» DEBUG=false"},
+    "dob": "«DOB»", "phone": "«PHONE»", "email": "«EMAIL»", "id": "«ID»"}}}}]},
+"mistral_tool_message": {"role": "tool", "name": "read_env", "tool_call_id": "«ID»", "content": "OPENAI_API_KEY=«OAI» ANTHROPIC_API_KEY=«ANT» DEBUG=false"},
 "vercel_ai_step": {"stepType": "tool-result", "toolCallId": "call_«ID»", "toolName": "getSecrets", "result": {"githubToken": "«GH»", "slackToken": "«SLACK»", "docsExample": "«PH»"}},
-"langchain_toolmessage": {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", "ToolMessage"], "kwargs": {"content": "ssh to «PIPV4» with key «PKEY1»", "tool_call_id": "«LA»"}},
+"langchain_toolmessage": {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", "ToolMessage"], "kwargs": {"content": "ssh to «PIPV4» with key «PKEY1»", "tool_call_id": "«ID»"}},
 "openai_realtime_item": {"type": "conversation.item.create", "item": {"type": "function_call_output", "call_id": "call_«ID»",
     "output": "caller «PHONE» verified, DOB «DOB», account «LA»"}},
 "mcp_elicitation_result": {"jsonrpc": "2.0", "id": "«N»", "result": {"action": "accept", "content": {"email": "«EMAIL»", "phone": "«PHONE»", "password": "«PW»"}}},
@@ -53297,16 +53299,16 @@ B34_JSON = {
     "argument": {"name": "email", "value": "«EMAIL»"}}},
 "hubspot_contact": {"id": "«N»", "properties": {"firstname": "«FIRST»", "lastname": "«LAST»", "email": "«EMAIL»", "phone": "«PHONE»", "mobilephone": "«PHONE»",
     "date_of_birth": "«DOB»", "hs_object_id": "«N»", "lastmodifieddate": "«TS»"}, "archived": False},
-"intercom_contact": {"type": "contact", "id": "«LA»", "role": "user", "email": "«EMAIL»", "phone": "«PHONE»", "name": "«NAME»",
+"intercom_contact": {"type": "contact", "id": "«ID»", "role": "user", "email": "«EMAIL»", "phone": "«PHONE»", "name": "«NAME»",
     "location": {"type": "location", "city": "«CITY»"}, "last_seen_ip": "«PIPV4»", "custom_attributes": {"birthday": "«DOB»"}},
 "segment_identify": {"type": "identify", "userId": "«UUID»", "traits": {"email": "«EMAIL»", "phone": "«PHONE»", "birthday": "«DOB»", "plan": "pro"},
     "context": {"ip": "«IPV4»", "library": {"name": "analytics.js", "version": "«VER»"}}, "timestamp": "«TS»"},
 "posthog_person": {"distinct_id": "«UUID»", "properties": {"$initial_ip": "«IPV6»", "email": "«EMAIL»", "$geoip_city_name": "«CITY»", "phone": "«PHONE»"}},
-"plaid_identity": {"accounts": [{"account_id": "«LA»", "mask": "«LAST4»", "owners": [{"names": ["«NAME»"], "emails": [{"data": "«EMAIL»", "primary": True}],
-    "phone_numbers": [{"data": "«PHONE»", "type": "mobile"}]}]}], "request_id": "«LA»"},
+"plaid_identity": {"accounts": [{"account_id": "«ID»", "mask": "«LAST4»", "owners": [{"names": ["«NAME»"], "emails": [{"data": "«EMAIL»", "primary": True}],
+    "phone_numbers": [{"data": "«PHONE»", "type": "mobile"}]}]}], "request_id": "«ID»"},
 "mollie_payment": {"resource": "payment", "id": "tr_«ID»", "amount": {"value": "«AMT»", "currency": "EUR"}, "method": "banktransfer",
     "details": {"consumerName": "«NAME»", "consumerAccount": "«IBAN»", "bankReference": "«LA»"}, "billingEmail": "«EMAIL»"},
-"paypal_payer": {"id": "«LA»", "status": "COMPLETED", "payer": {"name": {"given_name": "«FIRST»", "surname": "«LAST»"}, "email_address": "«EMAIL»",
+"paypal_payer": {"id": "«ID»", "status": "COMPLETED", "payer": {"name": {"given_name": "«FIRST»", "surname": "«LAST»"}, "email_address": "«EMAIL»",
     "phone": {"phone_number": {"national_number": "«PHONE»"}}, "birth_date": "«DOB»"}},
 "mangopay_user": {"PersonType": "NATURAL", "FirstName": "«FIRST»", "LastName": "«LAST»", "Email": "«EMAIL»", "Birthday": "«DOB»",
     "Id": "«N»", "BankAccount": {"Type": "IBAN", "IBAN": "«IBAN»", "OwnerName": "«NAME»"}},
@@ -53326,10 +53328,10 @@ B34_JSON = {
 "cloudflare_secret_put": {"result": {"name": "AWS_KEY", "type": "secret_text"}, "request": {"name": "AWS_KEY", "text": "«AWS»", "secret": "«AWSSEC»"}, "success": True},
 "dynamodb_item": {"Item": {"pk": {"S": "USER#«N»"}, "email": {"S": "«EMAIL»"}, "phone": {"S": "«PHONE»"}, "dob": {"S": "«DOB»"}, "lastIp": {"S": "«IPV4»"}}},
 "firestore_doc": {"name": "projects/app/databases/(default)/documents/patients/«N»", "fields": {"name": {"stringValue": "«NAME»"},
-    "birthDate": {"stringValue": "«DOB»"}, "phone": {"stringValue": "«PHONE»"}, "insurerRef": {"stringValue": "«LA»"}}},
+    "birthDate": {"stringValue": "«DOB»"}, "phone": {"stringValue": "«PHONE»"}, "insurerRef": {"stringValue": "«ID»"}}},
 "grafana_datasource": {"name": "prod-postgres", "type": "postgres", "url": "«IPV4»:5432", "user": "grafana", "secureJsonData": {"password": "«PW»"},
     "jsonData": {"sslmode": "require"}},
-"pagerduty_incident": {"incident": {"id": "«LA»", "title": "Payment webhook 401 from «IPV4»", "body": {"details": "token in header was «STRIPE»; on-call «PHONE»"},
+"pagerduty_incident": {"incident": {"id": "«ID»", "title": "Payment webhook 401 from «IPV4»", "body": {"details": "token in header was «STRIPE»; on-call «PHONE»"},
     "assignees": [{"summary": "«NAME»", "email": "«EMAIL»"}]}},
 "github_issue_comment_hook": {"action": "created", "comment": {"body": "works for me with GH_TOKEN=«GH» (sorry, rotating now)", "user": {"login": "«USER»"}},
     "issue": {"number": "«N»"}, "sender": {"login": "«USER»"}},
