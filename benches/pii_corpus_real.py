@@ -127,7 +127,7 @@ Splits, kept apart by construction, not only by seed:
            lead's taxonomy; 187 text and 63 JSON document kinds of its own (see the blind33 section). Self-checked at generation; to be scored once.
   blind34  templates B34_*/b34_*: a thirty-fifth split (seed 3535, fixed day 2027-01-03) written by a thirty-third helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; NTEXT text and NJSON JSON document kinds of its own (see the blind34 section). Self-checked at generation; to be scored once.
+           lead's taxonomy; 176 text and 57 JSON document kinds of its own (see the blind34 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -51818,10 +51818,8 @@ def b34_ipv4(r, private=None):
         a = ipaddress.ip_address(v)
         if a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast or a.is_reserved:
             continue
-        if not a.is_private and not a.is_global:
-            continue
-        if a in ipaddress.ip_network("100.64.0.0/10") or a in ipaddress.ip_network("198.18.0.0/15"):
-            continue
+        if not (a.is_global or any(a in ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))):
+            continue  # documentation, CGNAT, benchmarking and other special ranges
         return v
 
 
@@ -52042,6 +52040,9 @@ def b34_token(f, r, loc, tok, ctx):
     if tok == "UPW": return B34L("PASSWORD", b34_password(r, urlsafe=True))
     if tok == "GEN": return B34L("GENERIC_SECRET", b34_generic(r))
     if tok == "CVC": return B34L("GENERIC_SECRET", b34_generic(r, "cvc"))
+    if tok == "DOTOK": return B34L("GENERIC_SECRET", "dop_v1_" + rnd(r, HEX, 64))
+    if tok == "PYPI": return B34L("GENERIC_SECRET", "pypi-AgEIcHlwaS5vcmc" + rnd(r, AN + "_-", 160))
+    if tok == "LFSEC": return B34L("GENERIC_SECRET", "sk-lf-" + "-".join(rnd(r, HEX, n) for n in (8, 4, 4, 4, 12)))
     if tok == "AWSSEC": return B34L("GENERIC_SECRET", b34_generic(r, "awssecret"))
     if tok == "STS": return B34L("GENERIC_SECRET", "IQoJb3JpZ2luX2Vj" + base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([240, 300, 345])))).decode())
     if tok == "PH": return B34L("PLACEHOLDER", r.choice(B34_PLACEHOLDERS))
@@ -52459,7 +52460,7 @@ Error: Connection refused: not authorised.   # retry «LA»
 """,
 "doctl_init": """$ doctl auth init --context prod
 Please authenticate doctl for use with your DigitalOcean account. You can generate a token in the control panel.
-Enter your access token: dop_v1_«GEN»
+Enter your access token: «DOTOK»
 Validating token... OK
 $ doctl compute droplet list --format Name,PublicIPv4,PublicIPv6
 Name        Public IPv4       Public IPv6
@@ -52519,7 +52520,7 @@ file:.git/config        remote.origin.url=https://x-access-token:«GH»@github.c
 file:/home/«USER»/.gitconfig  user.email=«EMAIL»
 file:/home/«USER»/.gitconfig  user.name=«NAME»
 """,
-"twine_upload": """$ twine upload -u __token__ -p pypi-«GEN» dist/*
+"twine_upload": """$ twine upload -u __token__ -p «PYPI» dist/*
 Uploading distributions to https://upload.pypi.org/legacy/
 Uploading toolkit-«VER»-py3-none-any.whl
 100% ━━━━━━━━━━━━━━━━━━━━ 41.2/41.2 kB
@@ -52575,7 +52576,7 @@ peer: «LA»
 """,
 "tshark_http": """$ tshark -r capture.pcap -Y 'http.authorization' -T fields -e ip.src -e http.authorization
 «IPV4»	Bearer «JWT»
-«IPV4»	Basic «LA»
+«IPV4»	-
 """,
 "iptables_list": """$ sudo iptables -S INPUT | head
 -A INPUT -s «PIPV4»/32 -p tcp --dport 22 -j ACCEPT
@@ -52825,7 +52826,7 @@ Save this key somewhere safe. You won't be able to view it again.
 (for the README use «PH»)
 """,
 "langfuse_env": """LANGFUSE_PUBLIC_KEY=pk-lf-«UUID»
-LANGFUSE_SECRET_KEY=sk-lf-«UUID»
+LANGFUSE_SECRET_KEY=«LFSEC»
 LANGFUSE_HOST=https://cloud.langfuse.com
 OPENAI_API_KEY=«OAI»
 ANTHROPIC_API_KEY=«ANT»
@@ -53374,7 +53375,7 @@ B34_JSON.update({
 "ory_hydra_audit": {"level": "info", "msg": "access token issued", "audit": True, "client_id": "«ID»", "http_request": {"remote": "«IPV4»", "path": "/oauth2/token"},
     "access_token": "«JWT»", "id_token": "«JWT»", "time": "«TS»"},
 "zoom_registrant": {"event": "webinar.registration_created", "payload": {"object": {"id": "«N»", "registrant": {"email": "«EMAIL»", "first_name": "«FIRST»",
-    "last_name": "«LAST»", "phone": "«PHONE»", "org": "«CO»", "join_url": "https://zoom.us/w/«N»?tk=«ID»"}}}},
+    "last_name": "«LAST»", "phone": "«PHONE»", "org": "«CO»", "join_url": "https://zoom.us/w/«N»"}}}},
 "aircall_call": {"resource": "call", "event": "call.ended", "data": {"id": "«N»", "direction": "inbound", "raw_digits": "«PHONE»",
     "number": {"digits": "«PHONE»", "name": "Support NL"}, "user": {"name": "«NAME»", "email": "«EMAIL»"}, "duration": "«N»"}},
 "mongo_change_event": {"operationType": "insert", "ns": {"db": "shop", "coll": "customers"}, "documentKey": {"_id": "«ID»"},
