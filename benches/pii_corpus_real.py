@@ -52062,6 +52062,7 @@ def b34_token(f, r, loc, tok, ctx):
         return clean(ctx[tok])
     if tok == "NAME2": return clean(f.name())
     if tok == "LA": return b34_lookalike(f, r, loc)
+    if tok == "GHSA": return "-".join(rnd(r, "23456789cfghjmpqrvwx", 4) for _ in range(3))
     if tok == "OID": return rnd(r, HEX, 24)
     if tok == "ID": return rnd(r, AN, r.choice([12, 16, 20, 24]))
     if tok == "NEG": return r.choice(B34_STANDINS)
@@ -52729,7 +52730,7 @@ Decision: issue per-tenant tokens; example in docs stays `«PH»`.
 ### Security
 - Revoked leaked key «ANT» found in CHANGELOG draft «ID».
 """,
-"security_advisory": """GHSA-«ID»: token exposure in debug logs
+"security_advisory": """GHSA-«GHSA»: token exposure in debug logs
 Affected: < «VER». When `DEBUG=1`, the client printed `Authorization: Bearer «JWT»` to stderr.
 Credit: «NAME» («EMAIL»)
 """,
@@ -52754,7 +52755,7 @@ Hi, done — reference «ID». My number changed to «PHONE».
 | smoke test | ✅ against «PIPV4» |
 | notify | ❌ Slack rejected token `«SLACK»` (invalid_auth) |
 """,
-"k8s_describe_pod": """$ kubectl describe pod payments-7d9f-«N»
+"k8s_describe_pod": """$ kubectl describe pod -l app=payments
 Name:         payments-7d9f-«N»
 IP:           «IPV4»
 Containers:
