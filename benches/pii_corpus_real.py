@@ -52015,6 +52015,13 @@ def b34_lookalike(f, r, loc):
 
 # ---- template rendering: «MARKER» pieces ----
 
+B34_CITIES = {  # own lists: it_IT's Faker city() depends on PYTHONHASHSEED
+    "en_US": ["Tulsa", "Boise", "Raleigh", "Dayton", "Tacoma", "Savannah"], "en_GB": ["Leeds", "Bristol", "Norwich", "Swansea", "York"],
+    "de_DE": ["Kassel", "Freiburg", "Rostock", "Mainz", "Erfurt"], "fr_FR": ["Nantes", "Rouen", "Dijon", "Angers", "Brest"],
+    "es_ES": ["Zaragoza", "Murcia", "Vigo", "Gijón", "Córdoba"], "it_IT": ["Bergamo", "Parma", "Lecce", "Trento", "Perugia"],
+    "nl_NL": ["Zwolle", "Breda", "Leiden", "Arnhem", "Delft"],
+}
+
 B34_LABELLED = {"EMAIL", "PHONE", "LPHONE", "USPHONE", "CARD", "SSN", "IBAN", "IPV4", "PIPV4", "IPV6", "DOB", "PW", "UPW", "GEN", "CVC", "AWSSEC",
                 "PH", "AWS", "GH", "GOOG", "OAI", "ANT", "SLACK", "STRIPE", "JWT", "PKEY", "PKEYY", "PKEY1"}
 
@@ -52056,7 +52063,7 @@ def b34_token(f, r, loc, tok, ctx):
     if tok in ("NAME", "FIRST", "LAST", "CO", "CITY", "STREET", "USER", "HOST", "DOM"):
         if tok not in ctx:
             ctx[tok] = {"NAME": lambda: f.name(), "FIRST": lambda: f.first_name(), "LAST": lambda: f.last_name(),
-                        "CO": lambda: f.company(), "CITY": lambda: f.city(), "STREET": lambda: f.street_address(),
+                        "CO": lambda: f.company(), "CITY": lambda: r.choice(B34_CITIES[loc]), "STREET": lambda: f.street_address(),
                         "USER": lambda: f.user_name(), "HOST": lambda: rnd(r, string.ascii_lowercase, 1) + r.choice(["-api", "-db", "-worker", "-edge", "-gw"]) + f"-{r.randint(1, 9):02d}",
                         "DOM": lambda: r.choice(["fieldops.io", "kundenportal.eu", "agentbay.ai", "lumenhq.net", "marchand-solutions.fr", "vaartwerk.nl"])}[tok]()
         return clean(ctx[tok])
