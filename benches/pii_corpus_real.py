@@ -125,6 +125,9 @@ Splits, kept apart by construction, not only by seed:
   blind33  templates B33_*/b33_*: a thirty-fourth split (seed 3434, fixed day 2027-01-02) written by a thirty-second helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 187 text and 63 JSON document kinds of its own (see the blind33 section). Self-checked at generation; to be scored once.
+  blind34  templates B34_*/b34_*: a thirty-fifth split (seed 3535, fixed day 2027-01-03) written by a thirty-third helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 176 text and 57 JSON document kinds of its own (see the blind34 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -133,7 +136,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2525,9 +2528,10 @@ def main():
               "blind27": (b27_text, b27_json), "blind28": (b28_text, b28_json),
               "blind29": (b29_text, b29_json), "blind30": (b30_text, b30_json),
               "blind31": (b31_text, b31_json), "blind32": (b32_text, b32_json),
-              "blind33": (b33_text, b33_json)}
+              "blind33": (b33_text, b33_json),
+              "blind34": (b34_text, b34_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2673,9 +2677,13 @@ def main():
                 b33_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind34":  # blind34's own self-check (labels in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, groups, serials and specimens, phones valid for the region drawn, IPs parse and are never loopback, unspecified, link-local or multicast, JWT headers and signature lengths, armoured keys, placeholder list, no unlabelled copy of a labelled value, JSON with no backslash or control character)
+                b34_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33", "blind34"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -51640,6 +51648,1896 @@ B33_TEXT = [v for k, v in list(globals().items()) if k.startswith("b33_t_")] + [
 B33_US_TEXT = [v for k, v in list(globals().items()) if k.startswith("b33_u_")]
 B33_JSON = [v for k, v in list(globals().items()) if k.startswith("b33_j_") and k not in ("b33_j_persona", "b33_j_bankapp", "b33_j_creditpull")]
 B33_US_JSON = [b33_j_persona, b33_j_bankapp, b33_j_creditpull]
+
+
+# ---------- blind34 (seed 3535, fixed day 2027-01-03) ----------
+# A thirty-fifth split, templates B34_* / b34_*, written by a thirty-third helper who never read the
+# detection rules, their docs or history, never ran the engine or pii_eval on anything and never read
+# another blind split's template section; of this generator only the docstring, the shared framework
+# and value generators, `luhn_digit`, `main()` and the blind6 taxonomy comment; of pii_corpus.py its
+# framework and helpers; of the docs only the blind32 and blind33 paragraphs, whose kinds it avoids.
+# Documents are written as templates with «MARKERS»: labelled markers draw a fresh value of their type
+# (B34L keeps it verbatim, with the region a phone was drawn for); unlabelled markers draw names,
+# look-alikes and stand-ins. Labels follow the blind6 taxonomy. Reproducible: no wall clock (birth
+# dates are drawn against 2027-01-03), no set iteration, no hash-seed dependent Faker call.
+
+B34_DAY = datetime.date(2027, 1, 3)
+B34_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+
+
+class B34L(L):
+    """A labelled piece kept verbatim; `region` is the region a phone was drawn for."""
+    def __init__(self, typ, text, region=None):
+        self.typ, self.text, self.region = typ, text, region
+
+
+# ---- value generators ----
+
+B34_US_AREAS = ["212", "213", "305", "312", "404", "415", "503", "512", "602", "617", "702", "713", "720", "773",
+                "804", "813", "901", "919", "971", "206", "248", "314", "412", "469", "614", "651", "704", "818"]
+
+
+def b34_phone(r, region, style=None):
+    while True:
+        if region == "US" and r.random() < 0.8:
+            ex = r.randint(200, 999)
+            if ex % 100 == 11 or ex == 555:
+                continue
+            digits = r.choice(B34_US_AREAS) + str(ex) + rnd(r, string.digits, 4)
+            n = phonenumbers.parse(digits, "US")
+            if not phonenumbers.is_valid_number(n):
+                continue
+            st = style or r.choice(["national", "dashes", "dots", "intl", "e164", "plain"])
+            if st == "national":
+                v = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
+            elif st == "dashes":
+                v = f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+            elif st == "dots":
+                v = f"{digits[:3]}.{digits[3:6]}.{digits[6:]}"
+            elif st == "intl":
+                v = f"+1 {digits[:3]}-{digits[3:6]}-{digits[6:]}"
+            elif st == "e164":
+                v = "+1" + digits
+            else:
+                v = f"1-{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+        else:
+            st = style or r.choice(["national", "national", "intl", "intl", "e164", "dashes", "dots"])
+            v = phone(r, region, [st])
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(v, region)):
+                return v
+        except phonenumbers.NumberParseException:
+            pass
+
+
+def b34_iin_card(r, scheme=None):
+    scheme = scheme or r.choice(["visa", "visa", "visa", "mc", "mc", "mc2", "amex", "amex", "disc", "jcb", "diners", "cup", "visa13", "visa19"])
+    if scheme == "visa": p, n = "4", 16
+    elif scheme == "visa13": p, n = "4", 13
+    elif scheme == "visa19": p, n = "4", 19
+    elif scheme == "mc": p, n = str(r.randint(51, 55)), 16
+    elif scheme == "mc2": p, n = str(r.randint(2221, 2720)), 16
+    elif scheme == "amex": p, n = r.choice(["34", "37"]), 15
+    elif scheme == "disc": p, n = r.choice(["6011", str(r.randint(644, 649)), "65"]), 16
+    elif scheme == "jcb": p, n = str(r.randint(3528, 3589)), 16
+    elif scheme == "diners": p, n = r.choice(["36", str(r.randint(300, 305))]), 14
+    else: p, n = "62", r.choice([16, 16, 19])
+    return scheme, p, n
+
+
+def b34_card_digits(r, scheme=None):
+    sch, p, n = b34_iin_card(r, scheme)
+    return sch, luhn_digit(p + rnd(r, string.digits, n - len(p) - 1))
+
+
+def b34_group(d, sep=" "):
+    n = len(d)
+    if n == 15: return sep.join([d[:4], d[4:10], d[10:]])
+    if n == 14: return sep.join([d[:4], d[4:10], d[10:]])
+    if n == 13: return sep.join([d[:4], d[4:7], d[7:10], d[10:]])
+    return sep.join(d[i:i + 4] for i in range(0, n, 4))
+
+
+def b34_card(r, scheme=None):
+    sch, d = b34_card_digits(r, scheme)
+    k = r.random()
+    if k < 0.45: return d
+    if k < 0.85: return b34_group(d, " ")
+    return b34_group(d, "-")
+
+
+def b34_bad_card(r):
+    sch, p, n = b34_iin_card(r)
+    while True:
+        d = p + rnd(r, string.digits, n - len(p))
+        if not luhn_ok(d):
+            return b34_group(d, r.choice([" ", "-"])) if r.random() < 0.5 else d
+
+
+B34_IBAN = {  # country: (length, BBAN pattern: n digit, a upper letter, c alnum upper)
+    "DE": "n" * 18, "FR": "n" * 10 + "c" * 11 + "nn", "ES": "n" * 20, "IT": "a" + "n" * 10 + "c" * 12,
+    "NL": "aaaa" + "n" * 10, "GB": "aaaa" + "n" * 14, "BE": "n" * 12, "AT": "n" * 16, "CH": "n" * 5 + "c" * 12,
+    "IE": "aaaa" + "n" * 14, "PT": "n" * 21, "PL": "n" * 24, "LU": "nnn" + "c" * 13, "FI": "n" * 14,
+    "DK": "n" * 14, "SE": "n" * 20, "NO": "n" * 11, "CZ": "n" * 20,
+}
+B34_IBAN_LEN = {"DE": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "GB": 22, "BE": 16, "AT": 20, "CH": 21, "IE": 22,
+                "PT": 25, "PL": 28, "LU": 20, "FI": 18, "DK": 18, "SE": 24, "NO": 15, "CZ": 24}
+B34_BANKS = {"NL": ["ABNA", "RABO", "INGB", "SNSB", "TRIO", "BUNQ", "KNAB"], "GB": ["BARC", "HBUK", "LOYD", "NWBK", "MIDL", "MONZ"],
+             "IE": ["AIBK", "BOFI", "IPBS"], "DE": ["10010010", "20041133", "37040044", "50010517", "70150000", "12030000"]}
+B34_LOC_CC = {"en_US": "DE", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b34_mod97(s):
+    t = "".join(str(int(c, 36)) for c in s)
+    return int(t) % 97
+
+
+def b34_iban_raw(r, cc):
+    pat = B34_IBAN[cc]
+    body = "".join(r.choice(string.digits) if c == "n" else r.choice(string.ascii_uppercase) if c == "a" else r.choice(string.digits + string.ascii_uppercase) for c in pat)
+    if cc in B34_BANKS:
+        b = r.choice(B34_BANKS[cc])
+        body = b + body[len(b):]
+    chk = 98 - b34_mod97(body + cc + "00")
+    return f"{cc}{chk:02d}{body}"
+
+
+def b34_iban(r, loc=None, cc=None):
+    if cc is None:
+        cc = B34_LOC_CC.get(loc, "DE") if (loc and r.random() < 0.7) else r.choice(sorted(B34_IBAN))
+    v = b34_iban_raw(r, cc)
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.5 else v
+
+
+def b34_bad_iban(r, loc=None):
+    v = b34_iban_raw(r, B34_LOC_CC.get(loc, "DE") if loc else "NL")
+    c = int(v[2:4])
+    v = v[:2] + f"{(c + r.randint(1, 9)) % 97 or 11:02d}" + v[4:]
+    if b34_mod97(v[4:] + v[:4]) == 1:
+        v = v[:2] + ("00" if v[2:4] != "00" else "01") + v[4:]
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.5 else v
+
+
+def b34_ssn(r, style=None):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        if a == 666 or (a, g, s) in ((78, 5, 1120), (219, 9, 9999)):
+            continue
+        st = style or r.choice(["dash", "dash", "dash", "space", "bare"])
+        return {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[st]
+
+
+def b34_ipv4(r, private=None):
+    while True:
+        if private or (private is None and r.random() < 0.3):
+            v = r.choice([f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+                          f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+                          f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"])
+        else:
+            v = f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        a = ipaddress.ip_address(v)
+        if a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast or a.is_reserved:
+            continue
+        if not (a.is_global or any(a in ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))):
+            continue  # documentation, CGNAT, benchmarking and other special ranges
+        return v
+
+
+def b34_ipv6(r):
+    while True:
+        pre = r.choice(["2a01", "2a02", "2a00", "2a03", "2600", "2603", "2604", "2607", "2001:4860", "2a0e", "2c0f", "2406", "2405", "fd"])
+        if pre == "fd":
+            v = "fd" + rnd(r, HEX, 2) + ":" + ":".join(rnd(r, HEX, 4) for _ in range(7))
+        else:
+            n = 8 - pre.count(":") - 1
+            v = pre + ":" + ":".join(format(r.randint(0, 0xffff) if r.random() < 0.7 else 0, "x") for _ in range(n))
+        a = ipaddress.ip_address(v)
+        if a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast or a in ipaddress.ip_network("2001:db8::/32"):
+            continue
+        return a.compressed if r.random() < 0.8 else a.exploded
+
+
+def b34_b64u(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+B34_JWT_SIG = {"HS256": 32, "HS384": 48, "HS512": 64, "RS256": 256, "RS384": 256, "RS512": 256, "PS256": 256,
+               "ES256": 64, "ES384": 96, "ES512": 132, "EdDSA": 64}
+
+
+def b34_jwt(r):
+    alg = r.choice(sorted(B34_JWT_SIG))
+    hdr = {"alg": alg, "typ": "JWT"}
+    if r.random() < 0.5:
+        hdr["kid"] = rnd(r, AN, r.choice([8, 16, 22]))
+    iat = r.randint(1_795_000_000, 1_798_900_000)
+    body = {"sub": r.choice([rnd(r, string.digits, 9), "usr_" + rnd(r, AN, 12), "svc-" + rnd(r, string.ascii_lowercase, 6)]),
+            "iat": iat, "exp": iat + r.choice([900, 3600, 86400])}
+    if r.random() < 0.5:
+        body["iss"] = r.choice(["https://auth.toolgate.dev", "https://login.kundenportal.eu", "accounts.fieldops.io", "https://sso.agentbay.ai"])
+    if r.random() < 0.4:
+        body["scope"] = r.choice(["read:tools write:tools", "openid profile", "mcp:invoke", "orders.read"])
+    sig = bytes(r.randrange(256) for _ in range(B34_JWT_SIG[alg]))
+    return ".".join([b34_b64u(json.dumps(hdr, separators=(",", ":")).encode()), b34_b64u(json.dumps(body, separators=(",", ":")).encode()), b34_b64u(sig)])
+
+
+B34_DER = {
+    "PKCS8_RSA": ("PRIVATE KEY", "308204bd020100300d06092a864886f70d0101010500048204a7308204a30201000282010100", 1217),
+    "PKCS8_EC": ("PRIVATE KEY", "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420", 138),
+    "PKCS8_ED": ("PRIVATE KEY", "302e020100300506032b657004220420", 48),
+    "RSA": ("RSA PRIVATE KEY", "308204a40201000282010100", 1192),
+    "EC": ("EC PRIVATE KEY", "30770201010420", 121),
+    "ENC": ("ENCRYPTED PRIVATE KEY", "30820526305006092a864886f70d01050d3043", 1322),
+    "OPENSSH": ("OPENSSH PRIVATE KEY", "6f70656e7373682d6b65792d7631000000000a6165733235362d637472", 1678),
+}
+
+
+def b34_pkey(r, kind=None, sep="\n", indent=""):
+    kind = kind or r.choice(sorted(B34_DER))
+    label, pre, n = B34_DER[kind]
+    raw = bytes.fromhex(pre) + bytes(r.randrange(256) for _ in range(n - len(pre) // 2))
+    b = base64.b64encode(raw).decode()
+    lines = [b[i:i + (70 if kind == "OPENSSH" else 64)] for i in range(0, len(b), 70 if kind == "OPENSSH" else 64)]
+    parts = [f"-----BEGIN {label}-----"] + lines + [f"-----END {label}-----"]
+    return (sep + indent).join(parts)
+
+
+def b34_vendor(r, typ):
+    if typ == "ANTHROPIC_KEY":
+        return ("sk-ant-api03-" if r.random() < 0.8 else "sk-ant-admin01-") + rnd(r, AN + "_-", 93) + "AA"
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16)
+    if typ == "GITHUB_TOKEN":
+        p = r.choice(["ghp_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"])
+        return p + rnd(r, AN, 36) if p != "github_pat_" else p + "11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, AN, 59)
+    if typ == "GOOGLE_API_KEY":
+        return "AIzaSy" + rnd(r, AN + "_-", 33)
+    if typ == "OPENAI_KEY":
+        k = r.random()
+        if k < 0.6: return "sk-proj-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+        if k < 0.8: return "sk-svcacct-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if typ == "SLACK_TOKEN":
+        k = r.random()
+        if k < 0.5: return "xoxb-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
+        if k < 0.8: return "xoxp-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, HEX, 32)
+        return "xoxe.xoxp-1-" + rnd(r, AN, 140)
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"]) + ("51" + rnd(r, AN, 97) if r.random() < 0.6 else rnd(r, AN, 24))
+    if typ == "JWT":
+        return b34_jwt(r)
+    if typ == "PRIVATE_KEY":
+        return b34_pkey(r)
+    raise ValueError(typ)
+
+
+def b34_generic(r, kind=None):
+    k = kind or r.choice(["awssecret", "hex", "b64", "whsec", "hf", "cvc", "client", "wg", "glpat", "tsig", "sendgrid", "pin"])
+    if k == "awssecret": return rnd(r, AN + "/+", 40)
+    if k == "hex": return rnd(r, HEX, r.choice([32, 48, 64]))
+    if k == "b64": return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([24, 32, 48])))).decode()
+    if k == "whsec": return "whsec_" + rnd(r, AN, 32)
+    if k == "hf": return "hf_" + rnd(r, AN, 34)
+    if k == "cvc": return rnd(r, string.digits, 3)
+    if k == "client": return rnd(r, AN + "~._-", 40)
+    if k == "wg": return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    if k == "glpat": return "glpat-" + rnd(r, AN + "_-", 20)
+    if k == "tsig": return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    if k == "sendgrid": return "SG." + rnd(r, AN + "_-", 22) + "." + rnd(r, AN + "_-", 43)
+    return rnd(r, string.digits, r.choice([4, 6, 8]))
+
+
+B34_WORDS = ["Kastanie", "Zitrone", "Hafen", "lavande", "marmotte", "girasole", "tramonto", "naranja", "molino", "fiets",
+             "tulpen", "harbour", "lantern", "granite", "pelican", "biscuit", "Morgen", "orage", "farfalla", "olivo", "kraan", "velvet"]
+
+
+def b34_password(r, urlsafe=False):
+    while True:
+        k = r.randrange(6)
+        if k == 0: p = r.choice(B34_WORDS).capitalize() + str(r.randint(1970, 2027)) + r.choice("!#$%&*?+")
+        elif k == 1: p = rnd(r, AN + ("-_." if urlsafe else "!#$%&*@^()-_=+.,;"), r.randint(12, 24))
+        elif k == 2: p = "-".join(r.choice(B34_WORDS).lower() for _ in range(r.randint(3, 4)))
+        elif k == 3:
+            w = r.choice(B34_WORDS)
+            p = "".join({"a": "@", "e": "3", "o": "0", "i": "1", "s": "5"}.get(c, c) for c in w) + str(r.randint(1, 99)) + r.choice("!?#")
+        elif k == 4: p = rnd(r, string.ascii_uppercase, 2) + rnd(r, string.ascii_lowercase, 5) + rnd(r, string.digits, 3) + r.choice("#%*")
+        else: p = r.choice(B34_WORDS) + r.choice(["_", "."]) + r.choice(B34_WORDS) + str(r.randint(10, 99))
+        if urlsafe and any(c in p for c in "@:/?#%&+ !$*"):
+            continue
+        if p[0] in "!&*@%#{[?-|>'\"`,":
+            continue
+        return p
+
+
+B34_DOB_FMT = {"en_US": ["%m/%d/%Y", "%B %-d, %Y", "%Y-%m-%d"], "en_GB": ["%d/%m/%Y", "%-d %B %Y", "%Y-%m-%d"],
+               "de_DE": ["%d.%m.%Y", "%Y-%m-%d"], "fr_FR": ["%d/%m/%Y", "%Y-%m-%d"], "es_ES": ["%d/%m/%Y", "%d-%m-%Y"],
+               "it_IT": ["%d/%m/%Y", "%d.%m.%Y"], "nl_NL": ["%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]}
+
+
+def b34_dob(r, loc):
+    d = B34_DAY - datetime.timedelta(days=r.randint(18 * 365, 88 * 365))
+    return d.strftime(r.choice(B34_DOB_FMT[loc]))
+
+
+def b34_date(r, loc, back=400, fwd=120):
+    d = B34_DAY + datetime.timedelta(days=r.randint(-back, fwd))
+    return d.strftime(r.choice(B34_DOB_FMT[loc]))
+
+
+B34_PLACEHOLDERS = [
+    "AKIAZZZZEXAMPLE00000", "ASIAEXAMPLEEXAMPLE00", "ghp_EXAMPLEexampleEXAMPLEexample000000",
+    "gho_000000000000000000000000000000000000", "ghs_0123456789abcdef0123456789abcdefABCD",
+    "ghr_EXAMPLE0REFRESH0TOKEN000000000000000", "github_pat_00EXAMPLE000000000000000_replaceWithYourOwnFineGrainedToken0000000000000000",
+    "xoxb-000000000000-0000000000000-EXAMPLEexampleEXAMPLE00", "xoxp-0000000000-0000000000-0000000000-example",
+    "sk_test_000000000000000000000000", "sk_live_REPLACE_WITH_YOUR_KEY_00000", "rk_test_sample00000000000000000000",
+    "sk-proj-REPLACE_WITH_YOUR_OWN_KEY_00000000000000", "sk-svcacct-EXAMPLE_EXAMPLE_EXAMPLE_0000",
+    "sk-ant-api03-your-key-goes-here-000000000000", "sk-ant-admin01-EXAMPLE0000000000000000000",
+    "AIzaSyA-your-browser-key-here-000000000", "AIzaSyEXAMPLE_EXAMPLE_EXAMPLE_EXAMPLE00",
+    "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJleGFtcGxlLXVzZXIifQ.",
+    "xoxe.xoxp-1-EXAMPLEONLYEXAMPLEONLYEXAMPLEONLY",
+]
+B34_STANDINS = ["${API_TOKEN}", "<token>", "changeme", "********", "{{ .Values.apiKey }}", "$(cat /run/secrets/api_key)",
+                "<REDACTED>", "%(db_pass)s", "REPLACE_ME", "[masked]", "<set-in-1password>", "$SECRET_KEY", "${{ secrets.DEPLOY_KEY }}",
+                "sk-ant-…", "ghp_…", "AKIA…", "null", "TODO"]
+
+
+# ---- look-alikes (never labelled) ----
+
+def b34_lookalike(f, r, loc):
+    k = r.randrange(24)
+    if k == 0: return f"ORD-{r.randint(2025, 2027)}-{r.randint(0, 9999999):07d}"
+    if k == 1: return f"v{r.randint(0, 4)}.{r.randint(0, 40)}.{r.randint(0, 20)}"
+    if k == 2: return f"{r.randint(2025, 2026)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}Z"
+    if k == 3: return rnd(r, HEX, 40)
+    if k == 4: return "sha256:" + rnd(r, HEX, 64)
+    if k == 5: return f"{rnd(r, HEX, 8)}-{rnd(r, HEX, 4)}-4{rnd(r, HEX, 3)}-{r.choice('89ab')}{rnd(r, HEX, 3)}-{rnd(r, HEX, 12)}"
+    if k == 6: return b34_bad_card(r)
+    if k == 7: return b34_bad_iban(r, loc)
+    if k == 8: return f"**** **** **** {r.randint(0, 9999):04d}"
+    if k == 9: return f"***-**-{r.randint(0, 9999):04d}"
+    if k == 10: return str(r.randint(1_780_000_000, 1_799_000_000))
+    if k == 11: return f"build {r.randint(2026, 2027)}.{r.randint(1, 52)}.{r.randint(100, 9999)}"
+    if k == 12: return f"TCK-{r.randint(10000, 999999)}"
+    if k == 13: return f"INV/{r.randint(2026, 2027)}/{r.randint(1, 99999):05d}"
+    if k == 14:
+        d = "35" + rnd(r, string.digits, 12)
+        return "IMEI " + luhn_digit(d)
+    if k == 15: return f"1Z{rnd(r, string.ascii_uppercase + string.digits, 6)}{r.randint(10, 99)}{rnd(r, string.digits, 8)}"
+    if k == 16: return ":".join(rnd(r, HEX, 2) for _ in range(6))
+    if k == 17: return f"{r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 9)}.{r.randint(1000, 65000)}"
+    if k == 18: return f"req_{rnd(r, AN, 14)}"
+    if k == 19: return f"pi_{rnd(r, AN, 24)}"
+    if k == 20: return f"SHA256:{rnd(r, AN + '+/', 43)}"
+    if k == 21: return f"PO-{r.randint(4500000000, 4599999999)}"
+    if k == 22: return f"case {r.randint(100000, 9999999)}"
+    return f"{r.randint(1, 999)}.{r.randint(0, 99):02d} EUR"
+
+
+# ---- template rendering: «MARKER» pieces ----
+
+B34_CITIES = {  # own lists: it_IT's Faker city() depends on PYTHONHASHSEED
+    "en_US": ["Tulsa", "Boise", "Raleigh", "Dayton", "Tacoma", "Savannah"], "en_GB": ["Leeds", "Bristol", "Norwich", "Swansea", "York"],
+    "de_DE": ["Kassel", "Freiburg", "Rostock", "Mainz", "Erfurt"], "fr_FR": ["Nantes", "Rouen", "Dijon", "Angers", "Brest"],
+    "es_ES": ["Zaragoza", "Murcia", "Vigo", "Gijón", "Córdoba"], "it_IT": ["Bergamo", "Parma", "Lecce", "Trento", "Perugia"],
+    "nl_NL": ["Zwolle", "Breda", "Leiden", "Arnhem", "Delft"],
+}
+
+B34_LABELLED = {"EMAIL", "PHONE", "LPHONE", "USPHONE", "CARD", "SSN", "IBAN", "IPV4", "PIPV4", "IPV6", "DOB", "PW", "UPW", "GEN", "CVC", "AWSSEC",
+                "PH", "AWS", "GH", "GOOG", "OAI", "ANT", "SLACK", "STRIPE", "JWT", "PKEY", "PKEYY", "PKEY1"}
+
+
+def b34_token(f, r, loc, tok, ctx):
+    """One «TOKEN» of a template: a B34L for labelled markers, a str otherwise."""
+    reg = REGION[loc]
+    if tok == "EMAIL": return B34L("EMAIL", email(f, r).lower() if r.random() < 0.8 else email(f, r))
+    if tok == "PHONE":
+        rg = reg if r.random() < 0.8 else r.choice(OTHER_REGIONS + ["US"])
+        return B34L("PHONE", b34_phone(r, rg), rg)
+    if tok == "LPHONE": return B34L("PHONE", b34_phone(r, reg), reg)
+    if tok == "USPHONE": return B34L("PHONE", b34_phone(r, "US"), "US")
+    if tok == "CARD": return B34L("CREDIT_CARD", b34_card(r))
+    if tok == "SSN": return B34L("US_SSN", b34_ssn(r))
+    if tok == "IBAN": return B34L("IBAN", b34_iban(r, loc))
+    if tok == "IPV4": return B34L("IPV4", b34_ipv4(r))
+    if tok == "PIPV4": return B34L("IPV4", b34_ipv4(r, private=False))
+    if tok == "IPV6": return B34L("IPV6", b34_ipv6(r))
+    if tok == "DOB": return B34L("DATE_OF_BIRTH", b34_dob(r, loc))
+    if tok == "CDOB": return B34L("DATE_OF_BIRTH", (B34_DAY - datetime.timedelta(days=r.randint(3 * 365, 17 * 365))).strftime(r.choice(B34_DOB_FMT[loc])))
+    if tok == "PW": return B34L("PASSWORD", b34_password(r))
+    if tok == "UPW": return B34L("PASSWORD", b34_password(r, urlsafe=True))
+    if tok == "GEN": return B34L("GENERIC_SECRET", b34_generic(r))
+    if tok == "CVC": return B34L("GENERIC_SECRET", b34_generic(r, "cvc"))
+    if tok == "DOTOK": return B34L("GENERIC_SECRET", "dop_v1_" + rnd(r, HEX, 64))
+    if tok == "PYPI": return B34L("GENERIC_SECRET", "pypi-AgEIcHlwaS5vcmc" + rnd(r, AN + "_-", 160))
+    if tok == "LFSEC": return B34L("GENERIC_SECRET", "sk-lf-" + "-".join(rnd(r, HEX, n) for n in (8, 4, 4, 4, 12)))
+    if tok == "AWSSEC": return B34L("GENERIC_SECRET", b34_generic(r, "awssecret"))
+    if tok == "STS": return B34L("GENERIC_SECRET", "IQoJb3JpZ2luX2Vj" + base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([240, 300, 345])))).decode())
+    if tok == "PH": return B34L("PLACEHOLDER", r.choice(B34_PLACEHOLDERS))
+    vend = {"AWS": "AWS_ACCESS_KEY", "GH": "GITHUB_TOKEN", "GOOG": "GOOGLE_API_KEY", "OAI": "OPENAI_KEY", "ANT": "ANTHROPIC_KEY",
+            "SLACK": "SLACK_TOKEN", "STRIPE": "STRIPE_KEY", "JWT": "JWT"}
+    if tok in vend: return B34L(vend[tok], b34_vendor(r, vend[tok]))
+    if tok == "PKEY": return B34L("PRIVATE_KEY", b34_pkey(r, sep=ctx.get("sep", "\n")))
+    if tok == "PKEYY": return B34L("PRIVATE_KEY", b34_pkey(r, sep="\n", indent="    "))
+    if tok == "PKEY1": return B34L("PRIVATE_KEY", b34_pkey(r, sep=" "))
+    # unlabelled
+    if tok in ("NAME", "FIRST", "LAST", "CO", "CITY", "STREET", "USER", "HOST", "DOM"):
+        if tok not in ctx:
+            ctx[tok] = {"NAME": lambda: f.name(), "FIRST": lambda: f.first_name(), "LAST": lambda: f.last_name(),
+                        "CO": lambda: f.company(), "CITY": lambda: r.choice(B34_CITIES[loc]), "STREET": lambda: f.street_address(),
+                        "USER": lambda: f.user_name(), "HOST": lambda: rnd(r, string.ascii_lowercase, 1) + r.choice(["-api", "-db", "-worker", "-edge", "-gw"]) + f"-{r.randint(1, 9):02d}",
+                        "DOM": lambda: r.choice(["fieldops.io", "kundenportal.eu", "agentbay.ai", "lumenhq.net", "marchand-solutions.fr", "vaartwerk.nl"])}[tok]()
+        return clean(ctx[tok])
+    if tok == "NAME2": return clean(f.name())
+    if tok == "LA": return b34_lookalike(f, r, loc)
+    if tok == "GHSA": return "-".join(rnd(r, "23456789cfghjmpqrvwx", 4) for _ in range(3))
+    if tok == "OID": return rnd(r, HEX, 24)
+    if tok == "ID": return rnd(r, AN, r.choice([12, 16, 20, 24]))
+    if tok == "NEG": return r.choice(B34_STANDINS)
+    if tok == "DATE": return b34_date(r, loc)
+    if tok == "TS": return f"2027-01-0{r.randint(1, 3)}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{r.randint(0, 999):03d}Z"
+    if tok == "EPOCH": return str(r.randint(1_798_700_000, 1_798_990_000))
+    if tok == "HEX": return rnd(r, HEX, 40)
+    if tok == "UUID": return f"{rnd(r, HEX, 8)}-{rnd(r, HEX, 4)}-4{rnd(r, HEX, 3)}-{r.choice('89ab')}{rnd(r, HEX, 3)}-{rnd(r, HEX, 12)}"
+    if tok == "N": return str(r.randint(2, 9999))
+    if tok == "PORT": return str(r.choice([443, 5432, 3306, 6379, 8080, 8443, 9092, 27017, 5672, 1883, 9200, 25, 587, 22]))
+    if tok == "MS": return str(r.randint(3, 4000))
+    if tok == "AMT": return f"{r.randint(5, 4999)}.{r.randint(0, 99):02d}"
+    if tok == "BADCARD": return b34_bad_card(r)
+    if tok == "BADIBAN": return b34_bad_iban(r, loc)
+    if tok == "MASK": return f"•••• {r.randint(0, 9999):04d}"
+    if tok == "LAST4": return f"{r.randint(0, 9999):04d}"
+    if tok == "VER": return f"{r.randint(0, 9)}.{r.randint(0, 30)}.{r.randint(0, 20)}"
+    if tok == "ZIP": return clean(f.postcode())
+    raise KeyError(tok)
+
+
+def b34_render(f, r, loc, tmpl, ctx):
+    """Template text -> list of str / B34L parts (verbatim, line breaks kept)."""
+    out = []
+    for i, piece in enumerate(tmpl.split("«")):
+        if i == 0:
+            if piece:
+                out.append(piece)
+            continue
+        tok, rest = piece.split("»", 1)
+        v = b34_token(f, r, loc, tok, ctx)
+        if isinstance(v, B34L):
+            out.append(v)
+        elif out and isinstance(out[-1], str):
+            out[-1] += v
+        else:
+            out.append(v)
+        if rest:
+            if out and isinstance(out[-1], str):
+                out[-1] += rest
+            else:
+                out.append(rest)
+    return out or [""]
+
+
+def b34_jrender(f, r, loc, v, ctx):
+    """A JSON template (dicts, lists, strings with markers) -> a document for Writer.json."""
+    if isinstance(v, dict):
+        return {k: b34_jrender(f, r, loc, x, ctx) for k, x in v.items()}
+    if isinstance(v, list):
+        return [b34_jrender(f, r, loc, x, ctx) for x in v]
+    if isinstance(v, str):
+        return b34_render(f, r, loc, v, ctx)
+    return v
+
+
+def b34_parts(doc):
+    """Labelled pieces of a rendered document, in writing order."""
+    if isinstance(doc, dict):
+        return [p for x in doc.values() for p in b34_parts(x)]
+    if isinstance(doc, list):
+        if doc and isinstance(doc[0], (str, L)):
+            return [p for p in doc if isinstance(p, L)]
+        return [p for x in doc for p in b34_parts(x)]
+    return []
+
+
+# ---- text documents (each entry one kind) ----
+
+B34_TEXT = {
+"systemd_unit": """# /etc/systemd/system/invoice-agent.service  (read_file result)
+[Unit]
+Description=Invoice agent worker «VER»
+After=network-online.target
+
+[Service]
+User=svc-invoice
+Environment=ANTHROPIC_API_KEY=«ANT»
+Environment=DB_URL=postgresql://invoice:«UPW»@«PIPV4»:5432/invoices
+Environment=STRIPE_API_KEY=«STRIPE»
+Environment=BUILD_ID=«LA»
+ExecStart=/opt/invoice-agent/bin/worker --concurrency «N»
+""",
+"supervisord": """[program:scraper]
+command=/srv/scraper/.venv/bin/python -m scraper.run
+environment=OPENAI_API_KEY="«OAI»",PROXY_PASS="«PW»",SENTRY_RELEASE="«LA»"
+autorestart=true
+stdout_logfile=/var/log/scraper.out.log
+; contact on failure: «EMAIL» / «PHONE»
+""",
+"pm2_ecosystem": """// ecosystem.config.js  (agent asked to review before deploy)
+module.exports = {
+  apps: [{
+    name: 'chat-gateway',
+    script: 'dist/server.js',
+    env_production: {
+      NODE_ENV: 'production',
+      SLACK_BOT_TOKEN: '«SLACK»',
+      GOOGLE_MAPS_KEY: '«GOOG»',
+      REDIS_PASSWORD: '«PW»',
+      COMMIT: '«HEX»',
+    },
+  }],
+};
+""",
+"serverless_yml": """service: order-notifier
+provider:
+  name: aws
+  region: eu-central-1
+  environment:
+    AWS_ACCESS_KEY_ID: «AWS»
+    AWS_SECRET_ACCESS_KEY: «AWSSEC»
+    TWILIO_FROM: "«PHONE»"
+    WEBHOOK_SIGNING: «GEN»
+functions:
+  notify:
+    handler: handler.notify   # deployed as «LA»
+""",
+"wrangler_toml": """# wrangler.toml
+name = "edge-tools"
+main = "src/index.ts"
+compatibility_date = "2026-11-30"
+
+[vars]
+UPSTREAM = "https://«DOM»/api"
+ANTHROPIC_KEY = "«ANT»"
+ADMIN_EMAIL = "«EMAIL»"
+# older: «NEG»
+""",
+"helm_values": """# values-prod.yaml for chart mcp-hub «VER»
+image:
+  tag: «LA»
+secrets:
+  githubToken: «GH»
+  openaiKey: «OAI»
+  tlsKey: |
+    «PKEYY»
+ingress:
+  allowlist: ["«IPV4»/32", "«IPV6»/128"]
+""",
+"kustomize_secretgen": """# kustomization.yaml
+secretGenerator:
+- name: crm-sync
+  literals:
+  - HUBSPOT_TOKEN=«GEN»
+  - DB_PASSWORD=«PW»
+  - ALERT_PHONE=«PHONE»
+  - NOTIFY_TO=«EMAIL»
+generatorOptions:
+  disableNameSuffixHash: true   # «LA»
+""",
+"jenkins_credentials": """<!-- $JENKINS_HOME/credentials.xml (excerpt) -->
+<com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>
+  <id>nexus-deploy</id>
+  <username>deploy</username>
+  <password>«PW»</password>
+</com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>
+<org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl>
+  <id>gh-release</id>
+  <secret>«GH»</secret>
+  <description>owner «EMAIL», rotated «DATE»</description>
+</org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl>
+""",
+"renovate_json": """// renovate.json5
+{
+  hostRules: [
+    { matchHost: 'npm.pkg.github.com', token: '«GH»' },
+    { matchHost: 'docker.«DOM»', username: 'renovate', password: '«PW»' },
+  ],
+  // example from the docs: '«PH»'
+}
+""",
+"composer_auth": """auth.json committed by mistake in «LA»:
+{
+    "github-oauth": { "github.com": "«GH»" },
+    "http-basic": { "repo.packagist.com": { "username": "token", "password": "«PW»" } }
+}
+""",
+"bundle_config": """$ cat .bundle/config
+---
+BUNDLE_PATH: "vendor/bundle"
+BUNDLE_GEMS__CONTRIBSYS__COM: "«USER»:«PW»"
+BUNDLE_RUBYGEMS__PKG__GITHUB__COM: "«GH»"
+BUNDLE_JOBS: "«N»"
+""",
+"pulumi_stack": """# Pulumi.prod.yaml
+config:
+  aws:region: eu-west-1
+  app:adminEmail: «EMAIL»
+  app:stripeKey: «STRIPE»
+  app:dbPassword:
+    secure: v1:«LA»
+  app:bastionIp: «PIPV4»
+""",
+"fluentbit": """[OUTPUT]
+    Name          http
+    Match         app.*
+    Host          logs.«DOM»
+    Port          443
+    HTTP_User     shipper
+    HTTP_Passwd   «PW»
+    Header        X-Api-Key «GEN»
+    # debug endpoint «IPV4»:2020
+""",
+"logstash": """output {
+  elasticsearch {
+    hosts => ["https://«IPV4»:9200"]
+    user => "logstash_writer"
+    password => "«PW»"
+    api_key => "«GEN»"
+    index => "agent-calls-%{+YYYY.MM.dd}"
+  }
+}
+""",
+"prometheus_scrape": """scrape_configs:
+  - job_name: edge
+    basic_auth:
+      username: prom
+      password: «PW»
+    static_configs:
+      - targets: ['«IPV4»:9100', '[«IPV6»]:9100']
+    # relabel rev «HEX»
+""",
+"telegraf": """[[outputs.influxdb_v2]]
+  urls = ["http://«IPV4»:8086"]
+  token = "«GEN»"
+  organization = "«CO»"
+  bucket = "plant-sensors"
+[[inputs.snmp]]
+  agents = ["udp://«IPV4»:161"]
+""",
+"keepalived": """vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id «N»
+    authentication {
+        auth_type PASS
+        auth_pass «PW»
+    }
+    virtual_ipaddress {
+        «IPV4»/24
+    }
+    unicast_peer { «IPV4» }
+}
+""",
+"cifs_credentials": """$ sudo cat /root/.smbcredentials-scans
+username=scanner
+password=«PW»
+domain=«LA»
+$ grep cifs /etc/fstab
+//«IPV4»/scans /mnt/scans cifs credentials=/root/.smbcredentials-scans,uid=1000 0 0
+""",
+"msmtprc": """# ~/.msmtprc
+account        office
+host           smtp.«DOM»
+port           587
+from           «EMAIL»
+user           «EMAIL»
+password       «PW»
+tls            on
+account default : office
+""",
+"wireguard": """# /etc/wireguard/wg0.conf
+[Interface]
+Address = 10.8.0.«N»/24
+PrivateKey = «GEN»
+ListenPort = 51820
+
+[Peer]
+PublicKey = «LA»
+Endpoint = «PIPV4»:51820
+AllowedIPs = 10.8.0.0/24, «IPV6»/128
+""",
+"bind_tsig": """key "xfer-key" {
+    algorithm hmac-sha256;
+    secret "«GEN»";
+};
+server «IPV4» { keys { xfer-key; }; };
+// serial «EPOCH»
+""",
+"sssd_conf": """[domain/corp]
+id_provider = ldap
+ldap_uri = ldaps://«IPV4»
+ldap_default_bind_dn = cn=sssd,ou=svc,dc=corp,dc=local
+ldap_default_authtok = «PW»
+ldap_search_base = dc=corp,dc=local
+# ticket «LA»
+""",
+"homeassistant_secrets": """# secrets.yaml (Home Assistant)
+wifi_password: «PW»
+mqtt_password: «PW»
+google_api_key: «GOOG»
+notify_phone: "«PHONE»"
+router_ip: «IPV4»
+""",
+"continue_config": """# ~/.continue/config.yaml
+models:
+  - name: claude
+    provider: anthropic
+    model: claude-sonnet-4-5
+    apiKey: «ANT»
+  - name: gpt
+    provider: openai
+    apiKey: «OAI»
+  - name: example
+    apiKey: «PH»
+""",
+"librechat_env": """# LibreChat .env
+HOST=0.0.0.0
+MONGO_URI=mongodb://librechat:«UPW»@«IPV4»:27017/LibreChat
+OPENAI_API_KEY=«OAI»
+ANTHROPIC_API_KEY=«ANT»
+GOOGLE_KEY=«GOOG»
+JWT_SECRET=«GEN»
+CREDS_KEY=«GEN»
+""",
+"dbt_profiles": """# ~/.dbt/profiles.yml
+analytics:
+  target: prod
+  outputs:
+    prod:
+      type: postgres
+      host: «IPV4»
+      user: dbt_«USER»
+      password: «PW»
+      port: 5432
+      dbname: warehouse
+      threads: «N»
+""",
+"superset_config": """# superset_config.py
+SECRET_KEY = "«GEN»"
+SQLALCHEMY_DATABASE_URI = "postgresql+psycopg2://superset:«UPW»@«IPV4»/superset"
+MAPBOX_API_KEY = "«GEN»"
+SMTP_MAIL_FROM = "«EMAIL»"
+SMTP_PASSWORD = "«PW»"
+""",
+"kafka_client": """# client.properties
+bootstrap.servers=«IPV4»:9092
+security.protocol=SASL_SSL
+sasl.mechanism=PLAIN
+sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="«USER»" password="«PW»";
+client.id=«LA»
+""",
+"cqlshrc": """[authentication]
+username = cassandra_ops
+password = «PW»
+
+[connection]
+hostname = «IPV4»
+port = 9042
+; opened by «EMAIL» for «LA»
+""",
+"minio_env": """MINIO_ROOT_USER=admin-«N»
+MINIO_ROOT_PASSWORD=«PW»
+MINIO_SERVER_URL=https://s3.«DOM»
+MINIO_KMS_SECRET_KEY=my-key:«GEN»
+# replica at «IPV4»
+""",
+"duplicity_cron": """#!/bin/sh
+# /etc/cron.daily/offsite-backup
+export PASSPHRASE='«PW»'
+export AWS_ACCESS_KEY_ID=«AWS»
+export AWS_SECRET_ACCESS_KEY=«AWSSEC»
+duplicity --full-if-older-than 1M /srv s3://backup-«N»/srv
+# report to «EMAIL»
+""",
+"mongosh_session": """$ mongosh "mongodb+srv://reporting:«UPW»@cluster0.«ID».mongodb.net/shop"
+Current Mongosh Log ID: «OID»
+shop> db.customers.findOne({ _id: ObjectId("«OID»") })
+{
+  _id: ObjectId("«OID»"),
+  name: '«NAME»',
+  email: '«EMAIL»',
+  phone: '«PHONE»',
+  birthDate: '«DOB»',
+  iban: '«IBAN»'
+}
+""",
+"sqlcmd_session": """PS> sqlcmd -S «IPV4»,1433 -U sa -P '«PW»' -Q "SELECT TOP 2 FullName, Email, SSN FROM hr.Employees"
+FullName             Email                         SSN
+-------------------- ----------------------------- -----------
+«NAME»               «EMAIL»       «SSN»
+«NAME2»               «EMAIL»       «SSN»
+
+(2 rows affected)
+""",
+"sqlplus_session": """$ sqlplus billing/«PW»@//«IPV4»:1521/ORCLPDB1
+SQL*Plus: Release 23.0.0.0.0 - Production
+SQL> select iban, holder from payouts where id = «N»;
+IBAN                               HOLDER
+---------------------------------- ------------------
+«IBAN»                             «NAME»
+""",
+"mosquitto_pub": """$ mosquitto_pub -h «IPV4» -p 8883 -u sensor-gw -P '«PW»' -t 'site/«N»/alarm' -m '{"call":"«PHONE»"}'
+Error: Connection refused: not authorised.   # retry «LA»
+""",
+"doctl_init": """$ doctl auth init --context prod
+Please authenticate doctl for use with your DigitalOcean account. You can generate a token in the control panel.
+Enter your access token: «DOTOK»
+Validating token... OK
+$ doctl compute droplet list --format Name,PublicIPv4,PublicIPv6
+Name        Public IPv4       Public IPv6
+web-«N»      «PIPV4»    «IPV6»
+""",
+"hcloud_context": """$ hcloud context create ops
+Token: «GEN»
+Context ops created and activated
+$ hcloud server list
+ID        NAME       STATUS    IPV4             IPV6
+«N»   builder-1   running   «PIPV4»   «IPV6»
+""",
+"oci_config": """# ~/.oci/config
+[DEFAULT]
+user=ocid1.user.oc1..«ID»
+fingerprint=«LA»
+tenancy=ocid1.tenancy.oc1..«ID»
+region=eu-frankfurt-1
+key_file=~/.oci/oci_api_key.pem
+$ cat ~/.oci/oci_api_key.pem
+«PKEY»
+""",
+"wrangler_secret": """$ npx wrangler secret put OPENAI_API_KEY
+? Enter a secret value: › «OAI»
+🌀 Creating the secret for the Worker "edge-tools"
+✨ Success! Uploaded secret OPENAI_API_KEY
+$ npx wrangler secret put STRIPE_SECRET
+? Enter a secret value: › «STRIPE»
+""",
+"infisical_export": """$ infisical export --env=prod --format=dotenv
+ANTHROPIC_API_KEY='«ANT»'
+GITHUB_APP_TOKEN='«GH»'
+POSTGRES_PASSWORD='«PW»'
+SUPPORT_LINE='«PHONE»'
+FEATURE_FLAGS='«NEG»'
+""",
+"sops_decrypt": """$ sops -d secrets/prod.enc.yaml
+slack:
+    bot_token: «SLACK»
+aws:
+    access_key_id: «AWS»
+    secret_access_key: «AWSSEC»
+oncall:
+    phone: "«PHONE»"
+sops:
+    version: «VER»
+""",
+"ansible_vault_view": """$ ansible-vault view group_vars/db/vault.yml
+Vault password:
+vault_postgres_password: «PW»
+vault_replication_password: «PW»
+vault_backup_gpg_key: |
+    «PKEYY»
+""",
+"git_config_list": """$ git config --list --show-origin | grep -i -e url -e user
+file:.git/config        remote.origin.url=https://x-access-token:«GH»@github.com/«USER»/ops-agent.git
+file:/home/«USER»/.gitconfig  user.email=«EMAIL»
+file:/home/«USER»/.gitconfig  user.name=«NAME»
+""",
+"twine_upload": """$ twine upload -u __token__ -p «PYPI» dist/*
+Uploading distributions to https://upload.pypi.org/legacy/
+Uploading toolkit-«VER»-py3-none-any.whl
+100% ━━━━━━━━━━━━━━━━━━━━ 41.2/41.2 kB
+""",
+"docker_login_warn": """$ echo «PW» | docker login registry.«DOM» -u ci-bot --password-stdin
+Login Succeeded
+$ docker login ghcr.io -u «USER» -p «GH»
+WARNING! Using --password via the CLI is insecure. Use --password-stdin.
+Login Succeeded
+""",
+"helm_repo_add": """$ helm repo add internal https://charts.«DOM» --username ci --password '«PW»'
+"internal" has been added to your repositories
+$ helm install crm internal/crm --set stripe.key=«STRIPE» --set image.tag=«LA»
+""",
+"smbclient_session": """$ smbclient //«IPV4»/finance -U 'CORP\\«USER»%«PW»'
+Try "help" to get a list of possible commands.
+smb: \\> ls
+  payroll-2026-12.csv     A   «N»
+""",
+"xfreerdp": """$ xfreerdp /v:«PIPV4» /u:administrator /p:'«PW»' /cert:ignore /dynamic-resolution
+[12:04:33:120] [«N»:«N»] [INFO][com.freerdp.core] - freerdp_connect:freerdp_set_last_error_ex resetting error state
+""",
+"keytool_session": """$ keytool -importkeystore -srckeystore old.p12 -srcstoretype PKCS12 -srcstorepass '«PW»' -destkeystore app.jks -deststorepass '«PW»'
+Importing keystore old.p12 to app.jks...
+Entry for alias api-«N» successfully imported.
+""",
+"httpie_session": """$ http -a «USER»:«PW» POST https://api.«DOM»/v2/customers email=«EMAIL» phone='«PHONE»'
+HTTP/1.1 201 Created
+X-Request-Id: «LA»
+{"id": "cus_«N»", "email": "«EMAIL»"}
+""",
+"aria2c": """$ aria2c --http-user=mirror --http-passwd='«PW»' https://dl.«DOM»/isos/build-«N».iso
+01/03 09:12:55 [NOTICE] Downloading 1 item(s)
+[#«N» 412MiB/1.9GiB(21%) CN:1 DL:38MiB ETA:38s]
+""",
+"whois_output": """$ whois «ID».nl
+Domain name: kaasenco-«N».nl
+Status:      active
+Registrant:  «NAME»
+Abuse Contact: «EMAIL»
+Tech phone:  «PHONE»
+Name servers: ns1.«DOM» («PIPV4»)
+""",
+"wg_show": """$ sudo wg show
+interface: wg0
+  public key: «LA»
+  listening port: 51820
+
+peer: «LA»
+  endpoint: «PIPV4»:«N»
+  allowed ips: 10.8.0.«N»/32
+  latest handshake: 41 seconds ago
+""",
+"tshark_http": """$ tshark -r capture.pcap -Y 'http.authorization' -T fields -e ip.src -e http.authorization
+«IPV4»	Bearer «JWT»
+«IPV4»	-
+""",
+"iptables_list": """$ sudo iptables -S INPUT | head
+-A INPUT -s «PIPV4»/32 -p tcp --dport 22 -j ACCEPT
+-A INPUT -s «IPV4»/32 -j DROP
+-A INPUT -m comment --comment "blocked after «LA»" -j DROP
+""",
+"envoy_access": """[«TS»] "POST /v1/tools/send_invoice HTTP/2" 200 - via_upstream - "-" 1432 88 «MS» «MS» "«IPV4»" "python-httpx/0.28" "«UUID»" "tools.internal" "«IPV4»:8080"
+[«TS»] "GET /v1/customers?email=«EMAIL» HTTP/2" 200 - via_upstream - "-" 0 911 «MS» «MS» "«IPV6»" "agent/1.4" "«UUID»" "tools.internal" "-"
+""",
+"varnish_log": """«IPV4» - - [03/Jan/2027:10:14:02 +0000] "GET /reset?token=«JWT» HTTP/1.1" 302 0 "-" "Mozilla/5.0" «MS»
+«IPV6» - - [03/Jan/2027:10:14:05 +0000] "GET /static/app.«ID».js HTTP/1.1" 200 48211 "-" "Mozilla/5.0" «MS»
+""",
+"alb_log": """h2 «TS» app/prod-alb/«ID» «IPV4»:«N» «IPV4»:8080 0.001 0.«N» 0.000 200 200 412 1290 "POST https://api.«DOM»:443/signup?phone=«PHONE»&dob=«DOB» HTTP/2.0" "okhttp/4.12" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2
+""",
+"zeek_conn": """#fields	ts	uid	id.orig_h	id.orig_p	id.resp_h	id.resp_p	proto	service
+«EPOCH».«N»	C«ID»	«IPV4»	«N»	«PIPV4»	443	tcp	ssl
+«EPOCH».«N»	C«ID»	«IPV6»	«N»	«IPV6»	53	udp	dns
+""",
+"modsecurity_audit": """--«ID»-A--
+[03/Jan/2027:08:41:17 +0000] «LA» «IPV4» «N» «IPV4» 443
+--«ID»-C--
+username=«EMAIL»&password=«PW»&remember=1
+--«ID»-H--
+Message: Access denied with code 403 (phase 2). Matched phrase "union select" at ARGS:username.
+""",
+"keycloak_event": """«TS» WARN  [org.keycloak.events] type="LOGIN_ERROR", realmId="«UUID»", clientId="agent-portal", userId="null", ipAddress="«IPV4»", error="invalid_user_credentials", auth_method="openid-connect", username="«EMAIL»"
+«TS» INFO  [org.keycloak.events] type="LOGIN", ipAddress="«IPV6»", username="«EMAIL»", code_id="«UUID»"
+""",
+"gitlab_prod_json": """{"time":"«TS»","severity":"INFO","method":"POST","path":"/api/v4/projects/«N»/variables","params":[{"key":"key","value":"DEPLOY_TOKEN"},{"key":"value","value":"«GH»"}],"remote_ip":"«IPV4»","user_id":«N»,"username":"«USER»"}
+""",
+"laravel_log": """[2027-01-03 07:55:12] production.ERROR: SQLSTATE[HY000] [1045] Access denied for user 'shop'@'«IPV4»' (using password: YES) {"exception":"[object] (PDOException(code: 1045)"}
+[2027-01-03 07:55:13] production.INFO: Checkout started {"email":"«EMAIL»","card":"«CARD»","cvc":"«CVC»","order":"«LA»"}
+""",
+"go_panic": """panic: runtime error: invalid memory address or nil pointer dereference
+[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x«N»]
+
+goroutine 41 [running]:
+main.(*Client).Do(0xc000«N», {0x«N», «N»})
+	/src/client.go:88 +0x1a4
+cfg = {Endpoint:https://«IPV4»:8443 Token:«JWT» Retries:3}
+""",
+"rust_panic": """thread 'tokio-runtime-worker' panicked at src/sync.rs:144:9:
+called `Result::unwrap()` on an `Err` value: Auth { url: "https://hooks.slack.com/services/«ID»", token: "«SLACK»" }
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+""",
+"phoenix_params": """[info] POST /api/bookings
+[debug] Processing with ShopWeb.BookingController.create/2
+  Parameters: %{"booking" => %{"email" => "«EMAIL»", "phone" => "«PHONE»", "birth_date" => "«DOB»", "card" => "«CARD»"}}
+  Pipelines: [:api]
+[info] Sent 422 in «MS»ms
+""",
+"php_error_log": """[03-Jan-2027 09:01:44 UTC] PHP Warning:  mysqli::__construct(): (HY000/1045): Access denied for user 'wp'@'«IPV4»' in /var/www/html/wp-includes/class-wpdb.php on line 1982
+[03-Jan-2027 09:01:44 UTC] PHP Notice:  Undefined index: phone in /var/www/html/checkout.php on line 51 (customer «EMAIL»)
+""",
+"asterisk_sip": """[Jan  3 10:22:01] NOTICE[«N»][C-0000«N»] chan_sip.c: Call from '«N»' (udp:«PIPV4»:5060) to extension '«LPHONE»' rejected because extension not found in context 'public'.
+[Jan  3 10:22:09] VERBOSE[«N»] pbx.c: Executing [s@macro-dial:1] Dial("SIP/trunk-«N»", "SIP/«PHONE»,30") in new stack
+""",
+"sms_gateway_log": """«TS» sms.out id=«LA» to=«PHONE» status=DELIVERED segments=1 body="Your code is «N». Never share it."
+«TS» sms.out id=«LA» to=«PHONE» status=FAILED err=30006 carrier_ip=«IPV4»
+""",
+"mikrotik_syslog": """Jan  3 06:12:44 «IPV4» system,error,critical login failure for user admin from «PIPV4» via ssh
+Jan  3 06:12:51 «IPV4» system,info,account user «USER» logged in from «IPV6» via winbox
+Jan  3 06:13:02 «IPV4» ppp,info pppoe-out1: connected, local address «PIPV4»
+""",
+"fortigate_log": """date=2027-01-03 time=11:02:17 devname="FGT-HQ" logid="0000000013" type="traffic" subtype="forward" srcip=«IPV4» srcport=«N» dstip=«PIPV4» dstport=443 action="accept" user="«EMAIL»" policyid=«N» sessionid=«N»
+""",
+"auditd_execve": """type=EXECVE msg=audit(«EPOCH».412:«N»): argc=6 a0="mysql" a1="-u" a2="root" a3="-p«PW»" a4="-h" a5="«IPV4»"
+type=USER_AUTH msg=audit(«EPOCH».413:«N»): pid=«N» uid=0 auid=1000 acct="«USER»" exe="/usr/bin/sudo" addr=«IPV4» res=success
+""",
+"cron_mail": """From: Cron Daemon <root@«HOST»>
+To: «EMAIL»
+Subject: Cron <deploy@«HOST»> /opt/sync/run.sh
+
++ export STRIPE_KEY=«STRIPE»
++ curl -fsS -H 'Authorization: Bearer «STRIPE»' https://api.stripe.com/v1/balance
+curl: (6) Could not resolve host: api.stripe.com
+""",
+"mattermost_thread": """@«USER» 10:02  hey can you check why the mcp bridge is 401ing
+@«USER» 10:04  probably the token, old one was «NEG»; new one is «GH»
+@«USER» 10:05  thx. also the customer from «LA» wants a callback on «PHONE»
+@«USER» 10:06  👍 will do after standup
+""",
+"zulip_message": """**#ops > db failover** «NAME»: failed over to «IPV4», replica password for now is `«PW»` until vault sync is back (see «LA»)
+**#ops > db failover** «NAME2»: ack, rotating tomorrow
+""",
+"trello_card": """Card: Onboard contractor «NAME»
+Checklist:
+ [x] laptop («LA»)
+ [ ] payroll: IBAN «IBAN»
+ [ ] phone «PHONE», personal mail «EMAIL»
+ [ ] DOB for insurance: «DOB»
+Due «DATE»
+""",
+"asana_task": """Task: Renew vendor API access — assigned to «NAME»
+Notes: Their sales rep («EMAIL», «PHONE») sent a fresh key: «GOOG». Old key ended «LAST4». Renewal ref «ID».
+""",
+"hubspot_note": """Logged call — «NAME» («CO»)
+Outcome: connected. Customer confirmed billing card «CARD» exp 09/29 and asked us to call back on «PHONE».
+Next step: send quote «LA» to «EMAIL».
+""",
+"gong_transcript": """[00:03:12] «FIRST» (customer): yeah so the card on file is «CARD», security code «CVC».
+[00:03:20] Agent: thank you, and the best number to reach you?
+[00:03:24] «FIRST» (customer): «PHONE». Email's «EMAIL».
+[00:03:31] Agent: perfect, reference «ID».
+""",
+"hackerone_report": """## Summary
+The mobile app bundle ships a live key: `«OAI»` in `assets/config.json`, plus an AWS key pair (`«AWS»` / `«AWSSEC»`).
+## Steps to reproduce
+1. unzip app-release.apk (sha256 «LA»)
+2. grep -r sk- assets/
+Reporter: «NAME» <«EMAIL»>
+""",
+"pentest_finding": """Finding PT-«N»: Cleartext credentials in backup share
+Host: «IPV4» (also «IPV6»)
+Evidence: \\\\«IPV4»\\backup\\web.config contains connectionString password=«PW»;
+Risk: High. Recommendation: rotate, restrict share. CVSS 8.1 (build «LA»)
+""",
+"soc_triage": """Alert «LA» — Impossible travel
+User: «EMAIL»
+Sign-in 1: «PIPV4» (Amsterdam) «TS»
+Sign-in 2: «IPV6» (São Paulo) «TS»
+Analyst note: user confirmed by phone («PHONE»), VPN exit node. Closed as benign.
+""",
+"phishing_report": """Reported by «EMAIL» via Report Phish button
+Sender: billing@«ID».co
+Body excerpt: "Your account is locked, confirm card «BADCARD» and SSN «NEG»"
+Links: hxxp://«PIPV4»/login
+Verdict: malicious, domain blocked.
+""",
+"dlp_alert": """DLP policy "PCI outbound" matched on message «UUID»
+From: «EMAIL»   To: «EMAIL»
+Matches: card number «CARD» (1), IBAN «IBAN» (1)
+Action: quarantined. Not matched: «BADCARD» (failed checksum).
+""",
+"dsar_response": """Subject access request «LA» — data export for «NAME»
+Email: «EMAIL»
+Phone numbers on file: «PHONE», «PHONE»
+Date of birth: «DOB»
+Last login IPs: «PIPV4», «IPV6»
+Payment: card ending «LAST4», IBAN «IBAN»
+""",
+"adr_doc": """# ADR-«N»: Move MCP tool credentials to per-tenant vault paths
+Status: accepted («DATE»)
+Context: the shared `.env` on «HOST» held `GITHUB_TOKEN=«GH»` and `SLACK_TOKEN=«SLACK»` for every tenant.
+Decision: issue per-tenant tokens; example in docs stays `«PH»`.
+""",
+"changelog": """## [«VER»] - 2027-01-02
+### Fixed
+- Redact card numbers in tool traces (reported by «EMAIL»); test fixture still uses «BADCARD» (invalid on purpose).
+### Security
+- Revoked leaked key «ANT» found in CHANGELOG draft «ID».
+""",
+"security_advisory": """GHSA-«GHSA»: token exposure in debug logs
+Affected: < «VER». When `DEBUG=1`, the client printed `Authorization: Bearer «JWT»` to stderr.
+Credit: «NAME» («EMAIL»)
+""",
+"email_signature_thread": """On «DATE», «NAME» <«EMAIL»> wrote:
+> Please wire the deposit to «IBAN» and reply with your passport copy.
+> «NAME»
+> «CO» | T «PHONE» | M «PHONE»
+
+Hi, done — reference «ID». My number changed to «PHONE».
+""",
+"agent_memory_file": """# MEMORY.md (agent scratchpad, persisted between sessions)
+- user = «NAME», prefers replies in «LA»
+- user's email «EMAIL», mobile «PHONE»
+- DOB «DOB» (asked for insurance quote)
+- staging key for testing: «STRIPE» (user said ok to keep?? — should not be here)
+- never store: «NEG»
+""",
+"github_actions_summary": """### Deploy summary «LA»
+| step | result |
+|---|---|
+| build | ✅ «VER» |
+| smoke test | ✅ against «PIPV4» |
+| notify | ❌ Slack rejected token `«SLACK»` (invalid_auth) |
+""",
+"k8s_describe_pod": """$ kubectl describe pod -l app=payments
+Name:         payments-7d9f-«N»
+IP:           «IPV4»
+Containers:
+  api:
+    Environment:
+      STRIPE_SECRET_KEY:  «STRIPE»
+      DB_PASSWORD:        «PW»
+      SIGNING_KEY:        <set to the key 'signing' in secret 'payments'>  Optional: false
+""",
+"nginx_auth_request_debug": """2027/01/03 08:14:10 [debug] «N»#0: *«N» http header: "Authorization: Bearer «JWT»"
+2027/01/03 08:14:10 [debug] «N»#0: *«N» http header: "X-Forwarded-For: «IPV4», «IPV6»"
+2027/01/03 08:14:10 [debug] «N»#0: *«N» auth request done «LA»
+""",
+"pgp_private_export": """$ ls -l ~/.ssh/
+-rw------- 1 «USER» «USER»  «N» Jan  2 18:40 id_deploy
+-rw-r--r-- 1 «USER» «USER»  «N» Jan  2 18:40 id_deploy.pub
+$ cat ~/.ssh/id_deploy
+«PKEY»
+""",
+"ssh_config_and_key": """# ~/.ssh/config
+Host bastion
+  HostName «PIPV4»
+  User «USER»
+  IdentityFile ~/.ssh/id_bastion
+$ cat ~/.ssh/id_bastion
+«PKEY»
+""",
+"tls_bundle_error": """nginx: [emerg] cannot load certificate key "/etc/ssl/private/shop.key": PEM_read_bio_PrivateKey() failed
+$ cat /etc/ssl/private/shop.key
+«PKEY»
+$ echo "contact «EMAIL» before «DATE»"
+""",
+"voicemail_transcript": """Voicemail from «PHONE» («N» s): "Hi, this is «FIRST» from «CO», calling about invoice «ID». You can reach me on my mobile «PHONE» or at «EMAIL». Thanks."
+""",
+"lost_card_chat": """Customer: I lost my wallet, please block card «CARD»
+Bot: I have blocked the card ending «LAST4». Can you confirm your date of birth?
+Customer: «DOB»
+Bot: Thanks. A new card will be sent; tracking «ID».
+""",
+}
+B34_TEXT.update({
+"aws_vault_exec": """$ aws-vault exec prod -- env | grep AWS
+AWS_VAULT=prod
+AWS_REGION=eu-west-1
+AWS_ACCESS_KEY_ID=«AWS»
+AWS_SECRET_ACCESS_KEY=«AWSSEC»
+AWS_SESSION_TOKEN=«STS»
+AWS_CREDENTIAL_EXPIRATION=«TS»
+""",
+"slack_app_page": """Slack API › Your Apps › Incident Bot › OAuth & Permissions
+Bot User OAuth Token
+«SLACK»
+User OAuth Token
+«SLACK»
+Signing Secret: «GEN»
+(copied for the agent by «EMAIL»)
+""",
+"stripe_keys_page": """Developers › API keys (copied into the runbook by «NAME»)
+Publishable key   pk_live_«ID»
+Secret key        «STRIPE»
+Restricted key    «STRIPE»   (name: agent-refunds, created «DATE»)
+Docs example      «PH»
+""",
+"anthropic_console_copy": """Console › API keys › Create key
+Name: ci-evals-«N»
+Workspace: Default
+Your new key: «ANT»
+Save this key somewhere safe. You won't be able to view it again.
+(for the README use «PH»)
+""",
+"langfuse_env": """LANGFUSE_PUBLIC_KEY=pk-lf-«UUID»
+LANGFUSE_SECRET_KEY=«LFSEC»
+LANGFUSE_HOST=https://cloud.langfuse.com
+OPENAI_API_KEY=«OAI»
+ANTHROPIC_API_KEY=«ANT»
+""",
+"flowise_env": """PORT=3000
+FLOWISE_USERNAME=admin
+FLOWISE_PASSWORD=«PW»
+ANTHROPIC_API_KEY=«ANT»
+GOOGLE_API_KEY=«GOOG»
+DATABASE_HOST=«IPV4»
+""",
+"gptme_toml": """# ~/.config/gptme/config.toml
+[prompt]
+about_user = "«NAME», lives in «CITY»"
+
+[env]
+ANTHROPIC_API_KEY = "«ANT»"
+OPENAI_API_KEY = "«OAI»"
+GITHUB_TOKEN = "«GH»"
+""",
+"vscode_settings": """// .vscode/settings.json (workspace, checked in by accident)
+{
+  "rest-client.environmentVariables": {
+    "prod": { "token": "«JWT»", "host": "«PIPV4»" }
+  },
+  "geminicodeassist.apiKey": "«GOOG»",
+  "sqltools.connections": [{ "server": "«IPV4»", "username": "report", "password": "«PW»" }]
+}
+""",
+"renviron": """# ~/.Renviron
+GITHUB_PAT=«GH»
+OPENAI_API_KEY=«OAI»
+CENSUS_API_KEY=«GEN»
+R_LIBS_USER=~/R/library
+""",
+"googleservice_plist": """<?xml version="1.0" encoding="UTF-8"?>
+<plist version="1.0"><dict>
+  <key>API_KEY</key><string>«GOOG»</string>
+  <key>GCM_SENDER_ID</key><string>«N»«N»</string>
+  <key>BUNDLE_ID</key><string>eu.«ID».app</string>
+</dict></plist>
+""",
+"expo_app_config": """// app.config.js
+export default {
+  name: 'Fietsplan',
+  android: { config: { googleMaps: { apiKey: '«GOOG»' } } },
+  extra: { sentryToken: '«GEN»', stripeKey: '«STRIPE»', supportPhone: '«PHONE»' },
+};
+""",
+"rails_credentials_show": """$ EDITOR=cat bin/rails credentials:show -e production
+secret_key_base: «GEN»
+aws:
+  access_key_id: «AWS»
+  secret_access_key: «AWSSEC»
+stripe:
+  secret_key: «STRIPE»
+""",
+"symfony_env_local": """###> symfony/framework-bundle ###
+APP_ENV=prod
+APP_SECRET=«GEN»
+###< symfony/framework-bundle ###
+MAILER_DSN=smtp://«USER»:«UPW»@smtp.«DOM»:587
+STRIPE_SECRET_KEY=«STRIPE»
+SLACK_DSN=slack://«SLACK»@default?channel=ops
+""",
+"dotnet_user_secrets": """$ dotnet user-secrets list
+ConnectionStrings:Crm = Server=«IPV4»;Database=crm;User Id=crm_app;Password=«PW»;
+Slack:BotToken = «SLACK»
+OpenAI:ApiKey = «OAI»
+Jwt:SigningKey = «GEN»
+""",
+"quarkus_properties": """quarkus.datasource.username=orders
+quarkus.datasource.password=«PW»
+quarkus.datasource.jdbc.url=jdbc:postgresql://«IPV4»:5432/orders
+quarkus.langchain4j.anthropic.api-key=«ANT»
+quarkus.oidc.credentials.secret=«GEN»
+""",
+"nomad_job": """job "summariser" {
+  group "app" {
+    task "worker" {
+      env {
+        OPENAI_API_KEY = "«OAI»"
+        SLACK_TOKEN    = "«SLACK»"
+        EXAMPLE        = "«PH»"
+      }
+    }
+  }
+}
+""",
+"ansible_inventory": """[windows]
+win-«N» ansible_host=«IPV4»
+
+[windows:vars]
+ansible_user=Administrator
+ansible_password=«PW»
+ansible_connection=winrm
+""",
+"hiera_eyaml_decrypted": """$ eyaml decrypt -f hieradata/common.eyaml
+profile::db::password: «PW»
+profile::github::token: «GH»
+profile::tls::key: |
+    «PKEYY»
+""",
+"jwt_debug_chat": """«NAME» 14:02: why does the gateway say 401? here's the token from my browser: «JWT»
+«NAME2» 14:05: exp is in the past, log in again. also don't paste tokens here 🙃 (old one: «NEG»)
+""",
+"oauth_introspection_log": """«TS» INFO introspect token=«JWT» active=true client_id=mcp-gateway sub=«N» ip=«IPV4»
+«TS» WARN introspect token=«JWT» active=false reason=expired ip=«IPV6»
+""",
+"lambda_authorizer_log": """START RequestId: «UUID» Version: $LATEST
+«TS»	«UUID»	INFO	authorizer event: {"type":"TOKEN","authorizationToken":"Bearer «JWT»","methodArn":"arn:aws:execute-api:eu-west-1:«N»:«ID»/prod/GET/tools"}
+END RequestId: «UUID»
+""",
+"kcadm_token": """$ kcadm.sh config credentials --server https://sso.«DOM» --realm master --user admin --password '«PW»'
+Logging into https://sso.«DOM» as user admin of realm master
+$ cat ~/.keycloak/kcadm.config | grep token
+    "token" : "«JWT»",
+""",
+"vault_pki_issue": """$ vault write pki_int/issue/agents common_name=worker-«N».svc ttl=24h
+Key                 Value
+---                 -----
+expiration          «EPOCH»
+private_key         «PKEY»
+private_key_type    rsa
+serial_number       «LA»
+""",
+"gh_deploy_key": """$ gh repo deploy-key add deploy_key.pub --title "ci «DATE»"
+✓ Deploy key added to «USER»/infra
+$ cat deploy_key   # agent: copying the private half into the CI variable
+«PKEY»
+""",
+"pulumi_show_secrets": """$ pulumi stack output --show-secrets
+Current stack outputs (4):
+    OUTPUT          VALUE
+    dbPassword      «PW»
+    bucketKeyId     «AWS»
+    bucketSecret    «AWSSEC»
+    apiGatewayUrl   https://«ID».execute-api.eu-west-1.amazonaws.com
+""",
+"gusto_export_note": """Gusto contractor export (US entity) pulled by the agent for «CO»:
+«NAME» — SSN «SSN» — bank acct ends «LAST4» — «EMAIL»
+«NAME2» — SSN «SSN» — «USPHONE»
+""",
+})
+B34_TEXT.update({
+"aws_credentials_process": """$ cat ~/.aws/sso-fallback.json   # credential_process output (read by the agent)
+{"Version": 1, "AccessKeyId": "«AWS»", "SecretAccessKey": "«AWSSEC»", "SessionToken": "«STS»", "Expiration": "«TS»"}
+$ aws configure get aws_access_key_id --profile legacy
+«AWS»
+""",
+"s3_presign_log": """«TS» DEBUG botocore.auth CanonicalRequest: GET /invoices/«ID».pdf X-Amz-Credential=«AWS»/20270103/eu-west-1/s3/aws4_request
+«TS» DEBUG botocore.credentials Found credentials in environment variables (key id «AWS»)
+«TS» INFO client ip «IPV6»
+""",
+"cloudfront_log": """#Fields: date time x-edge-location sc-bytes c-ip cs-method cs-uri-stem sc-status cs-uri-query
+2027-01-03	07:11:02	FRA56-P3	«N»	«IPV6»	GET	/download	200	key=«AWS»&sig=«ID»
+2027-01-03	07:11:09	AMS1-C1	«N»	«IPV6»	GET	/img/logo.png	200	-
+2027-01-03	07:11:15	CDG52-P1	«N»	«PIPV4»	POST	/checkout	302	-
+""",
+"ipv6_neighbour": """$ ip -6 neigh show dev eth0
+«IPV6» lladdr «LA» router REACHABLE
+«IPV6» lladdr «LA» STALE
+$ ping -6 -c1 «IPV6»
+64 bytes from «IPV6»: icmp_seq=1 ttl=57 time=«MS» ms
+""",
+"bgp_looking_glass": """looking-glass> show route «IPV6»/48
+«IPV6»/48 via «IPV6» on eth1 [upstream1 «TS»] * (100) [AS«N»i]
+looking-glass> show route «PIPV4»/24
+«PIPV4»/24 via «PIPV4» on eth0 [ix-peer] (100) [AS«N»i]
+""",
+"pos_terminal_receipt_chat": """Kassenbon-Foto (OCR) an den Support-Agenten:
+KARTE: «CARD»   Gültig bis 07/29
+BETRAG: EUR «AMT»   TRACE «N»
+Kunde bittet um Storno, Rückruf «PHONE»; alte Karte «BADCARD» war gesperrt.
+""",
+"key_rotation_runbook": """## Rotation log «DATE»
+| service | old (revoked) | new |
+|---|---|---|
+| anthropic | «ANT» | stored in vault |
+| google maps | «GOOG» | «GOOG» |
+| slack bot | «SLACK» | stored in vault |
+| docs sample | «PH» | unchanged |
+""",
+"gitleaks_report": """Finding:     ANTHROPIC_API_KEY=«ANT»
+Fingerprint: «HEX»:agents/.env.bak:anthropic-api-key:«N»
+RuleID:      anthropic-api-key
+File:        agents/.env.bak
+Commit:      «HEX»
+Author:      «NAME» <«EMAIL»>
+Date:        «TS»
+""",
+"trufflehog_output": """🐷🔑🐷  TruffleHog. Unearth your secrets. 🐷🔑🐷
+Found verified result 🐷🔑
+Detector Type: AWS
+Raw result: «AWS»
+Secret: «AWSSEC»
+File: infra/old/terraform.tfstate.backup
+Line: «N»
+Found unverified result 🐷🔑❓
+Detector Type: PrivateKey
+Raw result: «PKEY»
+""",
+})
+B34_TEXT.update({
+"justfile": """# justfile
+set dotenv-load
+export TOOLKIT_GITHUB_TOKEN := env_var_or_default("TOOLKIT_GITHUB_TOKEN", "«PH»")
+export TOOLKIT_ANTHROPIC_KEY := "«NEG»"
+
+run:
+    toolkit run --port «PORT»
+# local override, do not commit: TOOLKIT_ANTHROPIC_KEY=«ANT»
+""",
+"python_docstring_example": """def connect(api_key: str | None = None, region: str = "eu"):
+    \"\"\"Connect to the toolkit API.
+
+    Example:
+        >>> connect(api_key="«PH»")
+    \"\"\"
+    # FIXME(«USER»): remove before release -> connect(api_key="«OAI»")
+""",
+"tmux_capture_printenv": """$ tmux capture-pane -p -t agent:1 | tail -6
+$ printenv | grep -i -e key -e token
+GOOGLE_API_KEY=«GOOG»
+HF_TOKEN=«GEN»
+OPENAI_API_KEY=«OAI»
+TOKEN_TEMPLATE=«PH»
+""",
+"vcr_cassette": """# tests/cassettes/test_lookup_user.yaml
+interactions:
+- request:
+    method: GET
+    uri: https://api.«DOM»/v1/users/«N»
+    headers:
+      Authorization: [Bearer «JWT»]
+  response:
+    status: {code: 200, message: OK}
+    body: {string: '{"email": "«EMAIL»", "ssn": "«SSN»", "phone": "«PHONE»"}'}
+""",
+"detect_secrets_hook": """$ git commit -m "wip: deploy script"
+Detect secrets...........................................................Failed
+- hook id: detect-secrets
+- exit code: 1
+ERROR: Potential secrets about to be committed to git repo!
+Secret Type: AWS Access Key
+Location:    deploy/env.sh:3
+$ sed -n 3,4p deploy/env.sh
+export AWS_ACCESS_KEY_ID=«AWS»
+export AWS_SECRET_ACCESS_KEY=«AWSSEC»
+""",
+"burp_repeater": """POST /pay HTTP/2
+Host: checkout.«DOM»
+Cookie: sid=«GEN»
+Content-Type: application/x-www-form-urlencoded
+X-Forwarded-For: «IPV4»
+
+pan=«CARD»&cvv=«CVC»&exp=11%2F28&email=«EMAIL»
+""",
+"terragrunt_inputs": """# live/prod/payouts/terragrunt.hcl
+include "root" { path = find_in_parent_folders() }
+inputs = {
+  payout_iban    = "«IBAN»"
+  ops_email      = "«EMAIL»"
+  db_password    = "«PW»"
+  github_token   = "«GH»"
+  allowed_cidr   = "«PIPV4»/32"
+}
+""",
+"iwctl_connect": """$ iwctl --passphrase '«PW»' station wlan0 connect "Kantoor-5G"
+$ ip -br a show wlan0
+wlan0  UP  «IPV4»/24 «IPV6»/64
+""",
+"docker_cp_key": """$ docker cp shop-web:/etc/ssl/private/shop.key - | tar -xO
+«PKEY»
+$ docker exec shop-web printenv SHOP_ADMIN_EMAIL
+«EMAIL»
+""",
+"inspect_eval_env": """$ cat .env && inspect eval arc.py --limit 50
+INSPECT_EVAL_MODEL=anthropic/claude-opus-4-1
+ANTHROPIC_API_KEY=«ANT»
+OPENAI_API_KEY=«OAI»
+GOOGLE_API_KEY=«GOOG»
+╭─ arc (50 samples) ─────────────╮
+│ accuracy 0.86  stderr 0.049    │
+""",
+"fraud_review_note": """Manual review «LA» — flagged by velocity rule
+Cardholder: «NAME»
+Cards tried: «CARD», «CARD» (CVV «CVC» entered), then «BADCARD» (invalid)
+Shipping to «STREET», contact «EMAIL», device IP «IPV4»
+Decision: decline, notify customer at «PHONE»
+""",
+"datev_export": """Umsatz;Soll/Haben;Konto;Gegenkonto;Belegdatum;Buchungstext;IBAN
+«AMT»;S;1200;«N»;0301;Miete Lager «CO»;«IBAN»
+«AMT»;H;1200;«N»;0201;Erstattung «NAME»;«IBAN»
+«AMT»;S;1200;«N»;0201;Rücklastschrift («BADIBAN»);
+""",
+"crm_dedupe_report": """Possible duplicates (score 0.93):
+  A: «NAME» <«EMAIL»> «PHONE» created «DATE»
+  B: «NAME» <«EMAIL»> «PHONE» created «DATE»
+Merge suggestion: keep A, copy DOB «DOB» from B
+""",
+"rails_fixture_employees": """# spec/fixtures/employees.yml (copied from a prod console, should have been fake)
+jane:
+  name: «NAME»
+  ssn: "«SSN»"
+  dob: «DOB»
+  phone: "«USPHONE»"
+  email: «EMAIL»
+omar:
+  name: «NAME2»
+  ssn: "«SSN»"
+  phone: "«USPHONE»"
+""",
+"signal_export": """Signal export — chat with «FIRST»
+[2027-01-02 10:01] «PHONE»: hey it's «FIRST», new number
+[2027-01-02 10:03] Me: 👍 what's the wifi pw at the cabin?
+[2027-01-02 10:04] «PHONE»: «PW» (router at «IPV4» if it acts up)
+""",
+})
+
+
+# ---- paperwork in the seven locales: field labels per language, one kind per form ----
+
+B34_F = {  # field: en de fr es it nl
+    "name": ["Full name", "Name", "Nom complet", "Nombre completo", "Nome e cognome", "Naam"],
+    "dob": ["Date of birth", "Geburtsdatum", "Date de naissance", "Fecha de nacimiento", "Data di nascita", "Geboortedatum"],
+    "phone": ["Phone", "Telefon", "Téléphone", "Teléfono", "Telefono", "Telefoon"],
+    "mobile": ["Mobile", "Handy", "Portable", "Móvil", "Cellulare", "Mobiel"],
+    "email": ["Email", "E-Mail", "Courriel", "Correo electrónico", "E-mail", "E-mail"],
+    "iban": ["IBAN for refunds", "IBAN für Erstattungen", "IBAN pour remboursement", "IBAN para devoluciones", "IBAN per rimborsi", "IBAN voor terugbetaling"],
+    "card": ["Card number", "Kartennummer", "Numéro de carte", "Número de tarjeta", "Numero carta", "Kaartnummer"],
+    "cvc": ["Security code", "Prüfziffer", "Cryptogramme", "CVV", "CVV", "Beveiligingscode"],
+    "start": ["Start date", "Beginn", "Date de début", "Fecha de inicio", "Data di inizio", "Ingangsdatum"],
+    "ref": ["Reference", "Aktenzeichen", "Référence", "Referencia", "Riferimento", "Kenmerk"],
+    "addr": ["Address", "Anschrift", "Adresse", "Dirección", "Indirizzo", "Adres"],
+    "pw": ["Portal password (chosen)", "Portal-Passwort (gewählt)", "Mot de passe du portail", "Contraseña del portal", "Password del portale", "Wachtwoord portaal"],
+    "child_dob": ["Child's date of birth", "Geburtsdatum des Kindes", "Date de naissance de l'enfant", "Fecha de nacimiento del menor", "Data di nascita del figlio", "Geboortedatum kind"],
+    "emerg": ["Emergency contact", "Notfallkontakt", "Contact d'urgence", "Contacto de emergencia", "Contatto di emergenza", "Contact bij nood"],
+}
+B34_FORMS = {  # kind: (titles en de fr es it nl, fields)
+    "gym": (["Gym membership", "Mitgliedsantrag Fitnessstudio", "Adhésion salle de sport", "Alta en el gimnasio", "Iscrizione palestra", "Lidmaatschap sportschool"],
+            ["name", "dob", "mobile", "email", "iban", "start"]),
+    "library": (["Library card application", "Antrag Bibliotheksausweis", "Inscription à la médiathèque", "Solicitud carné de biblioteca", "Tessera biblioteca", "Aanvraag bibliotheekpas"],
+                ["name", "dob", "addr", "email", "phone"]),
+    "hospital_admission": (["Hospital admission", "Stationäre Aufnahme", "Admission à l'hôpital", "Ingreso hospitalario", "Ricovero ospedaliero", "Ziekenhuisopname"],
+                           ["name", "dob", "phone", "emerg", "ref", "start"]),
+    "hotel_card": (["Hotel registration card", "Meldeschein Hotel", "Fiche de police hôtel", "Parte de entrada de viajeros", "Scheda di registrazione ospite", "Inschrijfkaart hotel"],
+                   ["name", "dob", "addr", "mobile", "card", "ref"]),
+    "ski_pass": (["Season ski pass", "Saisonskipass", "Forfait saison", "Forfait de temporada", "Skipass stagionale", "Seizoensskipas"],
+                 ["name", "dob", "child_dob", "email", "card", "cvc"]),
+    "university": (["University enrolment", "Immatrikulation", "Inscription universitaire", "Matrícula universitaria", "Immatricolazione", "Inschrijving universiteit"],
+                   ["name", "dob", "email", "mobile", "iban", "pw"]),
+    "au_pair": (["Au pair agreement", "Au-pair-Vertrag", "Contrat au pair", "Contrato au pair", "Contratto au pair", "Au-pair-overeenkomst"],
+                ["name", "dob", "phone", "iban", "start", "emerg"]),
+    "travel_claim": (["Travel insurance claim", "Reiseversicherung Schadenmeldung", "Déclaration sinistre voyage", "Parte de seguro de viaje", "Denuncia sinistro viaggio", "Claim reisverzekering"],
+                     ["ref", "name", "dob", "email", "iban", "start"]),
+    "optician": (["Optician order", "Brillenbestellung", "Commande opticien", "Pedido de óptica", "Ordine ottico", "Bestelling opticien"],
+                 ["name", "dob", "phone", "card", "cvc", "ref"]),
+    "moving_quote": (["Moving company quote request", "Umzugsangebot Anfrage", "Demande de devis déménagement", "Presupuesto de mudanza", "Preventivo trasloco", "Offerteaanvraag verhuizing"],
+                     ["name", "addr", "phone", "mobile", "email", "start"]),
+    "physio": (["Physiotherapy referral", "Heilmittelverordnung Physiotherapie", "Prescription kinésithérapie", "Derivación a fisioterapia", "Impegnativa fisioterapia", "Verwijzing fysiotherapie"],
+               ["name", "dob", "phone", "ref", "start", "email"]),
+    "freelance_invoice": (["Freelancer invoice details", "Rechnungsdaten Freiberufler", "Coordonnées de facturation freelance", "Datos de factura autónomo", "Dati fattura freelance", "Factuurgegevens zzp"],
+                          ["name", "addr", "email", "phone", "iban", "ref"]),
+    "sublet": (["Sublet agreement", "Untermietvertrag", "Contrat de sous-location", "Contrato de subarriendo", "Contratto di sublocazione", "Onderhuurovereenkomst"],
+               ["name", "dob", "mobile", "email", "iban", "start"]),
+    "boat_rental": (["Boat rental", "Bootsverleih", "Location de bateau", "Alquiler de barco", "Noleggio barca", "Bootverhuur"],
+                    ["name", "dob", "mobile", "card", "cvc", "start"]),
+    "scholarship": (["Scholarship application", "Stipendienantrag", "Demande de bourse", "Solicitud de beca", "Domanda di borsa di studio", "Beursaanvraag"],
+                    ["name", "dob", "email", "phone", "iban", "pw"]),
+    "vaccination": (["Vaccination appointment", "Impftermin", "Rendez-vous vaccination", "Cita de vacunación", "Appuntamento vaccinale", "Vaccinatieafspraak"],
+                    ["name", "dob", "phone", "email", "start", "ref"]),
+}
+B34_FIELD_TOK = {"name": "NAME", "dob": "DOB", "phone": "LPHONE", "mobile": "PHONE", "email": "EMAIL", "iban": "IBAN", "card": "CARD",
+                 "cvc": "CVC", "start": "DATE", "ref": "LA", "addr": "STREET", "pw": "PW", "child_dob": "CDOB", "emerg": "PHONE"}
+B34_LANGS = ["en", "de", "fr", "es", "it", "nl"]
+B34_GREET = ["Hello,\nplease find my details below.", "Guten Tag,\nanbei meine Angaben.", "Bonjour,\nvoici mes informations.",
+             "Hola,\nle envío mis datos.", "Buongiorno,\necco i miei dati.", "Goedendag,\nhierbij mijn gegevens."]
+
+
+def b34_form(f, r, loc, kind):
+    li = B34_LANGS.index(B34_LANG[loc])
+    titles, fields = B34_FORMS[kind]
+    style = r.randrange(3)
+    rows = [(B34_F[k][li], "«%s»" % B34_FIELD_TOK[k]) for k in fields]
+    if style == 0:
+        t = f"{titles[li]}\n" + "=" * len(titles[li]) + "\n" + "\n".join(f"{a}: {b}" for a, b in rows) + "\n"
+    elif style == 1:
+        t = f"Subject: {titles[li]} – «NAME»\n\n{B34_GREET[li]}\n\n" + "\n".join(f"- {a}: {b}" for a, b in rows) + "\n\n«NAME»\n"
+    else:
+        t = f"### {titles[li]}\n\n| | |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows) + "\n"
+    return t
+
+
+# ---- US paperwork (en_US) ----
+
+B34_US_TEXT = {
+"w4_mail": """Subject: W-4 for new hire «NAME»
+Hi payroll, attached W-4. SSN «SSN», DOB «DOB», direct deposit form attached (ticket «LA»). Start date «DATE». Cell «USPHONE».
+""",
+"fafsa_help": """Chat with financial aid office
+Student: my FAFSA got flagged, my SSN is «SSN» and my mom's is «SSN»
+Advisor: thanks — and the student's date of birth?
+Student: «DOB». you can text me at «USPHONE» or email «EMAIL»
+""",
+"snap_application": """SNAP application — household member 1
+Name: «NAME»   SSN: «SSN»   Date of birth: «DOB»
+Phone: «USPHONE»   Case no. «LA»   Interview date: «DATE»
+""",
+"medicaid_renewal": """Medicaid renewal (case «LA»)
+Applicant: «NAME», born «DOB», SSN «SSN»
+Contact: «USPHONE» / «EMAIL»
+Masked on prior notice: «NEG» — please use the full number above.
+""",
+"dmv_realid": """REAL ID appointment confirmation
+Name: «NAME»
+DOB: «DOB»
+SSN (last 4 on file): «LAST4» — full SSN provided at counter: «SSN»
+Appointment: «DATE» 9:40 AM, confirmation «LA»
+""",
+"fmla_request": """To: «EMAIL»
+Re: FMLA leave request
+Employee «NAME» (ID «LA»), SSN «SSN», requests leave from «DATE». Reach me at «USPHONE».
+""",
+"rollover_401k": """401(k) rollover form — participant section
+Participant: «NAME»  SSN: «SSN»  Date of birth: «DOB»
+Receiving IRA account: «LA»   Phone: «USPHONE»
+Separation date: «DATE»
+""",
+"irs_8821_note": """Prepared Form 8821 for «NAME». Taxpayer SSN «SSN», spouse SSN «SSN». Designee phone «USPHONE», fax «USPHONE». Tax years 2024–2026.
+""",
+"tsa_precheck": """TSA PreCheck renewal
+Known Traveler Number: «LA»
+Name: «NAME», DOB «DOB», phone «USPHONE», email «EMAIL»
+Payment: card «CARD», exp 04/30
+""",
+"auto_loan": """Auto loan application
+Borrower: «NAME» — SSN «SSN» — DOB «DOB»
+Employer phone: «USPHONE»   Home phone: «USPHONE»
+VIN «LA»   Requested amount $«AMT»
+""",
+"rental_application": """Rental application — 2B, «STREET»
+Applicant: «NAME»
+SSN: «SSN»   Date of birth: «DOB»
+Current landlord phone: «USPHONE»
+Application fee paid with card «CARD»
+""",
+"sba_loan": """SBA 7(a) — Form 1919 owner info
+Owner: «NAME», 51% — SSN «SSN», DOB «DOB»
+Business phone «USPHONE», email «EMAIL», EIN «LA»
+""",
+}
+
+
+# ---- JSON documents (each entry one shape) ----
+
+B34_JSON = {
+"anthropic_tool_result": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_«ID»", "content": [{"type": "text",
+    "text": "Customer «NAME»: email «EMAIL», phone «PHONE», card on file «CARD»"}]}]},
+"gemini_function_call": {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": "create_payout",
+    "args": {"iban": "«IBAN»", "beneficiary": "«NAME»", "amount": "«AMT»", "reference": "«LA»"}}}]}, "finishReason": "STOP"}]},
+"gemini_function_response": {"role": "user", "parts": [{"functionResponse": {"name": "lookup_member", "response": {"member": {"name": "«NAME»",
+    "dob": "«DOB»", "phone": "«PHONE»", "email": "«EMAIL»", "id": "«ID»"}}}}]},
+"mistral_tool_message": {"role": "tool", "name": "read_env", "tool_call_id": "«ID»", "content": "OPENAI_API_KEY=«OAI» ANTHROPIC_API_KEY=«ANT» DEBUG=false"},
+"vercel_ai_step": {"stepType": "tool-result", "toolCallId": "call_«ID»", "toolName": "getSecrets", "result": {"githubToken": "«GH»", "slackToken": "«SLACK»", "docsExample": "«PH»"}},
+"langchain_toolmessage": {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", "ToolMessage"], "kwargs": {"content": "ssh to «PIPV4» with key «PKEY1»", "tool_call_id": "«ID»"}},
+"openai_realtime_item": {"type": "conversation.item.create", "item": {"type": "function_call_output", "call_id": "call_«ID»",
+    "output": "caller «PHONE» verified, DOB «DOB», account «LA»"}},
+"mcp_elicitation_result": {"jsonrpc": "2.0", "id": "«N»", "result": {"action": "accept", "content": {"email": "«EMAIL»", "phone": "«PHONE»", "password": "«PW»"}}},
+"mcp_completion": {"jsonrpc": "2.0", "id": "«N»", "method": "completion/complete", "params": {"ref": {"type": "ref/resource", "uri": "db://customers/{email}"},
+    "argument": {"name": "email", "value": "«EMAIL»"}}},
+"hubspot_contact": {"id": "«N»", "properties": {"firstname": "«FIRST»", "lastname": "«LAST»", "email": "«EMAIL»", "phone": "«PHONE»", "mobilephone": "«PHONE»",
+    "date_of_birth": "«DOB»", "hs_object_id": "«N»", "lastmodifieddate": "«TS»"}, "archived": False},
+"intercom_contact": {"type": "contact", "id": "«ID»", "role": "user", "email": "«EMAIL»", "phone": "«PHONE»", "name": "«NAME»",
+    "location": {"type": "location", "city": "«CITY»"}, "last_seen_ip": "«PIPV4»", "custom_attributes": {"birthday": "«DOB»"}},
+"segment_identify": {"type": "identify", "userId": "«UUID»", "traits": {"email": "«EMAIL»", "phone": "«PHONE»", "birthday": "«DOB»", "plan": "pro"},
+    "context": {"ip": "«IPV4»", "library": {"name": "analytics.js", "version": "«VER»"}}, "timestamp": "«TS»"},
+"posthog_person": {"distinct_id": "«UUID»", "properties": {"$initial_ip": "«IPV6»", "email": "«EMAIL»", "$geoip_city_name": "«CITY»", "phone": "«PHONE»"}},
+"plaid_identity": {"accounts": [{"account_id": "«ID»", "mask": "«LAST4»", "owners": [{"names": ["«NAME»"], "emails": [{"data": "«EMAIL»", "primary": True}],
+    "phone_numbers": [{"data": "«PHONE»", "type": "mobile"}]}]}], "request_id": "«ID»"},
+"mollie_payment": {"resource": "payment", "id": "tr_«ID»", "amount": {"value": "«AMT»", "currency": "EUR"}, "method": "banktransfer",
+    "details": {"consumerName": "«NAME»", "consumerAccount": "«IBAN»", "bankReference": "«LA»"}, "billingEmail": "«EMAIL»"},
+"paypal_payer": {"id": "«ID»", "status": "COMPLETED", "payer": {"name": {"given_name": "«FIRST»", "surname": "«LAST»"}, "email_address": "«EMAIL»",
+    "phone": {"phone_number": {"national_number": "«PHONE»"}}, "birth_date": "«DOB»"}},
+"mangopay_user": {"PersonType": "NATURAL", "FirstName": "«FIRST»", "LastName": "«LAST»", "Email": "«EMAIL»", "Birthday": "«DOB»",
+    "Id": "«N»", "BankAccount": {"Type": "IBAN", "IBAN": "«IBAN»", "OwnerName": "«NAME»"}},
+"qonto_transfer": {"transfer": {"beneficiary": {"name": "«NAME»", "iban": "«IBAN»"}, "reference": "«LA»", "amount": "«AMT»",
+    "note": "rejected earlier: «BADIBAN»", "initiator_email": "«EMAIL»"}},
+"xero_contact": {"Contacts": [{"ContactID": "«UUID»", "Name": "«CO»", "EmailAddress": "«EMAIL»", "BankAccountDetails": "«IBAN»",
+    "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "«PHONE»"}, {"PhoneType": "MOBILE", "PhoneNumber": "«PHONE»"}]}]},
+"okta_user": {"id": "00u«ID»", "status": "ACTIVE", "profile": {"login": "«EMAIL»", "email": "«EMAIL»", "mobilePhone": "«PHONE»", "firstName": "«FIRST»"},
+    "credentials": {"password": {"value": "«PW»"}, "recovery_question": {"question": "first pet", "answer": "«NEG»"}}},
+"graph_user": {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity", "displayName": "«NAME»", "mail": "«EMAIL»",
+    "mobilePhone": "«PHONE»", "businessPhones": ["«PHONE»"], "birthday": "«DOB»", "id": "«UUID»"},
+"k8s_secret_json": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tool-creds", "namespace": "agents"}, "type": "Opaque",
+    "stringData": {"GITHUB_TOKEN": "«GH»", "GOOGLE_API_KEY": "«GOOG»", "tls.key": "«PKEY1»"}},
+"vercel_env": {"envs": [{"key": "OPENAI_API_KEY", "value": "«OAI»", "target": ["production"], "type": "encrypted"},
+                        {"key": "STRIPE_SECRET_KEY", "value": "«STRIPE»", "target": ["production", "preview"], "type": "encrypted"},
+                        {"key": "EXAMPLE_KEY", "value": "«PH»", "target": ["development"], "type": "plain"}]},
+"cloudflare_secret_put": {"result": {"name": "AWS_KEY", "type": "secret_text"}, "request": {"name": "AWS_KEY", "text": "«AWS»", "secret": "«AWSSEC»"}, "success": True},
+"dynamodb_item": {"Item": {"pk": {"S": "USER#«N»"}, "email": {"S": "«EMAIL»"}, "phone": {"S": "«PHONE»"}, "dob": {"S": "«DOB»"}, "lastIp": {"S": "«IPV4»"}}},
+"firestore_doc": {"name": "projects/app/databases/(default)/documents/patients/«N»", "fields": {"name": {"stringValue": "«NAME»"},
+    "birthDate": {"stringValue": "«DOB»"}, "phone": {"stringValue": "«PHONE»"}, "insurerRef": {"stringValue": "«ID»"}}},
+"grafana_datasource": {"name": "prod-postgres", "type": "postgres", "url": "«IPV4»:5432", "user": "grafana", "secureJsonData": {"password": "«PW»"},
+    "jsonData": {"sslmode": "require"}},
+"pagerduty_incident": {"incident": {"id": "«ID»", "title": "Payment webhook 401 from «IPV4»", "body": {"details": "token in header was «STRIPE»; on-call «PHONE»"},
+    "assignees": [{"summary": "«NAME»", "email": "«EMAIL»"}]}},
+"github_issue_comment_hook": {"action": "created", "comment": {"body": "works for me with GH_TOKEN=«GH» (sorry, rotating now)", "user": {"login": "«USER»"}},
+    "issue": {"number": "«N»"}, "sender": {"login": "«USER»"}},
+"stripe_checkout_completed": {"type": "checkout.session.completed", "data": {"object": {"id": "cs_live_«ID»", "customer_details": {"email": "«EMAIL»",
+    "phone": "«PHONE»", "name": "«NAME»"}, "payment_intent": "pi_«ID»"}}, "livemode": True},
+"booking_reservation": {"reservation": {"id": "«N»", "guest": {"name": "«NAME»", "email": "«EMAIL»", "phone": "«PHONE»", "date_of_birth": "«DOB»"},
+    "payment": {"card_number": "«CARD»", "cvc": "«CVC»", "expiry": "10/29"}, "checkin": "«DATE»"}},
+"eventbrite_attendee": {"attendees": [{"profile": {"name": "«NAME»", "email": "«EMAIL»", "cell_phone": "«PHONE»", "birth_date": "«DOB»"}, "order_id": "«N»", "barcode": "«LA»"}]},
+"docusign_recipients": {"signers": [{"name": "«NAME»", "email": "«EMAIL»", "recipientId": "1", "smsAuthentication": {"senderProvidedNumbers": ["«PHONE»"]}},
+    {"name": "«NAME2»", "email": "«EMAIL»", "recipientId": "2", "accessCode": "«GEN»"}]},
+"jaeger_span": {"traceID": "«HEX»", "operationName": "POST /tools/charge", "tags": [{"key": "http.client_ip", "value": "«IPV6»"},
+    {"key": "http.request.header.authorization", "value": "Bearer «JWT»"}, {"key": "card.pan", "value": "«CARD»"}]},
+"agent_session_state": {"session": "«UUID»", "memory": {"user_email": "«EMAIL»", "user_phone": "«PHONE»", "notes": "user pasted AWS key «AWS» and secret «AWSSEC» to debug"},
+    "tools": ["shell", "browser"], "expires": "«TS»"},
+}
+B34_JSON.update({
+"gusto_employee": {"uuid": "«UUID»", "first_name": "«FIRST»", "last_name": "«LAST»", "ssn": "«SSN»", "date_of_birth": "«DOB»", "email": "«EMAIL»",
+    "phone": "«USPHONE»", "jobs": [{"title": "Technician", "hire_date": "«DATE»"}]},
+"mcp_tools_list_env_leak": {"jsonrpc": "2.0", "id": "«N»", "error": {"code": -32603, "message": "spawn failed",
+    "data": {"env": {"ANTHROPIC_API_KEY": "«ANT»", "OPENAI_API_KEY": "«OAI»", "AWS_ACCESS_KEY_ID": "«AWS»"}, "cwd": "/srv/mcp"}}},
+"anthropic_batch_result": {"custom_id": "req-«N»", "result": {"type": "succeeded", "message": {"content": [{"type": "text",
+    "text": "Found in the repo: Slack token «SLACK», Stripe key «STRIPE», Google key «GOOG»"}]}}},
+"render_env_group": {"envGroup": {"name": "prod-shared", "envVars": [{"key": "SLACK_BOT_TOKEN", "value": "«SLACK»"}, {"key": "GOOGLE_API_KEY", "value": "«GOOG»"},
+    {"key": "TLS_KEY", "value": "«PKEY1»"}]}},
+"cursor_bg_agent_env": {"agentId": "bc-«UUID»", "environment": {"secrets": {"STRIPE_API_KEY": "«STRIPE»", "GITHUB_TOKEN": "«GH»", "OPENAI_API_KEY": "«OAI»"},
+    "example": "«PH»"}, "status": "RUNNING"},
+"sso_session_cache": {"accessToken": "«JWT»", "expiresAt": "«TS»", "region": "eu-west-1", "clientSecret": "«GEN»", "placeholderSample": "«PH»"},
+"ssh_tool_result": {"tool": "ssh.exec", "host": "«PIPV4»", "identity": "«PKEY1»", "stdout": "uid=0(root) gid=0(root)", "exit": 0},
+})
+B34_JSON.update({
+"iam_access_key_created": {"AccessKey": {"UserName": "svc-«USER»", "AccessKeyId": "«AWS»", "Status": "Active", "SecretAccessKey": "«AWSSEC»", "CreateDate": "«TS»"}},
+"guardduty_finding": {"type": "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "resource": {"accessKeyDetails": {"accessKeyId": "«AWS»", "userName": "«USER»"}},
+    "service": {"action": {"awsApiCallAction": {"remoteIpDetails": {"ipAddressV4": "«PIPV4»"}}}}, "note": "caller also seen from «IPV6»"},
+"cloudflare_access_log": {"ClientIP": "«IPV6»", "ClientRequestHost": "api.«DOM»", "ClientRequestURI": "/v1/search?q=«ID»", "EdgeStartTimestamp": "«TS»",
+    "RequestHeaders": {"x-api-key": "«ANT»"}, "OriginIP": "«IPV6»"},
+"payment_method_vault": {"customer": {"email": "«EMAIL»", "name": "«NAME»"}, "cards": [{"pan": "«CARD»", "cvc": "«CVC»", "exp": "03/30"}, {"pan": "«CARD»", "exp": "12/28"}],
+    "rejected": "«BADCARD»"},
+})
+B34_JSON.update({
+"ory_hydra_audit": {"level": "info", "msg": "access token issued", "audit": True, "client_id": "«ID»", "http_request": {"remote": "«IPV4»", "path": "/oauth2/token"},
+    "access_token": "«JWT»", "id_token": "«JWT»", "time": "«TS»"},
+"zoom_registrant": {"event": "webinar.registration_created", "payload": {"object": {"id": "«N»", "registrant": {"email": "«EMAIL»", "first_name": "«FIRST»",
+    "last_name": "«LAST»", "phone": "«PHONE»", "org": "«CO»", "join_url": "https://zoom.us/w/«N»"}}}},
+"aircall_call": {"resource": "call", "event": "call.ended", "data": {"id": "«N»", "direction": "inbound", "raw_digits": "«PHONE»",
+    "number": {"digits": "«PHONE»", "name": "Support NL"}, "user": {"name": "«NAME»", "email": "«EMAIL»"}, "duration": "«N»"}},
+"mongo_change_event": {"operationType": "insert", "ns": {"db": "shop", "coll": "customers"}, "documentKey": {"_id": "«ID»"},
+    "fullDocument": {"name": "«NAME»", "contact": {"email": "«EMAIL»", "tel": "«PHONE»"}, "payment": {"iban": "«IBAN»"}}, "clusterTime": "«EPOCH»"},
+"rollbar_item": {"data": {"environment": "production", "body": {"message": {"body": "charge failed for card «CARD»"}},
+    "request": {"url": "https://shop.«DOM»/checkout", "user_ip": "«IPV6»", "headers": {"Authorization": "Bearer «JWT»"}}, "person": {"id": "«N»", "email": "«EMAIL»"}}},
+"zapier_catch_hook": {"hook_id": "«N»", "data": {"name": "«NAME»", "email": "«EMAIL»", "phone": "«PHONE»", "birthday": "«DOB»", "message": "please use my new card «CARD»"}},
+"fitbit_profile": {"user": {"fullName": "«NAME»", "dateOfBirth": "«DOB»", "gender": "FEMALE", "memberSince": "«DATE»", "timezone": "Europe/Amsterdam", "encodedId": "«ID»"}},
+"keeper_record": {"title": "Prod integrations", "type": "login", "fields": [{"type": "login", "value": ["svc-agent"]}, {"type": "password", "value": ["«PW»"]},
+    {"type": "secret", "label": "anthropic", "value": ["«ANT»"]}, {"type": "secret", "label": "docs sample", "value": ["«PH»"]}]},
+"redis_stream_entry": {"stream": "orders:new", "id": "«EPOCH»123-0", "fields": {"email": "«EMAIL»", "card": "«CARD»", "ship_phone": "«PHONE»", "ip": "«IPV4»"}},
+"insurance_quote_request": {"applicant": {"first_name": "«FIRST»", "last_name": "«LAST»", "dob": "«DOB»", "ssn": "«SSN»", "phone": "«USPHONE»", "email": "«EMAIL»"},
+    "vehicle": {"vin": "«ID»", "year": 2021}, "quote_ref": "«LA»"},
+"school_sis_student": {"student": {"name": "«NAME»", "dob": "«DOB»", "grade": 7, "guardians": [{"name": "«NAME2»", "phone": "«PHONE»", "email": "«EMAIL»"}]},
+    "enrolled": "«DATE»"},
+})
+
+
+# ---- documents: draw a kind, render, redraw while a labelled value also appears unlabelled ----
+
+B34_RARE = ("«IBAN»", "«CARD»", "«SSN»", "«AWS»", "«GH»", "«GOOG»", "«OAI»", "«ANT»", "«SLACK»", "«STRIPE»", "«JWT»", "«PKEY", "«PH»")
+
+
+def b34_weight(t):
+    """Kinds holding vendor secrets, keys, placeholders, cards, IBANs or SSNs are drawn more often (weight 1 + up to 2)."""
+    t = json.dumps(t, ensure_ascii=False) if not isinstance(t, str) else t
+    return 1 + min(2, sum(t.count(m) for m in B34_RARE))
+
+
+B34_TEXT_KINDS = [k for k in sorted(B34_TEXT) for _ in range(b34_weight(B34_TEXT[k]))] + ["form_" + k for k in sorted(B34_FORMS)]
+B34_US_KINDS = sorted(B34_US_TEXT)
+B34_JSON_KINDS = [k for k in sorted(B34_JSON) for _ in range(b34_weight(B34_JSON[k]))]
+
+
+def b34_clean_ok(w):
+    """No labelled value of 6 bytes or more occurs outside the labelled spans of its document."""
+    buf = bytes(w.buf)
+    cover = [(sp["start"], sp["end"]) for sp in w.spans]
+    for sp in w.spans:
+        v = buf[sp["start"]:sp["end"]]
+        if len(v) < 6:
+            continue
+        i = buf.find(v)
+        while i >= 0:
+            if not any(a <= i and i + len(v) <= b for a, b in cover):
+                return False
+            i = buf.find(v, i + 1)
+    return True
+
+
+def b34_text(f, r, loc):
+    while True:
+        ctx = {}
+        if loc == "en_US" and r.random() < 0.55:
+            tmpl = B34_US_TEXT[r.choice(B34_US_KINDS)]
+        else:
+            k = r.choice(B34_TEXT_KINDS)
+            tmpl = b34_form(f, r, loc, k[5:]) if k.startswith("form_") else B34_TEXT[k]
+        doc = b34_render(f, r, loc, tmpl, ctx)
+        w = Writer()
+        w.text(doc)
+        if b34_clean_ok(w):
+            return doc
+
+
+def b34_json(f, r, loc):
+    while True:
+        ctx = {"sep": " "}
+        doc = b34_jrender(f, r, loc, B34_JSON[r.choice(B34_JSON_KINDS)], ctx)
+        w = Writer()
+        w.json(doc)
+        t = w.buf.decode("utf-8")
+        if b34_clean_ok(w) and "\\" not in t and not any(ord(c) < 32 for c in t):
+            return doc
+
+
+# ---- self-check ----
+
+B34_SHAPES = {
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Z0-9]{22}_[A-Za-z0-9]{59})",
+    "GOOGLE_API_KEY": r"AIzaSy[A-Za-z0-9_-]{33}",
+    "OPENAI_KEY": r"(sk-(proj|svcacct)-[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+    "SLACK_TOKEN": r"(xoxb-[0-9]{12}-[0-9]{13}-[A-Za-z0-9]{24}|xoxp-[0-9]{12}-[0-9]{12}-[0-9]{13}-[0-9a-f]{32}|xoxe\.xoxp-1-[A-Za-z0-9]{140})",
+    "STRIPE_KEY": r"[sr]k_(live|test)_(51[A-Za-z0-9]{97}|[A-Za-z0-9]{24})",
+}
+
+
+def b34_card_ok(d):
+    n = len(d)
+    if not luhn_ok(d):
+        return False
+    if d[0] == "4": return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720: return n == 16
+    if d[:2] in ("34", "37"): return n == 15
+    if d[:4] == "6011" or 644 <= int(d[:3]) <= 649 or d[:2] == "65": return n == 16
+    if 3528 <= int(d[:4]) <= 3589: return n == 16
+    if d[:2] == "36" or 300 <= int(d[:3]) <= 305: return n == 14
+    if d[:2] == "62": return n in (16, 19)
+    return False
+
+
+def b34_check(i, kind, doc, w, text, loc):
+    import re as _re
+    parts = b34_parts(doc)
+    assert len(parts) == len(w.spans), (i, len(parts), len(w.spans))
+    last = 0
+    for p, sp in zip(parts, w.spans):
+        assert sp["type"] == p.typ and w.buf[sp["start"]:sp["end"]].decode("utf-8") == p.text, (i, sp)
+        assert sp["start"] >= last, (i, sp)
+        last = sp["end"]
+        v, t = p.text, p.typ
+        if t in B34_SHAPES:
+            assert _re.fullmatch(B34_SHAPES[t], v), (i, t, v)
+        elif t == "CREDIT_CARD":
+            d = v.replace(" ", "").replace("-", "")
+            assert d.isdigit() and b34_card_ok(d), (i, v)
+        elif t == "IBAN":
+            c = v.replace(" ", "")
+            assert c[:2] in B34_IBAN_LEN and len(c) == B34_IBAN_LEN[c[:2]] and b34_mod97(c[4:] + c[:4]) == 1, (i, v)
+        elif t == "US_SSN":
+            d = v.replace("-", "").replace(" ", "")
+            a, g, s = int(d[:3]), int(d[3:5]), int(d[5:])
+            assert len(d) == 9 and 0 < a < 900 and a != 666 and g and s and d not in ("078051120", "219099999"), (i, v)
+        elif t == "PHONE":
+            assert p.region and phonenumbers.is_valid_number(phonenumbers.parse(v, p.region)), (i, v, p.region)
+        elif t in ("IPV4", "IPV6"):
+            a = ipaddress.ip_address(v)
+            assert a.version == (4 if t == "IPV4" else 6), (i, v)
+            assert not (a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast), (i, v)
+        elif t == "JWT":
+            h, b, s = v.split(".")
+            hd = json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+            json.loads(base64.urlsafe_b64decode(b + "=" * (-len(b) % 4)))
+            assert hd["typ"] == "JWT" and len(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))) == B34_JWT_SIG[hd["alg"]], (i, hd)
+        elif t == "PRIVATE_KEY":
+            m = _re.fullmatch(r"-----BEGIN ([A-Z ]+)-----(.*)-----END ([A-Z ]+)-----", v, _re.S)
+            assert m and m.group(1) == m.group(3) and m.group(1).endswith("PRIVATE KEY"), (i, v[:40])
+            base64.b64decode("".join(m.group(2).split()), validate=True)
+        elif t == "PLACEHOLDER":
+            assert v in B34_PLACEHOLDERS, (i, v)
+        elif t == "DATE_OF_BIRTH":
+            assert any(str(y) in v for y in range(1938, 2025)), (i, v)
+        elif t in ("PASSWORD", "GENERIC_SECRET"):
+            assert v and v == v.strip(), (i, v)
+        elif t == "EMAIL":
+            assert _re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", v, _re.I), (i, v)
+        else:
+            raise AssertionError((i, t))
+    assert b34_clean_ok(w), i
+    if kind == "json":
+        json.loads(text)
+        assert "\\" not in text and not any(ord(c) < 32 for c in text), i
 
 
 if __name__ == "__main__":
