@@ -67,14 +67,20 @@ impl Drop for Reap {
     }
 }
 
-async fn wait_listening(addr: SocketAddr) {
-    for _ in 0..400 {
+/// Waits until `child` listens on `addr`: up to 60 s (a debug build starting on a loaded
+/// machine), and says so at once if the child exited instead (its status: a port taken
+/// between `free_port` and the bind, a configuration error).
+async fn wait_listening(addr: SocketAddr, child: &mut Child) {
+    for _ in 0..1200 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
             return;
         }
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("toolwall exited ({status}) before listening on {addr}");
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("nothing listens on {addr}");
+    panic!("nothing listens on {addr} after 60 s");
 }
 
 async fn metrics(admin: SocketAddr) -> String {
@@ -143,8 +149,8 @@ async fn run_workers_sizes_the_runtime_by_flag_and_environment() {
         if let Some(e) = env {
             c.env("TOOLWALL_WORKERS", e);
         }
-        let child = Reap(c.spawn().expect("spawn"));
-        wait_listening(s.admin).await;
+        let mut child = Reap(c.spawn().expect("spawn"));
+        wait_listening(s.admin, &mut child.0).await;
         let m = metrics(s.admin).await;
         assert_eq!(
             sample(&m, "toolwall_runtime_workers"),
@@ -194,7 +200,7 @@ async fn a_clean_stop_writes_every_queued_log_line_in_both_formats() {
                 .map_while(Result::ok)
                 .collect::<Vec<String>>()
         });
-        wait_listening(s.agent).await;
+        wait_listening(s.agent, &mut child.0).await;
         let mut ids = Vec::new();
         for i in 0..60 {
             let r = send(
@@ -277,7 +283,7 @@ async fn a_stuck_stderr_never_blocks_calls_and_dropped_lines_are_counted() {
     );
     // held open and never read until the end: the pipe fills
     let mut err = child.0.stderr.take().expect("stderr");
-    wait_listening(s.admin).await;
+    wait_listening(s.admin, &mut child.0).await;
     let before = metrics(s.admin).await;
     assert_eq!(
         sample(&before, "toolwall_log_lines_dropped_total"),
@@ -340,7 +346,7 @@ async fn a_secret_sent_in_a_call_never_reaches_the_log() {
         let _ = std::io::BufReader::new(err).read_to_string(&mut all);
         all
     });
-    wait_listening(s.agent).await;
+    wait_listening(s.agent, &mut child.0).await;
     let trace = "0af7651916cd43dd8448eb211c80319c";
     let call = |body: String| {
         req("POST", "/echo/v1/refunds")
