@@ -2696,6 +2696,12 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         return super::evidence_r32g::ses_smtp_password(hay, s, e)
             .map_or(Outcome::Reject, Outcome::Hit);
     }
+    // cloud-init's `chpasswd:` and its `list: |` of `NAME:PASSWORD` lines (`evidence_r33p`).
+    if hay.get(e) == Some(&b':') && s >= 2 && hay[s - 2] == b'c' {
+        if let Some(o) = super::evidence_r33p::chpasswd_password(hay, s, e) {
+            return o;
+        }
+    }
     if hay[s] == b'-' {
         if hay.get(s + 1) == Some(&b'w') {
             return super::evidence_r29p::ldap_password(hay, s);

@@ -706,6 +706,11 @@ impl Detector {
             php_define_secrets(hay, h.start, self.entropy_threshold, &mut sink);
         } else if hay[h.start - 2..h.start] == *b"  " {
             pulumi_table_secrets(hay, h.start, self.entropy_threshold, &mut sink);
+        } else if hay[h.start - 1] == b':' {
+            // A `chpasswd` list's later entries (`evidence_r33p`).
+            if let Some(e) = super::evidence_r33p::chpasswd_later_entries(hay, h.start, &mut sink) {
+                end = e;
+            }
         }
         end
     }
