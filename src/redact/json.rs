@@ -846,6 +846,23 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 }
                 _ => class,
             };
+            // ADP's government id naming `SSN` is a tax id; a payment card object's
+            // `number` (by its siblings) is a card's (`detect::evidence_r33d`).
+            let class = match class {
+                KeyClass::Plain | KeyClass::Ident
+                    if crate::redact::detect::evidence_r33d::adp_id_value_key(k)
+                        && crate::redact::detect::evidence_r33d::adp_ssn_entry(map) =>
+                {
+                    KeyClass::TaxId
+                }
+                KeyClass::Plain | KeyClass::Ident
+                    if crate::redact::detect::evidence_r33d::number_key(k)
+                        && crate::redact::detect::evidence_r33d::card_object(map) =>
+                {
+                    KeyClass::Card
+                }
+                _ => class,
+            };
             let class = if birth && facts.answer_key() {
                 labels::answer_class(class)
             } else {
@@ -1082,7 +1099,13 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     pub(crate) fn string(&mut self, s: &str, key: KeyClass) -> Option<Leaf> {
         if let KeyClass::Whole(entity) = key {
             let meaningful = match entity {
-                Entity::DateOfBirth | Entity::UsSsn => s.bytes().any(|b| b.is_ascii_digit()),
+                Entity::DateOfBirth => s.bytes().any(|b| b.is_ascii_digit()),
+                // A German pension insurance number under an `ssn` key is no US SSN
+                // (`detect::evidence_r33d`).
+                Entity::UsSsn => {
+                    s.bytes().any(|b| b.is_ascii_digit())
+                        && !super::detect::evidence_r33d::de_pension_number(s.as_bytes())
+                }
                 _ => {
                     let reference = matches!(entity, Entity::Password | Entity::GenericSecret)
                         && secret_reference(s);

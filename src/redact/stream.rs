@@ -283,6 +283,17 @@ impl<'v> Pass<'_, '_, 'v> {
             escape_token(&key, &mut self.walk.ptr);
             self.blanks();
             let at = self.i;
+            // ADP's government id and a payment card object's 13-digit `number`: whether a
+            // sibling names an SSN or a card is the `Value` walk's, which sees the whole
+            // object (`detect::evidence_r33d`).
+            if matches!(key.len(), 6 | 7)
+                && class != KeyClass::Card
+                && (crate::redact::detect::evidence_r33d::adp_id_value_key(&key)
+                    || (crate::redact::detect::evidence_r33d::number_key(&key)
+                        && crate::redact::detect::evidence_r33d::thirteen_digits_at(self.raw, at)))
+            {
+                return Err(GiveUp);
+            }
             self.birth_label = false;
             let first = self.walk.findings.len();
             self.value(class, depth)?;

@@ -43,6 +43,7 @@ mod evidence_r31p;
 mod evidence_r32f;
 pub(crate) mod evidence_r32g;
 pub(crate) mod evidence_r32p;
+pub(crate) mod evidence_r33d;
 pub(crate) mod evidence_r33p;
 mod numbers;
 mod patterns;
@@ -826,6 +827,8 @@ mod tests_r32f;
 mod tests_r32g;
 #[cfg(test)]
 mod tests_r32p;
+#[cfg(test)]
+mod tests_r33d;
 #[cfg(test)]
 mod tests_r33p;
 #[cfg(test)]

@@ -1166,6 +1166,7 @@ impl KeyRules {
     /// clean check: the identifier-label look-up, which only takes findings away, is skipped.
     pub(crate) fn may_find(&self, key: &str) -> bool {
         self.classify_as(key, false).may_find()
+            || crate::redact::detect::evidence_r33d::adp_id_value_key(key)
     }
 
     /// `classify`; with `ident` false a key that is only an identifier's is `Plain`.
