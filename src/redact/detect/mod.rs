@@ -43,6 +43,7 @@ mod evidence_r31p;
 mod evidence_r32f;
 pub(crate) mod evidence_r32g;
 pub(crate) mod evidence_r32p;
+mod evidence_r33g;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -825,5 +826,7 @@ mod tests_r32f;
 mod tests_r32g;
 #[cfg(test)]
 mod tests_r32p;
+#[cfg(test)]
+mod tests_r33g;
 #[cfg(test)]
 pub(crate) mod tests_support;
