@@ -161,6 +161,11 @@ fn key_value_keyword(hay: &[u8], j: usize, q: usize) -> Option<usize> {
         })
         .map(|w| j - w.len())
         .min()
+        // Consul's gossip key `encrypt = "…"` (`evidence_r33g`), at its tail `ypt`.
+        .or_else(|| {
+            (&hay[j - 3..j] == b"ypt" && super::evidence_r33g::consul_encrypt_at(hay, j))
+                .then_some(j - 7)
+        })
         // `routing_key` (`routingKey`) before `:`/`=`: its `key` (`evidence_r28g`).
         .or_else(|| super::evidence_r28g::routing_key_at(hay, j).then_some(j - 3))
         // `key` alone as a URL's query parameter (`?key=…`, `&key=…`) or an INI/TOML
@@ -181,7 +186,10 @@ fn key_value_keyword(hay: &[u8], j: usize, q: usize) -> Option<usize> {
                     || hay[q] == b':'
                         && (before(b"/")
                             // Kafka Connect's `aws.secret.access.key` (`evidence_r32g`).
-                            || super::evidence_r32g::dotted_secret_access_key(hay, j - 3))))
+                            || super::evidence_r32g::dotted_secret_access_key(hay, j - 3))
+                    // A Tailscale key after any `…key=`/`…key:` (`--authkey=tskey-…`;
+                    // `evidence_r33g`).
+                    || super::evidence_r33g::tailscale_key_after(hay, q)))
             .then_some(j - 3)
         })
         // Or `key:` as the whole of a string (`"notes": "key: …"`), unquoted: at the text's

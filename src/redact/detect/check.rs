@@ -72,6 +72,10 @@ impl Detector {
                             && body.iter().any(u8::is_ascii_digit)
                             && body.iter().any(u8::is_ascii_alphabetic)
                             && v::shannon_entropy(body) > 3.0);
+                // LiteLLM's `master_key: sk-…`, the proxy's own key (`evidence_r33g`).
+                if ok && super::evidence_r33g::litellm_master_key(hay, s, body) {
+                    return secret_if(true, Entity::GenericSecret, hay, s, e);
+                }
                 secret_if(ok, Entity::OpenaiKey, hay, s, e)
             }
             // A `_` in the body (`sk_live_REPLACE_WITH_YOUR_KEY_0000`,
@@ -504,6 +508,12 @@ impl Detector {
     }
 
     pub(super) fn check_key_value(&self, hay: &[u8], s: usize, e: usize) -> Outcome {
+        // Consul's gossip encryption key (`encrypt = "…"`; `evidence_r33g`).
+        if hay[s] == b'e' {
+            if let Some(h) = super::evidence_r33g::consul_gossip_key(hay, s) {
+                return Outcome::Hit(h);
+            }
+        }
         let text = &hay[s..e];
         let Some(sep) = text.iter().position(|&b| matches!(b, b':' | b'=' | b'>')) else {
             return Outcome::Reject;
@@ -584,6 +594,12 @@ impl Detector {
         let value = &hay[vs..e];
         if value.is_empty() || starts_with_known_secret(value) || arrow && value.contains(&b'|') {
             return Outcome::Reject;
+        }
+        // A Tailscale key (`--authkey=tskey-auth-…`; `evidence_r33g`).
+        if key.starts_with(b"key") && value.starts_with(b"tskey-") {
+            if let Some(h) = super::evidence_r33g::tailscale_key(hay, vs) {
+                return Outcome::Hit(h);
+            }
         }
         // `gcloud secrets versions access … --secret=<name>`: the next line is the secret
         // (`evidence`; twenty-second round, task sec).
@@ -2516,6 +2532,12 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
         Kind::KeyValue => {
             if let Some(e) = super::evidence_r30g::django_value_end(hay, p) {
                 return Ok(Some(e));
+            }
+            // Consul's `encrypt = "…"` (`evidence_r33g`): no keyword of the pattern.
+            if hay[p] == b'e' {
+                if let Some(e) = super::evidence_r33g::consul_encrypt_end(hay, p) {
+                    return Ok(Some(e));
+                }
             }
         }
         _ => {}

@@ -44,6 +44,7 @@ mod evidence_r32f;
 pub(crate) mod evidence_r32g;
 pub(crate) mod evidence_r32p;
 pub(crate) mod evidence_r33d;
+mod evidence_r33g;
 pub(crate) mod evidence_r33p;
 mod numbers;
 mod patterns;
@@ -829,6 +830,8 @@ mod tests_r32g;
 mod tests_r32p;
 #[cfg(test)]
 mod tests_r33d;
+#[cfg(test)]
+mod tests_r33g;
 #[cfg(test)]
 mod tests_r33p;
 #[cfg(test)]

@@ -370,9 +370,11 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
 }
 
 /// The last three letters of the `key=value` keywords (a test checks them against the list).
-pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 20] = [
+pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 21] = [
     *b"key", *b"ret", *b"ken", *b"swd", *b"ord", *b"pwd", *b"ion", *b"nid", *b"lue", *b"cvc",
     *b"vc2", *b"cvv", *b"vv2", *b"ial", *b"als", *b"sid", *b"psk", *b"ase", *b"ass", *b"alt",
+    // Consul's `encrypt = "…"` (`evidence_r33g`; no keyword of the pattern ends in it).
+    *b"ypt",
 ];
 
 /// Byte classes for the hand-written pass.
