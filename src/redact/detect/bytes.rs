@@ -163,8 +163,9 @@ fn key_value_keyword(hay: &[u8], j: usize, q: usize) -> Option<usize> {
         .min()
         // Consul's gossip key `encrypt = "…"` (`evidence_r33g`), at its tail `ypt`.
         .or_else(|| {
+            // (`then`, not `then_some`: `j - 7` only once `encrypt` was seen, `j` ≥ 7)
             (&hay[j - 3..j] == b"ypt" && super::evidence_r33g::consul_encrypt_at(hay, j))
-                .then_some(j - 7)
+                .then(|| j - 7)
         })
         // `routing_key` (`routingKey`) before `:`/`=`: its `key` (`evidence_r28g`).
         .or_else(|| super::evidence_r28g::routing_key_at(hay, j).then_some(j - 3))

@@ -128,6 +128,12 @@ fn hostile_inputs_do_not_panic() {
         "master_key:",
         ":sk-",
         "=sk-U8vbbk3k31hYAjKNGL2jtP5XlHzKI3ou",
+        // `ypt` ending a name shorter than `encrypt` at the text's start (the mutation
+        // corpus's find: `j - 7` was computed before the `encrypt` test)
+        "ypt=x",
+        "ypt: 1",
+        "rypt=2",
+        "\"ypt\":\"3\"",
     ] {
         let _ = found(t, Entity::GenericSecret);
     }
