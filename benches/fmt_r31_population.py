@@ -37,15 +37,13 @@ Groups:
   pg-hba-ipv4     the same on a pg_hba.conf record line (`host`/`hostssl`/`hostnossl`/
                   `hostgssenc`/`hostnogssenc`, database, user, address).
 """
-import collections
 import ipaddress
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import pii_splits  # noqa: E402
-from population import documents, overlaps  # noqa: E402
+from population import entity_groups_main  # noqa: E402
 
 HEX = b"0123456789abcdefABCDEF"
 ADDR_BYTES = set(HEX + b":.")
@@ -142,37 +140,8 @@ def candidates(raw):
 
 
 def main():
-    args = sys.argv[1:]
-    show = None
-    if "--show" in args:
-        i = args.index("--show")
-        show = args[i + 1]
-        del args[i:i + 2]
-    variant, splits = args[0], args[1:] or pii_splits.training()
-    tot = {g: [0, 0, 0, collections.Counter(), collections.Counter()] for g in GROUPS}
-    for split in splits:
-        for doc, raw, lab, gold, found in documents(split, variant):
-            for g, ent, s, e in candidates(raw):
-                t = tot[g]
-                isg = overlaps(gold, ent, s, e)
-                other = [x[0] for x in gold if x[1] < e and s < x[2] and x[0] != ent]
-                if isg:
-                    t[0] += 1
-                    t[3][split] += 1
-                else:
-                    t[1] += 1
-                    t[4][split] += 1
-                miss = isg and not overlaps(found, ent, s, e)
-                fp = not isg and overlaps(found, ent, s, e)
-                t[2] += miss
-                if show == g:
-                    tag = "GOLD" if isg else ("not" + (f"({','.join(other)})" if other else ""))
-                    tag += " missed" if miss else ""
-                    tag += " found" if fp else ""
-                    print(f"  {split}#{doc['id']} {tag}: {raw[max(0, s - 60):e + 25]!r}")
-    for g in GROUPS:
-        gd, nt, ms, gs, ns = tot[g]
-        print(f"{g:18} gold {gd:5} not {nt:5} missed {ms:5}  gold: {dict(gs)}  not: {dict(ns)}")
+    entity_groups_main(GROUPS, lambda raw, kind: candidates(raw), zero_rows=True)
+
 
 
 if __name__ == "__main__":

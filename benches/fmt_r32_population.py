@@ -34,15 +34,13 @@ Groups:
   md-row-phone      a Markdown/pipe table row whose first cell is a phone word (`Telefoon`,
                     `Téléphone`, `Mobile`, …): its second cell (entity PHONE).
 """
-import collections
 import ipaddress
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import pii_splits  # noqa: E402
-from population import documents, overlaps  # noqa: E402
+from population import entity_groups_main  # noqa: E402
 
 NM1 = re.compile(rb"(?:^|[~\n])[ \t]*NM1\*((?:[^*~\n]*\*){7})([^*~\n]*)\*([^*~\n]+)", re.M)
 PER = re.compile(rb"(?:^|[~\n])[ \t]*PER\*[^~\n]*")
@@ -121,45 +119,8 @@ def candidates(raw, kind):
 
 
 def main():
-    args = sys.argv[1:]
-    show = None
-    if "--show" in args:
-        i = args.index("--show")
-        show = args[i + 1]
-        del args[i:i + 2]
-    variant, splits = args[0], args[1:] or pii_splits.training()
-    tot = collections.defaultdict(lambda: [0, 0, 0, collections.Counter(), collections.Counter(), collections.Counter()])
-    for split in splits:
-        for doc, raw, lab, gold, found in documents(split, variant):
-            for g, ent, s, e in candidates(raw, doc.get("kind")):
-                t = tot[g]
-                if ent == "ANY":
-                    labs = {x[0] for x in gold if x[1] < e and s < x[2]}
-                    isg = bool(labs)
-                    ent2 = next(iter(labs)) if labs else None
-                    t[5][",".join(sorted(labs)) or "-"] += 1
-                else:
-                    isg = overlaps(gold, ent, s, e)
-                    ent2 = ent
-                other = [x[0] for x in gold if x[1] < e and s < x[2] and x[0] != ent]
-                if isg:
-                    t[0] += 1
-                    t[3][split] += 1
-                else:
-                    t[1] += 1
-                    t[4][split] += 1
-                miss = isg and not overlaps(found, ent2, s, e)
-                fp = not isg and overlaps(found, ent, s, e)
-                t[2] += miss
-                if show == g:
-                    tag = "GOLD" if isg else ("not" + (f"({','.join(other)})" if other else ""))
-                    tag += " missed" if miss else ""
-                    tag += " found" if fp else ""
-                    print(f"  {split}#{doc['id']} {tag}: {raw[max(0, s - 60):e + 25]!r}")
-    for g in sorted(tot, key=lambda g: (GROUPS.index(g) if g in GROUPS else 99, g)):
-        gd, nt, ms, gs, ns, labs = tot[g]
-        extra = f"  labels: {dict(labs)}" if labs else ""
-        print(f"{g:18} gold {gd:5} not {nt:5} missed {ms:5}  gold: {dict(gs)}  not: {dict(ns)}{extra}")
+    entity_groups_main(GROUPS, candidates)
+
 
 
 if __name__ == "__main__":

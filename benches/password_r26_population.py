@@ -28,14 +28,13 @@ Then leave-one-writer-out over the last eight blind splits for `flag-P` and `sla
 the threshold chosen on the other training splits (the lowest whose new findings, taken and
 not yet reported by VARIANT, are >= 0.98 PASSWORD), the held-out split's new findings at it.
 """
-import pii_splits  # the default split lists (benches/pii_splits.py)
 import os
 import re
 import sys
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from population import documents  # noqa: E402
+from population import documents, kind_of, parse_args  # noqa: E402,F401  (kind_of, parse_args: imported from here by older scripts)
 from password_r25_population import shape_no, shape_score  # noqa: E402
 
 USER = rb"[A-Za-z0-9][A-Za-z0-9._-]{1,39}"
@@ -94,14 +93,6 @@ def generate(raw):
         t = token_at(raw, m.end())
         if t:
             yield "glued-p", t[0], t[1], m.start()
-
-
-def kind_of(spans, s, e):
-    kinds = {t for (t, a, b) in spans if a < e and s < b}
-    for k in ("PASSWORD", "GENERIC_SECRET"):
-        if k in kinds:
-            return k
-    return "other" if kinds else "none"
 
 
 GROUPS = ["slash", "slash-user", "colon", "flag", "flag-P", "glued-p"]
@@ -178,23 +169,6 @@ def lowo(rows, group):
             out.append(f"t={t} {n['PASSWORD']}/{n['GENERIC_SECRET']}/{n['other']}/{n['none']}"
                        f" precision {prec:.3f}")
         print(f"  {held:8} " + "   at last round's ".join(out))
-
-
-def parse_args(argv):
-    """`VARIANT [SPLIT...] [--show SPLIT] [--threshold N]` (the population scripts' common
-    arguments): the variant, the splits (the training list by default), the split to show,
-    the threshold (3 by default)."""
-    args = list(argv)
-    show, threshold = None, 3
-    if "--show" in args:
-        i = args.index("--show")
-        show = args[i + 1]
-        del args[i:i + 2]
-    if "--threshold" in args:
-        i = args.index("--threshold")
-        threshold = int(args[i + 1])
-        del args[i:i + 2]
-    return args[0], args[1:] or pii_splits.training(), show, threshold
 
 
 def main():
