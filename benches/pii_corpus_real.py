@@ -53678,7 +53678,7 @@ def b35_iban_raw(r, cc):
         elif k == "a":
             bban += rnd(r, string.ascii_uppercase, x)
         else:
-            bban += rnd(r, string.ascii_uppercase + string.digits + string.digits, x)
+            bban += rnd(r, string.ascii_uppercase + string.digits * 8, x)
     chk = 98 - b35_mod97(cc + "00" + bban)
     v = f"{cc}{chk:02d}{bban}"
     assert len(v) == n and b35_mod97(v) == 1
@@ -53880,7 +53880,7 @@ def b35_vendor(r, t, sub=None):
     if t == "AWS_ACCESS_KEY":
         return (sub or r.choice(["AKIA", "AKIA", "ASIA"])) + rnd(r, string.ascii_uppercase + "234567", 16)
     if t == "GITHUB_TOKEN":
-        p = sub or r.choice(B35_GH)
+        p = sub or r.choice(B35_GH + ["ghr_", "github_pat_"])
         return p + (rnd(r, AN, 22) + "_" + rnd(r, AN, 59) if p == "github_pat_" else rnd(r, AN, 36))
     if t == "GOOGLE_API_KEY":
         return "AIzaSy" + rnd(r, B35_URLSAFE, 33)
@@ -53907,7 +53907,7 @@ B35_SHAPES = {"ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
               "OPENAI_KEY": r"(sk-(proj|svcacct)-[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
               "SLACK_TOKEN": r"(xoxb-\d{11,13}-\d{13}-[A-Za-z0-9]{24}|xoxp-\d{12}-\d{12}-\d{13}-[0-9a-f]{32})",
               "STRIPE_KEY": r"(sk|rk)_(live|test)_([A-Za-z0-9]{24}|51[A-Za-z0-9]{97})",
-              "GENERIC_SECRET": r"[!-~]{3,200}",
+              "GENERIC_SECRET": r"[!-~]{3,400}",
               "PASSWORD": r"[!-~]{6,40}",
               "EMAIL": r"[a-z0-9._+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}"}
 
@@ -54185,6 +54185,9 @@ class B35C:
     def g_pkeytls(self):
         return self._pk(self.r.choice(["pk8rsa", "pk8ec", "rsa1", "sec1"]))
 
+    def g_pkeyp8(self):
+        return self._pk("pk8ec")
+
     def g_pkeyy(self):  # a YAML block scalar's key, indented four spaces
         return self.L("PRIVATE_KEY", b35_pkey(self.r, self.r.choice(["pk8rsa", "pk8ec", "rsa1", "ed"]), 4))
 
@@ -54420,6 +54423,9 @@ class B35C:
     def g_hex32x(self):
         return self.L("GENERIC_SECRET", rnd(self.r, HEX, 32))
 
+    def g_stsblob(self):
+        return self.L("GENERIC_SECRET", "IQoJb3JpZ2luX2Vj" + rnd(self.r, AN + "%", 300))
+
     def g_pin(self):
         return self.L("GENERIC_SECRET", rnd(self.r, string.digits, self.r.choice([4, 6])))
 
@@ -54508,9 +54514,9 @@ B35_TEXT = [
                    "      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI⟦a43⟧ deploy@ci\nchpasswd:\n  expire: false\n"
                    "  users:\n    - {name: root, password: ⟦pw⟧, type: text}\nwrite_files:\n  - path: /etc/app/env\n"
                    "    content: |\n      STRIPE_SECRET_KEY=⟦stripe⟧\n      SLACK_BOT_TOKEN=⟦xoxb⟧\n"),
-    ("crontab", "$ crontab -l\n# m h dom mon dow command\n*/15 * * * * /opt/bin/sync.sh --token ⟦secret⟧ >/dev/null 2>&1\n"
-                "0 3 * * * PGPASSWORD='⟦pw⟧' pg_dump -h ⟦ip4l⟧ -U backup shop | gzip > /srv/bk/shop-$(date +\\%F).sql.gz\n"
-                "30 6 * * 1 curl -fsS -m 10 https://hc-ping.com/⟦uuid⟧\n"),
+    ("launchd_plist", "<!-- ~/Library/LaunchAgents/com.⟦co⟧.sync.plist -->\n<dict>\n  <key>Label</key><string>com.⟦co⟧.sync</string>\n"
+                      "  <key>EnvironmentVariables</key>\n  <dict>\n    <key>SYNC_TOKEN</key><string>⟦secret⟧</string>\n"
+                      "    <key>GITHUB_TOKEN</key><string>⟦github⟧</string>\n  </dict>\n  <key>StartInterval</key><integer>900</integer>\n</dict>\n"),
     ("wp_config", "<?php\n// wp-config.php on ⟦host⟧\ndefine( 'DB_NAME', 'wp_⟦u6⟧' );\ndefine( 'DB_USER', 'wp_admin' );\n"
                   "define( 'DB_PASSWORD', '⟦pw⟧' );\ndefine( 'DB_HOST', '⟦ip4l⟧' );\ndefine( 'AUTH_KEY', '⟦hexkey⟧' );\n"
                   "define( 'WP_MAIL_SMTP_PASS', '⟦pw⟧' );\ndefine( 'GOOGLE_MAPS_KEY', '⟦google⟧' );\n"),
@@ -54541,8 +54547,8 @@ B35_TEXT = [
                    "auto-commits: false\ndark-mode: true\n# old key, revoked ⟦date⟧: ⟦standin⟧\n"),
     ("sentry_props", "# ios/sentry.properties\ndefaults.url=https://sentry.io/\ndefaults.org=⟦co⟧\ndefaults.project=mobile\n"
                      "auth.token=⟦secret⟧\ncli.executable=node_modules/@sentry/cli/bin/sentry-cli\n"),
-    ("fastlane_p8", "# fastlane/.env.default\nAPP_STORE_CONNECT_API_KEY_KEY_ID=⟦A10⟧\nAPP_STORE_CONNECT_API_KEY_ISSUER_ID=⟦uuid⟧\n"
-                    "FASTLANE_USER=⟦email⟧\nFASTLANE_PASSWORD=⟦pw⟧\nMATCH_PASSWORD=⟦pw⟧\n\n$ cat fastlane/AuthKey_⟦A10⟧.p8\n⟦pkeytls⟧\n"),
+    ("fastlane_p8", "# fastlane/.env.default\nAPP_STORE_CONNECT_API_KEY_KEY_ID=⟦A10#k⟧\nAPP_STORE_CONNECT_API_KEY_ISSUER_ID=⟦uuid⟧\n"
+                    "FASTLANE_USER=⟦email⟧\nFASTLANE_PASSWORD=⟦pw⟧\nMATCH_PASSWORD=⟦pw⟧\n\n$ cat fastlane/AuthKey_⟦A10#k⟧.p8\n⟦pkeyp8⟧\n"),
     ("kibana_yml", "server.host: \"⟦ip4l⟧\"\nelasticsearch.hosts: [\"https://⟦ip4l⟧:9200\"]\nelasticsearch.username: \"kibana_system\"\n"
                    "elasticsearch.password: \"⟦pw⟧\"\nxpack.encryptedSavedObjects.encryptionKey: \"⟦hexkey⟧\"\n"),
     ("filebeat_yml", "filebeat.inputs:\n  - type: filestream\n    paths: [/var/log/nginx/*.log]\ncloud.id: \"prod:⟦a60⟧\"\n"
@@ -54667,10 +54673,11 @@ B35_TEXT = [
                "reboot system boot 0.0.0.0  Sun Jan  3 22:38   still running\n"),
     ("kubectl_secret", "$ kubectl -n payments create secret generic psp-creds \\\n    --from-literal=STRIPE_SECRET_KEY=⟦stripe⟧ \\\n"
                        "    --from-literal=WEBHOOK_SECRET=⟦whsec⟧\nsecret/psp-creds created\n"),
-    ("secretsmanager", "$ aws secretsmanager get-secret-value --secret-id prod/crm/db --query SecretString --output text\n"
-                       "{\"username\":\"crm_app\",\"password\":\"⟦pw⟧\",\"host\":\"⟦host⟧\",\"port\":⟦port⟧}\n"),
-    ("fly_secrets", "$ fly secrets set OPENAI_API_KEY=⟦openai⟧ DATABASE_URL=postgres://app:⟦pwu⟧@⟦u8⟧.flycast:5432/app -a ⟦co⟧-api\n"
-                    "Release v⟦n⟧ created\n==> Monitoring deployment\n"),
+    ("rds_auth_token", "$ aws rds generate-db-auth-token --hostname ⟦host⟧ --port 5432 --username iam_app --region ⟦region⟧\n"
+                       "⟦host⟧:5432/?Action=connect&DBUser=iam_app&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=⟦asia⟧%2F20270104%2F⟦region⟧"
+                       "%2Frds-db%2Faws4_request&X-Amz-Date=20270104T⟦d6⟧Z&X-Amz-Expires=900&X-Amz-Security-Token=⟦stsblob⟧&X-Amz-Signature=⟦x64⟧\n"),
+    ("swaks", "$ swaks --to ⟦email⟧ --from ⟦role⟧ --server smtp.⟦dom⟧:587 -tls --auth-user ⟦role#r⟧ --auth-password '⟦pw⟧'\n"
+              "=== Trying smtp.⟦dom⟧:587...\n=== Connected to ⟦ip4p⟧.\n <-  220 smtp.⟦dom⟧ ESMTP\n -> AUTH LOGIN\n <-  235 2.7.0 Authentication successful\n"),
     ("gh_auth", "$ gh auth status -t\ngithub.com\n  ✓ Logged in to github.com account ⟦user⟧ (keyring)\n  - Active account: true\n"
                 "  - Git operations protocol: https\n  - Token: ⟦gho⟧\n  - Token scopes: 'gist', 'read:org', 'repo'\n"),
     ("git_cred_fill", "$ printf 'protocol=https\\nhost=github.com\\n' | git credential fill\nprotocol=https\nhost=github.com\n"
@@ -54681,9 +54688,10 @@ B35_TEXT = [
     ("az_sp_login", "$ az login --service-principal -u ⟦uuid⟧ -p '⟦secret⟧' --tenant ⟦uuid⟧\n[\n  {\n    \"cloudName\": \"AzureCloud\",\n"
                     "    \"user\": { \"name\": \"⟦uuid⟧\", \"type\": \"servicePrincipal\" }\n  }\n]\n"),
     ("b2_authorize", "$ b2 account authorize ⟦x12⟧ ⟦b2key⟧\nUsing https://api.backblazeb2.com\n$ b2 ls b2://⟦co⟧-media\n"),
-    ("cat_ssh_key", "$ cat ~/.ssh/id_ed25519_deploy\n⟦pkeyssh⟧\n$ ssh-keygen -lf ~/.ssh/id_ed25519_deploy.pub\n256 ⟦fp⟧ deploy@⟦host⟧ (ED25519)\n"),
-    ("mysql_cli_pw", "$ mysql -h ⟦ip4l⟧ -u root -p'⟦pw⟧' -e \"SELECT email, dob FROM members WHERE id=⟦d4⟧\"\n+------------------+------------+\n"
-                     "| email            | dob        |\n+------------------+------------+\n| ⟦email⟧ | ⟦dobiso⟧ |\n+------------------+------------+\n"),
+    ("cat_ssh_key", "$ cat ~/.ssh/id_ed25519_deploy\n⟦pkeyssh⟧\n$ ssh-add -l\n256 ⟦fp⟧ deploy@⟦host⟧ (ED25519)\n"),
+    ("duckdb_attach", "$ duckdb\nD ATTACH 'host=⟦ip4l⟧ user=analyst password=⟦pw⟧ dbname=members' AS pg (TYPE postgres);\n"
+                      "D SELECT email, birth_date FROM pg.members WHERE id = ⟦d4⟧;\n┌──────────────────┬────────────┐\n│ email │ birth_date │\n"
+                      "│ ⟦email⟧ │ ⟦dobiso⟧ │\n└──────────────────┴────────────┘\n"),
     # ---- logs ----
     ("haproxy_log", "⟦ts⟧ lb01 haproxy[⟦d4⟧]: ⟦ip4p⟧:⟦d5⟧ [04/Jan/2027:09:14:02.117] fe_https~ be_api/api1 0/0/1/23/24 200 512 - - ---- "
                     "\"GET /v1/export?api_key=⟦secret⟧ HTTP/1.1\"\n⟦ts⟧ lb01 haproxy[⟦d4⟧]: [⟦ip6⟧]:⟦d5⟧ fe_https be_api/api2 401 \"POST /v1/login HTTP/1.1\"\n"),
@@ -54691,9 +54699,10 @@ B35_TEXT = [
                        "\"python-httpx/0.28\" ⟦d5⟧ \"api@docker\" \"http://⟦ip4l⟧:8080\" 12ms\n"),
     ("caddy_log", "{\"level\":\"info\",\"ts\":⟦epoch⟧.⟦d4⟧,\"logger\":\"http.log.access\",\"msg\":\"handled request\",\"request\":{\"remote_ip\":\"⟦ip6⟧\","
                   "\"method\":\"POST\",\"host\":\"hooks.⟦dom⟧\",\"uri\":\"/github?token=⟦secret⟧\"},\"status\":204}\n"),
-    ("apache_error", "[Mon Jan 04 07:31:12.044 2027] [php:error] [pid ⟦d5⟧] [client ⟦ip4p⟧:⟦d5⟧] PHP Fatal error: Uncaught PDOException: "
-                     "SQLSTATE[HY000] [1045] Access denied for user 'shop'@'⟦ip4l⟧' (using password: YES) in /var/www/shop/db.php:12, "
-                     "dsn mysql:host=⟦ip4l⟧;dbname=shop, user shop, pass ⟦pw⟧\n"),
+    ("mssql_errorlog", "2027-01-04 07:31:12.04 Logon       Error: 18456, Severity: 14, State: 8.\n2027-01-04 07:31:12.04 Logon       "
+                       "Login failed for user 'sa'. Reason: Password did not match that for the login provided. [CLIENT: ⟦ip4p⟧]\n"
+                       "2027-01-04 07:32:40.11 Logon       Login succeeded for user 'report'. [CLIENT: ⟦ip6⟧]\n"
+                       "-- DBA note: report login password reset to ⟦pw⟧ by ⟦work⟧\n"),
     ("iis_w3c", "#Software: Microsoft Internet Information Services 10.0\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query c-ip cs(User-Agent) sc-status\n"
                 "2027-01-04 08:01:33 ⟦ip4l⟧ GET /portal/reset token=⟦jwt⟧&mail=⟦email⟧ ⟦ip4p⟧ Mozilla/5.0 302\n"),
     ("auth_log", "Jan  4 06:12:09 ⟦u6⟧ sshd[⟦d5⟧]: Accepted publickey for deploy from ⟦ip4p⟧ port ⟦d5⟧ ssh2: ED25519 ⟦fp⟧\n"
@@ -54702,9 +54711,9 @@ B35_TEXT = [
     ("postfix_maillog", "Jan  4 09:20:11 mx1 postfix/smtpd[⟦d5⟧]: connect from unknown[⟦ip4p#c⟧]\nJan  4 09:20:12 mx1 postfix/smtpd[⟦d5⟧]: "
                         "⟦A10#q⟧: client=unknown[⟦ip4p#c⟧], sasl_method=PLAIN, sasl_username=⟦email#s⟧\nJan  4 09:20:13 mx1 postfix/qmgr[⟦d4⟧]: "
                         "⟦A10#q⟧: from=<⟦email#s⟧>, size=⟦d4⟧, nrcpt=1 (queue active)\n"),
-    ("catalina_out", "04-Jan-2027 08:00:01.204 SEVERE [main] org.apache.catalina.startup.HostConfig.deployWAR Error deploying crm.war\n"
-                     "  java.sql.SQLException: Login failed for url jdbc:postgresql://⟦ip4l⟧:5432/crm?user=crm&password=⟦pw⟧\n"
-                     "    at org.postgresql.Driver.connect(Driver.java:⟦d3⟧)\n"),
+    ("kafka_connect_log", "[2027-01-04 08:00:01,204] INFO S3SinkConnectorConfig values:\n\taws.access.key.id = ⟦aws⟧\n"
+                          "\taws.secret.access.key = ⟦awssec⟧\n\ts3.bucket.name = ⟦co⟧-events\n\tconnection.password = [hidden]\n"
+                          "[2027-01-04 08:00:02,911] ERROR WorkerSinkTask{id=s3-sink-0} connection to ⟦ip4l⟧:9092 failed\n"),
     ("celery_log", "[2027-01-04 11:02:13,552: INFO/MainProcess] Connected to amqp://celery:**@⟦ip4l⟧:5672//\n"
                    "[2027-01-04 11:02:14,001: ERROR/ForkPoolWorker-2] Task notify.send_sms[⟦uuid⟧] raised: HTTPError 401 for "
                    "to=⟦phone⟧ account_sid=AC⟦x32⟧ auth_token=⟦hexkey⟧\n"),
@@ -54713,9 +54722,9 @@ B35_TEXT = [
     ("es_slowlog", "[2027-01-04T08:44:12,118][WARN ][index.search.slowlog.query] [es-02] [customers][0] took[2.1s], "
                    "source[{\"query\":{\"bool\":{\"should\":[{\"term\":{\"email\":\"⟦email⟧\"}},{\"term\":{\"phone\":\"⟦phone⟧\"}},"
                    "{\"term\":{\"iban\":\"⟦iban⟧\"}}]}}}], id[⟦uuid⟧]\n"),
-    ("win_4624", "Log Name: Security\nSource: Microsoft-Windows-Security-Auditing\nEvent ID: 4624\nTask Category: Logon\n"
-                 "Account Name: ⟦user⟧\nAccount Domain: ⟦co⟧\nLogon Type: 10\nSource Network Address: ⟦ip4p⟧\nSource Port: ⟦d5⟧\n"
-                 "Workstation Name: ⟦A8⟧\nLogon GUID: {⟦uuid⟧}\n"),
+    ("openvpn_status", "OpenVPN CLIENT LIST\nUpdated,2027-01-04 09:00:12\nCommon Name,Real Address,Bytes Received,Bytes Sent,Connected Since\n"
+                       "⟦email⟧,⟦ip4p⟧:⟦d5⟧,⟦d7⟧,⟦d7⟧,2027-01-04 07:41:02\n⟦user⟧,⟦ip4p⟧:⟦d5⟧,⟦d6⟧,⟦d6⟧,2027-01-04 08:12:55\n"
+                       "ROUTING TABLE\nVirtual Address,Common Name,Real Address\n10.8.0.⟦d1⟧,⟦user⟧,⟦ip4p⟧:⟦d5⟧\n"),
     ("gunicorn_log", "[2027-01-04 10:41:18 +0000] [⟦d4⟧] [INFO] ⟦ip4p⟧ \"POST /api/signup HTTP/1.1\" 201 - body={\"email\": \"⟦email⟧\", "
                      "\"password\": \"⟦pw⟧\", \"dob\": \"⟦dobiso⟧\"}\n"),
     ("urllib3_debug", "DEBUG:urllib3.connectionpool:Starting new HTTPS connection (1): api.openai.com:443\n"
@@ -54855,7 +54864,7 @@ B35_TOPICS = [
     ("rail_card", ["Railcard application", "BahnCard-Antrag", "Carte Avantage — souscription", "Tarjeta Dorada de Renfe",
                    "Carta Verde/Argento Trenitalia", "NS Voordeelurenabonnement"],
      ["name", "dob", "email", "iban", "holder", "pw"]),
-    ("allotment_no", ["Community choir membership", "Mitgliedsantrag Chor", "Adhésion à la chorale", "Alta en el coro municipal",
+    ("choir", ["Community choir membership", "Mitgliedsantrag Chor", "Adhésion à la chorale", "Alta en el coro municipal",
                       "Iscrizione al coro", "Lidmaatschap koor"],
      ["name", "dob", "mobile", "email", "iban"]),
     ("car_rental", ["Car rental booking", "Mietwagenbuchung", "Réservation de voiture de location", "Reserva de coche de alquiler",
@@ -55331,6 +55340,22 @@ def b35_j_graphql_ws(c):
             "client": {"ip": "⟦ip6⟧", "app_version": "⟦ver⟧"}}}
 
 
+
+def b35_j_codebuild(c):
+    return {"projectName": "⟦co⟧-deploy", "sourceVersion": "⟦sha⟧", "environmentVariablesOverride": [
+        {"name": "AWS_ACCESS_KEY_ID", "value": "⟦akia⟧", "type": "PLAINTEXT"},
+        {"name": "AWS_SECRET_ACCESS_KEY", "value": "⟦awssec⟧", "type": "PLAINTEXT"},
+        {"name": "SLACK_TOKEN", "value": "⟦xoxb⟧", "type": "PLAINTEXT"},
+        {"name": "DB_PASSWORD", "value": "prod/db:password", "type": "SECRETS_MANAGER"}]}
+
+
+
+def b35_j_saleor_plugin(c):
+    return {"data": {"plugin": {"id": "saleor.payments.stripe", "channelConfigurations": [{"channel": {"slug": "⟦cc⟧-web"}, "active": True,
+            "configuration": [{"name": "public_api_key", "value": "⟦pklive⟧"}, {"name": "secret_api_key", "value": "⟦stripe⟧"},
+                              {"name": "webhook_secret_key", "value": "⟦whsec⟧"}, {"name": "aws_key_for_exports", "value": "⟦aws⟧"}]}]}}}
+
+
 B35_JSON = [(n[6:], fn) for n, fn in sorted(globals().items()) if n.startswith("b35_j_") and callable(fn)]
 
 
@@ -55381,6 +55406,32 @@ B35_TEXT += [
                  "VITE_STRIPE_PUBLISHABLE_KEY=⟦pklive⟧\nSUPABASE_SERVICE_ROLE_KEY=⟦jwt⟧\n"),
     ("ssh_config_key", "$ cat ~/.ssh/config\nHost bastion\n  HostName ⟦ip4p⟧\n  User ⟦user⟧\n  IdentityFile ~/.ssh/bastion\n"
                        "Host db\n  HostName ⟦ip6⟧\n  ProxyJump bastion\n$ cat ~/.ssh/bastion\n⟦pkeyssh⟧\n"),
+]
+
+B35_TEXT += [
+    ("goose_config", "# ~/.config/goose/config.yaml\nGOOSE_PROVIDER: anthropic\nGOOSE_MODEL: claude-sonnet-4-5\nANTHROPIC_API_KEY: ⟦anthropic⟧\n"
+                     "extensions:\n  github:\n    enabled: true\n    envs:\n      GITHUB_PERSONAL_ACCESS_TOKEN: ⟦gpat⟧\n"),
+    ("openwebui_env", "# open-webui .env\nWEBUI_SECRET_KEY=⟦hexkey⟧\nOPENAI_API_KEY=⟦openai⟧\nANTHROPIC_API_KEY=⟦anthropic⟧\n"
+                      "GOOGLE_PSE_API_KEY=⟦google⟧\nWEBUI_ADMIN_EMAIL=⟦work⟧\nWEBUI_ADMIN_PASSWORD=⟦pw⟧\n"),
+    ("claude_settings", "$ cat ~/.claude/settings.json\n{\n  \"env\": {\n    \"ANTHROPIC_API_KEY\": \"⟦anthropic⟧\",\n"
+                        "    \"GITHUB_TOKEN\": \"⟦github⟧\"\n  },\n  \"permissions\": { \"allow\": [\"Bash(npm test)\"] }\n}\n"),
+    ("modal_secret", "$ modal secret create llm-keys ANTHROPIC_API_KEY=⟦anthropic⟧ OPENAI_API_KEY=⟦openai⟧\n"
+                     "✓ Created a new secret 'llm-keys' with the keys 'ANTHROPIC_API_KEY', 'OPENAI_API_KEY'\n"),
+    ("zshrc", "# ~/.zshrc (tail)\nexport HOMEBREW_GITHUB_API_TOKEN=⟦ghp⟧\nexport OPENAI_API_KEY=⟦openai⟧\nexport ANTHROPIC_API_KEY=⟦anthropic⟧\n"
+              "export GEMINI_API_KEY=⟦google⟧\nalias prod='ssh -i ~/.ssh/prod ⟦user⟧@⟦ip4p⟧'\n"),
+    ("medusa_env", "# medusa backend .env\nDATABASE_URL=postgres://medusa:⟦pwu⟧@⟦ip4l⟧:5432/medusa\nSTRIPE_API_KEY=⟦stripe⟧\n"
+                   "STRIPE_WEBHOOK_SECRET=⟦whsec⟧\nJWT_SECRET=⟦hexkey⟧\nCOOKIE_SECRET=⟦hexkey⟧\nGOOGLE_MAPS_KEY=⟦google⟧\n"),
+]
+
+B35_TEXT += [
+    ("iam_credentials_csv", "$ cat ~/Downloads/⟦u8⟧_credentials.csv\nUser name,Password,Access key ID,Secret access key,Console login link\n"
+                            "⟦user⟧,⟦pw⟧,⟦akia⟧,⟦awssec⟧,https://⟦d12⟧.signin.aws.amazon.com/console\n"),
+]
+
+B35_TEXT += [
+    ("php_checkout", "<?php\nrequire 'vendor/autoload.php';\n\\Stripe\\Stripe::setApiKey('⟦sklive⟧');\n$session = \\Stripe\\Checkout\\Session::create([\n"
+                     "  'customer_email' => '⟦email⟧',\n  'mode' => 'payment',\n  'success_url' => 'https://shop.⟦dom⟧/ok',\n]);\n"
+                     "// old restricted key, revoked ⟦date⟧: ⟦stripe⟧\n"),
 ]
 
 # ---- drawing a document ----
