@@ -54426,6 +54426,9 @@ class B35C:
     def g_stsblob(self):
         return self.L("GENERIC_SECRET", "IQoJb3JpZ2luX2Vj" + rnd(self.r, AN + "%", 300))
 
+    def g_hex40(self):
+        return self.L("GENERIC_SECRET", rnd(self.r, HEX, 40))
+
     def g_pin(self):
         return self.L("GENERIC_SECRET", rnd(self.r, string.digits, self.r.choice([4, 6])))
 
@@ -55089,7 +55092,7 @@ def b35_j_sqs(c):
 
 
 def b35_j_pubsub(c):
-    return {"message": {"attributes": {"eventType": "OBJECT_FINALIZE"}, "messageId": "⟦d16⟧", "publishTime": "⟦ts⟧",
+    return {"message": {"attributes": {"eventType": "OBJECT_FINALIZE"}, "messageId": "⟦d17⟧", "publishTime": "⟦ts⟧",
             "data_decoded": {"bucket": "⟦co⟧-uploads", "name": "kyc/⟦uuid⟧.pdf", "metadata": {"uploader_email": "⟦email⟧",
                                                                                             "dob": "⟦dobiso⟧"}}},
             "subscription": "projects/⟦co⟧/subscriptions/kyc-ingest"}
@@ -55165,7 +55168,7 @@ def b35_j_fhir_patient(c):
 
 
 def b35_j_rail_booking(c):
-    return {"bookingReference": "⟦A6⟧", "passengers": [{"name": "⟦name⟧", "dateOfBirth": "⟦dobiso⟧", "railcard": "⟦d16⟧"},
+    return {"bookingReference": "⟦A6⟧", "passengers": [{"name": "⟦name⟧", "dateOfBirth": "⟦dobiso⟧", "railcard": "RC⟦A8⟧"},
             {"name": "⟦name⟧", "dateOfBirth": "⟦dobiso⟧"}], "contact": {"email": "⟦email⟧", "phone": "⟦phone⟧"},
             "payment": {"method": "card", "masked": "⟦maskcard⟧"}, "departure": "⟦date⟧T07:42:00"}
 
@@ -55184,7 +55187,7 @@ def b35_j_iot_thing(c):
 
 def b35_j_wandb(c):
     return {"run_id": "⟦u8⟧", "project": "agent-evals", "config": {"model": "claude-sonnet-4-5", "temperature": 0.2,
-            "env": {"ANTHROPIC_API_KEY": "⟦anthropic⟧", "WANDB_API_KEY": "⟦x40⟧", "HF_TOKEN": "⟦secret⟧"}},
+            "env": {"ANTHROPIC_API_KEY": "⟦anthropic⟧", "WANDB_API_KEY": "⟦hex40⟧", "HF_TOKEN": "⟦secret⟧"}},
             "summary": {"pass_rate": round(c.r.random(), 3)}}
 
 
@@ -55200,9 +55203,9 @@ def b35_j_hf_space(c):
 
 
 def b35_j_whatsapp_wh(c):
-    return {"object": "whatsapp_business_account", "entry": [{"id": "⟦d15⟧", "changes": [{"field": "messages", "value": {
-        "contacts": [{"profile": {"name": "⟦name⟧"}, "wa_id": "⟦d12⟧"}],
-        "messages": [{"from": "⟦d12⟧", "type": "text", "text": {"body": "Hi, my card ⟦card⟧ was blocked, you can call me on ⟦phone⟧"}}]}}]}]}
+    return {"object": "whatsapp_business_account", "entry": [{"id": "1⟦d14⟧", "changes": [{"field": "messages", "value": {
+        "contacts": [{"profile": {"name": "⟦name⟧"}}],
+        "messages": [{"id": "wamid.⟦a24⟧", "type": "text", "text": {"body": "Hi, my card ⟦card⟧ was blocked, you can call me on ⟦phone⟧"}}]}}]}]}
 
 
 def b35_j_telegram_update(c):
