@@ -54068,7 +54068,7 @@ class B35C:
     """One document's drawing context: locale, memo of tagged values, JSON mode (one-line values)."""
     def __init__(self, f, r, loc, jmode=False):
         self.f, self.r, self.loc, self.lang, self.jmode = f, r, loc, loc[:2], jmode
-        self.memo, self.amex = {}, False
+        self.memo, self.amex, self.people = {}, False, []
         self.co = b35_ascii(f.last_name()) + r.choice(["", "-group", "tech", "-labs", "-gmbh" if loc == "de_DE" else "-co"])
         self.dom = self.co + "." + B35_TLD[loc]
 
@@ -54130,7 +54130,10 @@ class B35C:
 
     def g_email(self):
         f, r = self.f, self.r
-        a, b = b35_ascii(f.first_name()), b35_ascii(f.last_name())
+        if self.people and r.random() < 0.8:  # the address of the person just named
+            a, b = (b35_ascii(x) for x in self.people.pop(0))
+        else:
+            a, b = b35_ascii(f.first_name()), b35_ascii(f.last_name())
         local = r.choice([f"{a}.{b}", f"{a[0]}{b}", f"{a}{r.randint(1, 99)}", f"{b}.{a}", f"{a}_{b}"])
         return self.L("EMAIL", local + "@" + (r.choice(B35_MAIL[self.loc]) if r.random() < 0.6 else self.dom))
 
@@ -54229,7 +54232,12 @@ class B35C:
 
     # unlabelled
     def g_name(self):
-        return self.f.first_name() + " " + self.f.last_name()
+        a, b = self.f.first_name(), self.f.last_name()
+        self.people.append((a, b))
+        return a + " " + b
+
+    def g_signed(self):
+        return b35_date_fmt(self.r, self._day(-30, 0), self.loc, False)
 
     def g_first(self):
         return self.f.first_name()
@@ -54898,7 +54906,7 @@ def b35_paper(title, fields):
         rows = [(B35_FIELDS[k][i], B35_FIELD_VAL[k]) for k in fields]
         mode = c.r.choice(["form", "mail", "md"])
         if mode == "form":
-            s = f"{t}\n{'=' * len(t)}\n" + "".join(f"{a}: {b}\n" for a, b in rows) + "⟦dated⟧\n"
+            s = f"{t}\n{'=' * len(t)}\n" + "".join(f"{a}: {b}\n" for a, b in rows) + "⟦city⟧, ⟦signed⟧\n"
         elif mode == "mail":
             a, z = B35_MAILWRAP[c.lang]
             s = "From: ⟦email#me⟧\n" + a.format(t=t) + "".join(f"- {a_}: {b}\n" for a_, b in rows) + z + "⟦name⟧\n"
