@@ -130,7 +130,7 @@ Splits, kept apart by construction, not only by seed:
            lead's taxonomy; 176 text and 57 JSON document kinds of its own (see the blind34 section). Self-checked at generation; to be scored once.
   blind35  templates B35_*/b35_*: a thirty-sixth split (seed 3636, fixed day 2027-01-04) written by a thirty-fourth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; NTEXT text and NJSON JSON document kinds of its own (see the blind35 section). Self-checked at generation; to be scored once.
+           lead's taxonomy; 191 text and 67 JSON document kinds of its own (see the blind35 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
