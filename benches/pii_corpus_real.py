@@ -54666,7 +54666,7 @@ B35_TEXT = [
     ("mongodump", "$ mongodump --uri \"mongodb+srv://backup:⟦pwu⟧@cluster0.⟦u5⟧.mongodb.net/shop\" --out /srv/dump/⟦today⟧\n"
                   "⟦ts⟧\twriting shop.orders to /srv/dump/⟦today⟧/shop/orders.bson\n⟦ts⟧\tdone dumping shop.orders (⟦d5⟧ documents)\n"),
     ("wget_session", "$ wget --header=\"Authorization: token ⟦github⟧\" https://api.github.com/repos/⟦co⟧/infra/tarball/v⟦ver⟧ -O infra.tgz\n"
-                     "Resolving api.github.com... 140.82.121.6\nHTTP request sent, awaiting response... 200 OK\n"),
+                     "Resolving api.github.com... ⟦ip4p⟧\nHTTP request sent, awaiting response... 200 OK\n"),
     ("sshpass", "$ sshpass -p '⟦pw⟧' ssh -o StrictHostKeyChecking=no admin@⟦ip4p#h⟧ uptime\nWarning: Permanently added '⟦ip4p#h⟧' (ED25519) to the list of known hosts.\n"
                 " 10:42:11 up 31 days,  2 users,  load average: 0.08, 0.12, 0.09\n"),
     ("openssl_gen", "$ openssl genpkey -algorithm ⟦ED25519|RSA|EC⟧ -out client.key && cat client.key\n⟦pkeytls⟧\n"
@@ -54735,7 +54735,7 @@ B35_TEXT = [
                    "{\"term\":{\"iban\":\"⟦iban⟧\"}}]}}}], id[⟦uuid⟧]\n"),
     ("openvpn_status", "OpenVPN CLIENT LIST\nUpdated,2027-01-04 09:00:12\nCommon Name,Real Address,Bytes Received,Bytes Sent,Connected Since\n"
                        "⟦email⟧,⟦ip4p⟧:⟦d5⟧,⟦d7⟧,⟦d7⟧,2027-01-04 07:41:02\n⟦user⟧,⟦ip4p⟧:⟦d5⟧,⟦d6⟧,⟦d6⟧,2027-01-04 08:12:55\n"
-                       "ROUTING TABLE\nVirtual Address,Common Name,Real Address\n10.8.0.⟦d1⟧,⟦user⟧,⟦ip4p⟧:⟦d5⟧\n"),
+                       "ROUTING TABLE\nVirtual Address,Common Name,Real Address\n⟦ip4l⟧,⟦user⟧,⟦ip4p⟧:⟦d5⟧\n"),
     ("gunicorn_log", "[2027-01-04 10:41:18 +0000] [⟦d4⟧] [INFO] ⟦ip4p⟧ \"POST /api/signup HTTP/1.1\" 201 - body={\"email\": \"⟦email⟧\", "
                      "\"password\": \"⟦pw⟧\", \"dob\": \"⟦dobiso⟧\"}\n"),
     ("urllib3_debug", "DEBUG:urllib3.connectionpool:Starting new HTTPS connection (1): api.openai.com:443\n"
@@ -55347,7 +55347,7 @@ def b35_j_sftp_call(c):
 
 
 def b35_j_graphql_ws(c):
-    return {"type": "connection_init", "payload": {"Authorization": "Bearer ⟦jwt⟧", "x-hasura-admin-secret": "⟦pw⟧",
+    return {"type": "connection_init", "payload": {"Authorization": "Bearer ⟦jwt⟧", "x-hasura-admin-secret": "⟦secret⟧",
             "client": {"ip": "⟦ip6⟧", "app_version": "⟦ver⟧"}}}
 
 
