@@ -130,7 +130,7 @@ Splits, kept apart by construction, not only by seed:
            lead's taxonomy; 176 text and 57 JSON document kinds of its own (see the blind34 section). Self-checked at generation; to be scored once.
   blind35  templates B35_*/b35_*: a thirty-sixth split (seed 3636, fixed day 2027-01-04) written by a thirty-fourth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; 191 text and 67 JSON document kinds of its own (see the blind35 section). Self-checked at generation; to be scored once.
+           lead's taxonomy; 193 text and 69 JSON document kinds of its own (see the blind35 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -55367,6 +55367,20 @@ def b35_j_saleor_plugin(c):
                               {"name": "webhook_secret_key", "value": "⟦whsec⟧"}, {"name": "aws_key_for_exports", "value": "⟦aws⟧"}]}]}}}
 
 
+
+def b35_j_dspy_config(c):
+    return {"lm": {"model": "openai/gpt-4.1-mini", "api_key": "⟦openai⟧", "temperature": 0.0, "cache": True},
+            "teacher_lm": {"model": "anthropic/claude-sonnet-4-5", "api_key": "⟦anthropic⟧"}, "trainset_size": c.r.randint(20, 400),
+            "saved_by": "⟦work⟧"}
+
+
+def b35_j_gorgias(c):
+    return {"ticket_id": c.r.randint(10 ** 6, 10 ** 8), "channel": "⟦email|chat|contact_form⟧", "customer": {"email": "⟦email⟧",
+            "name": "⟦name⟧"}, "messages": [{"from_agent": False, "body_text": "Please take the payment over the phone, card ⟦card⟧, "
+                                                                                  "expiry 0⟦d1⟧/2⟦d1⟧, code ⟦cvc⟧. Order ⟦ord⟧."},
+                                             {"from_agent": True, "body_text": "Thanks, we never take card numbers by e-mail; the number was removed."}]}
+
+
 B35_JSON = [(n[6:], fn) for n, fn in sorted(globals().items()) if n.startswith("b35_j_") and callable(fn)]
 
 
@@ -55445,6 +55459,17 @@ B35_TEXT += [
                      "// old restricted key, revoked ⟦date⟧: ⟦stripe⟧\n"),
 ]
 
+B35_TEXT += [
+    ("embed_script", "# scripts/embed_docs.py\nfrom openai import OpenAI\nimport psycopg\n\nclient = OpenAI(api_key=\"⟦openai⟧\")\n"
+                     "conn = psycopg.connect(\"postgresql://rag:⟦pwu⟧@⟦ip4l⟧:5432/rag\")\n# old project key (revoked ⟦date⟧): ⟦standin⟧\n"),
+    ("restaurant_deposit", {"en": "Booking ⟦A6⟧ — table for ⟦n⟧ on ⟦dated⟧\nGuest: ⟦name⟧, ⟦phone⟧\nDeposit card: ⟦card⟧, exp 0⟦d1⟧/2⟦d1⟧, CVC ⟦cvc⟧\n",
+                            "de": "Reservierung ⟦A6⟧ — Tisch für ⟦n⟧ am ⟦dated⟧\nGast: ⟦name⟧, ⟦phone⟧\nKarte für die Anzahlung: ⟦card⟧, gültig bis 0⟦d1⟧/2⟦d1⟧, CVC ⟦cvc⟧\n",
+                            "fr": "Réservation ⟦A6⟧ — table pour ⟦n⟧ le ⟦dated⟧\nClient : ⟦name⟧, ⟦phone⟧\nCarte pour l'acompte : ⟦card⟧, exp. 0⟦d1⟧/2⟦d1⟧, cryptogramme ⟦cvc⟧\n",
+                            "es": "Reserva ⟦A6⟧ — mesa para ⟦n⟧ el ⟦dated⟧\nCliente: ⟦name⟧, ⟦phone⟧\nTarjeta para la señal: ⟦card⟧, cad. 0⟦d1⟧/2⟦d1⟧, CVV ⟦cvc⟧\n",
+                            "it": "Prenotazione ⟦A6⟧ — tavolo per ⟦n⟧ il ⟦dated⟧\nCliente: ⟦name⟧, ⟦phone⟧\nCarta a garanzia: ⟦card⟧, scad. 0⟦d1⟧/2⟦d1⟧, CVV ⟦cvc⟧\n",
+                            "nl": "Reservering ⟦A6⟧ — tafel voor ⟦n⟧ op ⟦dated⟧\nGast: ⟦name⟧, ⟦phone⟧\nKaart voor de aanbetaling: ⟦card⟧, geldig t/m 0⟦d1⟧/2⟦d1⟧, CVC ⟦cvc⟧\n"}),
+]
+
 # ---- drawing a document ----
 
 B35_RARE = re.compile(r"⟦(ssn|card|jwt|pkey\w*|anthropic|google|openai|slack|xoxb|aws|akia|asia|github|gh[pousr]|gpat|stripe|sklive|vendor|ip6|iban)[#⟧]")
@@ -55455,7 +55480,7 @@ def b35_weight(src):
     return 1 + min(2, len(set(m.group(1) for m in B35_RARE.finditer(src))))
 
 
-B35_TEXT_W = [b35_weight(t) if isinstance(t, str) else 1 for _, t in B35_TEXT]
+B35_TEXT_W = [b35_weight(t if isinstance(t, str) else t["en"]) if not callable(t) else 1 for _, t in B35_TEXT]
 B35_JSON_W = [b35_weight(inspect.getsource(fn)) for _, fn in B35_JSON]
 B35_US_JSON = [(n, fn) for n, fn in B35_JSON if n.startswith("us_")]
 B35_JSON = [(n, fn) for n, fn in B35_JSON if not n.startswith("us_")]
