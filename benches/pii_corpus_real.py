@@ -54437,6 +54437,9 @@ class B35C:
     def g_hex40(self):
         return self.L("GENERIC_SECRET", rnd(self.r, HEX, 40))
 
+    def g_eport(self):
+        return str(self.r.randint(1024, 65535))
+
     def g_pin(self):
         return self.L("GENERIC_SECRET", rnd(self.r, string.digits, self.r.choice([4, 6])))
 
@@ -54704,8 +54707,8 @@ B35_TEXT = [
                       "D SELECT email, birth_date FROM pg.members WHERE id = ⟦d4⟧;\n┌──────────────────┬────────────┐\n│ email │ birth_date │\n"
                       "│ ⟦email⟧ │ ⟦dobiso⟧ │\n└──────────────────┴────────────┘\n"),
     # ---- logs ----
-    ("haproxy_log", "⟦ts⟧ lb01 haproxy[⟦d4⟧]: ⟦ip4p⟧:⟦d5⟧ [04/Jan/2027:09:14:02.117] fe_https~ be_api/api1 0/0/1/23/24 200 512 - - ---- "
-                    "\"GET /v1/export?api_key=⟦secret⟧ HTTP/1.1\"\n⟦ts⟧ lb01 haproxy[⟦d4⟧]: [⟦ip6⟧]:⟦d5⟧ fe_https be_api/api2 401 \"POST /v1/login HTTP/1.1\"\n"),
+    ("haproxy_log", "⟦ts⟧ lb01 haproxy[⟦d4⟧]: ⟦ip4p⟧:⟦eport⟧ [04/Jan/2027:09:14:02.117] fe_https~ be_api/api1 0/0/1/23/24 200 512 - - ---- "
+                    "\"GET /v1/export?api_key=⟦secret⟧ HTTP/1.1\"\n⟦ts⟧ lb01 haproxy[⟦d4⟧]: [⟦ip6⟧]:⟦eport⟧ fe_https be_api/api2 401 \"POST /v1/login HTTP/1.1\"\n"),
     ("traefik_access", "⟦ip4p⟧ - ⟦user⟧ [04/Jan/2027:10:02:44 +0000] \"GET /api/v2/users?email=⟦email⟧ HTTP/2.0\" 200 1432 \"-\" "
                        "\"python-httpx/0.28\" ⟦d5⟧ \"api@docker\" \"http://⟦ip4l⟧:8080\" 12ms\n"),
     ("caddy_log", "{\"level\":\"info\",\"ts\":⟦epoch⟧.⟦d4⟧,\"logger\":\"http.log.access\",\"msg\":\"handled request\",\"request\":{\"remote_ip\":\"⟦ip6⟧\","
@@ -54716,8 +54719,8 @@ B35_TEXT = [
                        "-- DBA note: report login password reset to ⟦pw⟧ by ⟦work⟧\n"),
     ("iis_w3c", "#Software: Microsoft Internet Information Services 10.0\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query c-ip cs(User-Agent) sc-status\n"
                 "2027-01-04 08:01:33 ⟦ip4l⟧ GET /portal/reset token=⟦jwt⟧&mail=⟦email⟧ ⟦ip4p⟧ Mozilla/5.0 302\n"),
-    ("auth_log", "Jan  4 06:12:09 ⟦u6⟧ sshd[⟦d5⟧]: Accepted publickey for deploy from ⟦ip4p⟧ port ⟦d5⟧ ssh2: ED25519 ⟦fp⟧\n"
-                 "Jan  4 06:13:40 ⟦u6⟧ sshd[⟦d5⟧]: Failed password for invalid user admin from ⟦ip6⟧ port ⟦d5⟧ ssh2\n"
+    ("auth_log", "Jan  4 06:12:09 ⟦u6⟧ sshd[⟦d5⟧]: Accepted publickey for deploy from ⟦ip4p⟧ port ⟦eport⟧ ssh2: ED25519 ⟦fp⟧\n"
+                 "Jan  4 06:13:40 ⟦u6⟧ sshd[⟦d5⟧]: Failed password for invalid user admin from ⟦ip6⟧ port ⟦eport⟧ ssh2\n"
                  "Jan  4 06:14:02 ⟦u6⟧ sudo:   deploy : TTY=pts/0 ; PWD=/srv ; USER=root ; COMMAND=/usr/bin/mysql -uroot -p⟦pw⟧\n"),
     ("postfix_maillog", "Jan  4 09:20:11 mx1 postfix/smtpd[⟦d5⟧]: connect from unknown[⟦ip4p#c⟧]\nJan  4 09:20:12 mx1 postfix/smtpd[⟦d5⟧]: "
                         "⟦A10#q⟧: client=unknown[⟦ip4p#c⟧], sasl_method=PLAIN, sasl_username=⟦email#s⟧\nJan  4 09:20:13 mx1 postfix/qmgr[⟦d4⟧]: "
@@ -54734,8 +54737,8 @@ B35_TEXT = [
                    "source[{\"query\":{\"bool\":{\"should\":[{\"term\":{\"email\":\"⟦email⟧\"}},{\"term\":{\"phone\":\"⟦phone⟧\"}},"
                    "{\"term\":{\"iban\":\"⟦iban⟧\"}}]}}}], id[⟦uuid⟧]\n"),
     ("openvpn_status", "OpenVPN CLIENT LIST\nUpdated,2027-01-04 09:00:12\nCommon Name,Real Address,Bytes Received,Bytes Sent,Connected Since\n"
-                       "⟦email⟧,⟦ip4p⟧:⟦d5⟧,⟦d7⟧,⟦d7⟧,2027-01-04 07:41:02\n⟦user⟧,⟦ip4p⟧:⟦d5⟧,⟦d6⟧,⟦d6⟧,2027-01-04 08:12:55\n"
-                       "ROUTING TABLE\nVirtual Address,Common Name,Real Address\n⟦ip4l⟧,⟦user⟧,⟦ip4p⟧:⟦d5⟧\n"),
+                       "⟦email⟧,⟦ip4p⟧:⟦eport⟧,⟦d7⟧,⟦d7⟧,2027-01-04 07:41:02\n⟦user⟧,⟦ip4p⟧:⟦eport⟧,⟦d6⟧,⟦d6⟧,2027-01-04 08:12:55\n"
+                       "ROUTING TABLE\nVirtual Address,Common Name,Real Address\n⟦ip4l⟧,⟦user⟧,⟦ip4p⟧:⟦eport⟧\n"),
     ("gunicorn_log", "[2027-01-04 10:41:18 +0000] [⟦d4⟧] [INFO] ⟦ip4p⟧ \"POST /api/signup HTTP/1.1\" 201 - body={\"email\": \"⟦email⟧\", "
                      "\"password\": \"⟦pw⟧\", \"dob\": \"⟦dobiso⟧\"}\n"),
     ("urllib3_debug", "DEBUG:urllib3.connectionpool:Starting new HTTPS connection (1): api.openai.com:443\n"
@@ -54766,8 +54769,8 @@ B35_TEXT = [
     ("wazuh_alert", "** Alert ⟦epoch⟧.⟦d6⟧: - syslog,sshd,authentication_failed\n2027 Jan 04 06:20:41 (⟦u6⟧) any->/var/log/auth.log\n"
                     "Rule: 5760 (level 5) -> 'sshd: authentication failed.'\nSrc IP: ⟦ip4p⟧\nUser: ⟦user⟧\n"),
     ("suricata_fast", "01/04/2027-08:02:11.441 [**] [1:2013028:7] ET POLICY curl User-Agent Outbound [**] [Classification: Attempted "
-                      "Information Leak] [Priority: 2] {TCP} ⟦ip4l⟧:⟦d5⟧ -> ⟦ip4p⟧:443\n01/04/2027-08:02:12.009 [**] [1:2210045:2] "
-                      "SURICATA STREAM Packet with invalid ack [**] {TCP} [⟦ip6⟧]:443 -> ⟦ip4l⟧:⟦d5⟧\n"),
+                      "Information Leak] [Priority: 2] {TCP} ⟦ip4l⟧:⟦eport⟧ -> ⟦ip4p⟧:443\n01/04/2027-08:02:12.009 [**] [1:2210045:2] "
+                      "SURICATA STREAM Packet with invalid ack [**] {TCP} [⟦ip6⟧]:443 -> ⟦ip4l⟧:⟦eport⟧\n"),
     # ---- chats, notes and mail ----
     ("teams_chat", "[09:12] ⟦name⟧: can someone send me the sandbox key for the payment tests?\n[09:13] ⟦name⟧: sure → ⟦sklive⟧\n"
                    "[09:13] ⟦name⟧: that's live!! ⟦ph_stripe⟧ is the test one, rotate please\n"),
@@ -54798,7 +54801,7 @@ B35_TEXT = [
                       "to confirm your appointment on ⟦dated⟧.\"\n"),
     ("bank_alert_sms", "⟦co⟧ Bank: a payment of EUR ⟦amount⟧ to ⟦iban⟧ was approved from card ⟦maskcard⟧. Not you? Call ⟦phone⟧.\n"),
     # ---- payments and data ----
-    ("mt940", ":20:STMT⟦d8⟧\n:25:⟦iban⟧\n:28C:⟦d5⟧/1\n:60F:C270103EUR⟦d5⟧,⟦d2⟧\n:61:2701040104D⟦d3⟧,⟦d2⟧NTRFNONREF\n"
+    ("mt940", ":20:STMT⟦d8⟧\n:25:⟦iban⟧\n:28C:⟦eport⟧/1\n:60F:C270103EUR⟦d5⟧,⟦d2⟧\n:61:2701040104D⟦d3⟧,⟦d2⟧NTRFNONREF\n"
               ":86:166?00SEPA-UEBERWEISUNG?20EREF+⟦inv⟧?31⟦iban⟧?32⟦name⟧\n:62F:C270104EUR⟦d5⟧,⟦d2⟧\n"),
     ("camt053", "<Ntry>\n  <Amt Ccy=\"EUR\">⟦amount⟧</Amt>\n  <CdtDbtInd>CRDT</CdtDbtInd>\n  <BookgDt><Dt>⟦today⟧</Dt></BookgDt>\n"
                 "  <NtryDtls><TxDtls>\n    <RltdPties><Dbtr><Nm>⟦name⟧</Nm></Dbtr><DbtrAcct><Id><IBAN>⟦iban⟧</IBAN></Id></DbtrAcct></RltdPties>\n"
@@ -55462,12 +55465,12 @@ B35_TEXT += [
 B35_TEXT += [
     ("embed_script", "# scripts/embed_docs.py\nfrom openai import OpenAI\nimport psycopg\n\nclient = OpenAI(api_key=\"⟦openai⟧\")\n"
                      "conn = psycopg.connect(\"postgresql://rag:⟦pwu⟧@⟦ip4l⟧:5432/rag\")\n# old project key (revoked ⟦date⟧): ⟦standin⟧\n"),
-    ("restaurant_deposit", {"en": "Booking ⟦A6⟧ — table for ⟦n⟧ on ⟦dated⟧\nGuest: ⟦name⟧, ⟦phone⟧\nDeposit card: ⟦card⟧, exp 0⟦d1⟧/2⟦d1⟧, CVC ⟦cvc⟧\n",
-                            "de": "Reservierung ⟦A6⟧ — Tisch für ⟦n⟧ am ⟦dated⟧\nGast: ⟦name⟧, ⟦phone⟧\nKarte für die Anzahlung: ⟦card⟧, gültig bis 0⟦d1⟧/2⟦d1⟧, CVC ⟦cvc⟧\n",
-                            "fr": "Réservation ⟦A6⟧ — table pour ⟦n⟧ le ⟦dated⟧\nClient : ⟦name⟧, ⟦phone⟧\nCarte pour l'acompte : ⟦card⟧, exp. 0⟦d1⟧/2⟦d1⟧, cryptogramme ⟦cvc⟧\n",
-                            "es": "Reserva ⟦A6⟧ — mesa para ⟦n⟧ el ⟦dated⟧\nCliente: ⟦name⟧, ⟦phone⟧\nTarjeta para la señal: ⟦card⟧, cad. 0⟦d1⟧/2⟦d1⟧, CVV ⟦cvc⟧\n",
-                            "it": "Prenotazione ⟦A6⟧ — tavolo per ⟦n⟧ il ⟦dated⟧\nCliente: ⟦name⟧, ⟦phone⟧\nCarta a garanzia: ⟦card⟧, scad. 0⟦d1⟧/2⟦d1⟧, CVV ⟦cvc⟧\n",
-                            "nl": "Reservering ⟦A6⟧ — tafel voor ⟦n⟧ op ⟦dated⟧\nGast: ⟦name⟧, ⟦phone⟧\nKaart voor de aanbetaling: ⟦card⟧, geldig t/m 0⟦d1⟧/2⟦d1⟧, CVC ⟦cvc⟧\n"}),
+    ("restaurant_deposit", {"en": "Booking ⟦A6⟧ — table for ⟦2|3|4|5|6|8⟧ on ⟦dated⟧\nGuest: ⟦name⟧, ⟦phone⟧\nDeposit card: ⟦card⟧, exp 0⟦d1⟧/2⟦d1⟧, CVC ⟦cvc⟧\n",
+                            "de": "Reservierung ⟦A6⟧ — Tisch für ⟦2|3|4|5|6|8⟧ am ⟦dated⟧\nGast: ⟦name⟧, ⟦phone⟧\nKarte für die Anzahlung: ⟦card⟧, gültig bis 0⟦d1⟧/2⟦d1⟧, CVC ⟦cvc⟧\n",
+                            "fr": "Réservation ⟦A6⟧ — table pour ⟦2|3|4|5|6|8⟧ le ⟦dated⟧\nClient : ⟦name⟧, ⟦phone⟧\nCarte pour l'acompte : ⟦card⟧, exp. 0⟦d1⟧/2⟦d1⟧, cryptogramme ⟦cvc⟧\n",
+                            "es": "Reserva ⟦A6⟧ — mesa para ⟦2|3|4|5|6|8⟧ el ⟦dated⟧\nCliente: ⟦name⟧, ⟦phone⟧\nTarjeta para la señal: ⟦card⟧, cad. 0⟦d1⟧/2⟦d1⟧, CVV ⟦cvc⟧\n",
+                            "it": "Prenotazione ⟦A6⟧ — tavolo per ⟦2|3|4|5|6|8⟧ il ⟦dated⟧\nCliente: ⟦name⟧, ⟦phone⟧\nCarta a garanzia: ⟦card⟧, scad. 0⟦d1⟧/2⟦d1⟧, CVV ⟦cvc⟧\n",
+                            "nl": "Reservering ⟦A6⟧ — tafel voor ⟦2|3|4|5|6|8⟧ op ⟦dated⟧\nGast: ⟦name⟧, ⟦phone⟧\nKaart voor de aanbetaling: ⟦card⟧, geldig t/m 0⟦d1⟧/2⟦d1⟧, CVC ⟦cvc⟧\n"}),
 ]
 
 # ---- drawing a document ----
