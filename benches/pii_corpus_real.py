@@ -55064,7 +55064,8 @@ def b35_j_clerk(c):
     return {"object": "user", "id": "user_⟦a27⟧", "first_name": "⟦first⟧", "last_name": "⟦last⟧",
             "email_addresses": [{"id": "idn_⟦a27⟧", "email_address": "⟦email⟧", "verification": {"status": "verified"}}],
             "phone_numbers": [{"id": "idn_⟦a27⟧", "phone_number": "⟦phone⟧"}], "last_sign_in_at": c.r.randint(10 ** 12, 2 * 10 ** 12),
-            "private_metadata": {"stripe_secret": "⟦stripe⟧", "legacy_password": "⟦pw⟧"}}
+            "private_metadata": {"stripe_secret": "⟦stripe⟧", "legacy_password": "⟦pw⟧"},
+            "last_session_token": "⟦jwt⟧"}
 
 
 def b35_j_cognito(c):
@@ -55143,7 +55144,8 @@ def b35_j_bitbucket_push(c):
 def b35_j_consul_kv(c):
     return [{"LockIndex": 0, "Key": "config/payments/stripe_secret", "Flags": 0, "Value_decoded": "⟦stripe⟧",
              "CreateIndex": c.r.randint(100, 9999), "ModifyIndex": c.r.randint(100, 9999)},
-            {"LockIndex": 0, "Key": "config/payments/webhook_secret", "Flags": 0, "Value_decoded": "⟦whsec⟧", "CreateIndex": 12, "ModifyIndex": 40}]
+            {"LockIndex": 0, "Key": "config/payments/webhook_secret", "Flags": 0, "Value_decoded": "⟦whsec⟧", "CreateIndex": 12, "ModifyIndex": 40},
+            {"LockIndex": 0, "Key": "config/edge/tls_key", "Flags": 0, "Value_decoded": "⟦pkeytls⟧", "CreateIndex": 7, "ModifyIndex": 91}]
 
 
 def b35_j_shodan(c):
