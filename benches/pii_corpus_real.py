@@ -128,6 +128,9 @@ Splits, kept apart by construction, not only by seed:
   blind34  templates B34_*/b34_*: a thirty-fifth split (seed 3535, fixed day 2027-01-03) written by a thirty-third helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 176 text and 57 JSON document kinds of its own (see the blind34 section). Self-checked at generation; to be scored once.
+  blind35  templates B35_*/b35_*: a thirty-sixth split (seed 3636, fixed day 2027-01-04) written by a thirty-fourth helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 193 text and 69 JSON document kinds of its own (see the blind35 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -136,7 +139,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2529,9 +2532,10 @@ def main():
               "blind29": (b29_text, b29_json), "blind30": (b30_text, b30_json),
               "blind31": (b31_text, b31_json), "blind32": (b32_text, b32_json),
               "blind33": (b33_text, b33_json),
-              "blind34": (b34_text, b34_json)}
+              "blind34": (b34_text, b34_json),
+              "blind35": (b35_text, b35_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2681,9 +2685,13 @@ def main():
                 b34_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind35":  # blind35's own self-check (labels in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, groups, serials and specimens, phones valid for the region drawn, IPs parse and are never loopback, unspecified, link-local, multicast or reserved, JWT headers and signature lengths, armoured keys, placeholder list, no unlabelled copy of a labelled value, JSON with no backslash or control character)
+                b35_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33", "blind34"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33", "blind34", "blind35"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -53538,6 +53546,2010 @@ def b34_check(i, kind, doc, w, text, loc):
     if kind == "json":
         json.loads(text)
         assert "\\" not in text and not any(ord(c) < 32 for c in text), i
+
+
+# ---------- blind35 (seed 3636) ----------
+# A thirty-sixth split, templates B35_* / b35_*, written by a thirty-fourth helper who never read the
+# detection rules, their docs or history, never ran the engine or pii_eval on anything and never read
+# another blind split's template section: of this generator only the docstring, the shared framework
+# and value generators, luhn_digit, main() and the blind6 taxonomy comment; of pii_corpus.py its
+# framework and helpers; of the docs only the blind33 and blind34 paragraphs, whose kinds it avoids.
+# Labels follow the lead's taxonomy (see the blind6 comment): DATE_OF_BIRTH only where the text says
+# the date is a birth date; GENERIC_SECRET for secrets with no vendor shape (AWS secret access keys,
+# webhook and signing secrets, unbranded API tokens, CVCs); PASSWORD for the password itself;
+# key-shaped documentation examples from B35_PLACEHOLDERS are PLACEHOLDER; stand-ins that are not
+# key-shaped (B35_STANDINS) and look-alikes (ids, versions, timestamps, hashes, Luhn-failing cards,
+# IBANs failing mod-97, masked values, loopback addresses, publishable keys) are not labelled.
+# Documents are written as templates whose ⟦markers⟧ draw one value each (⟦key#tag⟧ repeats a value
+# inside a document, ⟦a|b|c⟧ picks one word); a document in which a labelled value of six bytes or
+# more also appears unlabelled is drawn again. Reproducible: no wall clock (fixed day 2027-01-04),
+# cities, e-mail domains and month names from its own lists.
+
+import inspect  # noqa: E402
+
+B35_DAY = datetime.date(2027, 1, 4)
+B35_LANGS = ["en", "de", "fr", "es", "it", "nl"]
+
+
+class B35L(L):
+    """A labelled piece kept verbatim, with the region a phone number was drawn for."""
+    def __init__(self, typ, text, region=None):
+        self.typ, self.text, self.region = typ, text, region
+
+
+def b35_pad(s, c, n):
+    return (s + c * n)[:n]
+
+
+# ---- cards: real IIN ranges, Luhn, grouped as printed ----
+
+def b35_card_digits(r):
+    k = r.choice(["visa", "visa", "visa", "mc", "mc", "mc2", "amex", "amex", "disc", "jcb", "diners", "cup"])
+    if k == "visa":
+        p, n = "4", r.choice([16, 16, 16, 16, 13, 19])
+    elif k == "mc":
+        p, n = str(r.randint(51, 55)), 16
+    elif k == "mc2":
+        p, n = str(r.randint(2221, 2720)), 16
+    elif k == "amex":
+        p, n = r.choice(["34", "37"]), 15
+    elif k == "disc":
+        p, n = r.choice(["6011", str(r.randint(644, 649)), "65"]), r.choice([16, 16, 19])
+    elif k == "jcb":
+        p, n = str(r.randint(3528, 3589)), 16
+    elif k == "diners":
+        p, n = r.choice(["36", "30" + str(r.randint(0, 5))]), 14
+    else:
+        p, n = "62" + str(r.randint(0, 9)), r.choice([16, 19])
+    return luhn_digit(p + rnd(r, string.digits, n - len(p) - 1))
+
+
+def b35_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d[:4] == "6011" or 644 <= int(d[:3]) <= 649 or d[:2] == "65":
+        return n in (16, 19)
+    if 3528 <= int(d[:4]) <= 3589:
+        return n == 16
+    if d[:2] == "36" or 300 <= int(d[:3]) <= 305:
+        return n == 14
+    if d[:2] == "62":
+        return n in (16, 19)
+    return False
+
+
+def b35_card_fmt(r, d):
+    n, sep = len(d), r.choice([" ", " ", "-", ""])
+    if n == 15:
+        g = [d[:4], d[4:10], d[10:]]
+    elif n == 14:
+        g = [d[:4], d[4:10], d[10:]]
+    elif n == 16:
+        g = [d[i:i + 4] for i in range(0, 16, 4)]
+    elif n == 19 and r.random() < 0.5:
+        g = [d[:4], d[4:8], d[8:12], d[12:16], d[16:]]
+    else:
+        g = [d]
+    return sep.join(g) if sep != "-" or n == 16 else " ".join(g)
+
+
+def b35_bad_card(r):
+    while True:
+        d = b35_card_digits(r)
+        d = d[:-1] + str((int(d[-1]) + r.randint(1, 9)) % 10)
+        if not luhn_ok(d):
+            return b35_card_fmt(r, d)
+
+
+# ---- IBANs: country lengths and patterns, mod-97 ----
+
+B35_IBAN = {"DE": (22, [("b", ["10070000", "37040044", "50010517", "20041133", "70020270", "12030000"]), ("n", 10)]),
+            "GB": (22, [("b", ["NWBK", "BARC", "LOYD", "HBUK", "MIDL"]), ("n", 14)]),
+            "NL": (18, [("b", ["ABNA", "INGB", "RABO", "SNSB", "TRIO", "KNAB", "ASNB"]), ("n", 10)]),
+            "IE": (22, [("b", ["AIBK", "BOFI"]), ("n", 14)]),
+            "FR": (27, [("b", ["30004", "30003", "20041", "30002", "10278"]), ("n", 5), ("c", 11), ("n", 2)]),
+            "ES": (24, [("b", ["2100", "0049", "0182", "0081", "2085"]), ("n", 16)]),
+            "IT": (27, [("a", 1), ("b", ["03069", "02008", "05034", "03104"]), ("n", 5), ("c", 12)]),
+            "BE": (16, [("n", 12)]), "AT": (20, [("n", 16)]), "CH": (21, [("n", 5), ("c", 12)]),
+            "PT": (25, [("n", 21)]), "PL": (28, [("n", 24)]), "LU": (20, [("n", 3), ("c", 13)]),
+            "DK": (18, [("n", 14)]), "SE": (24, [("n", 20)]), "FI": (18, [("n", 14)]),
+            "NO": (15, [("n", 11)]), "CZ": (24, [("n", 20)])}
+B35_IBAN_HOME = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b35_mod97(s):
+    s = s[4:] + s[:4]
+    return int("".join(str(int(ch, 36)) for ch in s)) % 97
+
+
+def b35_iban_raw(r, cc):
+    n, pat = B35_IBAN[cc]
+    bban = ""
+    for k, x in pat:
+        if k == "b":
+            bban += r.choice(x)
+        elif k == "n":
+            bban += rnd(r, string.digits, x)
+        elif k == "a":
+            bban += rnd(r, string.ascii_uppercase, x)
+        else:
+            bban += rnd(r, string.ascii_uppercase + string.digits * 8, x)
+    chk = 98 - b35_mod97(cc + "00" + bban)
+    v = f"{cc}{chk:02d}{bban}"
+    assert len(v) == n and b35_mod97(v) == 1
+    return v
+
+
+def b35_grp4(v):
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+
+
+def b35_bad_iban(r, cc):
+    v = list(b35_iban_raw(r, cc))
+    i = r.randrange(4, len(v))
+    if v[i].isdigit():
+        v[i] = str((int(v[i]) + r.randint(1, 9)) % 10)
+    else:
+        v[i] = "Z" if v[i] != "Z" else "Q"
+    v = "".join(v)
+    if b35_mod97(v) == 1:
+        return b35_bad_iban(r, cc)
+    return b35_grp4(v) if r.random() < 0.5 else v
+
+
+# ---- SSNs ----
+
+def b35_ssn(r):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        v = f"{a:03d}-{g:02d}-{s:04d}"
+        if a != 666 and v not in ("078-05-1120", "219-09-9999"):
+            st = r.choice(["-", "-", "-", "-", " ", ""])
+            return v.replace("-", st)
+
+
+def b35_ssn_ok(v):
+    m = re.fullmatch(r"(\d{3})([- ]?)(\d{2})\2(\d{4})", v)
+    if not m:
+        return False
+    a, g, s = int(m.group(1)), int(m.group(3)), int(m.group(4))
+    return 0 < a < 900 and a != 666 and g > 0 and s > 0 and f"{a:03d}-{g:02d}-{s:04d}" not in ("078-05-1120", "219-09-9999")
+
+
+# ---- phones: valid for the region drawn ----
+
+B35_OTHER = ["CH", "BE", "AT", "IE", "PL", "SE", "PT", "DK", "NO", "FI", "CA", "AU", "MX", "BR", "IN", "JP"]
+
+
+def b35_phone_ok(v, region):
+    t = "+" + v[2:] if v.startswith("00") else v
+    try:
+        n = phonenumbers.parse(t, region)
+    except phonenumbers.NumberParseException:
+        return False
+    if not phonenumbers.is_valid_number_for_region(n, region):
+        return False
+    if region in ("US", "CA"):
+        nn = str(n.national_number)
+        if nn[3:6] == "555" or nn[4:6] == "11":
+            return False
+    return True
+
+
+def b35_phone(r, loc):
+    region = REGION[loc] if r.random() < 0.8 else r.choice(B35_OTHER)
+    while True:
+        v = phone(r, region, ["national", "national", "intl", "intl", "e164", "intl00", "dashes", "dots"])
+        if region in ("US", "CA") and v.startswith("00"):
+            continue
+        if b35_phone_ok(v, region):
+            return v, region
+
+
+# ---- IP addresses ----
+
+def b35_ip4(r, public=None):
+    if public is None:
+        public = r.random() < 0.7
+    while True:
+        if public:
+            v = f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        else:
+            v = r.choice([f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+                          f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+                          f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"])
+        if b35_ip_ok(v) and (ipaddress.ip_address(v).is_global or not public):
+            return v
+
+
+def b35_ip6(r):
+    if r.random() < 0.75:
+        pre = r.choice(["2001:4860", "2a00:1450", "2a03:2880", "2606:4700", "2a01:4f8", "2600:1f18", "2a02:26f0",
+                        "2a05:d014", "2001:1c00", "2a02:8108", "2a01:e0a", "2a0c:5a80", "2001:b07", "2a02:a46c"])
+        v = pre + ":" + ":".join(f"{r.randrange(65536):x}" for _ in range(6))
+    else:
+        v = "fd" + f"{r.randrange(256):02x}:" + ":".join(f"{r.randrange(65536):x}" for _ in range(7))
+    a = ipaddress.ip_address(v)
+    return a.exploded if r.random() < 0.15 else a.compressed
+
+
+def b35_ip_ok(v):
+    try:
+        a = ipaddress.ip_address(v)
+    except ValueError:
+        return False
+    if a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast or a.is_reserved:
+        return False
+    if a.version == 4:
+        return not any(a in ipaddress.ip_network(n) for n in ("100.64.0.0/10", "198.18.0.0/15", "192.0.2.0/24",
+                                                              "198.51.100.0/24", "203.0.113.0/24", "0.0.0.0/8"))
+    return a not in ipaddress.ip_network("2001:db8::/32")
+
+
+# ---- JWTs at their algorithms' signature lengths ----
+
+B35_JWT_SIG = {"HS256": 32, "HS384": 48, "HS512": 64, "RS256": 256, "RS384": 256, "RS512": 512, "PS256": 256,
+               "ES256": 64, "ES384": 96, "ES512": 132, "EdDSA": 64}
+
+
+def b35_b64u(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def b35_jwt(r):
+    alg = r.choice(list(B35_JWT_SIG))
+    h = {"alg": alg, "typ": "JWT"}
+    if r.random() < 0.5:
+        h["kid"] = rnd(r, AN, r.choice([8, 16, 27]))
+    iat = int(datetime.datetime(2027, 1, 4, tzinfo=datetime.timezone.utc).timestamp()) - r.randint(0, 86400 * 3)
+    p = {"sub": r.choice([rnd(r, string.digits, 9), "usr_" + rnd(r, AN, 14), rnd(r, HEX, 24)]), "iat": iat,
+         "exp": iat + r.choice([300, 900, 3600, 86400])}
+    if r.random() < 0.6:
+        p["iss"] = r.choice(["https://auth.", "https://login.", "https://id."]) + rnd(r, string.ascii_lowercase, 7) + ".io/"
+    if r.random() < 0.5:
+        p["scope"] = r.choice(["read:orders", "openid profile email", "tools:invoke", "admin"])
+    enc = lambda o: b35_b64u(json.dumps(o, separators=(",", ":")).encode())
+    sig = b35_b64u(bytes(r.randrange(256) for _ in range(B35_JWT_SIG[alg])))
+    return f"{enc(h)}.{enc(p)}.{sig}"
+
+
+def b35_jwt_ok(v):
+    parts = v.split(".")
+    if len(parts) != 3:
+        return False
+    h = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    return h.get("typ") == "JWT" and h.get("alg") in B35_JWT_SIG and len(parts[2]) == (4 * B35_JWT_SIG[h["alg"]] + 2) // 3
+
+
+# ---- armoured private keys with real DER prefixes ----
+
+def b35_pkey(r, kind=None, mode="lines"):
+    kind = kind or r.choice(["rsa1", "pk8rsa", "pk8ec", "ed", "sec1", "ssh", "ssh", "enc"])
+    rb = lambda n: bytes(r.randrange(256) for _ in range(n))
+    if kind == "rsa1":
+        label, der = "RSA PRIVATE KEY", bytes.fromhex("308204a4020100028201010000") + rb(1192 - 13)
+    elif kind == "pk8rsa":
+        label, der = "PRIVATE KEY", bytes.fromhex("308204be020100300d06092a864886f70d0101010500048204a8") + rb(1218 - 26)
+    elif kind == "pk8ec":
+        label = "PRIVATE KEY"
+        der = (bytes.fromhex("308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420") + rb(32)
+               + bytes.fromhex("a14403420004") + rb(64))
+    elif kind == "ed":
+        label, der = "PRIVATE KEY", bytes.fromhex("302e020100300506032b657004220420") + rb(32)
+    elif kind == "sec1":
+        label = "EC PRIVATE KEY"
+        der = (bytes.fromhex("307702010104") + bytes([32]) + rb(32) + bytes.fromhex("a00a06082a8648ce3d030107a14403420004")
+               + rb(64))
+    elif kind == "enc":
+        label, der = "ENCRYPTED PRIVATE KEY", bytes.fromhex("3082052e305806092a864886f70d01050d") + rb(1330 - 17)
+    else:
+        label = "OPENSSH PRIVATE KEY"
+        der = (b"openssh-key-v1\x00\x00\x00\x00\x04none\x00\x00\x00\x04none\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x33"
+               b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + rb(32) + b"\x00\x00\x00\x90" + rb(144 + 8 + 24))
+    b = base64.b64encode(der).decode()
+    w = 70 if label.startswith("OPENSSH") else 64
+    lines = [b[i:i + w] for i in range(0, len(b), w)]
+    if mode == "one":
+        return f"-----BEGIN {label}----- " + " ".join(lines) + f" -----END {label}-----"
+    sep = "\n" + (" " * mode if isinstance(mode, int) else "")
+    return f"-----BEGIN {label}-----" + sep + sep.join(lines) + sep + f"-----END {label}-----"
+
+
+def b35_pkey_ok(v):
+    m = re.fullmatch(r"-----BEGIN ([A-Z ]+)-----\s+([A-Za-z0-9+/=\s]+?)\s+-----END ([A-Z ]+)-----", v)
+    if not m or m.group(1) != m.group(3) or "PRIVATE KEY" not in m.group(1):
+        return False
+    base64.b64decode("".join(m.group(2).split()), validate=True)
+    return True
+
+
+# ---- vendor keys and generic secrets ----
+
+B35_URLSAFE = AN + "_-"
+B35_GH = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+
+
+def b35_vendor(r, t, sub=None):
+    if t == "ANTHROPIC_KEY":
+        return (sub or r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"])) + rnd(r, B35_URLSAFE, 93) + "AA"
+    if t == "AWS_ACCESS_KEY":
+        return (sub or r.choice(["AKIA", "AKIA", "ASIA"])) + rnd(r, string.ascii_uppercase + "234567", 16)
+    if t == "GITHUB_TOKEN":
+        p = sub or r.choice(B35_GH + ["ghr_", "github_pat_"])
+        return p + (rnd(r, AN, 22) + "_" + rnd(r, AN, 59) if p == "github_pat_" else rnd(r, AN, 36))
+    if t == "GOOGLE_API_KEY":
+        return "AIzaSy" + rnd(r, B35_URLSAFE, 33)
+    if t == "OPENAI_KEY":
+        k = sub or r.choice(["sk-proj-", "sk-proj-", "sk-svcacct-", "sk-"])
+        if k == "sk-":
+            return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+        return k + rnd(r, B35_URLSAFE, 74) + "T3BlbkFJ" + rnd(r, B35_URLSAFE, 74)
+    if t == "SLACK_TOKEN":
+        k = sub or r.choice(["xoxb-", "xoxb-", "xoxp-"])
+        if k == "xoxb-":
+            return f"xoxb-{rnd(r, string.digits, r.choice([11, 12, 13]))}-{rnd(r, string.digits, 13)}-{rnd(r, AN, 24)}"
+        return f"xoxp-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 32)}"
+    if t == "STRIPE_KEY":
+        return (sub or r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"])) + \
+            (("51" + rnd(r, AN, 97)) if r.random() < 0.5 else rnd(r, AN, 24))
+    raise ValueError(t)
+
+
+B35_SHAPES = {"ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+              "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+              "GITHUB_TOKEN": r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})",
+              "GOOGLE_API_KEY": r"AIzaSy[A-Za-z0-9_-]{33}",
+              "OPENAI_KEY": r"(sk-(proj|svcacct)-[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+              "SLACK_TOKEN": r"(xoxb-\d{11,13}-\d{13}-[A-Za-z0-9]{24}|xoxp-\d{12}-\d{12}-\d{13}-[0-9a-f]{32})",
+              "STRIPE_KEY": r"(sk|rk)_(live|test)_([A-Za-z0-9]{24}|51[A-Za-z0-9]{97})",
+              "GENERIC_SECRET": r"[!-~]{3,400}",
+              "PASSWORD": r"[!-~]{6,40}",
+              "EMAIL": r"[a-z0-9._+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}"}
+
+
+def b35_generic(r, kind=None):
+    k = kind or r.choice(["awssec", "awssec", "hex64", "hex32", "b64", "whsec", "glpat", "hf", "sg", "npm", "dop", "tskey",
+                          "shpat", "vault", "cf", "lin", "ntn", "twilio", "dd", "django", "pypi", "sentry"])
+    if k == "awssec":
+        return rnd(r, AN + "+/", 40)
+    if k == "hex64":
+        return rnd(r, HEX, 64)
+    if k == "hex32":
+        return rnd(r, HEX, 32)
+    if k == "b64":
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    if k == "whsec":
+        return "whsec_" + base64.b64encode(bytes(r.randrange(256) for _ in range(24))).decode()
+    if k == "glpat":
+        return "glpat-" + rnd(r, B35_URLSAFE, 20)
+    if k == "hf":
+        return "hf_" + rnd(r, AN, 34)
+    if k == "sg":
+        return "SG." + rnd(r, B35_URLSAFE, 22) + "." + rnd(r, B35_URLSAFE, 43)
+    if k == "npm":
+        return "npm_" + rnd(r, AN, 36)
+    if k == "dop":
+        return "dop_v1_" + rnd(r, HEX, 64)
+    if k == "tskey":
+        return "tskey-auth-k" + rnd(r, AN, 11) + "CNTRL-" + rnd(r, AN, 33)
+    if k == "shpat":
+        return "shpat_" + rnd(r, HEX, 32)
+    if k == "vault":
+        return "hvs." + rnd(r, B35_URLSAFE, 24)
+    if k == "cf":
+        return rnd(r, B35_URLSAFE, 40)
+    if k == "lin":
+        return "lin_api_" + rnd(r, AN, 40)
+    if k == "ntn":
+        return "ntn_" + rnd(r, string.digits, 11) + rnd(r, AN, 35)
+    if k == "twilio":
+        return rnd(r, HEX, 32)
+    if k == "dd":
+        return rnd(r, HEX, 40)
+    if k == "django":
+        return rnd(r, string.ascii_lowercase + string.digits + "!@#%^&*(-_=+)", 50)
+    if k == "pypi":
+        return "pypi-AgEIcHlwaS5vcmc" + rnd(r, B35_URLSAFE, 60)
+    return "sntrys_" + rnd(r, AN, 60)
+
+
+# ---- passwords ----
+
+B35_PWWORDS = ["sonne", "regen", "fichte", "lune", "orage", "tilleul", "playa", "nube", "cometa", "pioggia", "stella",
+               "tramonto", "fiets", "molen", "duin", "harbour", "meadow", "copper", "lantern", "biscuit", "walnut", "cinder"]
+
+
+def b35_password(r, urlsafe=False):
+    k = r.randrange(5)
+    if k == 0:
+        v = r.choice(B35_PWWORDS).capitalize() + str(r.randint(1975, 2026)) + ("" if urlsafe else r.choice("!#$%&*?@"))
+    elif k == 1:
+        v = r.choice(string.ascii_letters) + rnd(r, AN + ("-_.~" if urlsafe else "!#$%&*@^-_.+="), r.randint(11, 19))
+    elif k == 2:
+        v = "-".join(r.choice(B35_PWWORDS) for _ in range(r.choice([3, 4]))) + str(r.randint(1, 99))
+    elif k == 3:
+        w = r.choice(B35_PWWORDS)
+        v = "".join({"a": "4", "e": "3", "o": "0", "i": "1", "s": "5"}.get(c, c) for c in w).capitalize() + \
+            ("_" if urlsafe else r.choice("!#&*")) + str(r.randint(10, 99))
+    else:
+        v = rnd(r, string.ascii_uppercase, 2) + rnd(r, string.ascii_lowercase, 5) + rnd(r, string.digits, 3) + \
+            ("." if urlsafe else r.choice("!#$%&*"))
+    return v
+
+
+# ---- birth dates in each locale's formats ----
+
+B35_MONTHS = {"en": "January February March April May June July August September October November December",
+              "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+              "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+              "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+              "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
+              "nl": "januari februari maart april mei juni juli augustus september oktober november december"}
+
+
+def b35_date_fmt(r, d, loc, words=True):
+    lang = loc[:2]
+    mon = B35_MONTHS[lang].split()[d.month - 1]
+    if loc == "en_US":
+        opts = [d.strftime("%m/%d/%Y"), d.strftime("%m/%d/%Y"), f"{mon} {d.day}, {d.year}"]
+    elif loc == "en_GB":
+        opts = [d.strftime("%d/%m/%Y"), d.strftime("%d/%m/%Y"), f"{d.day} {mon} {d.year}"]
+    elif lang == "de":
+        opts = [d.strftime("%d.%m.%Y"), d.strftime("%d.%m.%Y"), f"{d.day}. {mon} {d.year}"]
+    elif lang == "nl":
+        opts = [d.strftime("%d-%m-%Y"), d.strftime("%d-%m-%Y"), f"{d.day} {mon} {d.year}"]
+    elif lang == "es":
+        opts = [d.strftime("%d/%m/%Y"), d.strftime("%d/%m/%Y"), f"{d.day} de {mon} de {d.year}"]
+    else:
+        opts = [d.strftime("%d/%m/%Y"), d.strftime("%d/%m/%Y"), f"{d.day} {mon} {d.year}"]
+    return r.choice(opts if words else opts[:2])
+
+
+def b35_dob(r, child=False):
+    y = r.randint(2011, 2023) if child else r.randint(1938, 2006)
+    return datetime.date(y, r.randint(1, 12), r.randint(1, 28))
+
+
+# ---- placeholders (labelled) and stand-ins (not labelled) ----
+
+B35_PH = {"AWS_ACCESS_KEY": ["AKIAEXAMPLE0B35KEYID", "ASIAEXAMPLE0B35TEMP0"],
+          "GITHUB_TOKEN": ["ghp_" + b35_pad("EXAMPLEb35ExampleToken", "0", 36), "gho_" + b35_pad("YourOAuthTokenHere", "0", 36),
+                           "github_pat_" + b35_pad("11EXAMPLE", "0", 22) + "_" + b35_pad("ExampleFineGrainedTokenB35", "x", 59),
+                           "ghs_" + b35_pad("installationTokenExample", "X", 36)],
+          "OPENAI_KEY": ["sk-proj-" + b35_pad("EXAMPLE-replace-with-your-own-key-", "x", 48), "sk-EXAMPLEexampleEXAMPLT3BlbkFJEXAMPLEexampleEXAMPL"],
+          "ANTHROPIC_KEY": ["sk-ant-api03-" + b35_pad("EXAMPLE_KEY_for_docs_only_", "x", 93) + "AA",
+                            "sk-ant-admin01-" + b35_pad("EXAMPLE", "x", 93) + "AA"],
+          "GOOGLE_API_KEY": ["AIzaSy" + b35_pad("EXAMPLE-Maps-Key-for-docs", "0", 33), "AIzaSy" + "X" * 33],
+          "SLACK_TOKEN": ["xoxb-000000000000-0000000000000-" + b35_pad("EXAMPLEexample", "x", 24),
+                          "xoxp-1111111111-2222222222-3333333333333-" + b35_pad("example", "0", 32)],
+          "STRIPE_KEY": ["sk_test_" + b35_pad("EXAMPLEb35StripeKey", "0", 24), "rk_live_" + b35_pad("REPLACEME", "X", 24)],
+          "JWT": ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTEyMyIsIm5hbWUiOiJFeGFtcGxlIFVzZXIifQ.EXAMPLE_SIGNATURE_DO_NOT_USE"],
+          "GENERIC_SECRET": ["whsec_" + b35_pad("EXAMPLE", "0", 32), "glpat-xxxxxxxxxxxxxxxxxxxx", "hf_" + b35_pad("EXAMPLEtoken", "x", 34)]}
+B35_PLACEHOLDERS = [v for vs in B35_PH.values() for v in vs]
+B35_STANDINS = ["${OPENAI_API_KEY}", "<token>", "changeme", "********", "[REDACTED]", "xxxx-xxxx", "sk-...", "$SLACK_BOT_TOKEN",
+                "%(password)s", "<insert-key-here>", "{{ vault_db_password }}", "op://Private/stripe/credential",
+                "env(DATABASE_PASSWORD)", "(stored in Bitwarden)", "<see 1Password>", "REPLACE_WITH_REAL_KEY", "•••••••",
+                "ghp_****", "AKIA****************", "!vault |"]
+B35_CITIES = {"en_US": ["Columbus", "Tucson", "Raleigh", "Boise", "Omaha", "Madison", "Spokane", "Dayton"],
+              "en_GB": ["Leeds", "Bristol", "Norwich", "Cardiff", "York", "Derby", "Exeter", "Leicester"],
+              "de_DE": ["Kassel", "Bielefeld", "Freiburg", "Rostock", "Erfurt", "Augsburg", "Münster", "Mainz"],
+              "fr_FR": ["Rennes", "Dijon", "Angers", "Grenoble", "Tours", "Reims", "Nîmes", "Limoges"],
+              "es_ES": ["Zaragoza", "Málaga", "Valladolid", "Gijón", "Alicante", "Córdoba", "Vigo", "Murcia"],
+              "it_IT": ["Bergamo", "Verona", "Padova", "Parma", "Lecce", "Trento", "Modena", "Perugia"],
+              "nl_NL": ["Zwolle", "Haarlem", "Tilburg", "Leiden", "Arnhem", "Breda", "Delft", "Groningen"]}
+B35_MAIL = {"en_US": ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "comcast.net"],
+            "en_GB": ["gmail.com", "btinternet.com", "outlook.com", "sky.com", "hotmail.co.uk"],
+            "de_DE": ["web.de", "gmx.de", "t-online.de", "posteo.de", "gmail.com"],
+            "fr_FR": ["orange.fr", "free.fr", "laposte.net", "gmail.com", "sfr.fr"],
+            "es_ES": ["gmail.com", "hotmail.es", "telefonica.net", "yahoo.es", "outlook.es"],
+            "it_IT": ["libero.it", "gmail.com", "virgilio.it", "tiscali.it", "alice.it"],
+            "nl_NL": ["ziggo.nl", "kpnmail.nl", "gmail.com", "xs4all.nl", "hotmail.nl"]}
+B35_TLD = {"en_US": "com", "en_GB": "co.uk", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+
+
+def b35_ascii(s):
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode().lower()
+    return "".join(c for c in s if c.isalnum()) or "user"
+
+
+# ---- the template engine ----
+
+B35_MARK = re.compile(r"⟦([^⟧]*)⟧")
+B35_VT = {"anthropic": "ANTHROPIC_KEY", "aws": "AWS_ACCESS_KEY", "github": "GITHUB_TOKEN", "google": "GOOGLE_API_KEY",
+          "openai": "OPENAI_KEY", "slack": "SLACK_TOKEN", "stripe": "STRIPE_KEY"}
+
+
+class B35C:
+    """One document's drawing context: locale, memo of tagged values, JSON mode (one-line values)."""
+    def __init__(self, f, r, loc, jmode=False):
+        self.f, self.r, self.loc, self.lang, self.jmode = f, r, loc, loc[:2], jmode
+        self.memo, self.amex, self.people = {}, False, []
+        self.co = b35_ascii(f.last_name()) + r.choice(["", "-group", "tech", "-labs", "-gmbh" if loc == "de_DE" else "-co"])
+        self.dom = self.co + "." + B35_TLD[loc]
+
+    def L(self, t, v, region=None):
+        return B35L(t, v, region)
+
+    def t(self, tmpl):
+        if isinstance(tmpl, dict):
+            tmpl = tmpl.get(self.lang, tmpl["en"])
+        parts, pos = [], 0
+        for m in B35_MARK.finditer(tmpl):
+            parts.append(tmpl[pos:m.start()])
+            parts.append(self.v(m.group(1)))
+            pos = m.end()
+        parts.append(tmpl[pos:])
+        out = [p for p in parts if not (isinstance(p, str) and p == "")]
+        return out or [""]
+
+    def v(self, inner):
+        if "|" in inner:
+            return self.r.choice(inner.split("|"))
+        key, _, tag = inner.partition("#")
+        if tag and (key, tag) in self.memo:
+            return self.memo[(key, tag)]
+        m = re.fullmatch(r"([dxaAu])(\d+)", key)
+        if m:
+            alpha = {"d": string.digits, "x": HEX, "a": AN, "A": string.ascii_uppercase + string.digits,
+                     "u": string.ascii_lowercase}[m.group(1)]
+            val = rnd(self.r, alpha, int(m.group(2)))
+        elif key.startswith("ph_"):
+            val = self.L("PLACEHOLDER", self.r.choice(B35_PH[B35_VT.get(key[3:], key[3:].upper())]))
+        elif key in B35_VT:
+            val = self.L(B35_VT[key], b35_vendor(self.r, B35_VT[key]))
+        elif key in ("ghp", "gho", "ghu", "ghs", "ghr"):
+            val = self.L("GITHUB_TOKEN", b35_vendor(self.r, "GITHUB_TOKEN", key + "_"))
+        elif key == "gpat":
+            val = self.L("GITHUB_TOKEN", b35_vendor(self.r, "GITHUB_TOKEN", "github_pat_"))
+        elif key == "akia":
+            val = self.L("AWS_ACCESS_KEY", b35_vendor(self.r, "AWS_ACCESS_KEY", "AKIA"))
+        elif key == "asia":
+            val = self.L("AWS_ACCESS_KEY", b35_vendor(self.r, "AWS_ACCESS_KEY", "ASIA"))
+        elif key == "sklive":
+            val = self.L("STRIPE_KEY", b35_vendor(self.r, "STRIPE_KEY", "sk_live_"))
+        elif key == "xoxb":
+            val = self.L("SLACK_TOKEN", b35_vendor(self.r, "SLACK_TOKEN", "xoxb-"))
+        elif key == "vendor":
+            t = self.r.choice(list(B35_VT.values()) + ["JWT"])
+            val = self.L(t, b35_jwt(self.r) if t == "JWT" else b35_vendor(self.r, t))
+        else:
+            val = getattr(self, "g_" + key)()
+        if tag:
+            self.memo[(key, tag)] = val
+        return val
+
+    # labelled
+    def g_phone(self):
+        v, reg = b35_phone(self.r, self.loc)
+        return self.L("PHONE", v, reg)
+
+    def g_email(self):
+        f, r = self.f, self.r
+        if self.people and r.random() < 0.8:  # the address of the person just named
+            a, b = (b35_ascii(x) for x in self.people.pop(0))
+        else:
+            a, b = b35_ascii(f.first_name()), b35_ascii(f.last_name())
+        local = r.choice([f"{a}.{b}", f"{a[0]}{b}", f"{a}{r.randint(1, 99)}", f"{b}.{a}", f"{a}_{b}"])
+        return self.L("EMAIL", local + "@" + (r.choice(B35_MAIL[self.loc]) if r.random() < 0.6 else self.dom))
+
+    def g_work(self):
+        f = self.f
+        return self.L("EMAIL", f"{b35_ascii(f.first_name())}.{b35_ascii(f.last_name())}@{self.dom}")
+
+    def g_role(self):
+        return self.L("EMAIL", self.r.choice(["billing", "support", "hr", "accounts", "noreply", "privacy", "security",
+                                              "ops", "admin"]) + "@" + self.dom)
+
+    def g_card(self):
+        d = b35_card_digits(self.r)
+        self.amex = len(d) == 15
+        return self.L("CREDIT_CARD", b35_card_fmt(self.r, d))
+
+    def g_cvc(self):
+        return self.L("GENERIC_SECRET", rnd(self.r, string.digits, 4 if self.amex else 3))
+
+    def g_iban(self):
+        cc = B35_IBAN_HOME[self.loc] if self.r.random() < 0.7 else self.r.choice(sorted(B35_IBAN))
+        v = b35_iban_raw(self.r, cc)
+        return self.L("IBAN", b35_grp4(v) if self.r.random() < 0.5 else v)
+
+    def g_ssn(self):
+        return self.L("US_SSN", b35_ssn(self.r))
+
+    def g_ip4(self):
+        return self.L("IPV4", b35_ip4(self.r))
+
+    def g_ip4p(self):
+        return self.L("IPV4", b35_ip4(self.r, True))
+
+    def g_ip4l(self):
+        return self.L("IPV4", b35_ip4(self.r, False))
+
+    def g_ip6(self):
+        return self.L("IPV6", b35_ip6(self.r))
+
+    def g_jwt(self):
+        return self.L("JWT", b35_jwt(self.r))
+
+    def _pk(self, kind):
+        return self.L("PRIVATE_KEY", b35_pkey(self.r, kind, "one" if self.jmode else "lines"))
+
+    def g_pkey(self):
+        return self._pk(None)
+
+    def g_pkeyssh(self):
+        return self._pk(self.r.choice(["ssh", "ssh", "rsa1"]))
+
+    def g_pkeytls(self):
+        return self._pk(self.r.choice(["pk8rsa", "pk8ec", "rsa1", "sec1"]))
+
+    def g_pkeyp8(self):
+        return self._pk("pk8ec")
+
+    def g_pkeyy(self):  # a YAML block scalar's key, indented four spaces
+        return self.L("PRIVATE_KEY", b35_pkey(self.r, self.r.choice(["pk8rsa", "pk8ec", "rsa1", "ed"]), 4))
+
+    def g_pkey1(self):
+        return self.L("PRIVATE_KEY", b35_pkey(self.r, None, "one"))
+
+    def g_secret(self):
+        return self.L("GENERIC_SECRET", b35_generic(self.r))
+
+    def g_awssec(self):
+        return self.L("GENERIC_SECRET", b35_generic(self.r, "awssec"))
+
+    def g_hexkey(self):
+        return self.L("GENERIC_SECRET", b35_generic(self.r, self.r.choice(["hex64", "hex32", "b64"])))
+
+    def g_whsec(self):
+        return self.L("GENERIC_SECRET", b35_generic(self.r, "whsec"))
+
+    def g_pw(self):
+        return self.L("PASSWORD", b35_password(self.r))
+
+    def g_pwu(self):
+        return self.L("PASSWORD", b35_password(self.r, True))
+
+    def g_dob(self):
+        return self.L("DATE_OF_BIRTH", b35_date_fmt(self.r, b35_dob(self.r), self.loc))
+
+    def g_dobn(self):  # numeric, for forms and tables
+        return self.L("DATE_OF_BIRTH", b35_date_fmt(self.r, b35_dob(self.r), self.loc, False))
+
+    def g_dobc(self):
+        return self.L("DATE_OF_BIRTH", b35_date_fmt(self.r, b35_dob(self.r, True), self.loc, False))
+
+    def g_dobiso(self):
+        return self.L("DATE_OF_BIRTH", b35_dob(self.r).isoformat())
+
+    def g_ph(self):
+        return self.L("PLACEHOLDER", self.r.choice(B35_PLACEHOLDERS))
+
+    # unlabelled
+    def g_name(self):
+        a, b = self.f.first_name(), self.f.last_name()
+        self.people.append((a, b))
+        return a + " " + b
+
+    def g_signed(self):
+        return b35_date_fmt(self.r, self._day(-30, 0), self.loc, False)
+
+    def g_first(self):
+        return self.f.first_name()
+
+    def g_last(self):
+        return self.f.last_name()
+
+    def g_user(self):
+        return b35_ascii(self.f.first_name())[:1] + b35_ascii(self.f.last_name())[:10]
+
+    def g_company(self):
+        return self.f.company().replace('"', "")
+
+    def g_co(self):
+        return self.co
+
+    def g_dom(self):
+        return self.dom
+
+    def g_street(self):
+        return self.f.street_address().replace("\n", ", ")
+
+    def g_zip(self):
+        return self.f.postcode()
+
+    def g_city(self):
+        return self.r.choice(B35_CITIES[self.loc])
+
+    def g_host(self):
+        return self.r.choice(["api", "db", "app", "edge", "worker", "mail", "vpn", "git", "ci", "cache"]) + \
+            f"-{self.r.randint(1, 40):02d}." + self.r.choice(["prod", "stg", "internal", "eu1", "corp"]) + "." + self.dom
+
+    def _day(self, lo=-400, hi=200):
+        return B35_DAY + datetime.timedelta(days=self.r.randint(lo, hi))
+
+    def g_date(self):
+        return self._day().isoformat()
+
+    def g_dated(self):  # a non-birth date in the locale's style
+        return b35_date_fmt(self.r, self._day(), self.loc, False)
+
+    def g_today(self):
+        return B35_DAY.isoformat()
+
+    def g_ts(self):
+        return f"2027-01-04T{self.r.randint(0, 23):02d}:{self.r.randint(0, 59):02d}:{self.r.randint(0, 59):02d}." \
+               f"{self.r.randint(0, 999):03d}Z"
+
+    def g_time(self):
+        return f"{self.r.randint(0, 23):02d}:{self.r.randint(0, 59):02d}:{self.r.randint(0, 59):02d}"
+
+    def g_epoch(self):
+        return str(1798934400 + self.r.randint(0, 86399))
+
+    def g_uuid(self):
+        h = rnd(self.r, HEX, 32)
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{self.r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+    def g_sha(self):
+        return rnd(self.r, HEX, 40)
+
+    def g_sha7(self):
+        return rnd(self.r, HEX, 7)
+
+    def g_sha256(self):
+        return rnd(self.r, HEX, 64)
+
+    def g_md5(self):
+        return rnd(self.r, HEX, 32)
+
+    def g_ord(self):
+        return self.r.choice(["ORD-", "SO-", "#", "A", "WEB-"]) + str(self.r.randint(100000, 99999999))
+
+    def g_inv(self):
+        return self.r.choice(["INV-2026-", "RE-2026-", "F2026-", "FAC-", "FT/2026/"]) + f"{self.r.randint(1, 99999):05d}"
+
+    def g_ticket(self):
+        return self.r.choice(["INC", "REQ", "SUP", "OPS", "SEC"]) + "-" + str(self.r.randint(1000, 99999))
+
+    def g_ver(self):
+        return f"{self.r.randint(0, 12)}.{self.r.randint(0, 40)}.{self.r.randint(0, 30)}"
+
+    def g_build(self):
+        return f"{self.r.randint(1, 20)}.{self.r.randint(0, 9)}.{self.r.randint(1000, 29999)}.{self.r.randint(1, 999)}"
+
+    def g_amount(self):
+        return f"{self.r.randint(5, 4999)}.{self.r.randint(0, 99):02d}"
+
+    def g_port(self):
+        return str(self.r.choice([5432, 3306, 6379, 8080, 8443, 9200, 5672, 27017, 443, 22, 2222, 9092]))
+
+    def g_n(self):
+        return str(self.r.randint(1, 99))
+
+    def g_badcard(self):
+        return b35_bad_card(self.r)
+
+    def g_badiban(self):
+        return b35_bad_iban(self.r, B35_IBAN_HOME[self.loc])
+
+    def g_maskcard(self):
+        return self.r.choice(["**** **** **** ", "XXXX-XXXX-XXXX-", "•••• ", "ending in "]) + rnd(self.r, string.digits, 4)
+
+    def g_last4(self):
+        return rnd(self.r, string.digits, 4)
+
+    def g_maskssn(self):
+        return self.r.choice(["***-**-", "XXX-XX-", "xxx-xx-"]) + rnd(self.r, string.digits, 4)
+
+    def g_imei(self):
+        return luhn_digit(self.r.choice(["35", "86", "01", "99"]) + rnd(self.r, string.digits, 12))
+
+    def g_mac(self):
+        return ":".join(rnd(self.r, HEX, 2) for _ in range(6))
+
+    def g_fp(self):
+        return "SHA256:" + base64.b64encode(bytes(self.r.randrange(256) for _ in range(32))).decode().rstrip("=")
+
+    def g_pklive(self):
+        return self.r.choice(["pk_live_", "pk_test_"]) + rnd(self.r, AN, 24)
+
+    def g_bcrypt(self):
+        return "$2b$12$" + rnd(self.r, AN + "./", 53)
+
+    def g_loop(self):
+        return self.r.choice(["127.0.0.1", "::1", "localhost", "0.0.0.0"])
+
+    def g_tracking(self):
+        return "1Z" + rnd(self.r, string.ascii_uppercase + string.digits, 16)
+
+    def g_sobj(self):
+        return self.r.choice(["cus_", "pi_", "ch_", "sub_", "in_", "pm_"]) + rnd(self.r, AN, 24)
+
+    def g_routing(self):
+        d = [int(c) for c in rnd(self.r, string.digits, 8)]
+        w = [3, 7, 1, 3, 7, 1, 3, 7]
+        return "".join(map(str, d)) + str((10 - sum(a * b for a, b in zip(d, w)) % 10) % 10)
+
+    def g_acct(self):
+        return rnd(self.r, string.digits, self.r.randint(8, 12))
+
+    def g_standin(self):
+        return self.r.choice(B35_STANDINS)
+
+    def g_reqid(self):
+        return "req_" + rnd(self.r, AN, 20)
+
+    def g_region(self):
+        return self.r.choice(["eu-central-1", "eu-west-1", "us-east-1", "eu-west-3", "eu-south-1", "us-west-2"])
+
+    def g_cc(self):
+        return REGION[self.loc]
+
+
+    def g_tgbot(self):
+        return self.L("GENERIC_SECRET", f"{self.r.randint(5000000000, 7999999999)}:AA{rnd(self.r, B35_URLSAFE, 33)}")
+
+    def g_cargo(self):
+        return self.L("GENERIC_SECRET", "cio" + rnd(self.r, AN, 32))
+
+    def g_gocspx(self):
+        return self.L("GENERIC_SECRET", "GOCSPX-" + rnd(self.r, B35_URLSAFE, 28))
+
+    def g_lmkey(self):
+        return self.L("GENERIC_SECRET", "sk-" + rnd(self.r, AN, 22))
+
+    def g_vapid(self):
+        return self.L("GENERIC_SECRET", b35_b64u(bytes(self.r.randrange(256) for _ in range(32))) + "=")
+
+    def g_hex128(self):
+        return self.L("GENERIC_SECRET", rnd(self.r, HEX, 128))
+
+    def g_secret64(self):
+        return self.L("GENERIC_SECRET", rnd(self.r, AN, 64))
+
+    def g_laravel(self):
+        return self.L("GENERIC_SECRET", "base64:" + base64.b64encode(bytes(self.r.randrange(256) for _ in range(32))).decode())
+
+    def g_b2key(self):
+        return self.L("GENERIC_SECRET", "K00" + rnd(self.r, AN, 28))
+
+    def g_uuidsec(self):
+        return self.L("GENERIC_SECRET", self.g_uuid())
+
+    def g_dobhl7(self):
+        return self.L("DATE_OF_BIRTH", b35_dob(self.r).strftime("%Y%m%d"))
+
+    def g_b64key(self):
+        return self.L("GENERIC_SECRET", base64.b64encode(bytes(self.r.randrange(256) for _ in range(64))).decode())
+
+    def g_hex32x(self):
+        return self.L("GENERIC_SECRET", rnd(self.r, HEX, 32))
+
+    def g_stsblob(self):
+        return self.L("GENERIC_SECRET", "IQoJb3JpZ2luX2Vj" + rnd(self.r, AN + "%", 300))
+
+    def g_hex40(self):
+        return self.L("GENERIC_SECRET", rnd(self.r, HEX, 40))
+
+    def g_eport(self):
+        return str(self.r.randint(1024, 65535))
+
+    def g_pin(self):
+        return self.L("GENERIC_SECRET", rnd(self.r, string.digits, self.r.choice([4, 6])))
+
+
+def b35_J(c, o):
+    """A JSON template made into Writer input (strings become part lists, cleaned)."""
+    if isinstance(o, dict):
+        return {k: b35_J(c, v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [b35_J(c, x) for x in o]
+    if isinstance(o, str):
+        return S(*c.t(o))
+    return o
+
+
+def b35_labels(doc):
+    if isinstance(doc, dict):
+        for v in doc.values():
+            yield from b35_labels(v)
+    elif isinstance(doc, list):
+        if doc and isinstance(doc[0], (str, L)):
+            for p in doc:
+                if isinstance(p, L) and p.typ:
+                    yield p
+        else:
+            for x in doc:
+                yield from b35_labels(x)
+    elif isinstance(doc, L) and doc.typ:
+        yield doc
+
+
+def b35_unique_ok(buf, spans):
+    """No labelled value of six bytes or more also appears unlabelled in the document."""
+    starts = {(sp["start"], bytes(buf[sp["start"]:sp["end"]])) for sp in spans}
+    for sp in spans:
+        v = bytes(buf[sp["start"]:sp["end"]])
+        if len(v) < 6:
+            continue
+        i = buf.find(v)
+        while i >= 0:
+            if (i, v) not in starts:
+                return False
+            i = buf.find(v, i + 1)
+    return True
+
+
+def b35_draw(build, f, r, loc, jmode):
+    for _ in range(60):
+        c = B35C(f, r, loc, jmode)
+        doc = build(c)
+        doc = b35_J(c, doc) if jmode else c.t(doc) if isinstance(doc, (str, dict)) else doc
+        w = Writer()
+        (w.json if jmode else w.text)(doc)
+        if b35_unique_ok(w.buf, w.spans):
+            return doc
+    raise AssertionError("b35: no draw without an unlabelled copy")
+
+
+# ---- text kinds: config an agent reads ----
+
+B35_TEXT = [
+    ("pgpass", "$ cat ~/.pgpass\n# host:port:database:username:password\n⟦host⟧:5432:orders:svc_orders:⟦pw⟧\n"
+               "⟦ip4l⟧:5432:*:replicator:⟦pw⟧\nlocalhost:5432:scratch:⟦user⟧:⟦standin⟧\n"),
+    ("redis_conf", "# redis.conf (excerpt) — ⟦host⟧, redis ⟦ver⟧\nbind ⟦ip4l⟧ ⟦loop⟧\nport 6379\nrequirepass ⟦pw⟧\n"
+                   "masterauth ⟦pw⟧\nuser metrics on >⟦pw⟧ ~metrics:* +get\nrename-command CONFIG \"\"\n"),
+    ("haproxy_cfg", "listen stats\n    bind :8404\n    stats enable\n    stats uri /haproxy?stats\n    stats auth admin:⟦pw⟧\n\n"
+                    "backend be_api\n    server api1 ⟦ip4l⟧:8080 check\n    server api2 [⟦ip6⟧]:8080 check backup\n"
+                    "    http-request set-header X-Api-Key ⟦secret⟧\n"),
+    ("traefik_dyn", "http:\n  middlewares:\n    ops-auth:\n      basicAuth:\n        users:\n          - \"ops:⟦bcrypt⟧\"\n"
+                    "  services:\n    grafana:\n      loadBalancer:\n        servers:\n          - url: http://⟦ip4l⟧:3000\n"
+                    "tls:\n  certificates:\n    - certFile: /certs/⟦dom⟧.crt\n      keyFile: /certs/⟦dom⟧.key\n"
+                    "# pasted from the key file for the migration ticket ⟦ticket⟧:\n# ⟦pkey1⟧\n"),
+    ("rabbitmq_conf", "# /etc/rabbitmq/rabbitmq.conf\nlisteners.tcp.default = 5672\ndefault_user = ⟦user⟧\ndefault_pass = ⟦pw⟧\n"
+                      "management.tcp.port = 15672\ncluster_formation.classic_config.nodes.1 = rabbit@⟦host⟧\n"),
+    ("netrc", "$ cat ~/.netrc\nmachine api.heroku.com\n  login ⟦email#a⟧\n  password ⟦hexkey⟧\nmachine git.⟦dom⟧\n  login ⟦user⟧\n"
+              "  password ⟦gpat⟧\nmachine ftp.⟦dom⟧ login backup password ⟦pw⟧\n"),
+    ("npmrc", "; project .npmrc (committed by mistake in ⟦sha7⟧)\nregistry=https://registry.npmjs.org/\n"
+              "@⟦co⟧:registry=https://npm.pkg.github.com/\n//npm.pkg.github.com/:_authToken=⟦ghp⟧\n"
+              "//registry.npmjs.org/:_authToken=⟦secret⟧\nalways-auth=true\n"),
+    ("maven_settings", "<settings>\n  <servers>\n    <server>\n      <id>⟦co⟧-releases</id>\n      <username>⟦user⟧</username>\n"
+                       "      <password>⟦pw⟧</password>\n    </server>\n    <server>\n      <id>github</id>\n"
+                       "      <username>⟦user⟧</username>\n      <password>⟦github⟧</password>\n    </server>\n  </servers>\n</settings>\n"),
+    ("gradle_props", "# ~/.gradle/gradle.properties\norg.gradle.jvmargs=-Xmx4g\nsigning.keyId=⟦A8⟧\nsigning.password=⟦pw⟧\n"
+                     "ossrhUsername=⟦user⟧\nossrhPassword=⟦pw⟧\nMAPS_API_KEY=⟦google⟧\nsentryVersion=⟦ver⟧\n"),
+    ("cloud_init", "#cloud-config\nhostname: ⟦host⟧\nusers:\n  - name: deploy\n    ssh_authorized_keys:\n"
+                   "      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI⟦a43⟧ deploy@ci\nchpasswd:\n  expire: false\n"
+                   "  users:\n    - {name: root, password: ⟦pw⟧, type: text}\nwrite_files:\n  - path: /etc/app/env\n"
+                   "    content: |\n      STRIPE_SECRET_KEY=⟦stripe⟧\n      SLACK_BOT_TOKEN=⟦xoxb⟧\n"),
+    ("launchd_plist", "<!-- ~/Library/LaunchAgents/com.⟦co⟧.sync.plist -->\n<dict>\n  <key>Label</key><string>com.⟦co⟧.sync</string>\n"
+                      "  <key>EnvironmentVariables</key>\n  <dict>\n    <key>SYNC_TOKEN</key><string>⟦secret⟧</string>\n"
+                      "    <key>GITHUB_TOKEN</key><string>⟦github⟧</string>\n  </dict>\n  <key>StartInterval</key><integer>900</integer>\n</dict>\n"),
+    ("wp_config", "<?php\n// wp-config.php on ⟦host⟧\ndefine( 'DB_NAME', 'wp_⟦u6⟧' );\ndefine( 'DB_USER', 'wp_admin' );\n"
+                  "define( 'DB_PASSWORD', '⟦pw⟧' );\ndefine( 'DB_HOST', '⟦ip4l⟧' );\ndefine( 'AUTH_KEY', '⟦hexkey⟧' );\n"
+                  "define( 'WP_MAIL_SMTP_PASS', '⟦pw⟧' );\ndefine( 'GOOGLE_MAPS_KEY', '⟦google⟧' );\n"),
+    ("s3cfg", "[default]\naccess_key = ⟦akia⟧\nsecret_key = ⟦awssec⟧\nbucket_location = ⟦region⟧\nhost_base = s3.amazonaws.com\n"
+              "use_https = True\ngpg_passphrase = ⟦pw⟧\n"),
+    ("restic_env", "# /etc/restic/env — sourced by restic-backup.service\nexport RESTIC_REPOSITORY=s3:s3.⟦region⟧.amazonaws.com/⟦co⟧-backup\n"
+                   "export RESTIC_PASSWORD='⟦pw⟧'\nexport AWS_ACCESS_KEY_ID=⟦aws⟧\nexport AWS_SECRET_ACCESS_KEY=⟦awssec⟧\n"
+                   "# last snapshot ⟦x8⟧ at ⟦ts⟧\n"),
+    ("borgmatic", "location:\n  source_directories:\n    - /home\n    - /etc\n  repositories:\n"
+                  "    - ssh://⟦u8⟧@⟦u8⟧.repo.borgbase.com/./repo\nstorage:\n  encryption_passphrase: \"⟦pw⟧\"\n"
+                  "  ssh_command: ssh -i /root/.ssh/borg_ed25519\nhooks:\n  healthchecks: https://hc-ping.com/⟦uuid⟧\n"),
+    ("pgbouncer_userlist", "; /etc/pgbouncer/userlist.txt\n\"app_rw\" \"⟦pw⟧\"\n\"app_ro\" \"⟦pw⟧\"\n"
+                           "\"stats\" \"md5⟦md5⟧\"\n\"pgbouncer\" \"SCRAM-SHA-256$4096:⟦a24⟧\"\n"),
+    ("ovpn", "client\ndev tun\nproto udp\nremote ⟦ip4p⟧ 1194\nremote ⟦ip6⟧ 1194\nauth-user-pass creds.txt\ncipher AES-256-GCM\n"
+             "<key>\n⟦pkeytls⟧\n</key>\n# creds.txt: ⟦user⟧ / ⟦pw⟧\n"),
+    ("ipsec_secrets", "# /etc/ipsec.secrets\n⟦ip4p⟧ ⟦ip4p⟧ : PSK \"⟦secret⟧\"\n⟦ip6⟧ %any : PSK \"⟦secret⟧\"\n"
+                      "carol : EAP \"⟦pw⟧\"\n: RSA /etc/ipsec.d/private/gw.pem\n"),
+    ("offlineimaprc", "[general]\naccounts = Work\n\n[Repository WorkRemote]\ntype = IMAP\nremotehost = imap.⟦dom⟧\n"
+                      "remoteuser = ⟦email⟧\nremotepass = ⟦pw⟧\nsslcacertfile = /etc/ssl/certs/ca-certificates.crt\n"),
+    ("jupyter_cfg", "# ~/.jupyter/jupyter_server_config.py\nc.ServerApp.ip = '⟦ip4l⟧'\nc.ServerApp.port = 8888\n"
+                    "c.IdentityProvider.token = '⟦hexkey⟧'\nc.ServerApp.open_browser = False\n"
+                    "import os; os.environ['OPENAI_API_KEY'] = '⟦openai⟧'\n"),
+    ("litellm_cfg", "model_list:\n  - model_name: claude-default\n    litellm_params:\n      model: anthropic/claude-sonnet-4-5\n"
+                    "      api_key: ⟦anthropic⟧\n  - model_name: gpt-default\n    litellm_params:\n      model: openai/gpt-5\n"
+                    "      api_key: ⟦openai⟧\n  - model_name: gemini\n    litellm_params:\n      model: gemini/gemini-2.5-pro\n"
+                    "      api_key: ⟦google⟧\ngeneral_settings:\n  master_key: ⟦lmkey⟧\n  database_url: postgresql://llmproxy:⟦pwu⟧@⟦ip4l⟧:5432/litellm\n"),
+    ("aider_conf", "# .aider.conf.yml\nmodel: sonnet\nanthropic-api-key: ⟦anthropic⟧\nopenai-api-key: ⟦ph_openai⟧\n"
+                   "auto-commits: false\ndark-mode: true\n# old key, revoked ⟦date⟧: ⟦standin⟧\n"),
+    ("sentry_props", "# ios/sentry.properties\ndefaults.url=https://sentry.io/\ndefaults.org=⟦co⟧\ndefaults.project=mobile\n"
+                     "auth.token=⟦secret⟧\ncli.executable=node_modules/@sentry/cli/bin/sentry-cli\n"),
+    ("fastlane_p8", "# fastlane/.env.default\nAPP_STORE_CONNECT_API_KEY_KEY_ID=⟦A10#k⟧\nAPP_STORE_CONNECT_API_KEY_ISSUER_ID=⟦uuid⟧\n"
+                    "FASTLANE_USER=⟦email⟧\nFASTLANE_PASSWORD=⟦pw⟧\nMATCH_PASSWORD=⟦pw⟧\n\n$ cat fastlane/AuthKey_⟦A10#k⟧.p8\n⟦pkeyp8⟧\n"),
+    ("kibana_yml", "server.host: \"⟦ip4l⟧\"\nelasticsearch.hosts: [\"https://⟦ip4l⟧:9200\"]\nelasticsearch.username: \"kibana_system\"\n"
+                   "elasticsearch.password: \"⟦pw⟧\"\nxpack.encryptedSavedObjects.encryptionKey: \"⟦hexkey⟧\"\n"),
+    ("filebeat_yml", "filebeat.inputs:\n  - type: filestream\n    paths: [/var/log/nginx/*.log]\ncloud.id: \"prod:⟦a60⟧\"\n"
+                     "cloud.auth: \"elastic:⟦pw⟧\"\noutput.elasticsearch:\n  api_key: \"⟦a20⟧:⟦secret⟧\"\n"),
+    ("synapse_yaml", "server_name: \"⟦dom⟧\"\npublic_baseurl: https://matrix.⟦dom⟧/\nregistration_shared_secret: \"⟦hexkey⟧\"\n"
+                     "macaroon_secret_key: \"⟦hexkey⟧\"\nform_secret: \"⟦hexkey⟧\"\nemail:\n  smtp_host: smtp.⟦dom⟧\n"
+                     "  smtp_user: \"⟦role⟧\"\n  smtp_pass: \"⟦pw⟧\"\n  notif_from: \"Matrix <⟦role⟧>\"\n"),
+    ("mastodon_env", "# .env.production\nLOCAL_DOMAIN=social.⟦dom⟧\nSECRET_KEY_BASE=⟦hex128⟧\nOTP_SECRET=⟦hex128⟧\n"
+                     "VAPID_PRIVATE_KEY=⟦vapid⟧\nDB_PASS=⟦pw⟧\nSMTP_LOGIN=⟦role⟧\nSMTP_PASSWORD=⟦secret⟧\n"
+                     "S3_BUCKET=files.⟦dom⟧\nAWS_ACCESS_KEY_ID=⟦akia⟧\nAWS_SECRET_ACCESS_KEY=⟦awssec⟧\n"),
+    ("gitea_ini", "[database]\nDB_TYPE = postgres\nHOST = ⟦ip4l⟧:5432\nUSER = gitea\nPASSWD = `⟦pw⟧`\n\n[security]\n"
+                  "INSTALL_LOCK = true\nSECRET_KEY = ⟦secret64⟧\nINTERNAL_TOKEN = ⟦jwt⟧\n\n[mailer]\nENABLED = true\n"
+                  "USER = ⟦role⟧\nPASSWD = ⟦pw⟧\n"),
+    ("odoo_conf", "[options]\nadmin_passwd = ⟦pw⟧\ndb_host = ⟦ip4l⟧\ndb_user = odoo\ndb_password = ⟦pw⟧\n"
+                  "addons_path = /opt/odoo/addons\nlogfile = /var/log/odoo/odoo.log\n"),
+    ("zabbix_conf", "# zabbix_server.conf\nLogFile=/var/log/zabbix/zabbix_server.log\nDBHost=⟦host⟧\nDBName=zabbix\n"
+                    "DBUser=zabbix\nDBPassword=⟦pw⟧\nTLSPSKIdentity=psk-⟦host⟧\n# PSK file: ⟦hexkey⟧\n"),
+    ("autounattend", "<UserAccounts>\n  <AdministratorPassword>\n    <Value>⟦pw⟧</Value>\n    <PlainText>true</PlainText>\n"
+                     "  </AdministratorPassword>\n</UserAccounts>\n<AutoLogon>\n  <Username>⟦user⟧</Username>\n"
+                     "  <Password><Value>⟦pw⟧</Value><PlainText>true</PlainText></Password>\n</AutoLogon>\n"
+                     ""),
+    ("kickstart", "# ks.cfg for ⟦host⟧\nlang en_US.UTF-8\nnetwork --bootproto=static --ip=⟦ip4l⟧ --nameserver=⟦ip4l⟧\n"
+                  "rootpw --plaintext ⟦pw⟧\nuser --name=ops --password=⟦pw⟧ --plaintext --groups=wheel\n"
+                  "sshkey --username=ops \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI⟦a43⟧\"\n"),
+    ("hostapd", "interface=wlan0\nssid=⟦co⟧-guest\nhw_mode=g\nchannel=6\nwpa=2\nwpa_key_mgmt=WPA-PSK\n"
+                "wpa_passphrase=⟦pw⟧\nbssid=⟦mac⟧\n"),
+    ("tomcat_users", "<tomcat-users>\n  <role rolename=\"manager-gui\"/>\n  <user username=\"⟦user⟧\" password=\"⟦pw⟧\" roles=\"manager-gui\"/>\n"
+                     "  <user username=\"deployer\" password=\"⟦pw⟧\" roles=\"manager-script\"/>\n</tomcat-users>\n"),
+    ("liquibase_props", "changeLogFile=db/changelog/master.xml\nurl=jdbc:postgresql://⟦ip4l⟧:5432/billing\nusername=liquibase\n"
+                        "password=⟦pw⟧\nliquibase.hub.apiKey=⟦uuid⟧\n"),
+    ("alembic_ini", "[alembic]\nscript_location = migrations\nsqlalchemy.url = postgresql+psycopg://app:⟦pwu⟧@⟦host⟧:5432/app\n"
+                    "# staging: mysql+pymysql://app:⟦pwu⟧@[⟦ip6⟧]:3306/app\n"),
+    ("knexfile", "module.exports = {\n  production: {\n    client: 'pg',\n    connection: {\n      host: '⟦ip4l⟧',\n"
+                 "      user: 'knex',\n      password: '⟦pw⟧',\n      database: 'crm'\n    },\n  },\n};\n"),
+    ("nuget_config", "<configuration>\n  <packageSourceCredentials>\n    <⟦co⟧Feed>\n      <add key=\"Username\" value=\"⟦email⟧\" />\n"
+                     "      <add key=\"ClearTextPassword\" value=\"⟦pw⟧\" />\n    </⟦co⟧Feed>\n    <github>\n"
+                     "      <add key=\"ClearTextPassword\" value=\"⟦ghp⟧\" />\n    </github>\n  </packageSourceCredentials>\n</configuration>\n"),
+    ("cargo_creds", "$ cat ~/.cargo/credentials.toml\n[registry]\ntoken = \"⟦cargo⟧\"\n\n[registries.⟦co⟧]\n"
+                    "token = \"Bearer ⟦jwt⟧\"\n"),
+    ("gitlab_ci", "variables:\n  DOCKER_DRIVER: overlay2\n  SLACK_WEBHOOK_TOKEN: ⟦xoxb⟧\n  # TODO move to CI/CD settings\n"
+                  "  AWS_ACCESS_KEY_ID: ⟦aws⟧\n  AWS_SECRET_ACCESS_KEY: ⟦awssec⟧\ndeploy:\n  stage: deploy\n"
+                  "  script:\n    - ./deploy.sh --env prod --version ⟦ver⟧\n"),
+    ("circleci_ctx", "$ circleci context show-secrets ⟦co⟧ prod-deploy\nNAME                     VALUE\n"
+                     "STRIPE_API_KEY           ⟦stripe⟧\nGOOGLE_MAPS_KEY          ⟦google⟧\nDOCKERHUB_PASS           ⟦pw⟧\n"
+                     "SENTRY_AUTH_TOKEN        ⟦secret⟧\n"),
+    ("azure_pipelines", "trigger:\n  - main\nvariables:\n  - group: prod\n  - name: OPENAI_API_KEY\n    value: ⟦openai⟧\n"
+                        "  - name: sqlPassword\n    value: ⟦pw⟧\nsteps:\n  - script: dotnet test --logger trx\n"),
+    ("vault_agent", "auto_auth {\n  method \"approle\" {\n    config = {\n      role_id_file_path = \"/etc/vault/role_id\"\n"
+                    "      secret_id_file_path = \"/etc/vault/secret_id\"\n    }\n  }\n}\n# role_id   ⟦uuid⟧\n# secret_id ⟦uuidsec⟧\n"
+                    "# token from last login: ⟦secret⟧\n"),
+    ("consul_acl", "acl {\n  enabled = true\n  default_policy = \"deny\"\n  tokens {\n    initial_management = \"⟦uuidsec⟧\"\n"
+                   "    agent = \"⟦uuidsec⟧\"\n  }\n}\nencrypt = \"⟦hexkey⟧\"\nretry_join = [\"⟦ip4l⟧\", \"⟦ip4l⟧\"]\n"),
+    ("esphome", "wifi:\n  ssid: \"⟦co⟧-IoT\"\n  password: \"⟦pw⟧\"\n  manual_ip:\n    static_ip: ⟦ip4l⟧\n"
+                "api:\n  encryption:\n    key: \"⟦hexkey⟧\"\nota:\n  - platform: esphome\n    password: \"⟦pw⟧\"\n"),
+    ("arduino", "#include <WiFi.h>\nconst char* ssid = \"⟦co⟧-lab\";\nconst char* password = \"⟦pw⟧\";\n"
+                "const char* mqtt_server = \"⟦ip4l⟧\";\n// firmware ⟦ver⟧, board MAC ⟦mac⟧\n"),
+    ("dockerfile", "FROM python:3.13-slim\nARG PIP_INDEX_URL=https://__token__:⟦secret⟧@pypi.⟦dom⟧/simple\n"
+                   "ENV ANTHROPIC_API_KEY=⟦anthropic⟧\nENV APP_VERSION=⟦ver⟧\nCOPY . /app\nRUN pip install -r requirements.txt\n"),
+    ("makefile", "DEPLOY_HOST ?= ⟦ip4p⟧\nSLACK_TOKEN ?= ⟦slack⟧\n\ndeploy:\n\trsync -az dist/ deploy@$(DEPLOY_HOST):/srv/app\n"
+                 "\tcurl -s -H \"Authorization: Bearer $(SLACK_TOKEN)\" https://slack.com/api/chat.postMessage -d channel=C0⟦A8⟧\n"),
+    ("jenkinsfile", "pipeline {\n  agent any\n  environment {\n    GH_TOKEN = '⟦ghs⟧'\n    REGISTRY_PASS = '⟦pw⟧'\n  }\n"
+                    "  stages {\n    stage('Build') { steps { sh 'make build VERSION=⟦ver⟧' } }\n  }\n}\n"),
+    ("tf_provider", "provider \"aws\" {\n  region     = \"⟦region⟧\"\n  access_key = \"⟦aws⟧\"\n  secret_key = \"⟦awssec⟧\"\n}\n\n"
+                    "provider \"github\" {\n  token = \"⟦github⟧\"\n  owner = \"⟦co⟧\"\n}\n"),
+    ("tfstate", "{\n  \"version\": 4,\n  \"terraform_version\": \"⟦ver⟧\",\n  \"serial\": ⟦n⟧,\n  \"resources\": [{\n"
+                "    \"type\": \"aws_db_instance\",\n    \"instances\": [{\"attributes\": {\"address\": \"⟦host⟧\", "
+                "\"username\": \"dbadmin\", \"password\": \"⟦pw⟧\"}}]\n  }, {\n    \"type\": \"tls_private_key\",\n"
+                "    \"instances\": [{\"attributes\": {\"algorithm\": \"ED25519\", \"public_key_fingerprint_sha256\": \"⟦fp⟧\"}}]\n  }]\n}\n"),
+    ("nix_secret", "# configuration.nix (do not commit!)\nservices.nextcloud.config.adminpassFile = \"/run/keys/nc\";\n"
+                   "services.restic.backups.daily.environmentFile = \"/run/keys/restic\";\n"
+                   "environment.variables.GITHUB_TOKEN = \"⟦gho⟧\";\nusers.users.⟦u6⟧.initialPassword = \"⟦pw⟧\";\n"),
+    ("powershell", "$cred = New-Object PSCredential('⟦co⟧\\svc_backup', (ConvertTo-SecureString '⟦pw⟧' -AsPlainText -Force))\n"
+                   "Invoke-RestMethod -Uri https://api.⟦dom⟧/v1/jobs -Headers @{ 'x-api-key' = '⟦secret⟧' }\n"
+                   "Test-NetConnection ⟦ip4l⟧ -Port ⟦port⟧\n"),
+    ("kotlin_code", "object ApiConfig {\n    const val BASE_URL = \"https://api.⟦dom⟧/\"\n    const val MAPS_KEY = \"⟦google⟧\"\n"
+                    "    const val STRIPE_KEY = \"⟦pklive⟧\" // publishable\n    const val ADMIN_JWT = \"⟦jwt⟧\"\n}\n"),
+    ("swift_code", "enum Secrets {\n    static let openAIKey = \"⟦openai⟧\"\n    static let supportPhone = \"⟦phone⟧\"\n"
+                   "    static let build = \"⟦build⟧\"\n}\n"),
+    ("rust_code", "let client = reqwest::Client::new();\nlet res = client\n    .post(\"https://api.anthropic.com/v1/messages\")\n"
+                  "    .header(\"x-api-key\", \"⟦anthropic⟧\")\n    .header(\"anthropic-version\", \"2023-06-01\")\n    .send().await?;\n"),
+    ("go_code", "cfg := &oauth2.Config{\n\tClientID:     \"⟦d12⟧-⟦u32⟧.apps.googleusercontent.com\",\n\tClientSecret: \"⟦gocspx⟧\",\n"
+                "}\ndsn := \"host=⟦ip4l⟧ user=app password=⟦pw⟧ dbname=app sslmode=require\"\n"),
+    ("ruby_code", "Stripe.api_key = '⟦stripe⟧'\ncustomer = Stripe::Customer.create(email: '⟦email⟧', phone: '⟦phone⟧')\n"
+                  "puts customer.id # => ⟦sobj⟧\n"),
+    ("php_code", "$mail = new PHPMailer(true);\n$mail->Host = 'smtp.⟦dom⟧';\n$mail->Username = '⟦role⟧';\n"
+                 "$mail->Password = '⟦pw⟧';\n$mail->addAddress('⟦email⟧', '⟦name⟧');\n"),
+    ("perl_code", "my $dbh = DBI->connect('DBI:mysql:database=legacy;host=⟦ip4l⟧', 'report', '⟦pw⟧')\n"
+                  "    or die $DBI::errstr;\n# AWS creds for the S3 export: ⟦akia⟧ / ⟦awssec⟧\n"),
+    ("dart_code", "final supabase = await Supabase.initialize(\n  url: 'https://⟦u20⟧.supabase.co',\n  anonKey: '⟦jwt⟧',\n);\n"
+                  "const mapsKey = '⟦google⟧';\n"),
+    ("csharp_code", "var conn = \"Server=⟦host⟧;Database=Payroll;User Id=sa;Password=⟦pw⟧;TrustServerCertificate=True\";\n"
+                    "var slack = new SlackClient(\"⟦slack⟧\");\n"),
+    ("java_jdbc", "Properties props = new Properties();\nprops.setProperty(\"user\", \"etl\");\nprops.setProperty(\"password\", \"⟦pw⟧\");\n"
+                  "Connection c = DriverManager.getConnection(\"jdbc:oracle:thin:@//⟦ip4l⟧:1521/ORCL\", props);\n"),
+    ("lua_code", "local redis = require 'resty.redis'\nlocal red = redis:new()\nred:connect('⟦ip4l⟧', 6379)\nred:auth('⟦pw⟧')\n"
+                 "ngx.req.set_header('Authorization', 'Bearer ⟦jwt⟧')\n"),
+    # ---- sessions ----
+    ("psql_session", "$ psql \"postgresql://admin:⟦pwu⟧@⟦host⟧:5432/crm?sslmode=require\"\ncrm=> select id, email, phone from customers limit 2;\n"
+                     "  id   |          email           |     phone\n ⟦d5⟧ | ⟦email⟧ | ⟦phone⟧\n ⟦d5⟧ | ⟦email⟧ | ⟦phone⟧\n(2 rows)\n"),
+    ("redis_cli", "$ redis-cli -h ⟦ip4l#x⟧ -a '⟦pw⟧' --no-auth-warning\n⟦ip4l#x⟧:6379> HGETALL session:⟦x16⟧\n1) \"user_email\"\n"
+                  "2) \"⟦email⟧\"\n3) \"access_token\"\n4) \"⟦jwt⟧\"\n"),
+    ("rabbitmqctl", "$ sudo rabbitmqctl add_user reporting '⟦pw⟧'\nAdding user \"reporting\" ...\n"
+                    "$ sudo rabbitmqctl set_permissions -p / reporting \".*\" \".*\" \".*\"\nDone.\n"),
+    ("mongodump", "$ mongodump --uri \"mongodb+srv://backup:⟦pwu⟧@cluster0.⟦u5⟧.mongodb.net/shop\" --out /srv/dump/⟦today⟧\n"
+                  "⟦ts⟧\twriting shop.orders to /srv/dump/⟦today⟧/shop/orders.bson\n⟦ts⟧\tdone dumping shop.orders (⟦d5⟧ documents)\n"),
+    ("wget_session", "$ wget --header=\"Authorization: token ⟦github⟧\" https://api.github.com/repos/⟦co⟧/infra/tarball/v⟦ver⟧ -O infra.tgz\n"
+                     "Resolving api.github.com... ⟦ip4p⟧\nHTTP request sent, awaiting response... 200 OK\n"),
+    ("sshpass", "$ sshpass -p '⟦pw⟧' ssh -o StrictHostKeyChecking=no admin@⟦ip4p#h⟧ uptime\nWarning: Permanently added '⟦ip4p#h⟧' (ED25519) to the list of known hosts.\n"
+                " 10:42:11 up 31 days,  2 users,  load average: 0.08, 0.12, 0.09\n"),
+    ("openssl_gen", "$ openssl genpkey -algorithm ⟦ED25519|RSA|EC⟧ -out client.key && cat client.key\n⟦pkeytls⟧\n"
+                    "$ openssl req -new -key client.key -subj \"/CN=⟦host⟧\" -out client.csr\n"),
+    ("htpasswd", "$ htpasswd -bc /etc/nginx/.htpasswd ⟦u6#u⟧ '⟦pw⟧'\nAdding password for user ⟦u6#u⟧\n$ cat /etc/nginx/.htpasswd\n⟦u6#u⟧:$apr1$⟦a8⟧$⟦a22⟧\n"),
+    ("lftp", "$ lftp -u ⟦user⟧,'⟦pw⟧' sftp://⟦ip4p#x⟧\nlftp ⟦u6⟧@⟦ip4p#x⟧:~> mirror -R ./export /incoming\nTotal: 2 directories, 14 files, 0 symlinks\n"),
+    ("rsync_pw", "$ RSYNC_PASSWORD='⟦pw⟧' rsync -av rsync://mirror@⟦ip6⟧/archive/ ./archive/\nreceiving incremental file list\nsent 1,204 bytes  received 88,310,122 bytes\n"),
+    ("nmap_out", "$ nmap -sV ⟦ip4p⟧/28\nNmap scan report for ⟦host⟧ (⟦ip4p⟧)\nPORT     STATE SERVICE VERSION\n22/tcp   open  ssh     OpenSSH ⟦ver⟧\n"
+                 "443/tcp  open  https   nginx\nNmap scan report for ⟦ip4p⟧\nMAC Address: ⟦mac⟧\n"),
+    ("mtr_out", "$ mtr -6 -rwc 10 ⟦host⟧\nHOST: ⟦u8⟧                           Loss%   Snt   Last   Avg\n  1.|-- ⟦ip6⟧   0.0%    10    0.4    0.5\n"
+                "  2.|-- ⟦ip6⟧   0.0%    10    3.1    3.3\n  3.|-- ⟦ip6⟧   0.0%    10   11.8   12.0\n"),
+    ("fail2ban", "$ sudo fail2ban-client status sshd\nStatus for the jail: sshd\n|- Filter\n|  |- Currently failed: 3\n`- Actions\n"
+                 "   |- Currently banned: 3\n   `- Banned IP list: ⟦ip4p⟧ ⟦ip4p⟧ ⟦ip6⟧\n"),
+    ("last_i", "$ last -i -n 4\n⟦u8⟧ pts/0  ⟦ip4p⟧  Mon Jan  4 08:12   still logged in\n⟦u8⟧ pts/1  ⟦ip4l⟧  Sun Jan  3 22:40 - 23:05  (00:25)\n"
+               "reboot system boot 0.0.0.0  Sun Jan  3 22:38   still running\n"),
+    ("kubectl_secret", "$ kubectl -n payments create secret generic psp-creds \\\n    --from-literal=STRIPE_SECRET_KEY=⟦stripe⟧ \\\n"
+                       "    --from-literal=WEBHOOK_SECRET=⟦whsec⟧\nsecret/psp-creds created\n"),
+    ("rds_auth_token", "$ aws rds generate-db-auth-token --hostname ⟦host⟧ --port 5432 --username iam_app --region ⟦region⟧\n"
+                       "⟦host⟧:5432/?Action=connect&DBUser=iam_app&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=⟦asia⟧%2F20270104%2F⟦region⟧"
+                       "%2Frds-db%2Faws4_request&X-Amz-Date=20270104T⟦d6⟧Z&X-Amz-Expires=900&X-Amz-Security-Token=⟦stsblob⟧&X-Amz-Signature=⟦x64⟧\n"),
+    ("swaks", "$ swaks --to ⟦email⟧ --from ⟦role⟧ --server smtp.⟦dom⟧:587 -tls --auth-user ⟦role#r⟧ --auth-password '⟦pw⟧'\n"
+              "=== Trying smtp.⟦dom⟧:587...\n=== Connected to ⟦ip4p⟧.\n <-  220 smtp.⟦dom⟧ ESMTP\n -> AUTH LOGIN\n <-  235 2.7.0 Authentication successful\n"),
+    ("gh_auth", "$ gh auth status -t\ngithub.com\n  ✓ Logged in to github.com account ⟦user⟧ (keyring)\n  - Active account: true\n"
+                "  - Git operations protocol: https\n  - Token: ⟦gho⟧\n  - Token scopes: 'gist', 'read:org', 'repo'\n"),
+    ("git_cred_fill", "$ printf 'protocol=https\\nhost=github.com\\n' | git credential fill\nprotocol=https\nhost=github.com\n"
+                      "username=⟦user⟧\npassword=⟦github⟧\n"),
+    ("llm_keys", "$ llm keys set anthropic\nEnter key: ⟦anthropic⟧\n$ llm keys path\n/home/⟦u6⟧/.config/io.datasette.llm/keys.json\n"
+                 "$ cat $(llm keys path)\n{\"openai\": \"⟦openai⟧\", \"gemini\": \"⟦google⟧\"}\n"),
+    ("tailscale_up", "$ sudo tailscale up --authkey=⟦secret⟧ --advertise-routes=⟦ip4l⟧/24\n$ tailscale ip -6\n⟦ip6⟧\n"),
+    ("az_sp_login", "$ az login --service-principal -u ⟦uuid⟧ -p '⟦secret⟧' --tenant ⟦uuid⟧\n[\n  {\n    \"cloudName\": \"AzureCloud\",\n"
+                    "    \"user\": { \"name\": \"⟦uuid⟧\", \"type\": \"servicePrincipal\" }\n  }\n]\n"),
+    ("b2_authorize", "$ b2 account authorize ⟦x12⟧ ⟦b2key⟧\nUsing https://api.backblazeb2.com\n$ b2 ls b2://⟦co⟧-media\n"),
+    ("cat_ssh_key", "$ cat ~/.ssh/id_ed25519_deploy\n⟦pkeyssh⟧\n$ ssh-add -l\n256 ⟦fp⟧ deploy@⟦host⟧ (ED25519)\n"),
+    ("duckdb_attach", "$ duckdb\nD ATTACH 'host=⟦ip4l⟧ user=analyst password=⟦pw⟧ dbname=members' AS pg (TYPE postgres);\n"
+                      "D SELECT email, birth_date FROM pg.members WHERE id = ⟦d4⟧;\n┌──────────────────┬────────────┐\n│ email │ birth_date │\n"
+                      "│ ⟦email⟧ │ ⟦dobiso⟧ │\n└──────────────────┴────────────┘\n"),
+    # ---- logs ----
+    ("haproxy_log", "⟦ts⟧ lb01 haproxy[⟦d4⟧]: ⟦ip4p⟧:⟦eport⟧ [04/Jan/2027:09:14:02.117] fe_https~ be_api/api1 0/0/1/23/24 200 512 - - ---- "
+                    "\"GET /v1/export?api_key=⟦secret⟧ HTTP/1.1\"\n⟦ts⟧ lb01 haproxy[⟦d4⟧]: [⟦ip6⟧]:⟦eport⟧ fe_https be_api/api2 401 \"POST /v1/login HTTP/1.1\"\n"),
+    ("traefik_access", "⟦ip4p⟧ - ⟦user⟧ [04/Jan/2027:10:02:44 +0000] \"GET /api/v2/users?email=⟦email⟧ HTTP/2.0\" 200 1432 \"-\" "
+                       "\"python-httpx/0.28\" ⟦d5⟧ \"api@docker\" \"http://⟦ip4l⟧:8080\" 12ms\n"),
+    ("caddy_log", "{\"level\":\"info\",\"ts\":⟦epoch⟧.⟦d4⟧,\"logger\":\"http.log.access\",\"msg\":\"handled request\",\"request\":{\"remote_ip\":\"⟦ip6⟧\","
+                  "\"method\":\"POST\",\"host\":\"hooks.⟦dom⟧\",\"uri\":\"/github?token=⟦secret⟧\"},\"status\":204}\n"),
+    ("mssql_errorlog", "2027-01-04 07:31:12.04 Logon       Error: 18456, Severity: 14, State: 8.\n2027-01-04 07:31:12.04 Logon       "
+                       "Login failed for user 'sa'. Reason: Password did not match that for the login provided. [CLIENT: ⟦ip4p⟧]\n"
+                       "2027-01-04 07:32:40.11 Logon       Login succeeded for user 'report'. [CLIENT: ⟦ip6⟧]\n"
+                       "-- DBA note: report login password reset to ⟦pw⟧ by ⟦work⟧\n"),
+    ("iis_w3c", "#Software: Microsoft Internet Information Services 10.0\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query c-ip cs(User-Agent) sc-status\n"
+                "2027-01-04 08:01:33 ⟦ip4l⟧ GET /portal/reset token=⟦jwt⟧&mail=⟦email⟧ ⟦ip4p⟧ Mozilla/5.0 302\n"),
+    ("auth_log", "Jan  4 06:12:09 ⟦u6⟧ sshd[⟦d5⟧]: Accepted publickey for deploy from ⟦ip4p⟧ port ⟦eport⟧ ssh2: ED25519 ⟦fp⟧\n"
+                 "Jan  4 06:13:40 ⟦u6⟧ sshd[⟦d5⟧]: Failed password for invalid user admin from ⟦ip6⟧ port ⟦eport⟧ ssh2\n"
+                 "Jan  4 06:14:02 ⟦u6⟧ sudo:   deploy : TTY=pts/0 ; PWD=/srv ; USER=root ; COMMAND=/usr/bin/mysql -uroot -p⟦pw⟧\n"),
+    ("postfix_maillog", "Jan  4 09:20:11 mx1 postfix/smtpd[⟦d5⟧]: connect from unknown[⟦ip4p#c⟧]\nJan  4 09:20:12 mx1 postfix/smtpd[⟦d5⟧]: "
+                        "⟦A10#q⟧: client=unknown[⟦ip4p#c⟧], sasl_method=PLAIN, sasl_username=⟦email#s⟧\nJan  4 09:20:13 mx1 postfix/qmgr[⟦d4⟧]: "
+                        "⟦A10#q⟧: from=<⟦email#s⟧>, size=⟦d4⟧, nrcpt=1 (queue active)\n"),
+    ("kafka_connect_log", "[2027-01-04 08:00:01,204] INFO S3SinkConnectorConfig values:\n\taws.access.key.id = ⟦aws⟧\n"
+                          "\taws.secret.access.key = ⟦awssec⟧\n\ts3.bucket.name = ⟦co⟧-events\n\tconnection.password = [hidden]\n"
+                          "[2027-01-04 08:00:02,911] ERROR WorkerSinkTask{id=s3-sink-0} connection to ⟦ip4l⟧:9092 failed\n"),
+    ("celery_log", "[2027-01-04 11:02:13,552: INFO/MainProcess] Connected to amqp://celery:**@⟦ip4l⟧:5672//\n"
+                   "[2027-01-04 11:02:14,001: ERROR/ForkPoolWorker-2] Task notify.send_sms[⟦uuid⟧] raised: HTTPError 401 for "
+                   "to=⟦phone⟧ account_sid=AC⟦x32⟧ auth_token=⟦hexkey⟧\n"),
+    ("sidekiq_log", "2027-01-04T10:00:02.114Z pid=⟦d5⟧ tid=⟦a6⟧ class=WelcomeMailJob jid=⟦x24⟧ INFO: start\n"
+                    "2027-01-04T10:00:02.510Z pid=⟦d5⟧ tid=⟦a6⟧ class=WelcomeMailJob jid=⟦x24⟧ args=[\"⟦email⟧\", \"⟦phone⟧\"] WARN: Net::SMTPAuthenticationError\n"),
+    ("es_slowlog", "[2027-01-04T08:44:12,118][WARN ][index.search.slowlog.query] [es-02] [customers][0] took[2.1s], "
+                   "source[{\"query\":{\"bool\":{\"should\":[{\"term\":{\"email\":\"⟦email⟧\"}},{\"term\":{\"phone\":\"⟦phone⟧\"}},"
+                   "{\"term\":{\"iban\":\"⟦iban⟧\"}}]}}}], id[⟦uuid⟧]\n"),
+    ("openvpn_status", "OpenVPN CLIENT LIST\nUpdated,2027-01-04 09:00:12\nCommon Name,Real Address,Bytes Received,Bytes Sent,Connected Since\n"
+                       "⟦email⟧,⟦ip4p⟧:⟦eport⟧,⟦d7⟧,⟦d7⟧,2027-01-04 07:41:02\n⟦user⟧,⟦ip4p⟧:⟦eport⟧,⟦d6⟧,⟦d6⟧,2027-01-04 08:12:55\n"
+                       "ROUTING TABLE\nVirtual Address,Common Name,Real Address\n⟦ip4l⟧,⟦user⟧,⟦ip4p⟧:⟦eport⟧\n"),
+    ("gunicorn_log", "[2027-01-04 10:41:18 +0000] [⟦d4⟧] [INFO] ⟦ip4p⟧ \"POST /api/signup HTTP/1.1\" 201 - body={\"email\": \"⟦email⟧\", "
+                     "\"password\": \"⟦pw⟧\", \"dob\": \"⟦dobiso⟧\"}\n"),
+    ("urllib3_debug", "DEBUG:urllib3.connectionpool:Starting new HTTPS connection (1): api.openai.com:443\n"
+                      "send: b'POST /v1/responses HTTP/1.1\\r\\nHost: api.openai.com\\r\\nAuthorization: Bearer ⟦openai⟧\\r\\n'\n"
+                      "DEBUG:urllib3.connectionpool:https://api.openai.com:443 \"POST /v1/responses HTTP/1.1\" 200 None\n"),
+    ("okhttp_log", "I/okhttp.OkHttpClient: --> POST https://api.⟦dom⟧/v2/payments\nI/okhttp.OkHttpClient: Authorization: Bearer ⟦jwt⟧\n"
+                   "I/okhttp.OkHttpClient: {\"card\":\"⟦card⟧\",\"cvc\":\"⟦cvc⟧\",\"holder\":\"⟦name⟧\"}\nI/okhttp.OkHttpClient: <-- 402 Payment Required (⟦d3⟧ms)\n"),
+    ("axios_error", "AxiosError: Request failed with status code 403\n    config: {\n      url: 'https://slack.com/api/users.lookupByEmail?email=⟦email⟧',\n"
+                    "      headers: { Authorization: 'Bearer ⟦xoxb⟧' }\n    }\n"),
+    ("go_dump", "POST /v1/charges HTTP/1.1\nHost: api.stripe.com\nAuthorization: Basic ⟦sklive⟧\nContent-Type: application/x-www-form-urlencoded\n\n"
+                "amount=⟦d4⟧&currency=eur&source=tok_visa&receipt_email=⟦email⟧\n"),
+    ("tf_debug", "2027-01-04T09:12:44.201Z [DEBUG] provider.terraform-provider-aws: HTTP Request Sent: aws.region=⟦region⟧ "
+                 "http.request.header.authorization=\"AWS4-HMAC-SHA256 Credential=⟦aws⟧/20270104/⟦region⟧/sts/aws4_request\" "
+                 "http.request.header.x_amz_security_token=⟦secret⟧\n"),
+    ("actuator_env", "GET /actuator/env HTTP/1.1 -> 200\n{\"propertySources\":[{\"name\":\"systemEnvironment\",\"properties\":{"
+                     "\"SPRING_DATASOURCE_PASSWORD\":{\"value\":\"⟦pw⟧\"},\"MAIL_PASSWORD\":{\"value\":\"******\"},"
+                     "\"GOOGLE_API_KEY\":{\"value\":\"⟦google⟧\"}}}]}\n"),
+    # ---- security tooling ----
+    ("sqlmap_dump", "[10:31:02] [INFO] fetching entries for table 'users' in database 'shop'\nDatabase: shop\nTable: users\n"
+                    "+----+--------------------+----------------+\n| id | email              | password       |\n+----+--------------------+----------------+\n"
+                    "| 1  | ⟦email⟧ | ⟦pw⟧ |\n| 2  | ⟦email⟧ | ⟦bcrypt⟧ |\n+----+--------------------+----------------+\n"),
+    ("hashcat_out", "$ hashcat -m 1000 ntlm.txt rockyou.txt --show\n⟦x32⟧:⟦pw⟧\n⟦x32⟧:⟦pw⟧\n"
+                    "Session..........: hashcat\nStatus...........: Exhausted\n"),
+    ("canarytoken", "Canarytoken triggered\nToken type: aws_keys\nMemo: ⟦co⟧ laptop backup folder\nAccess key: ⟦akia⟧\n"
+                    "Source IP: ⟦ip4p⟧\nUser agent: aws-cli/2.⟦n⟧.⟦n⟧\nTime: ⟦ts⟧\n"),
+    ("nuclei_out", "[⟦ts⟧] [exposed-env-file] [http] [high] https://⟦host⟧/.env [\"APP_KEY=⟦laravel⟧\",\"MAIL_PASSWORD=⟦pw⟧\","
+                   "\"STRIPE_SECRET=⟦stripe⟧\"]\n[⟦ts⟧] [git-config] [http] [medium] https://⟦host⟧/.git/config\n"),
+    ("wazuh_alert", "** Alert ⟦epoch⟧.⟦d6⟧: - syslog,sshd,authentication_failed\n2027 Jan 04 06:20:41 (⟦u6⟧) any->/var/log/auth.log\n"
+                    "Rule: 5760 (level 5) -> 'sshd: authentication failed.'\nSrc IP: ⟦ip4p⟧\nUser: ⟦user⟧\n"),
+    ("suricata_fast", "01/04/2027-08:02:11.441 [**] [1:2013028:7] ET POLICY curl User-Agent Outbound [**] [Classification: Attempted "
+                      "Information Leak] [Priority: 2] {TCP} ⟦ip4l⟧:⟦eport⟧ -> ⟦ip4p⟧:443\n01/04/2027-08:02:12.009 [**] [1:2210045:2] "
+                      "SURICATA STREAM Packet with invalid ack [**] {TCP} [⟦ip6⟧]:443 -> ⟦ip4l⟧:⟦eport⟧\n"),
+    # ---- chats, notes and mail ----
+    ("teams_chat", "[09:12] ⟦name⟧: can someone send me the sandbox key for the payment tests?\n[09:13] ⟦name⟧: sure → ⟦sklive⟧\n"
+                   "[09:13] ⟦name⟧: that's live!! ⟦ph_stripe⟧ is the test one, rotate please\n"),
+    ("whatsapp_export", "04/01/2027, 18:02 - ⟦first⟧: hi, Wi-Fi at the flat is ⟦co⟧_5G, password ⟦pw⟧\n04/01/2027, 18:03 - ⟦first⟧: thanks! "
+                        "and your number for the landlord? \n04/01/2027, 18:05 - ⟦first⟧: ⟦phone⟧ or mail ⟦email⟧\n"),
+    ("telegram_export", "⟦first⟧ ⟦ts⟧:\nbot token for the alerts channel: ⟦tgbot⟧\n⟦first⟧ ⟦ts⟧:\n"
+                        "and the webhook secret is ⟦whsec⟧\n"),
+    ("matrix_room", "<⟦first⟧> the backup box is ⟦ip6⟧, root pw ⟦pw⟧\n<⟦first⟧> pls don't paste that here\n<⟦first⟧> it's a throwaway, changing it after ⟦ticket⟧\n"),
+    ("zendesk_ticket", "Ticket #⟦d6⟧ — Refund request\nRequester: ⟦name⟧ <⟦email⟧>\nPhone: ⟦phone⟧\n\nHi, I was charged twice for order ⟦ord⟧. "
+                       "Card used: ⟦card⟧. Please refund to my bank account instead: ⟦iban⟧.\n\nInternal note: card on file ⟦maskcard⟧, do NOT store full number.\n"),
+    ("helpscout_reply", "⟦name⟧ replied:\n> Could you confirm the phone number on the account?\nIt's ⟦phone⟧ (old one ⟦phone⟧ is disconnected). "
+                        "Born ⟦dob⟧ if you need it for verification.\n"),
+    ("linear_issue", "ENG-⟦d4⟧ Rotate leaked Anthropic key\nThe key ⟦anthropic⟧ was committed in ⟦sha7⟧ (apps/agent/.env). "
+                     "Revoke it in the console, replace with a workspace key, and update the docs placeholder ⟦ph_anthropic⟧.\n"),
+    ("clickup_task", "Task: Set up shared inbox forwarding\nAssignee: ⟦name⟧\nDue: ⟦dated⟧\nDescription: app password for ⟦role⟧ is ⟦pw⟧; "
+                     "forward to ⟦work⟧. Phone for 2FA: ⟦phone⟧.\n"),
+    ("confluence_page", "h2. Staging environment\n|| Service || URL || Credentials ||\n| Grafana | https://grafana.stg.⟦dom⟧ | admin / ⟦pw⟧ |\n"
+                        "| pgAdmin | https://⟦ip4l⟧:5050 | ⟦work⟧ / ⟦pw⟧ |\n| Slack bot | - | ⟦xoxb⟧ |\n"),
+    ("obsidian_note", "# ⟦today⟧\n- [x] renew domain ⟦dom⟧\n- [ ] call bank re transfer (⟦phone⟧), my IBAN ⟦iban⟧\n"
+                      "- [ ] new router admin pw: ⟦pw⟧\n- mum's birthday ⟦dob⟧ → order flowers (⟦ord⟧)\n"),
+    ("gitlab_mr_diff", "diff --git a/config/settings.py b/config/settings.py\n@@ -12,7 +12,7 @@\n-SENDGRID_API_KEY = os.environ['SENDGRID_API_KEY']\n"
+                       "+SENDGRID_API_KEY = '⟦secret⟧'\n+GITHUB_APP_PRIVATE_KEY = '''⟦pkey⟧'''\n"),
+    ("gerrit_review", "Patch Set ⟦n⟧: Code-Review-2\n\n(1 comment)\nsrc/main/resources/application-prod.properties:\n"
+                      "Line 14: spring.mail.password=⟦pw⟧ — this must come from Vault, not the repo.\nLine 15: maps.key=⟦google⟧ — same.\n"),
+    ("outlook_fwd", "---------- Forwarded message ---------\nFrom: ⟦name⟧ <⟦email⟧>\nDate: ⟦dated⟧\nSubject: Guest Wi-Fi + printer\n\n"
+                    "Guest network password: ⟦pw⟧\nPrinter admin: https://⟦ip4l⟧ (admin / ⟦pw⟧)\nCall me on ⟦phone⟧ if it fails.\n"),
+    ("voicemail_sms", "Voicemail from ⟦phone⟧ (0:41): \"Hi, it's ⟦first⟧ from the dental practice, please call us back on ⟦phone⟧ "
+                      "to confirm your appointment on ⟦dated⟧.\"\n"),
+    ("bank_alert_sms", "⟦co⟧ Bank: a payment of EUR ⟦amount⟧ to ⟦iban⟧ was approved from card ⟦maskcard⟧. Not you? Call ⟦phone⟧.\n"),
+    # ---- payments and data ----
+    ("mt940", ":20:STMT⟦d8⟧\n:25:⟦iban⟧\n:28C:⟦eport⟧/1\n:60F:C270103EUR⟦d5⟧,⟦d2⟧\n:61:2701040104D⟦d3⟧,⟦d2⟧NTRFNONREF\n"
+              ":86:166?00SEPA-UEBERWEISUNG?20EREF+⟦inv⟧?31⟦iban⟧?32⟦name⟧\n:62F:C270104EUR⟦d5⟧,⟦d2⟧\n"),
+    ("camt053", "<Ntry>\n  <Amt Ccy=\"EUR\">⟦amount⟧</Amt>\n  <CdtDbtInd>CRDT</CdtDbtInd>\n  <BookgDt><Dt>⟦today⟧</Dt></BookgDt>\n"
+                "  <NtryDtls><TxDtls>\n    <RltdPties><Dbtr><Nm>⟦name⟧</Nm></Dbtr><DbtrAcct><Id><IBAN>⟦iban⟧</IBAN></Id></DbtrAcct></RltdPties>\n"
+                "    <RmtInf><Ustrd>⟦inv⟧ wrong acct was ⟦badiban⟧</Ustrd></RmtInf>\n  </TxDtls></NtryDtls>\n</Ntry>\n"),
+    ("qr_bill", "SPC\n0200\n1\n⟦iban⟧\nS\n⟦company⟧\n⟦street⟧\n\n⟦zip⟧\n⟦city⟧\nCH\n\n\n\n\n\n\n\n⟦amount⟧\nCHF\nS\n⟦name⟧\n\n\n\n\n\nNON\n\n⟦inv⟧\nEPD\n"),
+    ("payout_csv", "payout_id,date,beneficiary,iban,amount,currency\npo_⟦a14⟧,⟦date⟧,⟦name⟧,⟦iban⟧,⟦amount⟧,EUR\n"
+                   "po_⟦a14⟧,⟦date⟧,⟦name⟧,⟦iban⟧,⟦amount⟧,EUR\npo_⟦a14⟧,⟦date⟧,⟦name⟧,⟦badiban⟧,0.00,EUR,REJECTED\n"),
+    ("woo_order_note", "Order ⟦ord⟧ — note added by system: Payment via card ⟦card⟧ exp 0⟦d1⟧/2⟦d1⟧ CVC ⟦cvc⟧ failed (3DS). "
+                       "Customer ⟦email⟧, ⟦phone⟧. Previous attempt with ⟦badcard⟧ rejected.\n"
+                       "WC_Stripe_API debug: request made with key ⟦sklive⟧\n"),
+    ("hl7_adt", "MSH|^~\\&|ADT1|⟦co⟧|LAB|⟦co⟧|20270104083000||ADT^A04|MSG⟦d6⟧|P|2.5\nPID|1||⟦d8⟧^^^MRN||⟦last⟧^⟦first⟧||⟦dobhl7⟧|⟦F|M⟧|||⟦street⟧^^⟦city⟧||"
+                "⟦phone⟧|||||⟦d9⟧|⟦ssn⟧\nPV1|1|O|CLINIC^⟦d3⟧\n"),
+    ("eob_letter", "EXPLANATION OF BENEFITS\nMember: ⟦name⟧   Member ID: ⟦A3⟧⟦d9⟧\nDate of birth: ⟦dob⟧\nClaim ⟦d12⟧  Service date ⟦dated⟧\n"
+                   "Provider billed $⟦amount⟧, plan paid $⟦amount⟧. Questions? Call ⟦phone⟧.\n"),
+]
+
+
+# ---- paperwork in the seven locales (a form, an e-mail or a Markdown table) ----
+
+B35_FIELDS = {"name": ["Full name", "Name, Vorname", "Nom et prénom", "Nombre y apellidos", "Nome e cognome", "Naam"],
+              "dob": ["Date of birth", "Geburtsdatum", "Date de naissance", "Fecha de nacimiento", "Data di nascita", "Geboortedatum"],
+              "phone": ["Phone", "Telefon", "Téléphone", "Teléfono", "Telefono", "Telefoon"],
+              "mobile": ["Mobile", "Mobil", "Portable", "Móvil", "Cellulare", "Mobiel"],
+              "email": ["Email", "E-Mail", "Courriel", "Correo electrónico", "E-mail", "E-mailadres"],
+              "iban": ["IBAN", "IBAN", "IBAN", "IBAN", "IBAN", "IBAN"],
+              "holder": ["Account holder", "Kontoinhaber", "Titulaire du compte", "Titular de la cuenta", "Intestatario", "Rekeninghouder"],
+              "card": ["Card number", "Kartennummer", "Numéro de carte", "Número de tarjeta", "Numero carta", "Kaartnummer"],
+              "cvc": ["Security code", "Prüfnummer", "Cryptogramme", "CVV", "CVV", "Beveiligingscode"],
+              "addr": ["Address", "Anschrift", "Adresse", "Dirección", "Indirizzo", "Adres"],
+              "start": ["Start date", "Beginn", "Date de début", "Fecha de inicio", "Data di inizio", "Ingangsdatum"],
+              "child": ["Child's name", "Name des Kindes", "Nom de l'enfant", "Nombre del menor", "Nome del minore", "Naam kind"],
+              "childdob": ["Child's date of birth", "Geburtsdatum des Kindes", "Date de naissance de l'enfant",
+                           "Fecha de nacimiento del menor", "Data di nascita del minore", "Geboortedatum kind"],
+              "ref": ["Reference", "Aktenzeichen", "Référence", "Referencia", "Riferimento", "Kenmerk"],
+              "pw": ["Portal password", "Passwort Kundenportal", "Mot de passe espace client", "Contraseña del área de cliente",
+                     "Password area riservata", "Wachtwoord klantportaal"],
+              "plate": ["Number plate", "Kennzeichen", "Immatriculation", "Matrícula", "Targa", "Kenteken"],
+              "chip": ["Microchip no.", "Chipnummer", "N° de puce", "N.º de microchip", "N. microchip", "Chipnummer"]}
+B35_FIELD_VAL = {"name": "⟦name⟧", "dob": "⟦dobn⟧", "phone": "⟦phone⟧", "mobile": "⟦phone⟧", "email": "⟦email⟧", "iban": "⟦iban⟧",
+                 "holder": "⟦name⟧", "card": "⟦card⟧", "cvc": "⟦cvc⟧", "addr": "⟦street⟧, ⟦zip⟧ ⟦city⟧", "start": "⟦dated⟧",
+                 "child": "⟦first⟧ ⟦last⟧", "childdob": "⟦dobc⟧", "ref": "⟦A2⟧-⟦d6⟧", "pw": "⟦pw⟧", "plate": "⟦A2⟧-⟦d4⟧",
+                 "chip": "⟦276|250|724|380|528|826⟧⟦d12⟧"}
+B35_TOPICS = [
+    ("dog_licence", ["Dog licence registration", "Anmeldung zur Hundesteuer", "Déclaration de détention de chien",
+                     "Alta en el censo canino", "Iscrizione all'anagrafe canina", "Aanmelding hondenbelasting"],
+     ["name", "dob", "addr", "phone", "email", "chip", "iban"]),
+    ("daycare_place", ["Nursery place application", "Antrag auf einen Kitaplatz", "Demande de place en crèche",
+                       "Solicitud de plaza en escuela infantil", "Domanda di iscrizione all'asilo nido", "Aanmelding kinderopvang"],
+     ["name", "dob", "child", "childdob", "mobile", "email", "start", "iban"]),
+    ("parking_permit", ["Resident parking permit", "Bewohnerparkausweis", "Carte de stationnement résident",
+                        "Tarjeta de aparcamiento para residentes", "Permesso sosta residenti", "Aanvraag parkeervergunning bewoners"],
+     ["name", "dob", "addr", "plate", "email", "card", "cvc"]),
+    ("dentist_new_patient", ["New patient registration (dental)", "Patientenaufnahme Zahnarztpraxis", "Fiche nouveau patient — cabinet dentaire",
+                             "Ficha de nuevo paciente — clínica dental", "Scheda nuovo paziente — studio dentistico", "Inschrijving nieuwe patiënt tandarts"],
+     ["name", "dob", "addr", "phone", "mobile", "email"]),
+    ("bike_lease", ["Employer bike lease", "Dienstrad-Überlassung (JobRad)", "Vélo de fonction — demande", "Renting de bicicleta de empresa",
+                    "Bici aziendale in noleggio", "Fiets van de zaak — aanvraag"],
+     ["name", "dob", "email", "mobile", "start", "iban", "ref"]),
+    ("language_course", ["Language course enrolment", "Anmeldung Sprachkurs (VHS)", "Inscription au cours de langue",
+                         "Matrícula curso de idiomas", "Iscrizione corso di lingua", "Inschrijving taalcursus"],
+     ["name", "dob", "phone", "email", "start", "card", "cvc"]),
+    ("summer_camp", ["Summer camp registration", "Anmeldung Ferienfreizeit", "Inscription colonie de vacances",
+                     "Inscripción campamento de verano", "Iscrizione centro estivo", "Aanmelding zomerkamp"],
+     ["name", "phone", "email", "child", "childdob", "iban", "holder"]),
+    ("vet_new_client", ["Veterinary new client form", "Neukundenbogen Tierarztpraxis", "Fiche client — clinique vétérinaire",
+                        "Ficha cliente — clínica veterinaria", "Scheda cliente — ambulatorio veterinario", "Inschrijfformulier dierenarts"],
+     ["name", "addr", "phone", "email", "chip", "card"]),
+    ("solar_quote", ["Solar panel installation quote", "Angebotsanfrage Photovoltaikanlage", "Demande de devis panneaux solaires",
+                     "Presupuesto instalación de placas solares", "Preventivo impianto fotovoltaico", "Offerteaanvraag zonnepanelen"],
+     ["name", "addr", "phone", "email", "iban", "ref"]),
+    ("theatre_subscription", ["Theatre season subscription", "Theater-Abonnement", "Abonnement saison théâtrale",
+                              "Abono de temporada del teatro", "Abbonamento stagione teatrale", "Theaterabonnement"],
+     ["name", "dob", "email", "phone", "card", "cvc", "pw"]),
+    ("rail_card", ["Railcard application", "BahnCard-Antrag", "Carte Avantage — souscription", "Tarjeta Dorada de Renfe",
+                   "Carta Verde/Argento Trenitalia", "NS Voordeelurenabonnement"],
+     ["name", "dob", "email", "iban", "holder", "pw"]),
+    ("choir", ["Community choir membership", "Mitgliedsantrag Chor", "Adhésion à la chorale", "Alta en el coro municipal",
+                      "Iscrizione al coro", "Lidmaatschap koor"],
+     ["name", "dob", "mobile", "email", "iban"]),
+    ("car_rental", ["Car rental booking", "Mietwagenbuchung", "Réservation de voiture de location", "Reserva de coche de alquiler",
+                    "Prenotazione auto a noleggio", "Huurautoreservering"],
+     ["name", "dob", "mobile", "email", "card", "cvc", "ref"]),
+    ("home_care", ["Home care service request", "Antrag ambulanter Pflegedienst", "Demande d'aide à domicile",
+                   "Solicitud de ayuda a domicilio", "Richiesta assistenza domiciliare", "Aanvraag thuiszorg"],
+     ["name", "dob", "addr", "phone", "email", "iban", "start"]),
+    ("tax_advisor", ["Tax return mandate", "Mandat Steuerberatung", "Mandat expert-comptable (déclaration)",
+                     "Encargo a gestoría (renta)", "Incarico al commercialista (730)", "Machtiging belastingaangifte"],
+     ["name", "dob", "addr", "email", "phone", "iban", "pw"]),
+    ("funeral_plan", ["Funeral plan application", "Antrag Sterbegeldversicherung", "Contrat obsèques — souscription",
+                      "Seguro de decesos — solicitud", "Polizza funeraria — adesione", "Uitvaartverzekering — aanvraag"],
+     ["name", "dob", "addr", "phone", "iban", "holder"]),
+]
+B35_MAILWRAP = {"en": ("Subject: {t}\n\nHello,\nhere are my details as requested:\n", "\nKind regards,\n"),
+                "de": ("Betreff: {t}\n\nGuten Tag,\nanbei wie gewünscht meine Angaben:\n", "\nMit freundlichen Grüßen\n"),
+                "fr": ("Objet : {t}\n\nBonjour,\nvoici les informations demandées :\n", "\nCordialement,\n"),
+                "es": ("Asunto: {t}\n\nHola:\nles envío los datos que me pidieron:\n", "\nUn saludo,\n"),
+                "it": ("Oggetto: {t}\n\nBuongiorno,\ncome richiesto, ecco i miei dati:\n", "\nCordiali saluti,\n"),
+                "nl": ("Onderwerp: {t}\n\nGoedendag,\nhierbij mijn gegevens zoals gevraagd:\n", "\nMet vriendelijke groet,\n")}
+
+
+def b35_paper(title, fields):
+    def build(c):
+        i = B35_LANGS.index(c.lang)
+        t = title[i]
+        rows = [(B35_FIELDS[k][i], B35_FIELD_VAL[k]) for k in fields]
+        mode = c.r.choice(["form", "mail", "md"])
+        if mode == "form":
+            s = f"{t}\n{'=' * len(t)}\n" + "".join(f"{a}: {b}\n" for a, b in rows) + "⟦city⟧, ⟦signed⟧\n"
+        elif mode == "mail":
+            a, z = B35_MAILWRAP[c.lang]
+            s = "From: ⟦email#me⟧\n" + a.format(t=t) + "".join(f"- {a_}: {b}\n" for a_, b in rows) + z + "⟦name⟧\n"
+        else:
+            s = f"### {t}\n\n| | |\n|---|---|\n" + "".join(f"| {a} | {b} |\n" for a, b in rows)
+        return c.t(s)
+    return build
+
+
+for _k, _t, _f in B35_TOPICS:
+    B35_TEXT.append(("paper_" + _k, b35_paper(_t, _f)))
+
+# ---- US paperwork (en_US) ----
+
+B35_US_TEXT = [
+    ("us_ss5", "Form SS-5 (replacement card) — worksheet\nName: ⟦name⟧\nSSN: ⟦ssn⟧\nDate of birth: ⟦dobn⟧\nPlace of birth: ⟦city⟧\n"
+               "Phone: ⟦phone⟧\nMailing address: ⟦street⟧, ⟦city⟧ ⟦zip⟧\n"),
+    ("us_ui_claim", "Unemployment insurance claim — confirmation ⟦d9⟧\nClaimant: ⟦name⟧ (SSN ⟦ssn⟧, DOB ⟦dobn⟧)\nLast employer: ⟦company⟧\n"
+                    "Separation date: ⟦dated⟧\nDirect deposit routing ⟦routing⟧ account ⟦acct⟧\nContact: ⟦email⟧ / ⟦phone⟧\n"),
+    ("us_hsa", "HSA enrollment\nAccount holder: ⟦name⟧\nSocial Security number: ⟦ssn⟧\nBirth date: ⟦dob⟧\nEmployer: ⟦company⟧\n"
+               "Beneficiary: ⟦name⟧, SSN ⟦ssn⟧, born ⟦dobn⟧\nE-mail: ⟦email⟧\n"),
+    ("us_childcare", "Child care assistance application\nParent: ⟦name⟧, SSN ⟦ssn⟧, DOB ⟦dobn⟧\nChild: ⟦first⟧, born ⟦dobc⟧, SSN ⟦ssn⟧\n"
+                     "Phone ⟦phone⟧ | ⟦email⟧\nProvider license no. ⟦d7⟧\n"),
+    ("us_sec8", "Section 8 annual recertification\nHead of household: ⟦name⟧  SSN: ⟦ssn⟧  DOB: ⟦dobn⟧\nHousehold member: ⟦name⟧  SSN: ⟦ssn⟧  DOB: ⟦dobn⟧\n"
+                "Voucher no. ⟦d8⟧  Inspection date ⟦dated⟧\n"),
+    ("us_i9", "I-9 Section 1 (draft, do not file)\nLast name: ⟦last⟧  First name: ⟦first⟧\nDate of birth: ⟦dobn⟧\nU.S. Social Security Number: ⟦ssn⟧\n"
+              "Employee's e-mail: ⟦email⟧  Telephone: ⟦phone⟧\nFirst day of employment: ⟦dated⟧\n"),
+    ("us_va_claim", "VA Form 21-526EZ notes\nVeteran: ⟦name⟧\nSSN: ⟦ssn⟧ (VA file number same)\nDOB: ⟦dobn⟧\nService dates: ⟦date⟧ to ⟦date⟧\n"
+                    "Phone: ⟦phone⟧, email ⟦email⟧\n"),
+    ("us_idr", "Income-driven repayment request — ⟦company⟧ servicer\nBorrower: ⟦name⟧, SSN ⟦ssn⟧, DOB ⟦dob⟧\nSpouse SSN: ⟦ssn⟧\n"
+               "FSA ID e-mail: ⟦email⟧\nLoan account ⟦d10⟧ (not an SSN)\n"),
+    ("us_credit_freeze", "Hi Equifax team, I'd like to place a security freeze.\nName: ⟦name⟧\nSSN: ⟦ssn⟧\nDOB: ⟦dob⟧\n"
+                         "Address: ⟦street⟧, ⟦city⟧ ⟦zip⟧\nPhone: ⟦phone⟧\nMy old SSN card shows ⟦maskssn⟧ only.\n"),
+    ("us_hunting", "State hunting license application\nApplicant: ⟦name⟧  DOB: ⟦dobn⟧\nSSN (required by state law): ⟦ssn⟧\n"
+                   "Hunter ed. cert. ⟦d9⟧\nPay with card ⟦card⟧ exp 0⟦d1⟧/2⟦d1⟧ CVV ⟦cvc⟧\n"),
+    ("us_ftc_idtheft", "FTC Identity Theft Report — draft\nVictim: ⟦name⟧, SSN ⟦ssn⟧, DOB ⟦dobn⟧\nFraudulent account opened with my SSN at ⟦company⟧ "
+                       "(account ⟦d10⟧), card ⟦card⟧ issued without my consent.\nReach me at ⟦phone⟧ or ⟦email⟧.\n"),
+]
+
+
+# ---- JSON shapes: tool calls, tool results, records ----
+
+def b35_j_bedrock(c):
+    return {"output": {"message": {"role": "assistant", "content": [
+        {"text": "Looking up the customer before issuing the refund."},
+        {"toolUse": {"toolUseId": "tooluse_⟦a22⟧", "name": "crm_lookup", "input": {"email": "⟦email⟧", "phone": "⟦phone⟧"}}}]}},
+        "stopReason": "tool_use", "usage": {"inputTokens": c.r.randint(300, 3000), "outputTokens": c.r.randint(20, 300)}}
+
+
+def b35_j_bedrock_result(c):
+    return {"role": "user", "content": [{"toolResult": {"toolUseId": "tooluse_⟦a22⟧", "status": "success", "content": [
+        {"json": {"customer_id": "⟦sobj⟧", "name": "⟦name⟧", "iban": "⟦iban⟧", "card_last4": "⟦last4⟧", "dob": "⟦dobiso⟧"}}]}}]}
+
+
+def b35_j_cohere(c):
+    return {"message": {"role": "assistant", "tool_plan": "I will run the SQL query to fetch the account.",
+                        "tool_calls": [{"id": "get_account_⟦x8⟧", "type": "function", "function": {
+                            "name": "run_sql", "arguments": "{'query': 'select * from accounts where email = ⟦email⟧'}"}}]},
+            "finish_reason": "TOOL_CALL"}
+
+
+def b35_j_ollama(c):
+    return {"model": "qwen3:14b", "created_at": "⟦ts⟧", "message": {"role": "assistant", "content": "", "tool_calls": [
+        {"function": {"name": "send_sms", "arguments": {"to": "⟦phone⟧", "body": "Your verification code is ⟦d6⟧"}}}]},
+        "done": True, "total_duration": c.r.randint(10 ** 8, 10 ** 10)}
+
+
+def b35_j_adk_event(c):
+    return {"id": "⟦a8⟧", "invocationId": "e-⟦uuid⟧", "author": "billing_agent", "timestamp": c.r.randint(1798934400, 1799020799),
+            "content": {"role": "model", "parts": [{"functionResponse": {"name": "get_payment_method", "response": {
+                "card": "⟦card⟧", "holder": "⟦name⟧", "billing_email": "⟦email⟧"}}}]}, "actions": {"stateDelta": {}}}
+
+
+def b35_j_pydantic_ai(c):
+    return {"parts": [{"part_kind": "tool-return", "tool_name": "read_env_file", "tool_call_id": "call_⟦a24⟧",
+                       "content": "DATABASE_URL=postgres://app:⟦pwu⟧@⟦host⟧/app SENTRY_DSN=https://⟦x32⟧@o⟦d6⟧.ingest.sentry.io/⟦d7⟧ "
+                                  "OPENAI_API_KEY=⟦openai⟧", "timestamp": "⟦ts⟧"}], "kind": "request"}
+
+
+def b35_j_mcp_sampling(c):
+    return {"jsonrpc": "2.0", "id": c.r.randint(1, 999), "method": "sampling/createMessage", "params": {
+        "messages": [{"role": "user", "content": {"type": "text", "text": "Summarise this ticket: customer ⟦name⟧ (⟦email⟧, ⟦phone⟧) "
+                                                                                 "disputes a charge on card ⟦card⟧."}}],
+        "systemPrompt": "You are a support assistant.", "maxTokens": 400}}
+
+
+def b35_j_mcp_log(c):
+    return {"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "⟦debug|warning|error⟧", "logger": "db-server",
+            "data": {"msg": "connect failed", "dsn": "mysql://report:⟦pwu⟧@⟦ip4l⟧:3306/sales", "peer": "⟦ip6⟧"}}}
+
+
+def b35_j_mcp_prompt(c):
+    return {"jsonrpc": "2.0", "id": c.r.randint(1, 999), "result": {"description": "Deploy checklist", "messages": [
+        {"role": "user", "content": {"type": "text", "text": "Use the deploy key ⟦ghs⟧ and the registry token ⟦secret⟧; "
+                                                             "the README example ⟦ph_github⟧ is not valid."}}]}}
+
+
+def b35_j_a2a(c):
+    return {"jsonrpc": "2.0", "id": "⟦uuid⟧", "result": {"kind": "task", "id": "⟦uuid⟧", "status": {"state": "completed", "timestamp": "⟦ts⟧"},
+            "artifacts": [{"artifactId": "⟦uuid⟧", "name": "onboarding_record", "parts": [{"kind": "data", "data": {
+                "employee": "⟦name⟧", "birth_date": "⟦dobiso⟧", "personal_email": "⟦email⟧", "bank_iban": "⟦iban⟧",
+                "mobile": "⟦phone⟧"}}]}]}}
+
+
+def b35_j_zendesk(c):
+    return {"ticket": {"id": c.r.randint(10000, 999999), "subject": "Card charged twice", "status": "open",
+                       "requester": {"name": "⟦name⟧", "email": "⟦email⟧", "phone": "⟦phone⟧"},
+                       "description": "Charged twice on ⟦card⟧ for order ⟦ord⟧. Old card ⟦badcard⟧ was closed.",
+                       "custom_fields": [{"id": c.r.randint(10 ** 7, 10 ** 8), "value": "⟦maskcard⟧"}], "created_at": "⟦ts⟧"}}
+
+
+def b35_j_salesforce(c):
+    return {"totalSize": 1, "done": True, "records": [{"attributes": {"type": "Contact", "url": "/services/data/v62.0/sobjects/Contact/003⟦a15⟧"},
+            "Id": "003⟦a15⟧", "Name": "⟦name⟧", "Email": "⟦email⟧", "MobilePhone": "⟦phone⟧", "Birthdate": "⟦dobiso⟧",
+            "Description": "Prefers SEPA, IBAN ⟦iban⟧"}]}
+
+
+def b35_j_pipedrive(c):
+    return {"success": True, "data": {"id": c.r.randint(100, 99999), "name": "⟦name⟧", "org_name": "⟦company⟧",
+            "email": [{"value": "⟦work⟧", "primary": True, "label": "work"}, {"value": "⟦email⟧", "primary": False, "label": "home"}],
+            "phone": [{"value": "⟦phone⟧", "primary": True, "label": "mobile"}], "add_time": "2027-01-04 ⟦time⟧"}}
+
+
+def b35_j_square(c):
+    return {"payment": {"id": "⟦A22⟧", "status": "FAILED", "amount_money": {"amount": c.r.randint(100, 99999), "currency": "EUR"},
+            "card_details": {"status": "FAILED", "card": {"card_brand": "⟦VISA|MASTERCARD|AMERICAN_EXPRESS⟧", "last_4": "⟦last4⟧",
+                                                          "fingerprint": "sq-1-⟦a40⟧"}},
+            "buyer_email_address": "⟦email⟧", "note": "customer retyped full number ⟦card⟧ in the note field",
+            "source_ip": "⟦ip4p⟧"}}
+
+
+def b35_j_klarna(c):
+    return {"order_id": "⟦uuid⟧", "status": "AUTHORIZED", "billing_address": {"given_name": "⟦first⟧", "family_name": "⟦last⟧",
+            "email": "⟦email⟧", "phone": "⟦phone⟧", "street_address": "⟦street⟧", "postal_code": "⟦zip⟧", "city": "⟦city⟧"},
+            "customer": {"date_of_birth": "⟦dobiso⟧"}, "order_amount": c.r.randint(1000, 90000), "purchase_currency": "EUR"}
+
+
+def b35_j_revolut(c):
+    return {"id": "⟦uuid⟧", "name": "⟦name⟧", "profile_type": "personal", "accounts": [
+        {"id": "⟦uuid⟧", "currency": "EUR", "iban": "⟦iban⟧", "bic": "⟦A8⟧", "type": "external"}],
+        "phone": "⟦phone⟧", "created_at": "⟦ts⟧"}
+
+
+def b35_j_paddle(c):
+    return {"event_type": "subscription.past_due", "occurred_at": "⟦ts⟧", "data": {"id": "sub_⟦a26⟧",
+            "customer": {"email": "⟦email⟧", "name": "⟦name⟧"}, "next_billed_at": "⟦date⟧T00:00:00Z",
+            "payment_method": {"type": "card", "card": {"last4": "⟦last4⟧", "expiry_month": c.r.randint(1, 12), "expiry_year": 2028}},
+            "custom_data": {"internal_note": "client asked to charge IBAN ⟦iban⟧ instead"}}}
+
+
+def b35_j_clerk(c):
+    return {"object": "user", "id": "user_⟦a27⟧", "first_name": "⟦first⟧", "last_name": "⟦last⟧",
+            "email_addresses": [{"id": "idn_⟦a27⟧", "email_address": "⟦email⟧", "verification": {"status": "verified"}}],
+            "phone_numbers": [{"id": "idn_⟦a27⟧", "phone_number": "⟦phone⟧"}], "last_sign_in_at": c.r.randint(10 ** 12, 2 * 10 ** 12),
+            "private_metadata": {"stripe_secret": "⟦stripe⟧", "legacy_password": "⟦pw⟧"},
+            "last_session_token": "⟦jwt⟧"}
+
+
+def b35_j_cognito(c):
+    return {"Username": "⟦uuid⟧", "UserAttributes": [{"Name": "email", "Value": "⟦email⟧"}, {"Name": "phone_number", "Value": "⟦phone⟧"},
+            {"Name": "birthdate", "Value": "⟦dobiso⟧"}, {"Name": "custom:last_ip", "Value": "⟦ip4p⟧"}],
+            "UserStatus": "CONFIRMED", "Enabled": True}
+
+
+def b35_j_gworkspace(c):
+    return {"kind": "admin#directory#user", "id": "⟦d21⟧", "primaryEmail": "⟦work⟧", "name": {"fullName": "⟦name⟧"},
+            "recoveryEmail": "⟦email⟧", "recoveryPhone": "⟦phone⟧", "lastLoginTime": "⟦ts⟧",
+            "password": "⟦pw⟧", "hashFunction": None, "changePasswordAtNextLogin": True}
+
+
+def b35_j_airtable(c):
+    return {"records": [{"id": "rec⟦a14⟧", "createdTime": "⟦ts⟧", "fields": {"Name": "⟦name⟧", "Email": "⟦email⟧",
+            "Phone": "⟦phone⟧", "Date of birth": "⟦dobiso⟧", "IBAN": "⟦iban⟧"}},
+            {"id": "rec⟦a14⟧", "createdTime": "⟦ts⟧", "fields": {"Name": "⟦name⟧", "Email": "⟦email⟧", "Phone": "⟦phone⟧"}}]}
+
+
+def b35_j_gsheets(c):
+    return {"range": "Volunteers!A1:E3", "majorDimension": "ROWS", "values": [
+        ["Name", "Email", "Phone", "Born", "Shirt"], ["⟦name⟧", "⟦email⟧", "⟦phone⟧", "⟦dobn⟧", "⟦S|M|L|XL⟧"],
+        ["⟦name⟧", "⟦email⟧", "⟦phone⟧", "⟦dobn⟧", "⟦S|M|L|XL⟧"]]}
+
+
+def b35_j_es_hit(c):
+    return {"took": c.r.randint(1, 90), "hits": {"total": {"value": 1}, "hits": [{"_index": "logs-app-2027.01.04", "_id": "⟦a20⟧",
+            "_source": {"@timestamp": "⟦ts⟧", "client.ip": "⟦ip4p⟧", "message": "login ok for ⟦email⟧ via SSO",
+                        "http.request.headers.authorization": "Bearer ⟦jwt⟧"}}]}}
+
+
+def b35_j_sqs(c):
+    return {"Messages": [{"MessageId": "⟦uuid⟧", "ReceiptHandle": "AQEB⟦a60⟧", "MD5OfBody": "⟦md5⟧",
+            "Body": "{'type': 'user.created', 'email': '⟦email⟧', 'phone': '⟦phone⟧', 'signup_ip': '⟦ip6⟧'}"}]}
+
+
+def b35_j_pubsub(c):
+    return {"message": {"attributes": {"eventType": "OBJECT_FINALIZE"}, "messageId": "⟦d17⟧", "publishTime": "⟦ts⟧",
+            "data_decoded": {"bucket": "⟦co⟧-uploads", "name": "kyc/⟦uuid⟧.pdf", "metadata": {"uploader_email": "⟦email⟧",
+                                                                                            "dob": "⟦dobiso⟧"}}},
+            "subscription": "projects/⟦co⟧/subscriptions/kyc-ingest"}
+
+
+def b35_j_eventbridge(c):
+    return {"version": "0", "id": "⟦uuid⟧", "detail-type": "AWS API Call via CloudTrail", "source": "aws.iam", "region": "⟦region⟧",
+            "detail": {"eventName": "CreateLoginProfile", "sourceIPAddress": "⟦ip4p⟧",
+                       "requestParameters": {"userName": "⟦user⟧", "password": "⟦pw⟧", "passwordResetRequired": True},
+                       "userIdentity": {"accessKeyId": "⟦asia⟧"}}}
+
+
+def b35_j_eventgrid(c):
+    return [{"id": "⟦uuid⟧", "eventType": "Microsoft.KeyVault.SecretNewVersionCreated", "subject": "storage-conn",
+             "eventTime": "⟦ts⟧", "data": {"VaultName": "kv-⟦co⟧", "debugValue": "DefaultEndpointsProtocol=https;AccountName=⟦u10⟧;"
+                                                                                 "AccountKey=⟦b64key⟧;EndpointSuffix=core.windows.net"}}]
+
+
+def b35_j_k8s_configmap(c):
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "agent-env", "namespace": "tools"},
+            "data": {"ANTHROPIC_API_KEY": "⟦anthropic⟧", "LOG_LEVEL": "debug", "SMTP_PASSWORD": "⟦pw⟧",
+                     "GITHUB_TOKEN": "⟦ghu⟧", "ALLOWED_CIDR": "⟦ip4l⟧/32"}}
+
+
+def b35_j_gitlab_pipeline(c):
+    return {"object_kind": "pipeline", "object_attributes": {"id": c.r.randint(10 ** 6, 10 ** 9), "ref": "main", "sha": "⟦sha⟧",
+            "variables": [{"key": "DEPLOY_TOKEN", "value": "⟦secret⟧"}, {"key": "GCP_KEY", "value": "⟦google⟧"}]},
+            "user": {"name": "⟦name⟧", "email": "⟦work⟧"}}
+
+
+def b35_j_bitbucket_push(c):
+    return {"push": {"changes": [{"new": {"name": "main", "target": {"hash": "⟦sha⟧", "message": "add prod creds (revert me) "
+                                                                                         "AWS_ACCESS_KEY_ID=⟦akia⟧ AWS_SECRET_ACCESS_KEY=⟦awssec⟧"}}}]},
+            "actor": {"display_name": "⟦name⟧"}}
+
+
+def b35_j_consul_kv(c):
+    return [{"LockIndex": 0, "Key": "config/payments/stripe_secret", "Flags": 0, "Value_decoded": "⟦stripe⟧",
+             "CreateIndex": c.r.randint(100, 9999), "ModifyIndex": c.r.randint(100, 9999)},
+            {"LockIndex": 0, "Key": "config/payments/webhook_secret", "Flags": 0, "Value_decoded": "⟦whsec⟧", "CreateIndex": 12, "ModifyIndex": 40},
+            {"LockIndex": 0, "Key": "config/edge/tls_key", "Flags": 0, "Value_decoded": "⟦pkeytls⟧", "CreateIndex": 7, "ModifyIndex": 91}]
+
+
+def b35_j_shodan(c):
+    return {"ip_str": "⟦ip4p⟧", "org": "⟦company⟧", "ports": [22, 443, 9200], "data": [{"port": 9200, "product": "Elastic",
+            "data": "HTTP/1.1 200 OK ... index customers: {email: ⟦email⟧, phone: ⟦phone⟧}"}], "ipv6": "⟦ip6⟧"}
+
+
+def b35_j_abuseipdb(c):
+    return {"data": {"ipAddress": "⟦ip4p⟧", "isPublic": True, "abuseConfidenceScore": c.r.randint(0, 100), "countryCode": "⟦cc⟧",
+            "totalReports": c.r.randint(0, 500), "lastReportedAt": "⟦ts⟧",
+            "reports": [{"comment": "SSH brute force from ⟦ip4p⟧ and ⟦ip6⟧, user tried password ⟦pw⟧"}]}}
+
+
+def b35_j_route53(c):
+    return {"ResourceRecordSets": [{"Name": "vpn.⟦dom⟧.", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "⟦ip4p⟧"}]},
+                                   {"Name": "vpn.⟦dom⟧.", "Type": "AAAA", "TTL": 300, "ResourceRecords": [{"Value": "⟦ip6⟧"}]},
+                                   {"Name": "_dmarc.⟦dom⟧.", "Type": "TXT", "TTL": 300,
+                                    "ResourceRecords": [{"Value": "v=DMARC1; p=quarantine; rua=mailto:⟦role⟧"}]}]}
+
+
+def b35_j_bugsnag(c):
+    return {"errorClass": "Faraday::UnauthorizedError", "message": "401 from api.openai.com", "context": "AgentJob#perform",
+            "metaData": {"request": {"headers": {"Authorization": "Bearer ⟦openai⟧"}, "clientIp": "⟦ip4p⟧"},
+                         "user": {"email": "⟦email⟧"}}, "app": {"version": "⟦ver⟧"}}
+
+
+def b35_j_fhir_patient(c):
+    return {"resourceType": "Patient", "id": "⟦uuid⟧", "identifier": [{"system": "http://hl7.org/fhir/sid/us-ssn", "value": "⟦ssn⟧"}]
+            if c.loc == "en_US" else [{"system": "urn:oid:⟦d1⟧.⟦d2⟧.⟦d3⟧", "value": "⟦A3⟧⟦d7⟧"}],
+            "name": [{"family": "⟦last⟧", "given": ["⟦first⟧"]}], "telecom": [{"system": "phone", "value": "⟦phone⟧"},
+                                                                            {"system": "email", "value": "⟦email⟧"}],
+            "birthDate": "⟦dobiso⟧", "gender": "⟦female|male|other⟧"}
+
+
+def b35_j_rail_booking(c):
+    return {"bookingReference": "⟦A6⟧", "passengers": [{"name": "⟦name⟧", "dateOfBirth": "⟦dobiso⟧", "railcard": "RC⟦A8⟧"},
+            {"name": "⟦name⟧", "dateOfBirth": "⟦dobiso⟧"}], "contact": {"email": "⟦email⟧", "phone": "⟦phone⟧"},
+            "payment": {"method": "card", "masked": "⟦maskcard⟧"}, "departure": "⟦date⟧T07:42:00"}
+
+
+def b35_j_doordash(c):
+    return {"external_delivery_id": "D-⟦d8⟧", "dropoff_phone_number": "⟦phone⟧", "dropoff_contact_given_name": "⟦first⟧",
+            "dropoff_instructions": "Gate code ⟦d4⟧, call ⟦phone⟧ on arrival", "pickup_phone_number": "⟦phone⟧",
+            "tracking_url": "https://track.example-courier.com/⟦a12⟧", "fee": c.r.randint(300, 1500)}
+
+
+def b35_j_iot_thing(c):
+    return {"thingName": "sensor-⟦x6⟧", "certificateArn": "arn:aws:iot:⟦region⟧:⟦d12⟧:cert/⟦x64⟧", "keyPair": {
+        "PublicKey": "-----BEGIN PUBLIC KEY----- MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE⟦a64⟧ -----END PUBLIC KEY-----",
+        "PrivateKey": "⟦pkeytls⟧"}, "endpoint": "⟦a14⟧-ats.iot.⟦region⟧.amazonaws.com"}
+
+
+def b35_j_wandb(c):
+    return {"run_id": "⟦u8⟧", "project": "agent-evals", "config": {"model": "claude-sonnet-4-5", "temperature": 0.2,
+            "env": {"ANTHROPIC_API_KEY": "⟦anthropic⟧", "WANDB_API_KEY": "⟦hex40⟧", "HF_TOKEN": "⟦secret⟧"}},
+            "summary": {"pass_rate": round(c.r.random(), 3)}}
+
+
+def b35_j_ray_job(c):
+    return {"entrypoint": "python eval.py", "runtime_env": {"pip": ["openai==2.⟦n⟧.0"], "env_vars": {
+        "OPENAI_API_KEY": "⟦openai⟧", "AWS_ACCESS_KEY_ID": "⟦aws⟧", "AWS_SECRET_ACCESS_KEY": "⟦awssec⟧"}},
+        "submission_id": "raysubmit_⟦a16⟧", "metadata": {"owner": "⟦work⟧"}}
+
+
+def b35_j_hf_space(c):
+    return {"id": "⟦co⟧/support-bot", "runtime": {"stage": "RUNNING"}, "variables": {"MODEL": "meta-llama/Llama-3.3-70B-Instruct"},
+            "secrets_debug_dump": {"HF_TOKEN": "⟦secret⟧", "SLACK_BOT_TOKEN": "⟦slack⟧", "GOOGLE_API_KEY": "⟦google⟧"}}
+
+
+def b35_j_whatsapp_wh(c):
+    return {"object": "whatsapp_business_account", "entry": [{"id": "1⟦d14⟧", "changes": [{"field": "messages", "value": {
+        "contacts": [{"profile": {"name": "⟦name⟧"}}],
+        "messages": [{"id": "wamid.⟦a24⟧", "type": "text", "text": {"body": "Hi, my card ⟦card⟧ was blocked, you can call me on ⟦phone⟧"}}]}}]}]}
+
+
+def b35_j_telegram_update(c):
+    return {"update_id": c.r.randint(10 ** 8, 10 ** 9), "message": {"message_id": c.r.randint(1, 9999), "from": {"id": c.r.randint(10 ** 8, 10 ** 10),
+            "first_name": "⟦first⟧"}, "chat": {"type": "private"}, "date": c.r.randint(1798934400, 1799020799),
+            "text": "/register ⟦email⟧ ⟦phone⟧ born ⟦dobn⟧"}}
+
+
+def b35_j_matrix_event(c):
+    return {"type": "m.room.message", "sender": "@⟦u8⟧:⟦dom⟧", "origin_server_ts": c.r.randint(10 ** 12, 2 * 10 ** 12),
+            "content": {"msgtype": "m.text", "body": "new staging db pw is ⟦pw⟧ and the Sentry token ⟦secret⟧"},
+            "event_id": "$⟦a43⟧"}
+
+
+def b35_j_chatwoot(c):
+    return {"event": "message_created", "conversation": {"id": c.r.randint(1, 99999), "meta": {"sender": {"name": "⟦name⟧",
+            "email": "⟦email⟧", "phone_number": "⟦phone⟧"}}}, "content": "IBAN for the refund: ⟦iban⟧ (not ⟦badiban⟧, that one bounced)",
+            "message_type": "incoming"}
+
+
+def b35_j_canvas_user(c):
+    return {"id": c.r.randint(1000, 999999), "name": "⟦name⟧", "sortable_name": "⟦last⟧, ⟦first⟧", "login_id": "⟦email⟧",
+            "sis_user_id": "S⟦d7⟧", "enrollments": [{"type": "StudentEnrollment", "course_id": c.r.randint(100, 9999)}],
+            "custom_data": {"guardian_phone": "⟦phone⟧", "birth_date": "⟦dobiso⟧"}}
+
+
+def b35_j_car_rental(c):
+    return {"reservation": {"confirmation": "⟦A10⟧", "driver": {"name": "⟦name⟧", "date_of_birth": "⟦dobiso⟧", "license_no": "⟦A2⟧⟦d8⟧",
+            "email": "⟦email⟧", "phone": "⟦phone⟧"}, "deposit": {"card_number": "⟦card⟧", "cvv": "⟦cvc⟧", "hold": "⟦amount⟧"},
+            "pickup": "⟦date⟧T09:00:00"}}
+
+
+def b35_j_helicone(c):
+    return {"request_id": "⟦uuid⟧", "provider": "⟦OPENAI|ANTHROPIC⟧", "request_path": "/v1/chat/completions",
+            "request_headers": {"authorization": "Bearer ⟦openai⟧", "helicone-auth": "Bearer ⟦secret⟧"},
+            "request_body_preview": "user: my email is ⟦email⟧ and my phone ⟦phone⟧", "latency_ms": c.r.randint(100, 9000)}
+
+
+def b35_j_cf_dns(c):
+    return {"result": [{"id": "⟦x32⟧", "type": "A", "name": "home.⟦dom⟧", "content": "⟦ip4p⟧", "proxied": False},
+                       {"id": "⟦x32⟧", "type": "AAAA", "name": "home.⟦dom⟧", "content": "⟦ip6⟧", "proxied": False}],
+            "success": True, "errors": [], "messages": [], "debug_auth": "Bearer ⟦secret⟧"}
+
+
+
+def b35_j_tool_schema(c):
+    return {"name": "configure_provider", "description": "Store an API key for a model provider. Example: ⟦ph_openai⟧",
+            "input_schema": {"type": "object", "properties": {
+                "provider": {"type": "string", "enum": ["openai", "anthropic", "google"]},
+                "api_key": {"type": "string", "examples": ["⟦ph_anthropic⟧", "⟦ph_google⟧"]}}, "required": ["provider", "api_key"]},
+            "call": {"provider": "⟦openai|anthropic⟧", "api_key": "⟦vendor⟧"}}
+
+
+def b35_j_wiremock(c):
+    return {"request": {"method": "POST", "urlPath": "/v1/charges", "headers": {"Authorization": {"equalTo": "Bearer ⟦ph_stripe⟧"}}},
+            "response": {"status": 200, "jsonBody": {"id": "⟦sobj⟧", "note": "fixture; real key ⟦stripe⟧ was removed in ⟦sha7⟧"}},
+            "metadata": {"aws_example": "⟦ph_aws⟧", "jwt_example": "⟦ph_jwt⟧"}}
+
+
+def b35_j_settings_schema(c):
+    return {"$id": "https://⟦dom⟧/schemas/agent-settings.json", "type": "object", "properties": {
+        "githubToken": {"type": "string", "default": "⟦ph_github⟧", "description": "Personal access token"},
+        "slackToken": {"type": "string", "default": "⟦ph_slack⟧"},
+        "webhookSecret": {"type": "string", "default": "⟦ph_generic_secret⟧"}},
+        "x-current-values": {"githubToken": "⟦github⟧", "slackToken": "⟦standin⟧"}}
+
+
+
+def b35_j_cognito_auth(c):
+    return {"ChallengeParameters": {}, "AuthenticationResult": {"AccessToken": "⟦jwt⟧", "ExpiresIn": 3600, "TokenType": "Bearer",
+            "RefreshToken": "⟦secret⟧", "IdToken": "⟦jwt⟧"}, "debug": {"username": "⟦email⟧", "client_ip": "⟦ip4p⟧"}}
+
+
+def b35_j_n8n_cred(c):
+    return [{"id": "⟦a16⟧", "name": "Slack account", "type": "slackApi", "data": {"accessToken": "⟦xoxb⟧"}},
+            {"id": "⟦a16⟧", "name": "Anthropic", "type": "anthropicApi", "data": {"apiKey": "⟦anthropic⟧"}},
+            {"id": "⟦a16⟧", "name": "SFTP backup", "type": "sftp", "data": {"host": "⟦ip4p⟧", "username": "⟦user⟧", "privateKey": "⟦pkeyssh⟧"}}]
+
+
+def b35_j_gcp_secret_payload(c):
+    return {"name": "projects/⟦d12⟧/secrets/⟦deploy-key|tls-key|sftp-key⟧/versions/⟦n⟧", "payload": {"data_decoded": "⟦pkey⟧",
+            "dataCrc32c": "⟦d10⟧"}, "accessed_by": "⟦work⟧"}
+
+
+def b35_j_slack_oauth(c):
+    return {"ok": True, "app_id": "A0⟦A9⟧", "authed_user": {"id": "U0⟦A9⟧", "scope": "chat:write", "access_token": "⟦slack⟧",
+            "token_type": "user"}, "scope": "commands,chat:write", "token_type": "bot", "access_token": "⟦xoxb⟧",
+            "bot_user_id": "U0⟦A9⟧", "team": {"id": "T0⟦A9⟧", "name": "⟦company⟧"}}
+
+
+def b35_j_vertex_tool(c):
+    return {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": "geocode",
+            "args": {"address": "⟦street⟧, ⟦city⟧", "key": "⟦google⟧"}}}]}, "finishReason": "STOP"}],
+            "modelVersion": "gemini-2.5-flash", "usageMetadata": {"totalTokenCount": c.r.randint(100, 4000)}}
+
+
+
+def b35_j_us_tax_return(c):
+    return {"taxYear": 2026, "filingStatus": "⟦MFJ|Single|HOH⟧", "taxpayer": {"name": "⟦name⟧", "ssn": "⟦ssn⟧", "dob": "⟦dobiso⟧",
+            "phone": "⟦phone⟧"}, "spouse": {"name": "⟦name⟧", "ssn": "⟦ssn⟧"}, "dependents": [{"name": "⟦first⟧ ⟦last⟧", "ssn": "⟦ssn⟧",
+            "dob": "⟦dobiso⟧"}], "refund": {"routing": "⟦routing⟧", "account": "⟦acct⟧", "amount": "⟦amount⟧"}, "efileId": "⟦d20⟧"}
+
+
+def b35_j_us_credit_union(c):
+    return {"application": {"id": "⟦uuid⟧", "product": "share_savings", "applicant": {"first_name": "⟦first⟧", "last_name": "⟦last⟧",
+            "ssn": "⟦ssn⟧", "date_of_birth": "⟦dobiso⟧", "email": "⟦email⟧", "mobile": "⟦phone⟧"},
+            "funding": {"card_number": "⟦card⟧", "amount": "25.00"}, "submitted_from_ip": "⟦ip4p⟧"}}
+
+
+def b35_j_us_claim_837(c):
+    return {"claim": {"patientControlNumber": "⟦d10⟧", "subscriber": {"memberId": "⟦A3⟧⟦d9⟧", "firstName": "⟦first⟧", "lastName": "⟦last⟧",
+            "ssn": "⟦ssn⟧", "dateOfBirth": "⟦dobiso⟧", "phone": "⟦phone⟧"}, "serviceLines": [{"procedureCode": "99213",
+            "chargeAmount": "⟦amount⟧", "serviceDate": "⟦date⟧"}], "billingProvider": {"npi": "⟦d10⟧", "taxId": "⟦d2⟧-⟦d7⟧"}}}
+
+
+
+def b35_j_s3_presign(c):
+    return {"tool": "s3_presign", "result": {"url": "https://⟦co⟧-exports.s3.⟦region⟧.amazonaws.com/reports/⟦uuid⟧.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            "&X-Amz-Credential=⟦aws⟧%2F20270104%2F⟦region⟧%2Fs3%2Faws4_request&X-Amz-Expires=3600&X-Amz-Signature=⟦x64⟧",
+            "expires_at": "⟦ts⟧"}, "shared_with": "⟦email⟧"}
+
+
+def b35_j_gh_app(c):
+    return {"app_id": c.r.randint(100000, 1999999), "slug": "⟦co⟧-release-bot", "client_id": "Iv23⟦a16⟧", "client_secret": "⟦hexkey⟧",
+            "webhook_secret": "⟦whsec⟧", "pem": "⟦pkey1⟧", "installation_token": "⟦ghs⟧"}
+
+
+def b35_j_sftp_call(c):
+    return {"type": "function_call", "name": "sftp_upload", "call_id": "call_⟦a24⟧", "arguments_parsed": {"host": "⟦ip4p⟧", "port": 22,
+            "username": "⟦user⟧", "private_key": "⟦pkeyssh⟧", "local_path": "exports/⟦today⟧.csv"}}
+
+
+def b35_j_graphql_ws(c):
+    return {"type": "connection_init", "payload": {"Authorization": "Bearer ⟦jwt⟧", "x-hasura-admin-secret": "⟦secret⟧",
+            "client": {"ip": "⟦ip6⟧", "app_version": "⟦ver⟧"}}}
+
+
+
+def b35_j_codebuild(c):
+    return {"projectName": "⟦co⟧-deploy", "sourceVersion": "⟦sha⟧", "environmentVariablesOverride": [
+        {"name": "AWS_ACCESS_KEY_ID", "value": "⟦akia⟧", "type": "PLAINTEXT"},
+        {"name": "AWS_SECRET_ACCESS_KEY", "value": "⟦awssec⟧", "type": "PLAINTEXT"},
+        {"name": "SLACK_TOKEN", "value": "⟦xoxb⟧", "type": "PLAINTEXT"},
+        {"name": "DB_PASSWORD", "value": "prod/db:password", "type": "SECRETS_MANAGER"}]}
+
+
+
+def b35_j_saleor_plugin(c):
+    return {"data": {"plugin": {"id": "saleor.payments.stripe", "channelConfigurations": [{"channel": {"slug": "⟦cc⟧-web"}, "active": True,
+            "configuration": [{"name": "public_api_key", "value": "⟦pklive⟧"}, {"name": "secret_api_key", "value": "⟦stripe⟧"},
+                              {"name": "webhook_secret_key", "value": "⟦whsec⟧"}, {"name": "aws_key_for_exports", "value": "⟦aws⟧"}]}]}}}
+
+
+
+def b35_j_dspy_config(c):
+    return {"lm": {"model": "openai/gpt-4.1-mini", "api_key": "⟦openai⟧", "temperature": 0.0, "cache": True},
+            "teacher_lm": {"model": "anthropic/claude-sonnet-4-5", "api_key": "⟦anthropic⟧"}, "trainset_size": c.r.randint(20, 400),
+            "saved_by": "⟦work⟧"}
+
+
+def b35_j_gorgias(c):
+    return {"ticket_id": c.r.randint(10 ** 6, 10 ** 8), "channel": "⟦email|chat|contact_form⟧", "customer": {"email": "⟦email⟧",
+            "name": "⟦name⟧"}, "messages": [{"from_agent": False, "body_text": "Please take the payment over the phone, card ⟦card⟧, "
+                                                                                  "expiry 0⟦d1⟧/2⟦d1⟧, code ⟦cvc⟧. Order ⟦ord⟧."},
+                                             {"from_agent": True, "body_text": "Thanks, we never take card numbers by e-mail; the number was removed."}]}
+
+
+B35_JSON = [(n[6:], fn) for n, fn in sorted(globals().items()) if n.startswith("b35_j_") and callable(fn)]
+
+
+B35_TEXT += [
+    ("env_example_diff", "$ diff .env.example .env\n2c2\n< OPENAI_API_KEY=⟦ph_openai⟧\n---\n> OPENAI_API_KEY=⟦openai⟧\n4c4\n"
+                         "< STRIPE_SECRET_KEY=⟦ph_stripe⟧\n---\n> STRIPE_SECRET_KEY=⟦stripe⟧\n6c6\n< SLACK_BOT_TOKEN=⟦ph_slack⟧\n---\n"
+                         "> SLACK_BOT_TOKEN=⟦standin⟧\n"),
+    ("config_sample", "# config.sample.toml — copy to config.toml and fill in\n[providers.anthropic]\napi_key = \"⟦ph_anthropic⟧\"\n\n"
+                      "[providers.google]\napi_key = \"⟦ph_google⟧\"  # console.cloud.google.com → Credentials\n\n[github]\n"
+                      "token = \"⟦ph_github⟧\"\n\n[aws]\naccess_key_id = \"⟦ph_aws⟧\"\nsecret_access_key = \"⟦standin⟧\"\n"),
+    ("tf_variables", "variable \"github_token\" {\n  type      = string\n  sensitive = true\n  default   = \"⟦ph_github⟧\"\n}\n\n"
+                     "variable \"slack_token\" {\n  type    = string\n  default = \"⟦ph_slack⟧\"\n}\n# terraform.tfvars (local): slack_token = \"⟦slack⟧\"\n"),
+    ("pytest_fixture", "import pytest\n\nFAKE_KEYS = {\n    'aws': '⟦ph_aws⟧',\n    'anthropic': '⟦ph_anthropic⟧',\n    'jwt': '⟦ph_jwt⟧',\n}\n\n"
+                       "def test_client_rejects_example_keys(client):\n    for k in FAKE_KEYS.values():\n        assert client.validate(k) is False\n"),
+    ("cli_help", "$ agentctl login --help\nUsage: agentctl login [OPTIONS]\n\n  --api-key KEY      provider key, e.g. ⟦ph_anthropic⟧ or ⟦ph_openai⟧\n"
+                 "  --github-token TOK GitHub token (⟦ph_github⟧)\n  --profile NAME     profile in ~/.agentctl/config (default: default)\n"
+                 "$ agentctl login --api-key ⟦anthropic⟧\nLogged in as ⟦email⟧ (org ⟦co⟧)\n"),
+    ("runbook_docker", "## Run locally\n\n```\ndocker run --rm -e GITHUB_TOKEN=⟦ph_github⟧ -e GOOGLE_API_KEY=⟦ph_google⟧ ghcr.io/⟦co⟧/indexer:⟦ver⟧\n```\n\n"
+                       "On the shared box the real values are already exported (ask ⟦name⟧, ⟦phone⟧).\n"),
+    ("review_comment", "⟦name⟧ commented on tests/test_billing.py line ⟦d2⟧:\n> stripe.api_key = \"⟦stripe⟧\"\nPlease never use a real key in tests — "
+                       "use ⟦ph_stripe⟧ like the docs, and rotate this one.\n"),
+    ("jest_snapshot", "exports[`renders key form 1`] = `\n<input\n  placeholder=\"⟦ph_openai⟧\"\n  value=\"\"\n/>\n<p>Webhook secret looks like ⟦ph_generic_secret⟧</p>\n`;\n"),
+]
+
+B35_TEXT += [
+    ("slack_bolt_env", "# .env for the triage bot (Bolt for Python)\nSLACK_BOT_TOKEN=⟦xoxb⟧\nSLACK_USER_TOKEN=⟦slack⟧\nSLACK_SIGNING_SECRET=⟦hex32x⟧\n"
+                       "ANTHROPIC_API_KEY=⟦anthropic⟧\nTRIAGE_CHANNEL=C0⟦A9⟧\n"),
+    ("pkcs12_session", "$ openssl pkcs12 -in ⟦u8⟧.p12 -nodes -passin pass:⟦pw⟧\nBag Attributes\n    friendlyName: ⟦host⟧\nKey Attributes: <No Attributes>\n"
+                       "⟦pkeytls⟧\nsubject=CN=⟦host⟧\n"),
+    ("haproxy_pem", "$ sudo cat /etc/haproxy/certs/⟦dom⟧.pem\n-----BEGIN CERTIFICATE-----\nMIIF⟦a60⟧\n⟦a64⟧\n-----END CERTIFICATE-----\n⟦pkeytls⟧\n"),
+    ("gitlab_job_log", "$ echo \"$SSH_PRIVATE_KEY\" | tr -d '\\r' | ssh-add -\n⟦pkeyssh⟧\nIdentity added: (stdin) (deploy@⟦co⟧)\n"
+                       "$ ssh deploy@⟦ip4p⟧ ./release.sh ⟦ver⟧\nJob succeeded\n"),
+    ("flask_error_mail", "Subject: [app-prod] ERROR: Exception on /api/orders [POST]\nRemote addr: ⟦ip4p⟧\nHeaders:\n  Authorization: Bearer ⟦jwt⟧\n"
+                         "  X-Forwarded-For: ⟦ip6⟧\nForm: email=⟦email⟧, card=⟦card⟧\nTraceback (most recent call last): KeyError: 'cvc'\n"),
+    ("nginx_authreq", "⟦ip4p⟧ - - [04/Jan/2027:11:20:31 +0000] \"GET /grafana/?auth_token=⟦jwt⟧ HTTP/1.1\" 302 0 \"-\" \"Mozilla/5.0\" rt=0.004\n"
+                      "⟦ip6⟧ - - [04/Jan/2027:11:20:33 +0000] \"GET /grafana/login HTTP/1.1\" 200 2311\n"),
+]
+
+B35_TEXT += [
+    ("django_settings", "# settings/prod.py\nSECRET_KEY = '⟦secret64⟧'\nDEBUG = False\nSTRIPE_SECRET_KEY = '⟦stripe⟧'\n"
+                        "AWS_ACCESS_KEY_ID = '⟦akia⟧'\nAWS_SECRET_ACCESS_KEY = '⟦awssec⟧'\nGOOGLE_MAPS_API_KEY = '⟦google⟧'\n"
+                        "ADMINS = [('⟦name⟧', '⟦work⟧')]\n"),
+    ("flask_config", "class ProductionConfig(Config):\n    SQLALCHEMY_DATABASE_URI = 'postgresql://flask:⟦pwu⟧@⟦ip4l⟧/app'\n"
+                     "    JWT_SECRET_KEY = '⟦hexkey⟧'\n    OPENAI_API_KEY = '⟦openai⟧'\n    SERVICE_TOKEN = '⟦jwt⟧'\n"),
+    ("next_config", "module.exports = {\n  env: {\n    STRIPE_SECRET_KEY: '⟦sklive⟧',\n    NEXT_PUBLIC_STRIPE_KEY: '⟦pklive⟧',\n"
+                    "    NEXT_PUBLIC_MAPS_KEY: '⟦google⟧',\n    AWS_ACCESS_KEY_ID: '⟦aws⟧',\n  },\n};\n"),
+    ("vite_env", "# .env.production.local\nVITE_SUPABASE_URL=https://⟦u20⟧.supabase.co\nVITE_SUPABASE_ANON_KEY=⟦jwt⟧\n"
+                 "VITE_STRIPE_PUBLISHABLE_KEY=⟦pklive⟧\nSUPABASE_SERVICE_ROLE_KEY=⟦jwt⟧\n"),
+    ("ssh_config_key", "$ cat ~/.ssh/config\nHost bastion\n  HostName ⟦ip4p⟧\n  User ⟦user⟧\n  IdentityFile ~/.ssh/bastion\n"
+                       "Host db\n  HostName ⟦ip6⟧\n  ProxyJump bastion\n$ cat ~/.ssh/bastion\n⟦pkeyssh⟧\n"),
+]
+
+B35_TEXT += [
+    ("goose_config", "# ~/.config/goose/config.yaml\nGOOSE_PROVIDER: anthropic\nGOOSE_MODEL: claude-sonnet-4-5\nANTHROPIC_API_KEY: ⟦anthropic⟧\n"
+                     "extensions:\n  github:\n    enabled: true\n    envs:\n      GITHUB_PERSONAL_ACCESS_TOKEN: ⟦gpat⟧\n"),
+    ("openwebui_env", "# open-webui .env\nWEBUI_SECRET_KEY=⟦hexkey⟧\nOPENAI_API_KEY=⟦openai⟧\nANTHROPIC_API_KEY=⟦anthropic⟧\n"
+                      "GOOGLE_PSE_API_KEY=⟦google⟧\nWEBUI_ADMIN_EMAIL=⟦work⟧\nWEBUI_ADMIN_PASSWORD=⟦pw⟧\n"),
+    ("claude_settings", "$ cat ~/.claude/settings.json\n{\n  \"env\": {\n    \"ANTHROPIC_API_KEY\": \"⟦anthropic⟧\",\n"
+                        "    \"GITHUB_TOKEN\": \"⟦github⟧\"\n  },\n  \"permissions\": { \"allow\": [\"Bash(npm test)\"] }\n}\n"),
+    ("modal_secret", "$ modal secret create llm-keys ANTHROPIC_API_KEY=⟦anthropic⟧ OPENAI_API_KEY=⟦openai⟧\n"
+                     "✓ Created a new secret 'llm-keys' with the keys 'ANTHROPIC_API_KEY', 'OPENAI_API_KEY'\n"),
+    ("zshrc", "# ~/.zshrc (tail)\nexport HOMEBREW_GITHUB_API_TOKEN=⟦ghp⟧\nexport OPENAI_API_KEY=⟦openai⟧\nexport ANTHROPIC_API_KEY=⟦anthropic⟧\n"
+              "export GEMINI_API_KEY=⟦google⟧\nalias prod='ssh -i ~/.ssh/prod ⟦user⟧@⟦ip4p⟧'\n"),
+    ("medusa_env", "# medusa backend .env\nDATABASE_URL=postgres://medusa:⟦pwu⟧@⟦ip4l⟧:5432/medusa\nSTRIPE_API_KEY=⟦stripe⟧\n"
+                   "STRIPE_WEBHOOK_SECRET=⟦whsec⟧\nJWT_SECRET=⟦hexkey⟧\nCOOKIE_SECRET=⟦hexkey⟧\nGOOGLE_MAPS_KEY=⟦google⟧\n"),
+]
+
+B35_TEXT += [
+    ("iam_credentials_csv", "$ cat ~/Downloads/⟦u8⟧_credentials.csv\nUser name,Password,Access key ID,Secret access key,Console login link\n"
+                            "⟦user⟧,⟦pw⟧,⟦akia⟧,⟦awssec⟧,https://⟦d12⟧.signin.aws.amazon.com/console\n"),
+]
+
+B35_TEXT += [
+    ("php_checkout", "<?php\nrequire 'vendor/autoload.php';\n\\Stripe\\Stripe::setApiKey('⟦sklive⟧');\n$session = \\Stripe\\Checkout\\Session::create([\n"
+                     "  'customer_email' => '⟦email⟧',\n  'mode' => 'payment',\n  'success_url' => 'https://shop.⟦dom⟧/ok',\n]);\n"
+                     "// old restricted key, revoked ⟦date⟧: ⟦stripe⟧\n"),
+]
+
+B35_TEXT += [
+    ("embed_script", "# scripts/embed_docs.py\nfrom openai import OpenAI\nimport psycopg\n\nclient = OpenAI(api_key=\"⟦openai⟧\")\n"
+                     "conn = psycopg.connect(\"postgresql://rag:⟦pwu⟧@⟦ip4l⟧:5432/rag\")\n# old project key (revoked ⟦date⟧): ⟦standin⟧\n"),
+    ("restaurant_deposit", {"en": "Booking ⟦A6⟧ — table for ⟦2|3|4|5|6|8⟧ on ⟦dated⟧\nGuest: ⟦name⟧, ⟦phone⟧\nDeposit card: ⟦card⟧, exp 0⟦d1⟧/2⟦d1⟧, CVC ⟦cvc⟧\n",
+                            "de": "Reservierung ⟦A6⟧ — Tisch für ⟦2|3|4|5|6|8⟧ am ⟦dated⟧\nGast: ⟦name⟧, ⟦phone⟧\nKarte für die Anzahlung: ⟦card⟧, gültig bis 0⟦d1⟧/2⟦d1⟧, CVC ⟦cvc⟧\n",
+                            "fr": "Réservation ⟦A6⟧ — table pour ⟦2|3|4|5|6|8⟧ le ⟦dated⟧\nClient : ⟦name⟧, ⟦phone⟧\nCarte pour l'acompte : ⟦card⟧, exp. 0⟦d1⟧/2⟦d1⟧, cryptogramme ⟦cvc⟧\n",
+                            "es": "Reserva ⟦A6⟧ — mesa para ⟦2|3|4|5|6|8⟧ el ⟦dated⟧\nCliente: ⟦name⟧, ⟦phone⟧\nTarjeta para la señal: ⟦card⟧, cad. 0⟦d1⟧/2⟦d1⟧, CVV ⟦cvc⟧\n",
+                            "it": "Prenotazione ⟦A6⟧ — tavolo per ⟦2|3|4|5|6|8⟧ il ⟦dated⟧\nCliente: ⟦name⟧, ⟦phone⟧\nCarta a garanzia: ⟦card⟧, scad. 0⟦d1⟧/2⟦d1⟧, CVV ⟦cvc⟧\n",
+                            "nl": "Reservering ⟦A6⟧ — tafel voor ⟦2|3|4|5|6|8⟧ op ⟦dated⟧\nGast: ⟦name⟧, ⟦phone⟧\nKaart voor de aanbetaling: ⟦card⟧, geldig t/m 0⟦d1⟧/2⟦d1⟧, CVC ⟦cvc⟧\n"}),
+]
+
+# ---- drawing a document ----
+
+B35_RARE = re.compile(r"⟦(ssn|card|jwt|pkey\w*|anthropic|google|openai|slack|xoxb|aws|akia|asia|github|gh[pousr]|gpat|stripe|sklive|vendor|ip6|iban)[#⟧]")
+
+
+def b35_weight(src):
+    """Kinds holding the rarer types are drawn up to three times as often."""
+    return 1 + min(2, len(set(m.group(1) for m in B35_RARE.finditer(src))))
+
+
+B35_TEXT_W = [b35_weight(t if isinstance(t, str) else t["en"]) if not callable(t) else 1 for _, t in B35_TEXT]
+B35_JSON_W = [b35_weight(inspect.getsource(fn)) for _, fn in B35_JSON]
+B35_US_JSON = [(n, fn) for n, fn in B35_JSON if n.startswith("us_")]
+B35_JSON = [(n, fn) for n, fn in B35_JSON if not n.startswith("us_")]
+B35_JSON_W = [b35_weight(inspect.getsource(fn)) for _, fn in B35_JSON]
+
+
+def b35_text(f, r, loc):
+    if loc == "en_US" and r.random() < 0.6:
+        name, tmpl = r.choice(B35_US_TEXT)
+    else:
+        name, tmpl = r.choices(B35_TEXT, B35_TEXT_W)[0]
+    build = tmpl if callable(tmpl) else (lambda c, t=tmpl: t)
+    return b35_draw(build, f, r, loc, False)
+
+
+def b35_json(f, r, loc):
+    if loc == "en_US" and r.random() < 0.35:
+        name, fn = r.choice(B35_US_JSON)
+    else:
+        name, fn = r.choices(B35_JSON, B35_JSON_W)[0]
+    return b35_draw(fn, f, r, loc, True)
+
+
+# ---- self-check ----
+
+def b35_check(i, kind, doc, w, text, loc):
+    labs = list(b35_labels(doc))
+    assert len(labs) == len(w.spans), (i, len(labs), len(w.spans))
+    last = -1
+    for lab_, sp in zip(labs, w.spans):
+        v = bytes(w.buf[sp["start"]:sp["end"]]).decode("utf-8")
+        assert sp["type"] == lab_.typ and v == lab_.text and sp["start"] >= last, (i, sp, v)
+        last = sp["end"]
+        t = lab_.typ
+        if t in B35_SHAPES:
+            assert re.fullmatch(B35_SHAPES[t], v), (i, t, v)
+        if t in ("PASSWORD", "GENERIC_SECRET"):
+            assert not any(ch.isspace() for ch in v) and '"' not in v and "\\" not in v, (i, v)
+        if t == "PASSWORD":
+            assert v[0].isalnum(), (i, v)
+        if t == "CREDIT_CARD":
+            d = re.sub(r"[ -]", "", v)
+            assert d.isdigit() and luhn_ok(d) and b35_iin_ok(d), (i, v)
+        elif t == "IBAN":
+            s = v.replace(" ", "")
+            assert s[:2] in B35_IBAN and len(s) == B35_IBAN[s[:2]][0] and b35_mod97(s) == 1, (i, v)
+        elif t == "US_SSN":
+            assert b35_ssn_ok(v), (i, v)
+        elif t == "PHONE":
+            assert lab_.region and b35_phone_ok(v, lab_.region), (i, v, lab_.region)
+        elif t in ("IPV4", "IPV6"):
+            assert b35_ip_ok(v) and ipaddress.ip_address(v).version == (4 if t == "IPV4" else 6), (i, v)
+        elif t == "JWT":
+            assert b35_jwt_ok(v), (i, v)
+        elif t == "PRIVATE_KEY":
+            assert b35_pkey_ok(v), (i, v[:60])
+        elif t == "PLACEHOLDER":
+            assert v in B35_PLACEHOLDERS, (i, v)
+        elif t == "DATE_OF_BIRTH":
+            assert re.search(r"(19[3-9]\d|20[0-2]\d)", v), (i, v)
+    assert b35_unique_ok(w.buf, w.spans), i
+    if kind == "json":
+        json.loads(text)
+        assert "\\" not in text and not any(ord(ch) < 32 for ch in text), i
 
 
 if __name__ == "__main__":
