@@ -357,7 +357,10 @@ impl Detector {
                     || ctx.phone_key
                     || super::table::in_phone_column(hay, s)
                     || before == Some(b'.')
-                    || followed_by_digit_after(hay, e, b".")
+                    // A fifth dotted number (a version, an OID) unless it is tcpdump's port
+                    // (`IP SRC.PORT > DST.PORT:`): thirty-fourth round, task cmd.
+                    || (followed_by_digit_after(hay, e, b".")
+                        && !super::evidence_r34c::tcpdump_address(hay, s, e, false))
                     || !v::ipv4_ok(text)
                     // A product's version in a `User-Agent:` header: twenty-ninth round,
                     // task prec.
@@ -2444,6 +2447,11 @@ pub(super) fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     // (Cheap tests first: times like `12:30:45` come here by the thousand.)
     if e - s < 9 || !hay[e - 1].is_ascii_digit() {
         return None;
+    }
+    // An address, `.` and its port in tcpdump's `IP6 SRC.PORT > DST.PORT:` (`evidence_r34c`;
+    // thirty-fourth round, task cmd).
+    if let Some(end) = super::evidence_r34c::tcpdump_ipv6(hay, s, e) {
+        return Some((s, end));
     }
     // An address ending in `::` with its port (`…:8738:::5432`; twenty-fourth round, task
     // num).
