@@ -190,7 +190,9 @@ fn key_value_keyword(hay: &[u8], j: usize, q: usize) -> Option<usize> {
                             || super::evidence_r32g::dotted_secret_access_key(hay, j - 3))
                     // A Tailscale key after any `…key=`/`…key:` (`--authkey=tskey-…`;
                     // `evidence_r33g`).
-                    || super::evidence_r33g::tailscale_key_after(hay, q)))
+                    || super::evidence_r33g::tailscale_key_after(hay, q)
+                    // age's key file, `# public key: age1…` (`evidence_r34g`).
+                    || hay[q] == b':' && super::evidence_r34g::age_public_key_line(hay, j, q)))
             .then_some(j - 3)
         })
         // Or `key:` as the whole of a string (`"notes": "key: …"`), unquoted: at the text's

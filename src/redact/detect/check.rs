@@ -216,6 +216,13 @@ impl Detector {
                 Some((ks, ke)) if PASSWORD_SETTINGS.contains(&&hay[ks..ke]) => {
                     password_setting_value(hay, ke)
                 }
+                // npm's token table, `│ token │ npm_… │` (`evidence_r34g`).
+                Some((ks, ke)) if hay[ks..ke].eq_ignore_ascii_case(b"token") => {
+                    match super::evidence_r34g::token_table_row(hay, ks, ke) {
+                        Some(h) => Outcome::Hit(h),
+                        None => secret_in_prose(hay, ke, true, self.entropy_threshold),
+                    }
+                }
                 Some((_, ke)) => secret_in_prose(hay, ke, true, self.entropy_threshold),
                 // A vendor's token after `--…-token` (`evidence_r31g`).
                 None => {
@@ -595,6 +602,33 @@ impl Detector {
             None => (vs, e, key),
         };
         let value = &hay[vs..e];
+        // A Terraform plan's in-place change (`~ "API_TOKEN" = "[hidden]" -> "…"`): the new
+        // value, judged as a token, under a name of no password (`evidence_r34g`).
+        if let Some((ns, ne)) = super::evidence_r34g::plan_diff_new_value(hay, vs, e) {
+            if !(key.starts_with(b"pass")
+                || key.starts_with(b"pwd")
+                || key.starts_with(b"psk")
+                || memchr::memmem::find(&key, b"password").is_some())
+            {
+                return secret_token_at(hay, ns, ne, self.entropy_threshold);
+            }
+        }
+        // age's key file (`# public key: age1…`): the identity on the next line
+        // (`evidence_r34g`).
+        if key == b"key"
+            && value.starts_with(b"age1")
+            && super::evidence_r34g::age_public_key_line(hay, s + 3, s + sep)
+        {
+            if let Some(h) = super::evidence_r34g::age_identity_after(hay, e) {
+                return Outcome::Hit(h);
+            }
+        }
+        // Laravel's `APP_KEY=base64:…` (`evidence_r34g`): the key after the prefix.
+        if key.starts_with(b"key") && value.starts_with(b"base64:") && named_secret_key(hay, s) {
+            if let Some(h) = super::evidence_r34g::laravel_key(hay, vs, e) {
+                return Outcome::Hit(h);
+            }
+        }
         if value.is_empty() || starts_with_known_secret(value) || arrow && value.contains(&b'|') {
             return Outcome::Reject;
         }

@@ -47,6 +47,7 @@ pub(crate) mod evidence_r33d;
 mod evidence_r33g;
 pub(crate) mod evidence_r33p;
 mod evidence_r34c;
+mod evidence_r34g;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -837,5 +838,7 @@ mod tests_r33g;
 mod tests_r33p;
 #[cfg(test)]
 mod tests_r34c;
+#[cfg(test)]
+mod tests_r34g;
 #[cfg(test)]
 pub(crate) mod tests_support;
