@@ -138,3 +138,88 @@ fn hostile_input_does_not_panic() {
         }
     }
 }
+
+/// The keyword `k`'s first place in `t`, as (start, end).
+fn keyword(t: &str, k: &str) -> (usize, usize) {
+    let s = t.find(k).unwrap_or_else(|| panic!("{k} in {t:?}"));
+    (s, s + k.len())
+}
+
+type Rule = fn(&[u8], usize, usize) -> Option<super::check::Outcome>;
+
+#[test]
+fn look_alikes_are_not_read_by_the_rules() {
+    use super::evidence_r34p::{chpasswd_echo_password, expect_send_password, set_password_for};
+    let cases: [(&str, &str, Rule); 12] = [
+        // `send` not on the next line's start; a blank line between; no `expect` line.
+        (
+            "expect \"password:\"\n# send \"bluefish42\\r\"\n",
+            "password",
+            expect_send_password,
+        ),
+        (
+            "expect \"password:\"\n\nsend \"bluefish42\\r\"\n",
+            "password",
+            expect_send_password,
+        ),
+        (
+            "puts \"password:\"\nsend \"bluefish42\\r\"\n",
+            "password",
+            expect_send_password,
+        ),
+        // The keyword outside the pattern's quotes.
+        (
+            "expect password \"x\"\nsend \"bluefish42\\r\"\n",
+            "password",
+            expect_send_password,
+        ),
+        // An empty password; no `SET` word before; an UPDATE's `SET password =` (no `FOR`).
+        (
+            "SET PASSWORD FOR 'ops'@'%' = ''",
+            "PASSWORD",
+            set_password_for,
+        ),
+        (
+            "UPSET PASSWORD FOR x = 'bluefish42'",
+            "PASSWORD",
+            set_password_for,
+        ),
+        (
+            "UPDATE users SET password = 'bluefish42' WHERE id = 7;",
+            "password",
+            set_password_for,
+        ),
+        // No echo into the pipe; no pair echoed; no pipe.
+        (
+            "printf 'ops:bluefish42' | chpasswd",
+            "passwd",
+            chpasswd_echo_password,
+        ),
+        (
+            "cat users.txt | sudo chpasswd",
+            "passwd",
+            chpasswd_echo_password,
+        ),
+        ("echo 'RANDOM' | chpasswd", "passwd", chpasswd_echo_password),
+        (
+            "echo 'ops:bluefish42' > chpasswd.txt",
+            "passwd",
+            chpasswd_echo_password,
+        ),
+        (
+            "xecho 'ops:bluefish42' | chpasswd",
+            "passwd",
+            chpasswd_echo_password,
+        ),
+    ];
+    for (t, k, rule) in cases {
+        let (s, e) = keyword(t, k);
+        assert!(
+            !matches!(
+                rule(t.as_bytes(), s, e),
+                Some(super::check::Outcome::Hit(_))
+            ),
+            "{t:?}"
+        );
+    }
+}
