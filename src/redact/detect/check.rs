@@ -2766,6 +2766,19 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
             return o;
         }
     }
+    // MySQL's `SET PASSWORD FOR …`, Expect's `expect "…password…"` / `send "…"`, `echo
+    // 'USER:PASSWORD' | chpasswd` (`evidence_r34p`).
+    if let Some(o) = super::evidence_r34p::set_password_for(hay, s, e) {
+        return o;
+    }
+    if let Some(o) = super::evidence_r34p::expect_send_password(hay, s, e) {
+        return o;
+    }
+    if s >= 2 && hay[s - 2] == b'c' {
+        if let Some(o) = super::evidence_r34p::chpasswd_echo_password(hay, s, e) {
+            return o;
+        }
+    }
     if hay[s] == b'-' {
         if hay.get(s + 1) == Some(&b'w') {
             return super::evidence_r29p::ldap_password(hay, s);
@@ -3033,7 +3046,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         let flag = s >= 2 && &hay[s - 2..s] == b"--";
         let quoted = i > e && matches!(hay[i], b'\'' | b'"');
         // Not the next cell of a CSV header (`password,timePasswordChanged`: Firefox's export).
+        // Not a command-line flag after a parameter's name (`--name /prod/db/password
+        // --with-decryption`; `evidence_r34p`).
         if !matches!(hay[i], b':' | b'=' | b',' | b';')
+            && !super::evidence_r34p::cli_flag(v)
             && (strong_password(v)
                 || i > e && bare_password(v)
                 || (flag || quoted) && i > e && password_like(v))

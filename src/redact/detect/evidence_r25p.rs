@@ -771,8 +771,13 @@ pub(super) fn key_value_password(hay: &[u8], p: usize) -> Option<Hit> {
     }
     let (vs, ve) = value_after(hay, ke)?;
     let v = &hay[vs..ve];
-    (!look_alike(v) && !starts_with_known_secret(v) && shape_score(v) >= THRESHOLD)
-        .then(|| Hit::new(Entity::Password, vs, ve))
+    // Not a command-line flag after a parameter's name (`--name /prod/db/password
+    // --with-decryption`; `evidence_r34p`).
+    (!look_alike(v)
+        && !starts_with_known_secret(v)
+        && shape_score(v) >= THRESHOLD
+        && !super::evidence_r34p::cli_flag(v))
+    .then(|| Hit::new(Entity::Password, vs, ve))
 }
 
 /// The end to report for the password trigger at `p` when `check::prose_keyword` found no

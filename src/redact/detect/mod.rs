@@ -48,6 +48,7 @@ mod evidence_r33g;
 pub(crate) mod evidence_r33p;
 mod evidence_r34c;
 mod evidence_r34g;
+pub(crate) mod evidence_r34p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -840,5 +841,7 @@ mod tests_r33p;
 mod tests_r34c;
 #[cfg(test)]
 mod tests_r34g;
+#[cfg(test)]
+mod tests_r34p;
 #[cfg(test)]
 pub(crate) mod tests_support;
