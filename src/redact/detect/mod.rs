@@ -46,6 +46,7 @@ pub(crate) mod evidence_r32p;
 pub(crate) mod evidence_r33d;
 mod evidence_r33g;
 pub(crate) mod evidence_r33p;
+pub(crate) mod evidence_r34d;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -834,5 +835,7 @@ mod tests_r33d;
 mod tests_r33g;
 #[cfg(test)]
 mod tests_r33p;
+#[cfg(test)]
+mod tests_r34d;
 #[cfg(test)]
 pub(crate) mod tests_support;
