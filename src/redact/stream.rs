@@ -477,7 +477,6 @@ impl<'v> Pass<'_, '_, 'v> {
 
     /// The rows of a table whose columns a sibling list names (`json::Walk::named_rows`):
     /// every element that is an array is a row.
-    #[inline(never)]
     fn named_rows(&mut self, class: KeyClass, birth_cols: u128, depth: usize) -> Step<()> {
         let mut more = self.open(b']', depth)?;
         let len = self.walk.ptr.len();

@@ -147,7 +147,6 @@ const PIPE_CVC_WORDS: [&[u8]; 6] = [b"cvv2", b"cvc2", b"cvv", b"cvc", b"csc", b"
 /// `| Prüfziffer | 656 |`) are not read. Asked from `Detector::card_code_later`, where the
 /// byte pass already stops at such digits (out of line: that caller's frame stays as small as
 /// it was).
-#[cold]
 #[inline(never)]
 pub(super) fn pipe_cvc_cell(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     let mut e = i;
