@@ -682,6 +682,20 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         }
     }
 
+    /// The rows of a table whose columns a sibling list names (`birth_cols`: its birth-date
+    /// columns, `detect::evidence_r34d`): every element that is an array is a row.
+    #[inline(never)]
+    fn named_rows(&mut self, items: &'v [Value], key: KeyClass, birth_cols: u128) {
+        for (i, child) in items.iter().enumerate() {
+            self.path.push(Token::Index(i));
+            match child {
+                Value::Array(row) => self.birth_row(row, key, birth_cols),
+                _ => self.value(child, key),
+            }
+            self.leave();
+        }
+    }
+
     /// A row of a table whose header row names birth-date or phone columns
     /// (`birth_columns`): the cells of those columns are DATE_OF_BIRTH values or read as
     /// under a phone key, the others inherit the array's key.
@@ -873,7 +887,21 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 next_label += 1;
             }
             let (node, first) = (self.nodes, self.findings.len());
-            self.value(child, class);
+            // Rows whose columns a sibling list names (`"columns": [...]`, the birth-date
+            // columns: `detect::evidence_r34d`).
+            let table_cols = match child {
+                Value::Array(items) if matches!(items.first(), Some(Value::Array(_))) => {
+                    crate::redact::detect::evidence_r34d::sibling_birth_columns(map, k)
+                }
+                _ => 0,
+            };
+            match child {
+                Value::Array(items) if table_cols != 0 => {
+                    self.nodes += 1;
+                    self.named_rows(items, class, table_cols);
+                }
+                _ => self.value(child, class),
+            }
             if let Value::String(s) = child {
                 let found = &self.findings[first..];
                 let noted = (node, i);

@@ -197,6 +197,10 @@ impl<'v> Pass<'_, '_, 'v> {
         // national id read as an SSN before one came (then the `Value` walk, which sees the
         // whole object first, does it).
         let (mut own_ssn, mut tax_ssn) = (false, false);
+        // A table's list of column names met before its rows (the birth-date columns it
+        // names), and rows met before any such list (then a list naming a birth-date column
+        // after them is the `Value` walk's): `detect::evidence_r34d`.
+        let (mut table_cols, mut rows_seen) = (0u128, false);
         // A user named `token` met (its passwords are tokens: `detect::evidence_r23s`), and
         // a password read as one before it came (then the `Value` walk does it).
         let (mut token_user, mut password_read) = (false, false);
@@ -294,9 +298,32 @@ impl<'v> Pass<'_, '_, 'v> {
             {
                 return Err(GiveUp);
             }
+            // A list of column names naming a birth-date column: the rows after it are read
+            // with its columns; rows before it are the `Value` walk's (`detect::evidence_r34d`).
+            let rows = self.raw[at] == b'[' && {
+                let mut r = at + 1;
+                while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.raw.get(r) {
+                    r += 1;
+                }
+                self.raw.get(r) == Some(&b'[')
+            };
+            if facts.table_header() && !rows {
+                let cols = crate::redact::detect::evidence_r34d::raw_columns(self.raw, at);
+                if cols != 0 {
+                    if rows_seen {
+                        return Err(GiveUp);
+                    }
+                    table_cols = cols;
+                }
+            }
             self.birth_label = false;
             let first = self.walk.findings.len();
-            self.value(class, depth)?;
+            if rows && table_cols != 0 {
+                self.named_rows(class, table_cols, depth + 1)?;
+            } else {
+                rows_seen |= rows;
+                self.value(class, depth)?;
+            }
             self.walk.ptr.truncate(len);
             if class == KeyClass::TaxId {
                 tax_ssn |= self.walk.findings[first..]
@@ -441,6 +468,29 @@ impl<'v> Pass<'_, '_, 'v> {
                 }
             }
             self.value(class, depth)?;
+            self.walk.ptr.truncate(len);
+            more = self.next(b']')?;
+            n += 1;
+        }
+        Ok(())
+    }
+
+    /// The rows of a table whose columns a sibling list names (`json::Walk::named_rows`):
+    /// every element that is an array is a row.
+    fn named_rows(&mut self, class: KeyClass, birth_cols: u128, depth: usize) -> Step<()> {
+        let mut more = self.open(b']', depth)?;
+        let len = self.walk.ptr.len();
+        let mut index = itoa::Buffer::new();
+        let mut n = 0usize;
+        while more {
+            self.walk.ptr.push('/');
+            self.walk.ptr.push_str(index.format(n));
+            self.blanks();
+            if self.peek() == Some(b'[') {
+                self.birth_row(class, birth_cols, depth + 1)?;
+            } else {
+                self.value(class, depth)?;
+            }
             self.walk.ptr.truncate(len);
             more = self.next(b']')?;
             n += 1;
@@ -680,14 +730,21 @@ pub(crate) fn json_header_columns(raw: &[u8], i: usize) -> u128 {
 }
 
 /// Whether a JSON body holds an array of arrays whose first row names a birth-date or a phone
-/// column (then its rows' cells are findings with no trigger in the raw bytes).
+/// column (then its rows' cells are findings with no trigger in the raw bytes), or a header
+/// member's list of column names naming a birth-date column (`"columns": ["name", "dob"]`:
+/// `detect::evidence_r34d`).
 pub(crate) fn has_birth_sheet(raw: &[u8]) -> bool {
     memchr::memchr_iter(b'[', raw).any(|q| {
         let mut r = q + 1;
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = raw.get(r) {
             r += 1;
         }
-        raw.get(r) == Some(&b'[') && json_header_columns(raw, r) != 0
+        (raw.get(r) == Some(&b'[') && json_header_columns(raw, r) != 0)
+            || (raw.get(r) == Some(&b'"')
+                && q >= 4
+                && matches!(raw[q - 1], b':' | b' ' | b'\t' | b'\n' | b'\r')
+                && crate::redact::detect::evidence_r34d::after_header_key(raw, q)
+                && crate::redact::detect::evidence_r34d::raw_birth_columns(raw, q))
     })
 }
 

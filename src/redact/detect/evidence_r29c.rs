@@ -168,6 +168,12 @@ impl super::Detector {
     pub(super) fn card_code_later(&self, hay: &[u8], i: usize, out: &mut Vec<(Hit, usize)>) {
         if let Some((h, prio)) = code_after_card(hay, i, out) {
             self.push(out, h, prio);
+        } else if let Some((s, e)) = (hay[i - 2] == b'|')
+            .then(|| super::evidence_r34d::pipe_cvc_cell(hay, i))
+            .flatten()
+        {
+            // A pipe table's `| CVV | 925 |` (`evidence_r34d`: one blank after the `|`).
+            self.push(out, Hit::new(Entity::GenericSecret, s, e), usize::MAX - 1);
         }
     }
 }

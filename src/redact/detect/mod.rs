@@ -48,6 +48,7 @@ mod evidence_r33g;
 pub(crate) mod evidence_r33p;
 mod evidence_r34c;
 mod evidence_r34g;
+pub(crate) mod evidence_r34d;
 pub(crate) mod evidence_r34p;
 mod numbers;
 mod patterns;
@@ -843,5 +844,7 @@ mod tests_r34c;
 mod tests_r34g;
 #[cfg(test)]
 mod tests_r34p;
+#[cfg(test)]
+mod tests_r34d;
 #[cfg(test)]
 pub(crate) mod tests_support;

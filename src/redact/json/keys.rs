@@ -182,6 +182,8 @@ impl KeyFacts {
     const IDENT_MEMBER: u16 = 1 << 12;
     const JWT_KEY: u16 = 1 << 13;
     const CARD_MEMBER: u16 = 1 << 14;
+    // A table's list of column names (`detect::evidence_r34d::header_key`).
+    const TABLE_HEADER: u16 = 1 << 15;
 
     /// The facts of `key` (the decoded key), each from the function it stands for.
     pub(crate) fn of(key: &str) -> KeyFacts {
@@ -213,6 +215,10 @@ impl KeyFacts {
                 crate::redact::detect::evidence_r30c::card_number_member(key),
                 Self::CARD_MEMBER,
             ),
+            (
+                crate::redact::detect::evidence_r34d::header_key(key),
+                Self::TABLE_HEADER,
+            ),
         ];
         KeyFacts(
             bits.iter()
@@ -224,6 +230,12 @@ impl KeyFacts {
     #[inline(always)]
     fn has(self, bit: u16) -> bool {
         self.0 & bit != 0
+    }
+
+    /// `detect::evidence_r34d::header_key(key)`: a table's list of column names.
+    #[inline(always)]
+    pub(crate) fn table_header(self) -> bool {
+        self.has(Self::TABLE_HEADER)
     }
 
     /// The bits (for the tests' counts of keys holding each).
@@ -638,6 +650,9 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     // `SECRET_KEY_BASE`.
     "csc",
     "cvn",
+    // Authorize.net's `createTransaction` `creditCard.cardCode` (the card code: CVV2, CVC2,
+    // CID; thirty-fourth round, `detect::evidence_r34d`).
+    "card_code",
     "secret_key_base",
     "pin",
     "signing_key",
