@@ -47,8 +47,8 @@ pub(crate) mod evidence_r33d;
 mod evidence_r33g;
 pub(crate) mod evidence_r33p;
 mod evidence_r34c;
-mod evidence_r34g;
 pub(crate) mod evidence_r34d;
+mod evidence_r34g;
 pub(crate) mod evidence_r34p;
 mod numbers;
 mod patterns;
@@ -841,10 +841,10 @@ mod tests_r33p;
 #[cfg(test)]
 mod tests_r34c;
 #[cfg(test)]
+mod tests_r34d;
+#[cfg(test)]
 mod tests_r34g;
 #[cfg(test)]
 mod tests_r34p;
-#[cfg(test)]
-mod tests_r34d;
 #[cfg(test)]
 pub(crate) mod tests_support;
