@@ -300,7 +300,7 @@ impl<'v> Pass<'_, '_, 'v> {
             }
             // A list of column names naming a birth-date column: the rows after it are read
             // with its columns; rows before it are the `Value` walk's (`detect::evidence_r34d`).
-            let rows = self.raw[at] == b'[' && {
+            let rows = self.raw.get(at) == Some(&b'[') && {
                 let mut r = at + 1;
                 while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.raw.get(r) {
                     r += 1;

@@ -6,7 +6,9 @@
 use super::evidence_r34d::{
     after_header_key, birth_only, header_key, pipe_cvc_cell, raw_birth_columns,
 };
-use super::tests_support::{assert_each_found, assert_none_found, json_findings_checked};
+use super::tests_support::{
+    assert_each_found, assert_none_found, json_findings, json_findings_checked,
+};
 use crate::redact::entity::Entity;
 
 fn p(v: &str) -> String {
@@ -138,6 +140,27 @@ fn the_raw_tests_hold_on_hostile_bytes() {
         }
     }
     assert!(!raw_birth_columns(b"\"columns\":[\"dob\"", 10));
+}
+
+#[test]
+fn a_body_cut_after_a_members_colon_does_not_panic() {
+    // The mutation corpus's find at the merge: the streaming pass looked at the byte after a
+    // member's `:` (whether its value opens a list of rows) by index, past the end of a
+    // body cut there. Every prefix of a table body, through the raw pass.
+    let body = r#"{"columns":["name","dob"],"rows":[["Ann","1970-01-02"]],"x": [ ["a"]]}"#;
+    for end in 0..=body.len() {
+        if body.is_char_boundary(end) {
+            let _ = json_findings(&body[..end]);
+        }
+    }
+    for cut in [
+        r#"{"a":"#,
+        r#"{"columns":"#,
+        r#"{"a":1,"b":"#,
+        r#"{"chat":[{"from":"#,
+    ] {
+        let _ = json_findings(cut);
+    }
 }
 
 #[test]
