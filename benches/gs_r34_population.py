@@ -30,11 +30,9 @@ Groups:
 import os
 import re
 import sys
-from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from password_r26_population import kind_of, parse_args  # noqa: E402
-from population import documents  # noqa: E402
+from population import secret_groups_main  # noqa: E402
 
 R = {
     "age": re.compile(rb"(?<![A-Za-z0-9_-])(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})(?![A-Za-z0-9_-])"),
@@ -64,42 +62,8 @@ def generate(raw, kind="text"):
 
 
 def main():
-    variant, splits, show, _ = parse_args(sys.argv[1:])
-    rows = []
-    for split in splits:
-        for doc, raw, _, gold, found in documents(split, variant, placeholders=False):
-            for g, vs, ve in generate(raw, doc["kind"]):
-                k = kind_of(gold, vs, ve)
-                typed = [f for f in found if f[0] == k]
-                miss = k in ("GENERIC_SECRET", "PASSWORD") and kind_of(typed, vs, ve) != k
-                gs = any(t == "GENERIC_SECRET" and a < ve and vs < b for (t, a, b) in found)
-                others = sorted({t for (t, a, b) in gold if a < ve and vs < b})
-                rows.append(dict(split=split, group=g, gold=k, miss=miss, gs=gs))
-                if show == g:
-                    print(f"  {split}#{doc['id']} {k}{others if k == 'other' else ''}"
-                          f"{' MISS' if miss else ''}{' GS' if gs else ''}: "
-                          f"{raw[max(0, vs - 60):ve + 15]!r}"[:300])
-    print(f"per group: GENERIC_SECRET/PASSWORD/other/none (gold missed by {variant}: "
-          f"GENERIC_SECRET, PASSWORD) [{variant}'s GENERIC_SECRET findings over them]")
-    for split in splits + ["total"]:
-        sr = [r for r in rows if split in ("total", r["split"])]
-        cells = []
-        for g in GROUPS:
-            gr = [r for r in sr if r["group"] == g]
-            if not gr:
-                continue
-            c = Counter(r["gold"] for r in gr)
-            m = Counter(r["gold"] for r in gr if r["miss"])
-            cells.append(f"{g} {c['GENERIC_SECRET']}/{c['PASSWORD']}/{c['other']}/{c['none']}"
-                         f" ({m['GENERIC_SECRET']},{m['PASSWORD']}) [{sum(r['gs'] for r in gr)}]")
-        if cells:
-            print(split.ljust(8), "  ".join(cells))
-    print("\nsplits holding gold GENERIC_SECRET / PASSWORD, per group:")
-    for g in GROUPS:
-        for k in ("GENERIC_SECRET", "PASSWORD"):
-            c = Counter(r["split"] for r in rows if r["group"] == g and r["gold"] == k)
-            if c:
-                print(f"  {g:10} {k}: " + ", ".join(f"{s} {n}" for s, n in c.items()))
+    secret_groups_main(GROUPS, generate)
+
 
 
 if __name__ == "__main__":

@@ -144,12 +144,13 @@ def regex_places(rx, grp, raw):
         yield m, m.start(grp), m.end(grp)
 
 
-def pattern_groups_main(patterns, places=regex_places, argv=None):
+def pattern_groups_main(patterns, places=regex_places, argv=None, fp=False, width=14):
     """A PASSWORD task's report. `patterns` lists (group, regex, which part is the value);
     `places(regex, part, raw)` yields (match, start, end) of each value (by default the
     regex's group `part`). Per group, in total and per split: the places by gold kind
     (PASSWORD / GENERIC_SECRET / other / none), then the gold PASSWORD places the variant did
-    not find as PASSWORD with the exact span, and of those the ones it typed GENERIC_SECRET."""
+    not find as PASSWORD with the exact span, and of those the ones it typed GENERIC_SECRET;
+    with `fp`, the places not gold PASSWORD the variant found as PASSWORD."""
     variant, splits, show, _ = parse_args(sys.argv[1:] if argv is None else argv)
     table = collections.defaultdict(collections.Counter)
     for split in splits:
@@ -166,20 +167,24 @@ def pattern_groups_main(patterns, places=regex_places, argv=None):
                         c["missed"] += 1
                         if kind_of([f for f in found if f[0] != "PASSWORD"], vs, ve) == "GENERIC_SECRET":
                             c["as-gs"] += 1
+                    if fp and k != "PASSWORD" and any(t == "PASSWORD" and a < ve and vs < b for (t, a, b) in found):
+                        c["fp"] += 1
                     if show == g:
                         print(f"  {split}#{doc['id']} {k}: {raw[max(0, vs - 40):ve + 10]!r}")
     print(f"per split and group: PASSWORD/GENERIC_SECRET/other/none (gold PASSWORD missed by "
-          f"{variant}, of them typed GENERIC_SECRET)")
+          f"{variant}, of them typed GENERIC_SECRET" +
+          (f"; not-gold places {variant} found as PASSWORD)" if fp else ")"))
     for g, _, _ in patterns:
         rows = [(s, table[(s, g)]) for s in splits if table[(s, g)]]
         if not rows:
-            print(f"  {g:14} none")
+            print(f"  {g:{width}} none")
             continue
         tot = collections.Counter()
         for _, c in rows:
             tot.update(c)
-        f = lambda c: f"{c['PASSWORD']}/{c['GENERIC_SECRET']}/{c['other']}/{c['none']} ({c['missed']},{c['as-gs']})"  # noqa: E731
-        print(f"  {g:14} total {f(tot)}; " + ", ".join(f"{s} {f(c)}" for s, c in rows))
+        f = lambda c: (f"{c['PASSWORD']}/{c['GENERIC_SECRET']}/{c['other']}/{c['none']} "  # noqa: E731
+                       f"({c['missed']},{c['as-gs']}" + (f";{c['fp']})" if fp else ")"))
+        print(f"  {g:{width}} total {f(tot)}; " + ", ".join(f"{s} {f(c)}" for s, c in rows))
 
 
 def entity_groups_main(groups, candidates, argv=None, zero_rows=False):

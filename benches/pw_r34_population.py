@@ -31,11 +31,9 @@ Groups:
 import os
 import re
 import sys
-from collections import Counter, defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import pii_splits  # noqa: E402
-from population import documents  # noqa: E402
+from population import pattern_groups_main  # noqa: E402
 
 PATTERNS = [
     ("kw-flag", re.compile(rb"(?i:pass(?:word|wd)?|pwd|passphrase)[ \t]+(--[A-Za-z][\w-]*)"), 1),
@@ -55,14 +53,6 @@ PATTERNS = [
 GROUPS = [g for g, _, _ in PATTERNS]
 
 
-def kind_of(spans, s, e):
-    kinds = {t for (t, a, b) in spans if a < e and s < b}
-    for k in ("PASSWORD", "GENERIC_SECRET"):
-        if k in kinds:
-            return k
-    return "other" if kinds else "none"
-
-
 def places(rx, grp, raw):
     for m in rx.finditer(raw):
         if grp == "snmp":
@@ -77,44 +67,8 @@ def places(rx, grp, raw):
 
 
 def main():
-    args = sys.argv[1:]
-    show = None
-    if "--show" in args:
-        i = args.index("--show")
-        show = args[i + 1]
-        del args[i:i + 2]
-    variant, splits = args[0], args[1:] or pii_splits.training()
-    table = defaultdict(Counter)
-    for split in splits:
-        for doc, raw, _, gold, found in documents(split, variant, placeholders=False):
-            for g, rx, grp in PATTERNS:
-                for m, vs, ve in places(rx, grp, raw):
-                    if ve <= vs:
-                        continue
-                    k = kind_of(gold, vs, ve)
-                    c = table[(split, g)]
-                    c[k] += 1
-                    exact = ("PASSWORD", vs, ve) in gold
-                    if k == "PASSWORD" and exact and ("PASSWORD", vs, ve) not in found:
-                        c["missed"] += 1
-                        if kind_of([f for f in found if f[0] != "PASSWORD"], vs, ve) == "GENERIC_SECRET":
-                            c["as-gs"] += 1
-                    if k != "PASSWORD" and any(t == "PASSWORD" and a < ve and vs < b for (t, a, b) in found):
-                        c["fp"] += 1
-                    if show == g:
-                        print(f"  {split}#{doc['id']} {k}: {raw[max(0, vs - 50):ve + 10]!r}")
-    print(f"per split and group: PASSWORD/GENERIC_SECRET/other/none (gold PASSWORD missed by "
-          f"{variant}, of them typed GENERIC_SECRET; not-gold places {variant} found as PASSWORD)")
-    for g in GROUPS:
-        rows = [(s, table[(s, g)]) for s in splits if table[(s, g)]]
-        if not rows:
-            print(f"  {g:15} none")
-            continue
-        tot = Counter()
-        for _, c in rows:
-            tot.update(c)
-        f = lambda c: f"{c['PASSWORD']}/{c['GENERIC_SECRET']}/{c['other']}/{c['none']} ({c['missed']},{c['as-gs']};{c['fp']})"
-        print(f"  {g:15} total {f(tot)}; " + ", ".join(f"{s} {f(c)}" for s, c in rows))
+    pattern_groups_main(PATTERNS, places, fp=True, width=15)
+
 
 
 if __name__ == "__main__":
