@@ -139,7 +139,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2533,9 +2533,10 @@ def main():
               "blind31": (b31_text, b31_json), "blind32": (b32_text, b32_json),
               "blind33": (b33_text, b33_json),
               "blind34": (b34_text, b34_json),
-              "blind35": (b35_text, b35_json)}
+              "blind35": (b35_text, b35_json),
+              "blind36": (b36_text, b36_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2689,9 +2690,13 @@ def main():
                 b35_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind36":  # blind36's own self-check (labels in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, groups, serials and specimens, phones valid for the region drawn, IPs parse and are never loopback, unspecified, link-local, multicast, reserved or documentation, JWT headers and signature lengths, armoured keys, placeholder list, no unlabelled copy of a labelled value, JSON with no backslash or control character)
+                b36_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33", "blind34", "blind35"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33", "blind34", "blind35", "blind36"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -55547,6 +55552,948 @@ def b35_check(i, kind, doc, w, text, loc):
         elif t == "DATE_OF_BIRTH":
             assert re.search(r"(19[3-9]\d|20[0-2]\d)", v), (i, v)
     assert b35_unique_ok(w.buf, w.spans), i
+    if kind == "json":
+        json.loads(text)
+        assert "\\" not in text and not any(ord(ch) < 32 for ch in text), i
+
+
+
+# ---------- blind36 (seed 3737) ----------
+# A thirty-seventh split, templates B36_* / b36_*, written by a thirty-fifth helper who never read the
+# detection rules, their docs or history, never ran the engine or pii_eval on anything and never read
+# another blind split's template section: of this generator only the docstring, the shared framework
+# and value generators, luhn_digit, main() and the blind6 taxonomy comment; of pii_corpus.py its
+# framework; of the docs only the blind34 and blind35 paragraphs, whose kinds it avoids. Labels follow
+# the blind6 taxonomy. Documents are templates whose @@MARKER@@s draw one value each (labelled or a
+# look-alike); a document in which a labelled value of six bytes or more would also appear unlabelled
+# is drawn again. Fixed day 2027-01-05; no wall clock, no Faker output that follows the hash seed.
+
+B36_DAY = datetime.date(2027, 1, 5)
+B36_IP = ipaddress
+B36_LANGS = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B36_OTHER = ["CH", "BE", "AT", "IE", "PL", "SE", "PT", "AU", "CA", "DK", "NO", "FI", "CZ", "LU", "MX", "JP"]
+B36_CITIES = {"en_US": ["Tulsa", "Boise", "Dayton", "Fresno", "Raleigh", "Spokane", "Omaha", "Madison"],
+              "en_GB": ["Leeds", "Bristol", "Norwich", "Cardiff", "Derby", "York", "Exeter", "Preston"],
+              "de_DE": ["Kassel", "Rostock", "Ulm", "Bielefeld", "Mainz", "Erfurt", "Freiburg", "Trier"],
+              "fr_FR": ["Nantes", "Rennes", "Dijon", "Angers", "Reims", "Tours", "Metz", "Limoges"],
+              "es_ES": ["Vigo", "Murcia", "Burgos", "Cádiz", "Gijón", "León", "Lleida", "Almería"],
+              "it_IT": ["Parma", "Verona", "Lecce", "Trento", "Pisa", "Bari", "Udine", "Perugia"],
+              "nl_NL": ["Zwolle", "Breda", "Leiden", "Arnhem", "Delft", "Haarlem", "Venlo", "Assen"]}
+B36_DOMAINS = ["gmail.com", "outlook.com", "proton.me", "yahoo.com", "icloud.com", "gmx.de", "web.de", "orange.fr",
+               "free.fr", "libero.it", "virgilio.it", "telefonica.net", "ziggo.nl", "kpnmail.nl", "btinternet.com",
+               "fastmail.com", "mailbox.org", "posteo.de", "hey.com", "zoho.eu"]
+B36_ORGS = ["harbourline", "quillstack", "nordvane", "tessellate", "brightmoor", "calderafin", "ostrale", "pinecrest-labs",
+            "verdigris", "lumenhaus", "koppelwerk", "saltmarsh", "ironbark", "meridel", "fennwick", "alderpay"]
+B36_MONTHS = {"en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+              "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+              "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+              "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+              "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+              "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]}
+B36_WORDS = ["lantern", "quarry", "biscuit", "harbor", "Zwiebel", "Fahrrad", "Mondschein", "citron", "grenouille", "parapluie",
+             "naranja", "tortuga", "ventana", "girasole", "farfalla", "lavagna", "fiets", "molen", "zonnebloem", "kettle", "walrus"]
+B36_AN = string.ascii_letters + string.digits
+B36_B32 = string.ascii_uppercase + "234567"
+
+
+class B36L(L):
+    """A labelled piece kept verbatim (line breaks and all)."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
+
+
+def b36_luhn_ok(d):
+    return luhn_ok(d)
+
+
+B36_CARDS = [("visa", ["4"], [16, 16, 16, 13, 19]), ("mc", [str(x) for x in range(51, 56)], [16]),
+             ("mc2", [str(x) for x in range(2221, 2721)], [16]), ("amex", ["34", "37"], [15]),
+             ("disc", ["6011", "644", "645", "646", "647", "648", "649", "65"], [16]),
+             ("jcb", [str(x) for x in range(3528, 3590)], [16]), ("diners", ["36", "300", "301", "302", "303", "304", "305"], [14]),
+             ("unionpay", ["62"], [16, 19])]
+
+
+def b36_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d[:4] == "6011" or 644 <= int(d[:3]) <= 649 or d[:2] == "65":
+        return n == 16
+    if 3528 <= int(d[:4]) <= 3589:
+        return n == 16
+    if d[:2] == "36" or 300 <= int(d[:3]) <= 305:
+        return n == 14
+    if d[:2] == "62":
+        return n in (16, 19)
+    return False
+
+
+def b36_card_digits(r, good=True):
+    name, prefixes, lens = r.choice(B36_CARDS)
+    p, n = r.choice(prefixes), r.choice(lens)
+    while True:
+        body = p + rnd(r, string.digits, n - len(p) - 1)
+        d = luhn_digit(body)
+        if good:
+            return name, d
+        bad = body + str((int(d[-1]) + r.randint(1, 9)) % 10)
+        return name, bad
+
+
+def b36_group(name, d, r):
+    sep = r.choice([" ", " ", "-", ""])
+    if not sep:
+        return d
+    if len(d) == 15:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    if len(d) == 14:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    if len(d) == 19:
+        return sep.join([d[:4], d[4:8], d[8:12], d[12:16], d[16:]])
+    return d
+
+
+def b36_card(r):
+    name, d = b36_card_digits(r)
+    return b36_group(name, d, r)
+
+
+def b36_bad_card(r):
+    name, d = b36_card_digits(r, good=False)
+    return b36_group(name, d, r)
+
+
+# country: (length, BBAN pattern: n digit, a upper letter, c alnum, or a literal bank code list)
+B36_IBAN = {"DE": (22, [["37040044", "10020030", "50010517", "70150000", "20041133", "43060967"], "n10"]),
+            "GB": (22, [["NWBK", "BARC", "HBUK", "LOYD", "MIDL", "MONZ"], "n14"]),
+            "NL": (18, [["ABNA", "INGB", "RABO", "TRIO", "SNSB", "BUNQ", "KNAB", "ASNB"], "n10"]),
+            "IE": (22, [["AIBK", "BOFI", "IPBS"], "n14"]), "FR": (27, ["n10", "c11", "n2"]), "ES": (24, ["n20"]),
+            "IT": (27, ["a1", "n10", "c12"]), "BE": (16, ["n12"]), "AT": (20, ["n16"]), "CH": (21, ["n5", "c12"]),
+            "PT": (25, ["n21"]), "PL": (28, ["n24"]), "LU": (20, ["n3", "c13"]), "DK": (18, ["n14"]),
+            "SE": (24, ["n20"]), "FI": (18, ["n14"]), "NO": (15, ["n11"]), "CZ": (24, ["n20"])}
+B36_IBAN_LOC = {"en_US": ["DE", "GB", "NL", "FR"], "en_GB": ["GB", "GB", "IE"], "de_DE": ["DE", "DE", "AT", "CH"],
+                "fr_FR": ["FR", "FR", "BE", "LU"], "es_ES": ["ES", "ES", "PT"], "it_IT": ["IT", "IT", "CH"], "nl_NL": ["NL", "NL", "BE"]}
+
+
+def b36_mod97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b36_iban_raw(r, cc):
+    n, pat = B36_IBAN[cc]
+    bban = ""
+    for p in pat:
+        if isinstance(p, list):
+            bban += r.choice(p)
+        else:
+            k, m = p[0], int(p[1:])
+            bban += rnd(r, {"n": string.digits, "a": string.ascii_uppercase, "c": string.ascii_uppercase + string.digits}[k], m)
+    ck = 98 - b36_mod97(bban + cc + "00")
+    v = f"{cc}{ck:02d}{bban}"
+    assert len(v) == n
+    return v
+
+
+def b36_iban_fmt(r, v):
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.5 else v
+
+
+def b36_iban(r, loc):
+    cc = r.choice(B36_IBAN_LOC[loc]) if r.random() < 0.75 else r.choice(sorted(B36_IBAN))
+    return b36_iban_fmt(r, b36_iban_raw(r, cc))
+
+
+def b36_bad_iban(r, loc):
+    v = list(b36_iban_raw(r, r.choice(B36_IBAN_LOC[loc])))
+    idx = [i for i in range(4, len(v)) if v[i].isdigit()]
+    i = r.choice(idx)
+    v[i] = str((int(v[i]) + r.randint(1, 9)) % 10)
+    return b36_iban_fmt(r, "".join(v))
+
+
+def b36_iban_ok(t):
+    v = t.replace(" ", "")
+    return v[:2] in B36_IBAN and len(v) == B36_IBAN[v[:2]][0] and b36_mod97(v[4:] + v[:4]) == 1
+
+
+B36_SSN_SPECIMEN = {"078051120", "219099999", "123456789"}
+
+
+def b36_ssn(r):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        if a == 666 or f"{a:03d}{g:02d}{s:04d}" in B36_SSN_SPECIMEN:
+            continue
+        st = r.choice(["-", "-", "-", " ", ""])
+        return f"{a:03d}{st}{g:02d}{st}{s:04d}"
+
+
+def b36_ssn_ok(t):
+    d = t.replace("-", "").replace(" ", "")
+    a, g, s = int(d[:3]), int(d[3:5]), int(d[5:])
+    return len(d) == 9 and 0 < a < 900 and a != 666 and g > 0 and s > 0 and d not in B36_SSN_SPECIMEN
+
+
+def b36_phone(r, loc):
+    region = REGION[loc] if r.random() < 0.8 else r.choice(B36_OTHER)
+    while True:
+        nanp = region in ("US", "CA")
+        v = phone(r, region, ["national", "intl", "e164", "dashes", "dots"] + ([] if nanp else ["intl00"]))
+        n = phonenumbers.parse(v, region)
+        if not phonenumbers.is_valid_number_for_region(n, region):
+            continue
+        if nanp:
+            nsn = str(n.national_number)
+            if nsn[3:6] == "555" or nsn[4:6] == "11":
+                continue
+        return region, v
+
+
+def b36_phone_ok(t, region):
+    try:
+        n = phonenumbers.parse(t, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number_for_region(n, region)
+
+
+def b36_ip_bad(a):
+    return (a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast or a.is_reserved
+            or any(a in B36_IP.ip_network(n) for n in B36_BADNETS.get(a.version, [])))
+
+
+B36_BADNETS = {4: ["100.64.0.0/10", "198.18.0.0/15", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "192.0.0.0/24"],
+               6: ["2001:db8::/32", "::ffff:0:0/96", "2001::/23", "64:ff9b::/96"]}
+
+
+def b36_ipv4(r):
+    while True:
+        k = r.random()
+        if k < 0.25:
+            s = f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        elif k < 0.35:
+            s = f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        elif k < 0.5:
+            s = f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        else:
+            s = f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        a = B36_IP.ip_address(s)
+        if b36_ip_bad(a) or (k >= 0.5 and not a.is_global):
+            continue
+        return s
+
+
+def b36_ipv6(r):
+    while True:
+        if r.random() < 0.7:
+            g = [r.choice(["2a01", "2a02", "2001", "2600", "2a00", "2406", "2804", "2a0d", "2c0f", "240e"])] + \
+                [f"{r.randrange(65536):x}" for _ in range(3)]
+        else:
+            g = ["fd" + f"{r.randrange(256):02x}"] + [f"{r.randrange(65536):x}" for _ in range(3)]
+        tail = [f"{r.randrange(65536):x}" for _ in range(4)]
+        if r.random() < 0.35:
+            tail[0] = tail[1] = "0"
+        a = B36_IP.ip_address(":".join(g + tail))
+        if b36_ip_bad(a) or (not a.is_global and not str(a).startswith("fd")):
+            continue
+        return a.exploded if r.random() < 0.2 else a.compressed
+
+
+def b36_b64u(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+B36_JWT_SIG = {"HS256": 32, "HS384": 48, "HS512": 64, "RS256": 256, "RS384": 256, "RS512": 512, "PS256": 256,
+               "ES256": 64, "ES384": 96, "ES512": 132, "EdDSA": 64}
+
+
+def b36_jwt(r):
+    alg = r.choice(sorted(B36_JWT_SIG))
+    h = {"alg": alg, "typ": "JWT"}
+    if r.random() < 0.5:
+        h["kid"] = rnd(r, B36_AN, 12)
+    iat = int(datetime.datetime(2027, 1, 5, tzinfo=datetime.timezone.utc).timestamp()) - r.randint(0, 86400 * 3)
+    p = {"sub": r.choice([rnd(r, string.digits, 9), "user_" + rnd(r, B36_AN, 10)]), "iat": iat, "exp": iat + r.choice([900, 3600, 86400])}
+    if r.random() < 0.5:
+        p["iss"] = f"https://auth.{r.choice(B36_ORGS)}.io/"
+    if r.random() < 0.4:
+        p["scope"] = r.choice(["read:orders", "tools:invoke", "openid profile", "admin"])
+    sig = bytes(r.randrange(256) for _ in range(B36_JWT_SIG[alg]))
+    return ".".join([b36_b64u(json.dumps(h, separators=(",", ":")).encode()),
+                     b36_b64u(json.dumps(p, separators=(",", ":")).encode()), b36_b64u(sig)])
+
+
+def b36_jwt_ok(t):
+    h, p, s = t.split(".")
+    hd = json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+    sig = base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+    return hd.get("typ") == "JWT" and hd.get("alg") in B36_JWT_SIG and len(sig) == B36_JWT_SIG[hd["alg"]]
+
+
+def b36_rb(r, n):
+    return bytes(r.randrange(256) for _ in range(n))
+
+
+def b36_pk(r, oneline=False):
+    k = r.randrange(6)
+    if k == 0:
+        label, der = "PRIVATE KEY", bytes.fromhex("308204bd020100300d06092a864886f70d0101010500048204a7308204a30201000282010100") + b36_rb(r, 1217 - 38)
+    elif k == 1:
+        label, der = "RSA PRIVATE KEY", bytes.fromhex("308204a40201000282010100") + b36_rb(r, 1192 - 12)
+    elif k == 2:
+        label, der = "EC PRIVATE KEY", bytes.fromhex("30770201010420") + b36_rb(r, 32) + bytes.fromhex("a00a06082a8648ce3d030107a14403420004") + b36_rb(r, 64)
+    elif k == 3:
+        label, der = "PRIVATE KEY", bytes.fromhex("302e020100300506032b657004220420") + b36_rb(r, 32)
+    elif k == 4:
+        label, der = "PRIVATE KEY", bytes.fromhex("308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420") + b36_rb(r, 32) + bytes.fromhex("a144034200") + b"\x04" + b36_rb(r, 64)
+    else:
+        label = "OPENSSH PRIVATE KEY"
+        der = b"openssh-key-v1\x00" + b"\x00\x00\x00\x04none" * 2 + b"\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x33\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + b36_rb(r, 32 + 120)
+    b = base64.b64encode(der).decode()
+    w = 70 if label.startswith("OPENSSH") else 64
+    lines = [b[i:i + w] for i in range(0, len(b), w)]
+    sep = " " if oneline else "\n"
+    return sep.join([f"-----BEGIN {label}-----"] + lines + [f"-----END {label}-----"])
+
+
+def b36_pk_ok(t):
+    m = re.fullmatch(r"-----BEGIN ([A-Z ]+)-----(.*)-----END ([A-Z ]+)-----", t, re.S)
+    if not m or m.group(1) != m.group(3):
+        return False
+    body = "".join(m.group(2).split())
+    return len(base64.b64decode(body, validate=True)) > 40
+
+
+GH6 = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+
+
+def b36_vendor(r, typ):
+    if typ == "ANTHROPIC_KEY":
+        return "sk-ant-" + r.choice(["api03-", "api03-", "admin01-"]) + rnd(r, B36_AN + "_-", 93) + "AA"
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, B36_B32, 16)
+    if typ == "GITHUB_TOKEN":
+        p = r.choice(GH6)
+        return p + (rnd(r, B36_AN, 22) + "_" + rnd(r, B36_AN, 59) if p == "github_pat_" else rnd(r, B36_AN, 36))
+    if typ == "GOOGLE_API_KEY":
+        return "AIzaSy" + rnd(r, B36_AN + "_-", 33)
+    if typ == "OPENAI_KEY":
+        k = r.random()
+        if k < 0.55:
+            return "sk-proj-" + rnd(r, B36_AN + "_-", r.choice([48, 124, 156]))
+        if k < 0.8:
+            return "sk-svcacct-" + rnd(r, B36_AN + "_-", 124)
+        return "sk-" + rnd(r, B36_AN, 20) + "T3BlbkFJ" + rnd(r, B36_AN, 20)
+    if typ == "SLACK_TOKEN":
+        if r.random() < 0.6:
+            return "xoxb-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, B36_AN, 24)
+        return "xoxp-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, HEX, 32)
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_test_", "rk_live_", "rk_test_"]) + rnd(r, B36_AN, r.choice([24, 99]))
+    raise ValueError(typ)
+
+
+B36_VENDOR_RE = {
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})",
+    "GOOGLE_API_KEY": r"AIzaSy[A-Za-z0-9_-]{33}",
+    "OPENAI_KEY": r"(sk-proj-[A-Za-z0-9_-]{48,156}|sk-svcacct-[A-Za-z0-9_-]{124}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+    "SLACK_TOKEN": r"(xoxb-[0-9]{12}-[0-9]{13}-[A-Za-z0-9]{24}|xoxp-[0-9]{12}-[0-9]{12}-[0-9]{13}-[0-9a-f]{32})",
+    "STRIPE_KEY": r"[sr]k_(live|test)_[A-Za-z0-9]{24}([A-Za-z0-9]{75})?",
+}
+
+
+def b36_generic(r):
+    k = r.randrange(14)
+    if k == 0: return rnd(r, B36_AN + "/+", 40)  # AWS secret access key
+    if k == 1: return rnd(r, HEX, 64)
+    if k == 2: return "whsec_" + rnd(r, B36_AN, 32)
+    if k == 3: return "hf_" + rnd(r, B36_AN, 34)
+    if k == 4: return "glpat-" + rnd(r, B36_AN + "_-", 20)
+    if k == 5: return "SG." + rnd(r, B36_AN + "_-", 22) + "." + rnd(r, B36_AN + "_-", 43)
+    if k == 6: return "npm_" + rnd(r, B36_AN, 36)
+    if k == 7: return "AGE-SECRET-KEY-1" + rnd(r, "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58)
+    if k == 8: return "ngrok_" + rnd(r, B36_AN, 8) + rnd(r, B36_AN, 40)
+    if k == 9: return "pscale_pw_" + rnd(r, B36_AN + "_", 43)
+    if k == 10: return base64.b64encode(b36_rb(r, 32)).decode()
+    if k == 11: return "dapi" + rnd(r, HEX, 32)
+    if k == 12: return "lin_api_" + rnd(r, B36_AN, 40)
+    return "GOCSPX-" + rnd(r, B36_AN + "_-", 28)
+
+
+def b36_password(r, urlsafe=False):
+    k = r.randrange(5)
+    if k == 0:
+        p = r.choice(B36_WORDS).capitalize() + str(r.randint(1975, 2026)) + r.choice("!#%*?" if not urlsafe else "_-.")
+    elif k == 1:
+        p = r.choice(B36_AN) + rnd(r, B36_AN + ("!#%&*+=?^" if not urlsafe else "_-."), r.randint(11, 19))
+    elif k == 2:
+        p = "-".join(r.choice(B36_WORDS).lower() for _ in range(r.randint(3, 4)))
+    elif k == 3:
+        w = r.choice(B36_WORDS).lower()
+        p = "".join({"a": "4", "e": "3", "o": "0", "i": "1", "s": "5"}.get(c, c) for c in w) + str(r.randint(10, 99)) + ("!" if not urlsafe else "")
+    else:
+        p = rnd(r, string.ascii_uppercase, 2) + rnd(r, string.ascii_lowercase, 5) + rnd(r, string.digits, 3) + ("$" if not urlsafe else "x")
+    if not p[0].isalnum():
+        p = "k" + p
+    return p
+
+
+def b36_dob(r, loc, iso=False, child=False):
+    y = r.randint(2011, 2022) if child else r.randint(1938, 2006)
+    m, d = r.randint(1, 12), r.randint(1, 28)
+    if iso:
+        return f"{y}-{m:02d}-{d:02d}"
+    lang = B36_LANGS[loc]
+    mn = B36_MONTHS[lang][m - 1]
+    if r.random() < 0.3:
+        return {"en_US": f"{mn} {d}, {y}", "en_GB": f"{d} {mn} {y}", "de_DE": f"{d}. {mn} {y}", "fr_FR": f"{d} {mn} {y}",
+                "es_ES": f"{d} de {mn} de {y}", "it_IT": f"{d} {mn} {y}", "nl_NL": f"{d} {mn} {y}"}[loc]
+    return {"en_US": f"{m:02d}/{d:02d}/{y}", "en_GB": f"{d:02d}/{m:02d}/{y}", "de_DE": f"{d:02d}.{m:02d}.{y}",
+            "fr_FR": f"{d:02d}/{m:02d}/{y}", "es_ES": f"{d:02d}/{m:02d}/{y}", "it_IT": f"{d:02d}/{m:02d}/{y}",
+            "nl_NL": f"{d:02d}-{m:02d}-{y}"}[loc]
+
+
+B36_PLACEHOLDERS = [
+    "AKIAEXAMPLE7QWERTY00", "ASIAXXXXXXXXXXXXXXXX", "ghp_EXAMPLE0000000000000000000000000000",
+    "gho_REPLACEWITHYOURTOKEN00000000000000", "github_pat_EXAMPLE_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "sk_test_EXAMPLEKEYDONOTUSE000000", "rk_live_xxxxxxxxxxxxxxxxxxxxxxxx", "xoxb-000000000000-0000000000000-EXAMPLEEXAMPLEEXAMPLE000",
+    "xoxp-xxxxxxxxxxxx-xxxxxxxxxxxx-xxxxxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "sk-proj-EXAMPLE-your-project-key-goes-here-000000000",
+    "sk-svcacct-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "sk-ant-api03-EXAMPLE-EXAMPLE-EXAMPLE-000000000000AA",
+    "sk-ant-admin01-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AIzaSyEXAMPLE-EXAMPLE-EXAMPLE-000000",
+    "AIzaSyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "whsec_EXAMPLE00000000000000000000000",
+    "hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "glpat-EXAMPLEEXAMPLE0000",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJleGFtcGxlIn0.EXAMPLE_SIGNATURE_EXAMPLE_SIGNATURE_00000",
+    "npm_EXAMPLE000000000000000000000000000000",
+]
+
+B36_STANDINS = ["${STRIPE_SECRET_KEY}", "<token>", "changeme", "********", "[REDACTED]", "{{ secrets.API_KEY }}",
+                "$(pass show deploy/api)", "%%API_KEY%%", "sk-...", "ghp_…", "AKIA…", "<your-password>", "REPLACE_ME",
+                "xoxb-…", "{{ .Env.DB_PASS }}", "vault:secret/data/app#token", "•••••••", "${env:OPENAI_API_KEY}",
+                "@Microsoft.KeyVault(SecretUri=https://kv-app.vault.azure.net/secrets/db-pass/)", "null"]
+
+
+class B36Ctx:
+    """Draws the values of one document; remembers the person so a document speaks of one name."""
+    def __init__(self, f, r, loc, oneline):
+        self.f, self.r, self.loc, self.oneline = f, r, loc, oneline
+        self.first, self.last = f.first_name(), f.last_name()
+        self.name = f"{self.first} {self.last}"
+        self.city = r.choice(B36_CITIES[loc])
+        self.org = r.choice(B36_ORGS)
+
+    def email(self):
+        r = self.r
+        u = unicodedata.normalize("NFKD", f"{self.first}.{self.last}".lower()).encode("ascii", "ignore").decode()
+        u = re.sub(r"[^a-z.]", "", u).strip(".") or "user"
+        if r.random() < 0.4:
+            u += str(r.randint(1, 99))
+        dom = r.choice(B36_DOMAINS) if r.random() < 0.6 else f"{self.org}.{r.choice(['com', 'io', 'eu', 'de', 'fr', 'nl', 'it', 'es', 'co.uk'])}"
+        return u + "@" + dom
+
+    def ts(self):
+        r = self.r
+        t = datetime.datetime(2027, 1, 5) - datetime.timedelta(seconds=r.randint(0, 86400 * 2))
+        return t.strftime(r.choice(["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S", "%d/%b/%Y:%H:%M:%S +0000", "%b %d %H:%M:%S"]))
+
+    def date(self):
+        d = B36_DAY + datetime.timedelta(days=self.r.randint(-200, 120))
+        return d.strftime({"en_US": "%m/%d/%Y", "de_DE": "%d.%m.%Y", "nl_NL": "%d-%m-%Y"}.get(self.loc, "%d/%m/%Y")) if self.r.random() < 0.7 else d.isoformat()
+
+
+def b36_value(c, m):
+    """One marker: (type or None, text, region for phones)."""
+    r, loc = c.r, c.loc
+    if m == "EMAIL": return "EMAIL", c.email()
+    if m == "PHONE":
+        reg, v = b36_phone(r, loc)
+        return "PHONE", v, reg
+    if m == "CARD": return "CREDIT_CARD", b36_card(r)
+    if m == "SSN": return "US_SSN", b36_ssn(r)
+    if m == "IBAN": return "IBAN", b36_iban(r, loc)
+    if m == "IP4": return "IPV4", b36_ipv4(r)
+    if m == "IP6": return "IPV6", b36_ipv6(r)
+    if m == "DOB": return "DATE_OF_BIRTH", b36_dob(r, loc)
+    if m == "DOBISO": return "DATE_OF_BIRTH", b36_dob(r, loc, iso=True)
+    if m == "DOBKID": return "DATE_OF_BIRTH", b36_dob(r, loc, child=True)
+    if m == "PW": return "PASSWORD", b36_password(r)
+    if m == "PWU": return "PASSWORD", b36_password(r, urlsafe=True)
+    if m == "GEN": return "GENERIC_SECRET", b36_generic(r)
+    if m == "CVC": return "GENERIC_SECRET", rnd(r, string.digits, 3)
+    if m == "PH": return "PLACEHOLDER", r.choice(B36_PLACEHOLDERS)
+    if m == "ANT": return "ANTHROPIC_KEY", b36_vendor(r, "ANTHROPIC_KEY")
+    if m == "AWS": return "AWS_ACCESS_KEY", b36_vendor(r, "AWS_ACCESS_KEY")
+    if m == "GH": return "GITHUB_TOKEN", b36_vendor(r, "GITHUB_TOKEN")
+    if m == "GOOG": return "GOOGLE_API_KEY", b36_vendor(r, "GOOGLE_API_KEY")
+    if m == "OAI": return "OPENAI_KEY", b36_vendor(r, "OPENAI_KEY")
+    if m == "SLACK": return "SLACK_TOKEN", b36_vendor(r, "SLACK_TOKEN")
+    if m == "STRIPE": return "STRIPE_KEY", b36_vendor(r, "STRIPE_KEY")
+    if m == "JWT": return "JWT", b36_jwt(r)
+    if m == "PK": return "PRIVATE_KEY", b36_pk(r, oneline=c.oneline)
+    if m == "VKEY":  # any vendor key
+        t = r.choice(["ANTHROPIC_KEY", "AWS_ACCESS_KEY", "GITHUB_TOKEN", "GOOGLE_API_KEY", "OPENAI_KEY", "SLACK_TOKEN", "STRIPE_KEY"])
+        return t, b36_vendor(r, t)
+    # ---- unlabelled ----
+    if m == "NAME": return None, c.name
+    if m == "FIRST": return None, c.first
+    if m == "LAST": return None, c.last
+    if m == "CITY": return None, c.city
+    if m == "ORG": return None, c.org
+    if m == "OTHERNAME": return None, f"{c.f.first_name()} {c.f.last_name()}"
+    if m == "TS": return None, c.ts()
+    if m == "DATE": return None, c.date()
+    if m == "EPOCH": return None, str(1_798_000_000 + r.randint(0, 400_000))
+    if m == "ID": return None, r.choice([f"ORD-{r.randint(100000, 9999999)}", f"INC{r.randint(1000000, 9999999)}", f"#{r.randint(10000, 999999)}",
+                                          f"CAS-{r.randint(10000, 99999)}-{rnd(r, string.ascii_uppercase, 3)}", f"{r.randint(100, 999)}-{r.randint(1000000, 9999999)}-{r.randint(1000000, 9999999)}",
+                                          f"PO{r.randint(40000000, 49999999)}", f"REF/{r.randint(2026, 2027)}/{r.randint(1, 99999):05d}"])
+    if m == "NUM": return None, str(r.randint(2, 9999))
+    if m == "VER": return None, r.choice([f"{r.randint(0, 9)}.{r.randint(0, 40)}.{r.randint(0, 20)}", f"{r.randint(1, 30)}.{r.randint(0, 12)}.{r.randint(0, 9)}.{r.randint(1000, 30000)}",
+                                           f"v{r.randint(1, 5)}.{r.randint(0, 99)}.{r.randint(0, 9)}-rc.{r.randint(1, 9)}"])
+    if m == "HASH": return None, rnd(r, HEX, r.choice([7, 12, 40, 64]))
+    if m == "SHA": return None, "sha256:" + rnd(r, HEX, 64)
+    if m == "UUID": return None, "-".join(rnd(r, HEX, n) for n in (8, 4, 4, 4, 12))
+    if m == "MAC": return None, ":".join(rnd(r, HEX, 2) for _ in range(6))
+    if m == "BADCARD": return None, b36_bad_card(r)
+    if m == "BADIBAN": return None, b36_bad_iban(r, loc)
+    if m == "MASKCARD": return None, r.choice(["**** **** **** ", "XXXX-XXXX-XXXX-", "•••• ", "ending in "]) + rnd(r, string.digits, 4)
+    if m == "MASKSSN": return None, r.choice(["***-**-", "XXX-XX-", "xxx-xx-"]) + rnd(r, string.digits, 4)
+    if m == "STANDIN": return None, r.choice(B36_STANDINS)
+    if m == "AMT": return None, f"{r.randint(1, 4999)}.{r.randint(0, 99):02d}"
+    if m == "HOST": return None, f"{r.choice(['api', 'db', 'vault', 'mx', 'edge', 'build', 'ingest'])}{r.randint(1, 9)}.{c.org}.{r.choice(['internal', 'io', 'net'])}"
+    if m == "USER": return None, re.sub(r"[^a-z]", "", unicodedata.normalize("NFKD", c.first.lower()).encode("ascii", "ignore").decode())[:8] + str(r.randint(1, 99))
+    if m == "LOOP": return None, r.choice(["127.0.0.1", "0.0.0.0", "::1", "::", "169.254.169.254", "localhost"])
+    if m == "PKLIVE": return None, r.choice(["pk_live_", "pk_test_"]) + rnd(r, B36_AN, 24)
+    if m == "IMEI": return None, luhn_digit("35" + rnd(r, string.digits, 12))
+    if m == "PUBKEY": return None, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + rnd(r, B36_AN + "+/", 43) + " " + c.first.lower() + "@laptop"
+    if m == "PORT": return None, str(r.choice([5432, 3306, 6379, 8080, 8443, 9200, 27017, 5672, 1433, 8123]))
+    raise KeyError(m)
+
+
+B36_MARK = re.compile(r"@@([A-Z0-9]+)@@")
+
+
+def b36_render(c, tmpl):
+    """A template string to a list of str / B36L parts."""
+    out = []
+    pos = 0
+    for m in B36_MARK.finditer(tmpl):
+        if m.start() > pos:
+            out.append(tmpl[pos:m.start()])
+        v = b36_value(c, m.group(1))
+        if v[0] is None:
+            out.append(v[1])
+        else:
+            lab = B36L(v[0], v[1])
+            lab.region = v[2] if len(v) > 2 else None
+            out.append(lab)
+        pos = m.end()
+    if pos < len(tmpl):
+        out.append(tmpl[pos:])
+    return out or [""]
+
+
+def b36_render_json(c, v):
+    if isinstance(v, dict):
+        return {k: b36_render_json(c, x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [b36_render_json(c, x) for x in v]
+    if isinstance(v, str):
+        return b36_render(c, v)
+    return v
+
+
+def b36_parts(doc):
+    """Every part of a rendered document in writing order."""
+    if isinstance(doc, dict):
+        for x in doc.values():
+            yield from b36_parts(x)
+    elif isinstance(doc, list) and doc and not isinstance(doc[0], (str, L)):
+        for x in doc:
+            yield from b36_parts(x)
+    elif isinstance(doc, list):
+        yield from doc
+
+
+# ---- text kinds: (name, template) ----
+B36_TEXT_KINDS = [
+    ("rclone.conf", "[b2-archive]\ntype = b2\naccount = @@HASH@@\nkey = @@GEN@@\n\n[gdrive]\ntype = drive\nclient_secret = @@GEN@@\ntoken = {\"access_token\":\"ya29.@@HASH@@\",\"expiry\":\"@@TS@@\"}\n"),
+    (".boto", "[Credentials]\ngs_access_key_id = GOOG1E@@HASH@@\ngs_secret_access_key = @@GEN@@\n[Boto]\nhttps_validate_certificates = True\n# project @@ORG@@-prod, updated @@DATE@@\n"),
+    (".fetchmailrc", "poll imap.@@ORG@@.com protocol IMAP\n  user \"@@EMAIL@@\" there with password \"@@PW@@\" is @@USER@@ here\n  ssl sslfingerprint \"@@HASH@@\"\n  keep\n"),
+    (".muttrc", "set from = \"@@NAME@@ <@@EMAIL@@>\"\nset imap_user = \"@@EMAIL@@\"\nset imap_pass = \"@@PW@@\"\nset smtp_url = \"smtps://@@USER@@@smtp.@@ORG@@.com:465/\"\nset folder = \"imaps://imap.@@ORG@@.com/\"\n"),
+    ("grafana.ini", "[server]\nhttp_addr = @@IP4@@\ndomain = grafana.@@ORG@@.io\n[security]\nadmin_user = admin\nadmin_password = @@PW@@\nsecret_key = @@GEN@@\n[auth.generic_oauth]\nclient_secret = @@GEN@@\n"),
+    ("promtail.yaml", "clients:\n  - url: https://logs-prod-eu-west-0.grafana.net/loki/api/v1/push\n    basic_auth:\n      username: \"@@NUM@@\"\n      password: \"@@JWT@@\"\nscrape_configs:\n  - job_name: journal\n    relabel_configs: []\n"),
+    ("vector.toml", "[sinks.dd]\ntype = \"datadog_logs\"\ninputs = [\"app\"]\ndefault_api_key = \"@@GEN@@\"\n\n[sinks.archive]\ntype = \"aws_s3\"\nauth.access_key_id = \"@@AWS@@\"\nauth.secret_access_key = \"@@GEN@@\"\n"),
+    ("airflow connections add", "$ airflow connections add 'warehouse_pg' \\\n    --conn-uri 'postgresql://etl_user:@@PWU@@@@@IP4@@:5432/analytics'\nSuccessfully added `conn_id`=warehouse_pg : postgresql://etl_user:******@@@IP4@@:5432/analytics\n$ airflow connections add slack_alerts --conn-type slackwebhook --conn-password '@@SLACK@@'\n"),
+    ("Prefect profiles.toml", "active = \"prod\"\n\n[profiles.prod]\nPREFECT_API_URL = \"https://api.prefect.cloud/api/accounts/@@UUID@@/workspaces/@@UUID@@\"\nPREFECT_API_KEY = \"pnu_@@HASH@@\"\n\n[profiles.dev]\nPREFECT_API_KEY = \"@@STANDIN@@\"\n"),
+    ("Nextcloud config.php", "<?php\n$CONFIG = array (\n  'instanceid' => 'oc@@HASH@@',\n  'passwordsalt' => '@@GEN@@',\n  'trusted_domains' => array (0 => 'cloud.@@ORG@@.eu', 1 => '@@IP4@@'),\n  'dbuser' => 'oc_admin',\n  'dbpassword' => '@@PW@@',\n  'mail_smtppassword' => '@@PW@@',\n  'version' => '@@VER@@',\n);\n"),
+    ("Discourse app.yml", "env:\n  DISCOURSE_HOSTNAME: forum.@@ORG@@.org\n  DISCOURSE_DEVELOPER_EMAILS: '@@EMAIL@@'\n  DISCOURSE_SMTP_ADDRESS: smtp.mailgun.org\n  DISCOURSE_SMTP_PASSWORD: \"@@PW@@\"\n  DISCOURSE_MAXMIND_LICENSE_KEY: @@STANDIN@@\n"),
+    ("gitlab.rb", "external_url 'https://git.@@ORG@@.io'\ngitlab_rails['smtp_password'] = \"@@PW@@\"\ngitlab_rails['initial_root_password'] = \"@@PW@@\"\ngitlab_rails['backup_upload_connection'] = { 'provider' => 'AWS', 'aws_access_key_id' => '@@AWS@@', 'aws_secret_access_key' => '@@GEN@@' }\n"),
+    (".drone.yml", "kind: pipeline\nname: deploy\nsteps:\n  - name: publish\n    image: plugins/docker\n    settings:\n      username: @@USER@@\n      password:\n        from_secret: docker_password\n    environment:\n      GITHUB_TOKEN: @@GH@@\n      SENTRY_AUTH_TOKEN: @@STANDIN@@\n"),
+    ("Buildkite environment hook", "#!/bin/bash\nset -euo pipefail\n# agent hook, build @@NUM@@ on @@HOST@@\nexport NPM_TOKEN=\"@@GEN@@\"\nexport STRIPE_API_KEY=\"@@STRIPE@@\"\nexport BUILDKITE_ARTIFACT_UPLOAD_DESTINATION=\"s3://@@ORG@@-artifacts/$BUILDKITE_JOB_ID\"\n"),
+    (".travis.yml", "language: node_js\nnode_js: [20]\nenv:\n  global:\n    - OPENAI_API_KEY=@@OAI@@\n    - secure: \"@@GEN@@\"\ndeploy:\n  provider: pages\n  token: @@GH@@\n"),
+    ("Argo CD repository secret", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: private-repo\n  labels:\n    argocd.argoproj.io/secret-type: repository\nstringData:\n  url: https://github.com/@@ORG@@/deploy-manifests\n  username: @@USER@@\n  password: @@GH@@\n"),
+    ("Vagrantfile", "Vagrant.configure(\"2\") do |config|\n  config.vm.box = \"bento/ubuntu-24.04\"\n  config.vm.network \"private_network\", ip: \"@@IP4@@\"\n  config.vm.provision \"shell\", env: { \"ANTHROPIC_API_KEY\" => \"@@ANT@@\" }, inline: \"echo ready\"\nend\n"),
+    ("Packer variables", "# build.auto.pkrvars.hcl (@@DATE@@)\nregion        = \"eu-central-1\"\naws_access_key = \"@@AWS@@\"\naws_secret_key = \"@@GEN@@\"\nssh_password  = \"@@PW@@\"\nami_version   = \"@@VER@@\"\n"),
+    ("Chef knife.rb with client key", "node_name       '@@USER@@'\nclient_key      \"#{current_dir}/@@USER@@.pem\"\nchef_server_url 'https://chef.@@ORG@@.internal/organizations/ops'\n\n$ cat .chef/@@USER@@.pem\n@@PK@@\n"),
+    ("Salt pillar", "# /srv/pillar/db.sls\npostgres:\n  users:\n    app:\n      password: '@@PW@@'\n  bind: @@IP4@@\nmonitoring:\n  slack_token: @@SLACK@@\n"),
+    ("Capistrano deploy.rb", "set :application, '@@ORG@@'\nset :repo_url, 'https://@@USER@@:@@GH@@@github.com/@@ORG@@/shop.git'\nserver '@@IP4@@', user: 'deploy', roles: %w{app web}\nset :default_env, { 'STRIPE_SECRET' => '@@STRIPE@@' }\n"),
+    ("Strapi .env", "HOST=0.0.0.0\nPORT=1337\nAPP_KEYS=@@GEN@@,@@GEN@@\nAPI_TOKEN_SALT=@@GEN@@\nADMIN_JWT_SECRET=@@GEN@@\nDATABASE_PASSWORD=@@PW@@\n"),
+    ("Supabase .env", "SUPABASE_URL=https://@@HASH@@.supabase.co\nSUPABASE_ANON_KEY=@@JWT@@\nSUPABASE_SERVICE_ROLE_KEY=@@JWT@@\nPOSTGRES_PASSWORD=@@PW@@\n# example from docs: @@PH@@\n"),
+    ("Hasura env", "HASURA_GRAPHQL_DATABASE_URL=postgres://hasura:@@PWU@@@@@HOST@@:5432/app\nHASURA_GRAPHQL_ADMIN_SECRET=@@GEN@@\nHASURA_GRAPHQL_JWT_SECRET={\"type\":\"HS256\",\"key\":\"@@GEN@@\"}\nHASURA_GRAPHQL_ENABLE_CONSOLE=false\n"),
+    ("PostgREST config", "db-uri = \"postgres://authenticator:@@PWU@@@@@IP4@@:5432/app\"\ndb-schemas = \"api\"\ndb-anon-role = \"web_anon\"\njwt-secret = \"@@GEN@@\"\nserver-port = 3000\n"),
+    ("SnowSQL config", "[connections.prod]\naccountname = @@ORG@@-eu1\nusername = @@USER@@\npassword = @@PW@@\nwarehousename = TRANSFORM_WH\n[options]\nlog_file = ~/.snowsql/log\n"),
+    (".databrickscfg", "[DEFAULT]\nhost  = https://adb-@@NUM@@@@NUM@@.azuredatabricks.net\ntoken = @@GEN@@\n\n[staging]\nhost  = https://adb-@@NUM@@.azuredatabricks.net\ntoken = @@STANDIN@@\n"),
+    ("ClickHouse users.xml", "<clickhouse>\n  <users>\n    <analyst>\n      <password>@@PW@@</password>\n      <networks><ip>@@IP4@@</ip><ip>@@IP6@@</ip></networks>\n      <profile>readonly</profile>\n    </analyst>\n  </users>\n</clickhouse>\n"),
+    ("cypher-shell session", "$ cypher-shell -a neo4j+s://@@HASH@@.databases.neo4j.io -u neo4j -p '@@PW@@'\nConnected to Neo4j using Bolt protocol version 5.4 at neo4j+s://@@HASH@@.databases.neo4j.io:7687 as user neo4j.\nneo4j@neo4j> MATCH (p:Person {email:'@@EMAIL@@'}) RETURN p.phone;\n| \"@@PHONE@@\" |\n"),
+    ("influx config create", "$ influx config create --config-name prod --host-url https://eu-central-1-1.aws.cloud2.influxdata.com --org @@ORG@@ --token @@GEN@@ --active\nActive  Name  URL                      Org\n*       prod  https://eu-central-1-1…  @@ORG@@\n"),
+    ("etcdctl get", "$ etcdctl --endpoints=https://@@IP4@@:2379 get /config/payments --prefix\n/config/payments/stripe_key\n@@STRIPE@@\n/config/payments/webhook_secret\n@@GEN@@\n/config/payments/version\n@@VER@@\n"),
+    ("nats context", "$ nats context save prod --server nats://@@IP4@@:4222 --user svc_orders --password '@@PW@@'\nNATS Configuration Context \"prod\"\n  Server URLs: nats://@@IP4@@:4222\n  Username: svc_orders\n  Password: *********\n"),
+    ("Authelia configuration.yml", "jwt_secret: @@GEN@@\nsession:\n  secret: @@GEN@@\n  domain: @@ORG@@.home\nnotifier:\n  smtp:\n    username: @@EMAIL@@\n    password: @@PW@@\n"),
+    ("oauth2-proxy.cfg", "provider = \"oidc\"\nclient_id = \"@@UUID@@\"\nclient_secret = \"@@GEN@@\"\ncookie_secret = \"@@GEN@@\"\nemail_domains = [\"@@ORG@@.com\"]\nupstreams = [\"http://@@IP4@@:8080/\"]\n"),
+    ("FreeRADIUS clients.conf", "client ap-floor2 {\n    ipaddr = @@IP4@@\n    secret = @@PW@@\n    shortname = ap2\n}\nclient vpn-gw {\n    ipv6addr = @@IP6@@\n    secret = @@PW@@\n}\n"),
+    ("snmpd.conf", "agentAddress udp:@@IP4@@:161\nrocommunity @@PW@@ @@IP4@@/32\ncreateUser monitor SHA \"@@PW@@\" AES \"@@PW@@\"\nsysContact @@EMAIL@@\nsysLocation rack 4, @@CITY@@\n"),
+    ("netplan Wi-Fi", "network:\n  version: 2\n  wifis:\n    wlan0:\n      dhcp4: false\n      addresses: [@@IP4@@/24]\n      access-points:\n        \"@@ORG@@-guest\":\n          password: \"@@PW@@\"\n"),
+    ("wpa_supplicant.conf", "ctrl_interface=DIR=/var/run/wpa_supplicant GROUP=netdev\ncountry=@@CITY@@\nnetwork={\n    ssid=\"@@LAST@@-5G\"\n    psk=\"@@PW@@\"\n    key_mgmt=WPA-PSK\n}\n"),
+    ("Cisco IOS running-config", "hostname br-@@CITY@@-01\nenable secret 9 $9$@@HASH@@\nusername netops privilege 15 password 0 @@PW@@\ninterface GigabitEthernet0/1\n ip address @@IP4@@ 255.255.255.0\n ipv6 address @@IP6@@/64\nsnmp-server community @@PW@@ RO\n"),
+    ("Juniper set config", "set system root-authentication encrypted-password \"$6$@@HASH@@\"\nset system login user ops authentication plain-text-password-value \"@@PW@@\"\nset interfaces ge-0/0/0 unit 0 family inet address @@IP4@@/30\nset interfaces ge-0/0/0 unit 0 family inet6 address @@IP6@@/64\n"),
+    ("pfSense config.xml excerpt", "<openvpn-server>\n  <description>Road warriors</description>\n  <tunnel_network>@@IP4@@/24</tunnel_network>\n  <shared_key>@@GEN@@</shared_key>\n</openvpn-server>\n<user><name>@@USER@@</name><bcrypt-hash>$2y$10$@@HASH@@</bcrypt-hash></user>\n"),
+    ("OctoPrint config.yaml", "api:\n  key: @@GEN@@\naccessControl:\n  salt: @@GEN@@\nserver:\n  host: @@IP4@@\nplugins:\n  discovery:\n    upnpUuid: @@UUID@@\n"),
+    ("Syncthing config.xml", "<gui enabled=\"true\" tls=\"true\">\n    <address>@@IP4@@:8384</address>\n    <user>@@USER@@</user>\n    <password>$2a$10$@@HASH@@</password>\n    <apikey>@@GEN@@</apikey>\n</gui>\n<device id=\"@@UUID@@\" name=\"nas-@@CITY@@\"></device>\n"),
+    ("Sonarr config.xml", "<Config>\n  <BindAddress>*</BindAddress>\n  <Port>8989</Port>\n  <ApiKey>@@GEN@@</ApiKey>\n  <AuthenticationMethod>Forms</AuthenticationMethod>\n  <Branch>main</Branch>\n  <UpdateMechanism>Docker</UpdateMechanism>\n</Config>\n"),
+    ("Pi-hole setupVars.conf", "PIHOLE_INTERFACE=eth0\nIPV4_ADDRESS=@@IP4@@/24\nIPV6_ADDRESS=@@IP6@@\nWEBPASSWORD=@@HASH@@\nPIHOLE_DNS_1=@@IP4@@\nBLOCKING_ENABLED=true\n"),
+    ("Vaultwarden .env", "DOMAIN=https://vault.@@ORG@@.family\nADMIN_TOKEN=@@GEN@@\nSMTP_HOST=smtp.@@ORG@@.family\nSMTP_USERNAME=@@EMAIL@@\nSMTP_PASSWORD=@@PW@@\nSIGNUPS_ALLOWED=false\n"),
+    ("Paperless-ngx env", "PAPERLESS_SECRET_KEY=@@GEN@@\nPAPERLESS_ADMIN_USER=@@USER@@\nPAPERLESS_ADMIN_PASSWORD=@@PW@@\nPAPERLESS_EMAIL_HOST_PASSWORD=@@PW@@\nPAPERLESS_OCR_LANGUAGE=deu+eng\n"),
+    ("Elixir runtime.exs", "config :shop, Shop.Repo,\n  url: \"ecto://shop:@@PWU@@@@@HOST@@/shop_prod\",\n  pool_size: 10\nconfig :stripity_stripe, api_key: \"@@STRIPE@@\"\nconfig :shop, ShopWeb.Endpoint, secret_key_base: \"@@GEN@@\"\n"),
+    ("HOCON application.conf", "akka.http.server.idle-timeout = 60s\ndb {\n  url = \"jdbc:postgresql://@@IP4@@:5432/ledger\"\n  user = \"ledger\"\n  password = \"@@PW@@\"\n}\nopenai.api-key = \"@@OAI@@\"\n"),
+    ("R httr script", "library(httr2)\nreq <- request(\"https://api.openai.com/v1/chat/completions\") |>\n  req_auth_bearer_token(\"@@OAI@@\") |>\n  req_body_json(list(model = \"gpt-5-mini\"))\n# fallback key from README: @@PH@@\nresp <- req_perform(req)\n"),
+    ("Clojure profiles.clj", "{:dev {:env {:database-url \"postgresql://localhost/shop?user=shop&password=@@PWU@@\"\n             :github-token \"@@GH@@\"\n             :anthropic-key \"@@ANT@@\"}}}\n"),
+    ("Deno script", "import Anthropic from \"npm:@anthropic-ai/sdk\";\nconst client = new Anthropic({ apiKey: Deno.env.get(\"ANTHROPIC_API_KEY\") ?? \"@@ANT@@\" });\nconst msg = await client.messages.create({ model: \"claude-sonnet-4-5\", max_tokens: 256, messages: [] });\nconsole.log(msg.id);\n"),
+    ("Google Apps Script", "function syncInvoices() {\n  const KEY = '@@STRIPE@@';\n  const sheet = SpreadsheetApp.getActive().getSheetByName('Payouts');\n  sheet.appendRow(['@@NAME@@', '@@IBAN@@', '@@AMT@@', '@@DATE@@']);\n}\n"),
+    ("VBA macro", "Sub RefreshLedger()\n    Dim cn As Object\n    Set cn = CreateObject(\"ADODB.Connection\")\n    cn.Open \"Provider=SQLOLEDB;Data Source=@@IP4@@;Initial Catalog=Ledger;User ID=fin_ro;Password=@@PW@@;\"\n    ' owner: @@EMAIL@@\nEnd Sub\n"),
+    ("Power Query M", "let\n    Source = Json.Document(Web.Contents(\"https://api.@@ORG@@.com/v2/orders\", [Headers=[Authorization=\"Bearer @@JWT@@\"]])),\n    Table = Table.FromRecords(Source[data])\nin\n    Table\n"),
+    ("SQL seed migration", "-- 20270105_seed_customers.sql\nINSERT INTO customers (name, email, phone, dob, ssn) VALUES\n  ('@@NAME@@', '@@EMAIL@@', '@@PHONE@@', '@@DOBISO@@', '@@SSN@@'),\n  ('@@OTHERNAME@@', 'test@example.invalid', NULL, NULL, '@@MASKSSN@@');\n"),
+    ("GraphQL mutation", "mutation UpdateProfile {\n  updateCustomer(id: \"@@UUID@@\", input: {\n    email: \"@@EMAIL@@\", phone: \"@@PHONE@@\", dateOfBirth: \"@@DOBISO@@\", iban: \"@@IBAN@@\"\n  }) { id updatedAt }\n}\n"),
+    ("k6 load test", "import http from 'k6/http';\nexport const options = { vus: 20, duration: '2m' };\nconst TOKEN = __ENV.API_TOKEN || '@@JWT@@';\nexport default function () {\n  http.get('https://staging.@@ORG@@.io/api/cart', { headers: { Authorization: `Bearer ${TOKEN}` } });\n}\n"),
+    ("Playwright login test", "test('checkout with saved card', async ({ page }) => {\n  await page.fill('#email', '@@EMAIL@@');\n  await page.fill('#password', '@@PW@@');\n  await page.fill('[name=cardnumber]', '@@CARD@@');\n  await page.fill('[name=cvc]', '@@CVC@@');\n  await page.click('text=Pay');\n});\n"),
+    ("cypress.env.json", "{\n  \"baseUrl\": \"https://qa.@@ORG@@.io\",\n  \"adminEmail\": \"@@EMAIL@@\",\n  \"adminPassword\": \"@@PW@@\",\n  \"stripeKey\": \"@@STRIPE@@\",\n  \"publishableKey\": \"@@PKLIVE@@\"\n}\n"),
+    ("Locust file", "from locust import HttpUser, task\n\nclass Shopper(HttpUser):\n    host = \"http://@@IP4@@:8080\"\n    def on_start(self):\n        self.client.post(\"/login\", json={\"user\": \"@@EMAIL@@\", \"password\": \"@@PW@@\"})\n    @task\n    def browse(self):\n        self.client.get(\"/products\")\n"),
+    ("Robot Framework suite", "*** Variables ***\n${USER}        @@EMAIL@@\n${PASSWORD}    @@PW@@\n${IBAN}        @@IBAN@@\n\n*** Test Cases ***\nTransfer Between Accounts\n    Login    ${USER}    ${PASSWORD}\n"),
+    ("Ansible uri task", "- name: register webhook\n  ansible.builtin.uri:\n    url: https://api.github.com/repos/@@ORG@@/app/hooks\n    method: POST\n    headers:\n      Authorization: \"token @@GH@@\"\n    body_format: json\n    body: {name: web, config: {url: \"https://hooks.@@ORG@@.io\", secret: \"@@GEN@@\"}}\n"),
+    ("cockroach sql session", "$ cockroach sql --url 'postgresql://maxroach:@@PWU@@@@@IP4@@:26257/bank?sslmode=verify-full'\n#\n# Welcome to the CockroachDB SQL shell.\nroot@@@IP4@@:26257/bank> SELECT id, owner, iban FROM accounts LIMIT 1;\n  id | owner | iban\n  @@NUM@@ | @@NAME@@ | @@IBAN@@\n"),
+    ("clickhouse-client session", "$ clickhouse-client --host @@IP4@@ --user analyst --password '@@PW@@'\nClickHouse client version @@VER@@.\nConnected to ClickHouse server version @@VER@@.\n:) SELECT user_email, client_ip FROM sessions LIMIT 1\n│ @@EMAIL@@ │ @@IP6@@ │\n"),
+    ("op item get", "$ op item get \"Stripe prod\" --fields label=credential --reveal\n@@STRIPE@@\n$ op item get \"GitHub deploy bot\" --fields token --reveal\n@@GH@@\n$ op read op://Private/anthropic/credential\n@@ANT@@\n"),
+    ("bw get item", "$ bw get item \"bank portal\" | jq '.login'\n{\n  \"username\": \"@@EMAIL@@\",\n  \"password\": \"@@PW@@\",\n  \"totp\": \"@@STANDIN@@\"\n}\n$ bw get notes \"card backup\"\n@@CARD@@ exp 0@@NUM@@ cvc @@CVC@@\n"),
+    ("pass show", "$ pass show work/aws/ci\n@@GEN@@\naccess_key_id: @@AWS@@\nurl: https://@@ORG@@.signin.aws.amazon.com/console\n$ pass show personal/router\n@@PW@@\n"),
+    ("stripe listen", "$ stripe listen --forward-to localhost:4242/webhook --api-key @@STRIPE@@\n> Ready! You are using Stripe API Version [2026-11-17]. Your webhook signing secret is @@GEN@@ (^C to quit)\n@@TS@@   --> charge.succeeded [evt_@@HASH@@]\n"),
+    ("supabase status", "$ supabase status\n         API URL: http://127.0.0.1:54321\n          DB URL: postgresql://postgres:@@PWU@@@@@IP4@@:54322/postgres\n        anon key: @@JWT@@\nservice_role key: @@JWT@@\n"),
+    ("ngrok config", "$ ngrok config add-authtoken @@GEN@@\nAuthtoken saved to configuration file: /home/@@USER@@/.config/ngrok/ngrok.yml\n$ ngrok http 8080\nForwarding  https://@@HASH@@.ngrok-free.app -> http://localhost:8080\nWeb Interface http://@@IP4@@:4040\n"),
+    ("railway variables", "$ railway variables --kv\nDATABASE_URL=postgresql://postgres:@@PWU@@@@@HOST@@:6543/railway\nOPENAI_API_KEY=@@OAI@@\nRAILWAY_ENVIRONMENT=production\nSESSION_SECRET=@@GEN@@\n"),
+    ("dig output", "$ dig +short AAAA mail.@@ORG@@.com\n@@IP6@@\n$ dig +short A mail.@@ORG@@.com\n@@IP4@@\n;; Query time: @@NUM@@ msec\n;; SERVER: 127.0.0.53#53(127.0.0.53)\n"),
+    ("ss -tnp", "$ ss -tnp state established\nRecv-Q Send-Q Local Address:Port   Peer Address:Port\n0      0      @@IP4@@:22           @@IP4@@:51514    users:((\"sshd\",pid=@@NUM@@))\n0      0      [@@IP6@@]:443        [@@IP6@@]:60112  users:((\"nginx\",pid=@@NUM@@))\n"),
+    ("conntrack -L", "$ conntrack -L -p tcp --dport 5432\ntcp 6 431999 ESTABLISHED src=@@IP4@@ dst=@@IP4@@ sport=48122 dport=5432 [ASSURED] mark=0 use=1\nconntrack v1.4.8 (conntrack-tools): 1 flow entries have been shown.\n"),
+    ("docker inspect Env", "$ docker inspect --format '{{json .Config.Env}}' billing-worker | jq -r '.[]'\nPATH=/usr/local/sbin:/usr/local/bin\nSTRIPE_KEY=@@STRIPE@@\nDB_PASSWORD=@@PW@@\nLOG_LEVEL=info\nBUILD_SHA=@@HASH@@\n"),
+    ("podman secret inspect", "$ podman secret inspect --showsecret smtp_pass\n[\n    {\n        \"ID\": \"@@HASH@@\",\n        \"Spec\": { \"Name\": \"smtp_pass\", \"Driver\": { \"Name\": \"file\" } },\n        \"SecretData\": \"@@PW@@\"\n    }\n]\n"),
+    ("virsh dumpxml", "$ virsh dumpxml win11-lab | grep -A2 graphics\n    <graphics type='vnc' port='5901' listen='@@IP4@@' passwd='@@PW@@'>\n      <listen type='address' address='@@IP4@@'/>\n    </graphics>\n"),
+    ("ipmitool user", "$ ipmitool -I lanplus -H @@IP4@@ -U ADMIN -P '@@PW@@' user list 1\nID  Name       Callin  Link Auth  IPMI Msg   Channel Priv Limit\n2   ADMIN      false   false      true       ADMINISTRATOR\n$ ipmitool -I lanplus -H @@IP4@@ -U ADMIN -P '@@PW@@' user set password 3 '@@PW@@'\n"),
+    ("git remote -v", "$ git remote -v\norigin  https://@@USER@@:@@GH@@@github.com/@@ORG@@/infra.git (fetch)\norigin  https://@@USER@@:@@GH@@@github.com/@@ORG@@/infra.git (push)\nupstream  git@github.com:@@ORG@@/infra.git (fetch)\n"),
+    ("pip config list", "$ pip config list\nglobal.index-url='https://__token__:@@GEN@@@pypi.@@ORG@@.dev/simple/'\nglobal.trusted-host='pypi.@@ORG@@.dev'\nuser.timeout='60'\n"),
+    ("poetry config", "$ poetry config http-basic.internal @@USER@@ '@@PW@@'\n$ poetry config pypi-token.pypi pypi-@@GEN@@\n$ poetry config --list | grep repositories\nrepositories.internal.url = \"https://pkgs.@@ORG@@.dev/simple/\"\n"),
+    (".yarnrc.yml", "nodeLinker: node-modules\nnpmScopes:\n  @@ORG@@:\n    npmRegistryServer: \"https://npm.pkg.github.com\"\n    npmAuthToken: \"@@GH@@\"\nnpmAlwaysAuth: true\n"),
+    ("bunfig.toml", "[install.scopes]\n\"@@@ORG@@\" = { token = \"@@GEN@@\", url = \"https://registry.@@ORG@@.dev/\" }\n\n[install]\nregistry = \"https://registry.npmjs.org\"\n"),
+    ("gem credentials", "---\n:rubygems_api_key: rubygems_@@HASH@@\n:github: Bearer @@GH@@\n"),
+    ("age-keygen", "$ age-keygen -o key.txt\nPublic key: age1@@HASH@@\n$ cat key.txt\n# created: @@TS@@\n# public key: age1@@HASH@@\n@@GEN@@\n"),
+    ("acme.sh account.conf", "ACCOUNT_EMAIL='@@EMAIL@@'\nSAVED_CF_Token='@@GEN@@'\nSAVED_CF_Account_ID='@@HASH@@'\nUSER_PATH='/usr/local/sbin:/usr/bin'\nAUTO_UPGRADE='1'\n"),
+    ("squid access.log", "@@EPOCH@@.@@NUM@@    @@NUM@@ @@IP4@@ TCP_TUNNEL/200 @@NUM@@ CONNECT api.openai.com:443 - HIER_DIRECT/@@IP4@@ -\n@@EPOCH@@.@@NUM@@    @@NUM@@ @@IP4@@ TCP_MISS/200 @@NUM@@ GET http://repo.@@ORG@@.io/pkg?token=@@GEN@@ - HIER_DIRECT/@@IP4@@ text/html\n"),
+    ("Postgres server log", "@@TS@@ UTC [@@NUM@@] FATAL:  password authentication failed for user \"billing\"\n@@TS@@ UTC [@@NUM@@] DETAIL:  Connection matched pg_hba.conf line 99: \"host all all @@IP4@@/32 scram-sha-256\"\n@@TS@@ UTC [@@NUM@@] LOG:  statement: ALTER USER billing WITH PASSWORD '@@PW@@'\n"),
+    ("Ansible -vvv output", "<@@IP4@@> ESTABLISH SSH CONNECTION FOR USER: deploy\n<@@IP4@@> SSH: EXEC sshpass -d12 ssh -o User=deploy @@IP4@@ '/bin/sh -c ...'\nok: [web1] => {\"changed\": false, \"ansible_facts\": {\"db_password\": \"@@PW@@\"}}\n"),
+    ("Kubernetes audit log line", "{\"kind\":\"Event\",\"level\":\"RequestResponse\",\"verb\":\"get\",\"user\":{\"username\":\"@@EMAIL@@\"},\"sourceIPs\":[\"@@IP4@@\"],\"objectRef\":{\"resource\":\"secrets\",\"name\":\"api\"},\"responseObject\":{\"data\":{\"token\":\"@@GEN@@\"}}}\n"),
+    ("CoreDNS log", "[INFO] @@IP4@@:@@NUM@@ - @@NUM@@ \"AAAA IN api.@@ORG@@.svc.cluster.local. udp 62 false 512\" NOERROR qr,aa,rd 156 0.000@@NUM@@s\n[INFO] [@@IP6@@]:@@NUM@@ - @@NUM@@ \"A IN vault.@@ORG@@.internal. udp 51 false 512\" NXDOMAIN\n"),
+    ("dnsmasq DHCP log", "@@TS@@ dnsmasq-dhcp[@@NUM@@]: DHCPREQUEST(br0) @@IP4@@ @@MAC@@\n@@TS@@ dnsmasq-dhcp[@@NUM@@]: DHCPACK(br0) @@IP4@@ @@MAC@@ @@FIRST@@s-iPhone\n@@TS@@ dnsmasq-dhcp[@@NUM@@]: DHCPV6 ADVERTISE(br0) @@IP6@@ 00:01:00:01:@@MAC@@\n"),
+    ("Cisco ASA syslog", "%ASA-6-302013: Built inbound TCP connection @@NUM@@ for outside:@@IP4@@/51123 (@@IP4@@/51123) to inside:@@IP4@@/443\n%ASA-6-113004: AAA user authentication Successful : server = @@IP4@@ : user = @@EMAIL@@\n%ASA-4-722051: Group <RA> User <@@USER@@> IP <@@IP4@@> IPv6 address <@@IP6@@> assigned to session\n"),
+    ("Palo Alto traffic log", "1,@@TS@@,0123456789,TRAFFIC,end,2817,@@TS@@,@@IP4@@,@@IP4@@,0.0.0.0,0.0.0.0,allow-web,@@EMAIL@@,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,fwd,@@NUM@@,1,51234,443\n"),
+    ("pfSense filterlog", "@@TS@@ fw filterlog[@@NUM@@]: 5,,,1000000103,igb0,match,block,in,4,0x0,,64,0,0,DF,6,tcp,60,@@IP4@@,@@IP4@@,41220,22,0,S\n@@TS@@ fw filterlog[@@NUM@@]: 9,,,1000000105,igb0,match,block,in,6,0x00,0x00000,255,ipv6-icmp,58,32,@@IP6@@,@@IP6@@,\n"),
+    ("Windows firewall pfirewall.log", "#Fields: date time action protocol src-ip dst-ip src-port dst-port size\n@@DATE@@ 09:14:02 DROP TCP @@IP4@@ @@IP4@@ 52311 3389 52\n@@DATE@@ 09:14:05 ALLOW UDP @@IP6@@ @@IP6@@ 5353 5353 0\n"),
+    ("WildFly server.log", "@@TS@@ ERROR [org.jboss.as.controller] (Controller Boot Thread) WFLYCTL0013: Operation (\"add\") failed - address: ([(\"subsystem\" => \"datasources\")]) - failure: connection-url=jdbc:oracle:thin:@@@IP4@@:1521/ORCL user-name=app password=@@PW@@\n"),
+    ("pino log line", "{\"level\":50,\"time\":@@EPOCH@@000,\"pid\":@@NUM@@,\"hostname\":\"@@HOST@@\",\"req\":{\"method\":\"POST\",\"url\":\"/checkout\",\"remoteAddress\":\"@@IP6@@\",\"headers\":{\"authorization\":\"Bearer @@JWT@@\"}},\"msg\":\"payment failed for @@EMAIL@@\"}\n"),
+    ("httpx debug log", "DEBUG:httpx:HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/1.1 401 Unauthorized\"\nDEBUG:httpcore.http11:send_request_headers.started request=<Request [b'POST']> headers=[(b'x-api-key', b'@@ANT@@'), (b'anthropic-version', b'2023-06-01')]\n"),
+    ("uvicorn access log", "INFO:     @@IP4@@:51322 - \"GET /v1/export?email=@@EMAIL@@&api_key=@@GEN@@ HTTP/1.1\" 200 OK\nINFO:     [@@IP6@@]:40012 - \"POST /v1/tools/call HTTP/1.1\" 202 Accepted\n"),
+    ("Puma log", "Started POST \"/users/sign_in\" for @@IP4@@ at @@TS@@\nProcessing by Users::SessionsController#create as HTML\n  Parameters: {\"user\"=>{\"email\"=>\"@@EMAIL@@\", \"password\"=>\"@@PW@@\"}, \"commit\"=>\"Log in\"}\nCompleted 302 Found in @@NUM@@ms\n"),
+    ("Next.js build log", "▲ Next.js @@VER@@\n- Environments: .env.production\n   Creating an optimized production build ...\n warn  NEXT_PUBLIC_ variable exposes a secret: NEXT_PUBLIC_OPENAI_KEY=@@OAI@@\n ✓ Compiled successfully\n"),
+    ("minified JS bundle", "!function(){var e={apiKey:\"@@GOOG@@\",authDomain:\"@@ORG@@-app.firebaseapp.com\",projectId:\"@@ORG@@-app\",appId:\"1:@@NUM@@:web:@@HASH@@\"};window.__CFG__=e;var t=\"@@PKLIVE@@\"}();\n"),
+    ("Android logcat", "@@DATE@@ 10:12:44.301  @@NUM@@  @@NUM@@ D OkHttpClient: --> POST https://api.@@ORG@@.com/v1/session\n@@DATE@@ 10:12:44.302  @@NUM@@  @@NUM@@ D OkHttpClient: Authorization: Bearer @@JWT@@\n@@DATE@@ 10:12:44.410  @@NUM@@  @@NUM@@ I Maps: API key @@GOOG@@\n"),
+    ("Xcode console", "2027-01-04 18:22:10.118 Wallet[@@NUM@@:@@NUM@@] [Network] request headers: [\"X-Api-Key\": \"@@GEN@@\"]\n2027-01-04 18:22:10.351 Wallet[@@NUM@@:@@NUM@@] [Profile] loaded user @@EMAIL@@ dob=@@DOBISO@@ phone=@@PHONE@@\n"),
+    ("Electron app log", "[@@TS@@] [info]  app ready, version @@VER@@\n[@@TS@@] [warn]  settings.json contains plain-text token: slackToken=@@SLACK@@\n[@@TS@@] [error] sync failed for @@EMAIL@@: ECONNREFUSED @@IP4@@:443\n"),
+    ("Minecraft server log", "[@@TS@@] [Server thread/INFO]: @@USER@@[/@@IP4@@:52112] logged in with entity id @@NUM@@\n[@@TS@@] [Server thread/INFO]: <@@USER@@> lol my rcon password is @@PW@@ dont tell\n[@@TS@@] [RCON Listener #1/INFO]: Thread RCON Client /@@IP6@@ started\n"),
+    ("OTel collector debug exporter", "ResourceSpans #0\nResource attributes:\n     -> service.name: Str(checkout)\n     -> host.ip: Str(@@IP4@@)\nSpan #0\n    Name           : POST /pay\nAttributes:\n     -> http.request.header.authorization: Slice([\"Bearer @@JWT@@\"])\n     -> enduser.id: Str(@@EMAIL@@)\n"),
+    ("Datadog agent status", "=============\nAgent (v@@VER@@)\n=============\n  Hostname: @@HOST@@\n  API Key ending with: @@NUM@@\n  Config: api_key: @@GEN@@\n  Forwarder: Transactions successful @@NUM@@\n  IPv4: @@IP4@@  IPv6: @@IP6@@\n"),
+    ("Slack huddle notes", "Huddle notes — #platform (@@DATE@@)\n• @@FIRST@@ rotated the bot token; new one is @@SLACK@@ (old one revoked)\n• staging DB password is now @@PW@@ — move to vault by Friday\n• action: @@OTHERNAME@@ to call the vendor on @@PHONE@@\n"),
+    ("Jira Service Management request", "Request type: Access request\nReporter: @@NAME@@ <@@EMAIL@@>\nSummary: Need API access for the reporting job\nDescription: I generated a temporary key @@VKEY@@ from my account, please replace it with a service account. Ticket @@ID@@.\n"),
+    ("GitHub Discussions post", "### Help: action fails with 401\n\nI set `GH_TOKEN: @@GH@@` directly in the workflow for testing (I know...). Also tried the docs example `@@PH@@`, same error. Runner IP was @@IP4@@. Any ideas?\n"),
+    ("Discourse forum post", "Posted by @@USER@@ · @@DATE@@\n\nMy config after upgrading to @@VER@@:\n\n```\nsmtp_password: @@PW@@\nmaxmind_key: @@GEN@@\n```\nThe admin mail goes to @@EMAIL@@ but nothing arrives.\n"),
+    ("Stack Overflow question draft", "Title: boto3 raises InvalidClientTokenId even though keys are correct\n\n    session = boto3.Session(aws_access_key_id='@@AWS@@', aws_secret_access_key='@@GEN@@')\n\nThe placeholder from the docs (@@PH@@) gives the same error. Python @@VER@@.\n"),
+    ("Reddit post", "r/selfhosted · posted by u/@@USER@@\n\nFinally got my homelab exposed via @@IP4@@ (yes I know). Here is my compose env for anyone stuck:\nADMIN_TOKEN=@@GEN@@\nMAIL_PASS=@@PW@@\nEdit: rotated everything, thanks all.\n"),
+    ("Notion page export", "# Vendor onboarding — @@ORG@@\n\n| Field | Value |\n|---|---|\n| Contact | @@NAME@@ |\n| Phone | @@PHONE@@ |\n| Payout IBAN | @@IBAN@@ |\n| API key (sandbox) | @@STRIPE@@ |\n| Old IBAN (wrong) | @@BADIBAN@@ |\n"),
+    ("Basecamp message", "Re: Launch checklist\n@@FIRST@@ wrote: the Maps key for the store locator is @@GOOG@@ and the analytics one is still the placeholder @@PH@@. I'll swap it before launch on @@DATE@@.\n"),
+    ("Zoom chat save", "09:41:22 From @@NAME@@ to Everyone:\n\there's the staging login: admin / @@PW@@\n09:42:03 From @@OTHERNAME@@ to Everyone:\n\tand the vpn is @@IP4@@, my number if it drops: @@PHONE@@\n"),
+    ("Webex space transcript", "[@@TS@@] @@NAME@@: sending the service account key for the pipeline\n[@@TS@@] @@NAME@@: @@PK@@\n[@@TS@@] @@OTHERNAME@@: got it, please delete this message\n"),
+    ("IRC log", "[@@TS@@] <@@USER@@> oper pass is @@PW@@ btw\n[@@TS@@] * @@USER@@ (~u@@@IP6@@) has joined #ops\n[@@TS@@] <@@USER@@> bot token: @@SLACK@@\n"),
+    ("pull request description", "## Summary\nSwitches the embedding job to the new project.\n\n## Testing\nRan locally with `OPENAI_API_KEY=@@OAI@@` (will rotate after merge). CI uses `@@STANDIN@@`.\n\nCloses @@ID@@. Commit @@HASH@@.\n"),
+    ("commit message", "commit @@HASH@@\nAuthor: @@NAME@@ <@@EMAIL@@>\nDate:   @@TS@@\n\n    hotfix: hardcode webhook key until vault is back\n    \n    key: @@GEN@@\n    aws: @@AWS@@\n"),
+    ("git format-patch mail", "From @@HASH@@ Mon Sep 17 00:00:00 2001\nFrom: @@NAME@@ <@@EMAIL@@>\nDate: @@TS@@\nSubject: [PATCH] config: add mail relay\n\n+smtp_host: @@IP4@@\n+smtp_pass: @@PW@@\n+anthropic_key: @@ANT@@\n"),
+    ("on-call handover", "On-call handover @@DATE@@\n- PagerDuty escalations go to @@PHONE@@ this week\n- break-glass root on db-primary: @@PW@@ (sealed envelope copy in safe)\n- customer @@NAME@@ (@@EMAIL@@) still waiting on refund to card @@MASKCARD@@\n"),
+    ("hotel front desk shift log", "Night shift @@DATE@@, desk 1\n- Room 214 guest @@NAME@@ paid deposit with card @@CARD@@ (exp 0@@NUM@@), cvv @@CVC@@ taken by phone, to be shredded\n- guest phone @@PHONE@@, wifi code given\n"),
+    ("pharmacy refill request", "Refill request — @@CITY@@ pharmacy\nPatient: @@NAME@@, DOB @@DOB@@\nPhone: @@PHONE@@\nInsurance member ID @@ID@@; SSN on file @@SSN@@\nRx @@NUM@@, last filled @@DATE@@\n"),
+    ("landlord maintenance request", "Maintenance request #@@NUM@@\nTenant: @@NAME@@, unit @@NUM@@\nBest number: @@PHONE@@ / @@EMAIL@@\nKey safe code: @@CVC@@@@NUM@@ (please change after)\nIssue: boiler pressure drops overnight.\n"),
+    ("recruiter ATS notes", "Candidate: @@NAME@@\nEmail: @@EMAIL@@ | Phone: @@PHONE@@\nDOB (for background check only): @@DOB@@\nSSN: @@SSN@@\nInterview on @@DATE@@; offer ref @@ID@@\n"),
+    ("background check report", "BACKGROUND SCREENING — CONFIDENTIAL\nSubject: @@NAME@@\nSSN: @@SSN@@   DOB: @@DOB@@\nAddresses: @@CITY@@ (2019–present)\nCriminal: none found. Report @@ID@@ completed @@DATE@@.\n"),
+    ("expense report", "Expense report @@ID@@ — @@NAME@@\nCorporate card @@CARD@@\nHotel @@CITY@@ @@AMT@@ EUR\nTaxi @@AMT@@ EUR\nReimburse to @@IBAN@@ (previous account @@BADIBAN@@ closed)\n"),
+    ("flight itinerary", "BOOKING @@ID@@\nPassenger 1: @@NAME@@, born @@DOB@@\nPassenger 2 (child): @@OTHERNAME@@, born @@DOBKID@@\nContact: @@EMAIL@@, @@PHONE@@\nPaid with @@MASKCARD@@ on @@DATE@@\n"),
+    ("crypto exchange KYC note", "KYC review @@ID@@\nName: @@NAME@@\nDate of birth: @@DOB@@\nWithdrawal IBAN: @@IBAN@@\nLogin IPs: @@IP4@@, @@IP6@@\nDevice IMEI @@IMEI@@ (not PII for this review)\n"),
+    ("mortgage pre-approval email", "Dear @@NAME@@,\n\nthank you for your application (@@ID@@). To complete it we need: SSN @@SSN@@ confirmed (you sent @@MASKSSN@@ earlier), date of birth @@DOB@@, and the account for the down payment, @@IBAN@@.\n\nCall me at @@PHONE@@.\n"),
+    ("agent scratchpad", "Thought: the user pasted their config; I must not echo secrets.\nObservation: file contains OPENAI_API_KEY=@@OAI@@ and GOOGLE_MAPS_KEY=@@GOOG@@\nAction: call secrets.store(name='openai', value='@@OAI@@')\n"),
+    ("tool call transcript", "> tool: shell.run {\"cmd\": \"cat ~/.config/gh/hosts.yml\"}\ngithub.com:\n    user: @@USER@@\n    oauth_token: @@GH@@\n    git_protocol: https\n> tool: shell.run {\"cmd\": \"curl -s ifconfig.me\"}\n@@IP4@@\n"),
+    ("MCP server stderr", "[mcp-postgres] starting with DATABASE_URL=postgresql://reader:@@PWU@@@@@IP4@@:5432/crm\n[mcp-postgres] tools: query, describe_table\n[mcp-github] GITHUB_PERSONAL_ACCESS_TOKEN=@@GH@@\n[mcp-github] listening on stdio, version @@VER@@\n"),
+    ("AGENTS.md", "# AGENTS.md\n\n## Local dev\n- Use the sandbox Stripe key `@@STRIPE@@` for tests (sandbox only!).\n- Docs show `@@PH@@`; never commit real keys.\n- Staging admin: `@@EMAIL@@` / `@@PW@@`\n"),
+    ("Jupyter cell output", "In [14]: os.environ['AWS_ACCESS_KEY_ID'], os.environ['HF_TOKEN']\nOut[14]: ('@@AWS@@', '@@GEN@@')\n\nIn [15]: df.loc[0, ['email', 'iban']]\nOut[15]: email    @@EMAIL@@\n         iban     @@IBAN@@\n"),
+    ("CSV export of customers", "customer_id,name,email,phone,dob,card_last4,ssn\n@@ID@@,@@NAME@@,@@EMAIL@@,@@PHONE@@,@@DOBISO@@,@@NUM@@,@@SSN@@\n@@ID@@,@@OTHERNAME@@,,,,@@NUM@@,@@MASKSSN@@\n"),
+    ("Markdown incident timeline", "| Time (UTC) | Event |\n|---|---|\n| @@TS@@ | Key @@AWS@@ used from @@IP4@@ |\n| @@TS@@ | Same key from @@IP6@@ |\n| @@TS@@ | Key deactivated; replacement stored in vault |\n"),
+]
+
+# en_US paperwork, drawn more often for en_US
+B36_US_KINDS = [
+    ("W-9 request", "Form W-9 follow-up\nName: @@NAME@@\nTIN (SSN): @@SSN@@\nPayment via ACH; questions to @@EMAIL@@ or @@PHONE@@\nVendor no. @@ID@@\n"),
+    ("DS-82 passport renewal notes", "DS-82 renewal worksheet\nApplicant: @@NAME@@  DOB: @@DOB@@\nSSN: @@SSN@@\nPrevious passport issued @@DATE@@\nPhone @@PHONE@@, email @@EMAIL@@\n"),
+    ("Medicare enrollment call", "Call log — Medicare Part B enrollment\nCaller: @@NAME@@, DOB @@DOB@@\nSSN read out: @@SSN@@ (agent confirmed last four, @@MASKSSN@@ on screen)\nCallback @@PHONE@@\n"),
+    ("voter registration", "VOTER REGISTRATION (online draft)\nName: @@NAME@@\nDate of birth: @@DOB@@\nLast four of SSN or full SSN: @@SSN@@\nPhone (optional): @@PHONE@@\n"),
+    ("workers' comp claim", "WORKERS' COMPENSATION — First Report of Injury\nEmployee: @@NAME@@  SSN: @@SSN@@  DOB: @@DOB@@\nDate of injury: @@DATE@@\nEmployer contact: @@EMAIL@@, @@PHONE@@\n"),
+    ("COBRA election", "COBRA continuation election\nQualified beneficiary: @@NAME@@ (DOB @@DOB@@), SSN @@SSN@@\nDependent: @@OTHERNAME@@ (DOB @@DOBKID@@)\nPremium autopay card: @@CARD@@\n"),
+    ("child support case", "Child support case @@ID@@\nNon-custodial parent: @@NAME@@, SSN @@SSN@@\nChild DOB: @@DOBKID@@\nPayments to: @@EMAIL@@; phone @@PHONE@@\n"),
+    ("I-130 prep notes", "I-130 petition prep\nPetitioner: @@NAME@@, born @@DOB@@, SSN @@SSN@@\nBeneficiary: @@OTHERNAME@@, born @@DOB@@\nA-number: A@@NUM@@@@NUM@@ | receipt @@ID@@\n"),
+]
+
+
+# ---- paperwork in the seven languages: kind titles and field labels per language ----
+B36_PAPER = {  # kind: titles in en de fr es it nl
+    "pet insurance claim": ["Pet insurance claim", "Tierkrankenversicherung – Schadenmeldung", "Déclaration de sinistre assurance animaux", "Parte de seguro de mascotas", "Denuncia sinistro assicurazione animali", "Schadeclaim dierenverzekering"],
+    "driving school enrolment": ["Driving school enrolment", "Anmeldung Fahrschule", "Inscription auto-école", "Matrícula autoescuela", "Iscrizione autoscuola", "Inschrijving rijschool"],
+    "blood donor registration": ["Blood donor registration", "Anmeldung Blutspende", "Inscription don du sang", "Registro de donante de sangre", "Registrazione donatore di sangue", "Aanmelding bloeddonor"],
+    "energy supplier switch": ["Energy supplier switch", "Stromanbieterwechsel", "Changement de fournisseur d'énergie", "Cambio de comercializadora", "Cambio fornitore luce", "Overstap energieleverancier"],
+    "broadband installation": ["Broadband installation booking", "Glasfaser-Installationstermin", "Rendez-vous installation fibre", "Cita de instalación de fibra", "Appuntamento installazione fibra", "Afspraak glasvezelinstallatie"],
+    "student housing application": ["Student housing application", "Antrag Studentenwohnheim", "Demande de logement étudiant", "Solicitud de residencia universitaria", "Domanda alloggio universitario", "Aanvraag studentenkamer"],
+    "sports club membership": ["Sports club membership", "Mitgliedsantrag Sportverein", "Adhésion club sportif", "Alta en club deportivo", "Iscrizione società sportiva", "Lidmaatschap sportvereniging"],
+    "SIM port-in request": ["Number port-in request", "Rufnummernmitnahme", "Demande de portabilité", "Solicitud de portabilidad", "Richiesta di portabilità", "Nummerbehoud aanvraag"],
+    "notary appointment": ["Notary appointment", "Notartermin", "Rendez-vous chez le notaire", "Cita en la notaría", "Appuntamento dal notaio", "Afspraak notaris"],
+    "property viewing registration": ["Property viewing registration", "Anmeldung Wohnungsbesichtigung", "Inscription visite d'appartement", "Registro de visita de piso", "Registrazione visita immobile", "Aanmelding bezichtiging"],
+    "wedding guest list": ["Wedding guest list", "Gästeliste Hochzeit", "Liste des invités du mariage", "Lista de invitados de la boda", "Lista invitati matrimonio", "Gastenlijst bruiloft"],
+    "carpool insurance form": ["Car-share sign-up", "Carsharing-Anmeldung", "Inscription autopartage", "Alta en carsharing", "Iscrizione car sharing", "Aanmelding autodelen"],
+}
+B36_FIELDS = {  # name, dob, phone, email, iban, password, card, ref, date
+    "en": ["Name", "Date of birth", "Phone", "Email", "IBAN", "Portal password", "Card number", "Reference", "Date"],
+    "de": ["Name", "Geburtsdatum", "Telefon", "E-Mail", "IBAN", "Passwort Kundenportal", "Kartennummer", "Aktenzeichen", "Datum"],
+    "fr": ["Nom", "Date de naissance", "Téléphone", "Courriel", "IBAN", "Mot de passe espace client", "Numéro de carte", "Référence", "Date"],
+    "es": ["Nombre", "Fecha de nacimiento", "Teléfono", "Correo", "IBAN", "Contraseña del portal", "Número de tarjeta", "Referencia", "Fecha"],
+    "it": ["Nome", "Data di nascita", "Telefono", "Email", "IBAN", "Password area clienti", "Numero carta", "Riferimento", "Data"],
+    "nl": ["Naam", "Geboortedatum", "Telefoon", "E-mail", "IBAN", "Wachtwoord portaal", "Kaartnummer", "Kenmerk", "Datum"],
+}
+B36_GREET = {"en": ("Hello,", "Kind regards,"), "de": ("Guten Tag,", "Mit freundlichen Grüßen"), "fr": ("Bonjour,", "Cordialement,"),
+             "es": ("Hola:", "Un saludo,"), "it": ("Buongiorno,", "Cordiali saluti,"), "nl": ("Beste,", "Met vriendelijke groet,")}
+B36_LANG_IDX = ["en", "de", "fr", "es", "it", "nl"]
+
+
+def b36_paper_template(r, loc, kind):
+    lang = B36_LANGS[loc]
+    title = B36_PAPER[kind][B36_LANG_IDX.index(lang)]
+    F = B36_FIELDS[lang]
+    rows = [(F[0], "@@NAME@@"), (F[1], "@@DOB@@"), (F[2], "@@PHONE@@"), (F[3], "@@EMAIL@@"), (F[7], "@@ID@@"), (F[8], "@@DATE@@")]
+    extra = r.sample([(F[4], "@@IBAN@@"), (F[5], "@@PW@@"), (F[6], "@@CARD@@"), (F[4], "@@BADIBAN@@")], 2)
+    rows += extra
+    r.shuffle(rows)
+    shape = r.randrange(3)
+    if shape == 0:
+        return f"{title}\n" + "\n".join(f"{a}: {b}" for a, b in rows) + "\n"
+    if shape == 1:
+        g, s = B36_GREET[lang]
+        return f"Subject: {title}\n\n{g}\n\n" + "\n".join(f"- {a}: {b}" for a, b in rows) + f"\n\n{s}\n@@NAME@@\n"
+    return f"## {title}\n\n| | |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows) + "\n"
+
+
+# ---- JSON shapes: (name, dict of templates); strings hold no quote, backslash or control character ----
+B36_JSON_KINDS = [
+    ("OpenAI Responses function_call_output", {"type": "function_call_output", "call_id": "call_@@HASH@@", "output": "env dump: OPENAI_API_KEY=@@OAI@@ HOME=/home/@@USER@@"}),
+    ("Anthropic tool_use for a payment", {"type": "tool_use", "id": "toolu_@@HASH@@", "name": "charge_card", "input": {"card_number": "@@CARD@@", "cvc": "@@CVC@@", "email": "@@EMAIL@@", "amount": "@@AMT@@"}}),
+    ("MCP tools/call result with a key file", {"jsonrpc": "2.0", "id": 7, "result": {"content": [{"type": "text", "text": "@@PK@@"}], "isError": False}}),
+    ("MCP resources/read", {"jsonrpc": "2.0", "id": 12, "result": {"contents": [{"uri": "file:///srv/app/.env", "mimeType": "text/plain", "text": "SLACK_BOT_TOKEN=@@SLACK@@ DB_PASS=@@PW@@"}]}}),
+    ("LlamaIndex tool output", {"tool_name": "sql_query", "raw_input": {"query": "select email, phone from leads limit 1"}, "raw_output": [{"email": "@@EMAIL@@", "phone": "@@PHONE@@"}], "is_error": False}),
+    ("CrewAI task output", {"agent": "Researcher", "task_id": "@@UUID@@", "raw": "Found the leaked key @@VKEY@@ in a public gist; reported to @@EMAIL@@.", "token_usage": {"total_tokens": 812}}),
+    ("AutoGen FunctionExecutionResult", {"type": "FunctionExecutionResult", "call_id": "@@HASH@@", "name": "read_secret", "content": "@@GEN@@", "is_error": False}),
+    ("Stripe customer.updated", {"id": "evt_@@HASH@@", "type": "customer.updated", "created": 1798000000, "data": {"object": {"id": "cus_@@HASH@@", "email": "@@EMAIL@@", "phone": "@@PHONE@@", "metadata": {"legacy_card": "@@BADCARD@@"}}}}),
+    ("Adyen notification", {"live": "true", "notificationItems": [{"NotificationRequestItem": {"pspReference": "@@NUM@@@@NUM@@", "eventCode": "AUTHORISATION", "additionalData": {"cardHolderName": "@@NAME@@", "shopperIP": "@@IP4@@", "shopperEmail": "@@EMAIL@@"}, "amount": {"currency": "EUR", "value": 4999}}}]}),
+    ("Wise recipient", {"id": 40012211, "currency": "EUR", "type": "iban", "accountHolderName": "@@NAME@@", "details": {"IBAN": "@@IBAN@@", "email": "@@EMAIL@@"}, "active": True}),
+    ("SEPA mandate record", {"mandate_id": "@@ID@@", "debtor": {"name": "@@NAME@@", "iban": "@@IBAN@@", "birth_date": "@@DOBISO@@"}, "signed_on": "@@DATE@@", "previous_iban": "@@BADIBAN@@"}),
+    ("Auth0 user export row", {"user_id": "auth0|@@HASH@@", "email": "@@EMAIL@@", "phone_number": "@@PHONE@@", "last_ip": "@@IP6@@", "app_metadata": {"dob": "@@DOBISO@@"}}),
+    ("Firebase Auth user", {"localId": "@@HASH@@", "email": "@@EMAIL@@", "phoneNumber": "@@PHONE@@", "passwordHash": "@@HASH@@", "lastLoginAt": "1798000000000", "customAttributes": "{role:admin}"}),
+    ("GCP service account key", {"type": "service_account", "project_id": "@@ORG@@-prod", "private_key_id": "@@HASH@@", "private_key": "@@PK@@", "client_email": "ci-bot@@@ORG@@-prod.iam.gserviceaccount.com"}),
+    ("DBeaver data-sources.json", {"connections": {"postgres-jdbc-@@HASH@@": {"provider": "postgresql", "configuration": {"host": "@@IP4@@", "port": "5432", "user": "analyst", "password": "@@PW@@"}}}}),
+    ("pgAdmin servers.json", {"Servers": {"1": {"Name": "prod-replica", "Host": "@@IP6@@", "Port": 5432, "Username": "readonly", "PassFile": "/pgpass", "Comment": "temp pw @@PW@@"}}}),
+    ("Postman environment", {"name": "prod", "values": [{"key": "baseUrl", "value": "https://api.@@ORG@@.com", "enabled": True}, {"key": "apiKey", "value": "@@VKEY@@", "enabled": True}, {"key": "token", "value": "@@JWT@@", "enabled": True}]}),
+    ("Insomnia export resource", {"_type": "request", "name": "Create charge", "url": "https://api.stripe.com/v1/charges", "authentication": {"type": "basic", "username": "@@STRIPE@@", "password": ""}, "body": {"text": "card=@@CARD@@"}}),
+    ("Keycloak realm user", {"username": "@@USER@@", "email": "@@EMAIL@@", "attributes": {"phone": ["@@PHONE@@"], "birthdate": ["@@DOBISO@@"]}, "credentials": [{"type": "password", "value": "@@PW@@", "temporary": True}]}),
+    ("Ghost config.production.json", {"url": "https://blog.@@ORG@@.com", "database": {"client": "mysql", "connection": {"host": "@@IP4@@", "user": "ghost", "password": "@@PW@@"}}, "mail": {"options": {"auth": {"user": "@@EMAIL@@", "pass": "@@PW@@"}}}}),
+    ("MongoDB log line", {"t": {"$date": "@@TS@@"}, "s": "I", "c": "ACCESS", "id": 20250, "msg": "Authentication succeeded", "attr": {"user": "@@USER@@", "remote": "@@IP4@@:52110", "extraInfo": {}}}),
+    ("Cloud Logging entry", {"insertId": "@@HASH@@", "severity": "ERROR", "httpRequest": {"remoteIp": "@@IP6@@", "requestUrl": "/api/v1/reset?email=@@EMAIL@@"}, "textPayload": "upstream rejected key @@GOOG@@"}),
+    ("Azure Monitor sign-in log", {"time": "@@TS@@", "operationName": "Sign-in activity", "properties": {"userPrincipalName": "@@EMAIL@@", "ipAddress": "@@IP4@@", "location": {"city": "@@CITY@@"}, "correlationId": "@@UUID@@"}}),
+    ("Twilio Verify check", {"sid": "VE@@HASH@@", "to": "@@PHONE@@", "channel": "sms", "status": "approved", "date_created": "@@TS@@"}),
+    ("Vonage inbound SMS", {"msisdn": "@@PHONE@@", "to": "@@PHONE@@", "messageId": "@@HASH@@", "text": "my new password is @@PW@@ pls update the account", "type": "text"}),
+    ("Calendly invitee", {"resource": {"name": "@@NAME@@", "email": "@@EMAIL@@", "questions_and_answers": [{"question": "Phone number", "answer": "@@PHONE@@"}, {"question": "Date of birth", "answer": "@@DOB@@"}], "uri": "https://api.calendly.com/scheduled_events/@@UUID@@"}}),
+    ("Shopify order", {"id": 5550001112, "email": "@@EMAIL@@", "browser_ip": "@@IP4@@", "phone": "@@PHONE@@", "payment_details": {"credit_card_number": "@@MASKCARD@@"}, "note": "customer asked us to charge @@CARD@@ instead"}),
+    ("Greenhouse candidate", {"id": 8812, "first_name": "@@FIRST@@", "last_name": "@@LAST@@", "email_addresses": [{"value": "@@EMAIL@@", "type": "personal"}], "phone_numbers": [{"value": "@@PHONE@@", "type": "mobile"}], "custom_fields": {"ssn": "@@SSN@@"}}),
+    ("Deel contractor", {"contract_id": "@@ID@@", "worker": {"full_name": "@@NAME@@", "date_of_birth": "@@DOBISO@@", "tax_id": "@@SSN@@"}, "payout": {"iban": "@@IBAN@@"}}),
+    ("Doppler secrets download", {"ANTHROPIC_API_KEY": "@@ANT@@", "AWS_ACCESS_KEY_ID": "@@AWS@@", "AWS_SECRET_ACCESS_KEY": "@@GEN@@", "DOPPLER_ENVIRONMENT": "prd", "EXAMPLE_KEY": "@@PH@@"}),
+    ("GitHub Actions secret scanning alert", {"number": 42, "secret_type": "github_personal_access_token", "secret": "@@GH@@", "state": "open", "push_protection_bypassed_by": {"login": "@@USER@@"}}),
+    ("Netbox IP address", {"id": 311, "address": "@@IP6@@/64", "status": {"value": "active"}, "dns_name": "@@HOST@@", "description": "nat to @@IP4@@, loopback @@LOOP@@"}),
+    ("Tailscale device", {"id": "@@NUM@@", "hostname": "@@USER@@-mbp", "addresses": ["@@IP4@@", "@@IP6@@"], "clientVersion": "@@VER@@", "user": "@@EMAIL@@"}),
+    ("LangGraph checkpoint", {"thread_id": "@@UUID@@", "checkpoint": {"channel_values": {"messages": [{"role": "user", "content": "my card is @@CARD@@ exp 0@@NUM@@ cvc @@CVC@@"}, {"role": "assistant", "content": "Thanks, charging now."}]}}}),
+    ("OpenAI Assistants run step", {"id": "step_@@HASH@@", "type": "tool_calls", "step_details": {"tool_calls": [{"type": "function", "function": {"name": "lookup_customer", "arguments": "{ssn: @@SSN@@}", "output": "name @@NAME@@, dob @@DOB@@"}}]}}),
+    ("Mailgun event", {"event": "failed", "recipient": "@@EMAIL@@", "ip": "@@IP4@@", "message": {"headers": {"from": "@@EMAIL@@", "subject": "Your login: temp password @@PW@@"}}, "reason": "bounce"}),
+    ("Braintree vault", {"customer_id": "@@NUM@@", "payment_method": {"number": "@@CARD@@", "expiration_date": "0@@NUM@@/2029", "cvv": "@@CVC@@", "billing_address": {"locality": "@@CITY@@"}}}),
+]
+
+# en_US JSON
+B36_US_JSON = [
+    ("Gusto-like I-9 export", {"employee": {"name": "@@NAME@@", "ssn": "@@SSN@@", "dob": "@@DOBISO@@", "phone": "@@PHONE@@"}, "document": {"list_a": "US passport", "expires": "@@DATE@@"}}),
+    ("benefits dependent", {"member_ssn": "@@SSN@@", "dependents": [{"name": "@@OTHERNAME@@", "dob": "@@DOBKID@@", "ssn": "@@SSN@@"}], "plan": "PPO-@@NUM@@"}),
+]
+
+
+B36_RARE = ["PK", "ANT", "AWS", "GH", "GOOG", "OAI", "SLACK", "STRIPE", "JWT", "PH", "SSN", "CARD", "IBAN", "VKEY", "DOB", "IP6", "CVC"]
+
+
+def b36_weight(tmpl):
+    s = json.dumps(tmpl) if not isinstance(tmpl, str) else tmpl
+    ms = B36_MARK.findall(s)
+    return 1 + sum(B36_RARE_W.get(m, 0) for m in ms)
+
+
+B36_RARE_W = {"PK": 4, "ANT": 3, "AWS": 2, "GH": 2, "GOOG": 3, "OAI": 2, "SLACK": 2, "STRIPE": 2, "JWT": 2, "PH": 3, "SSN": 1,
+              "CARD": 1, "IBAN": 1, "VKEY": 2, "DOB": 1, "DOBKID": 1, "CVC": 1}
+
+
+def b36_cum(kinds):
+    out, t = [], 0
+    for name, tmpl in kinds:
+        t += b36_weight(tmpl)
+        out.append(t)
+    return out
+
+
+B36_TEXT_CUM = b36_cum(B36_TEXT_KINDS)
+B36_JSON_CUM = b36_cum(B36_JSON_KINDS)
+
+
+def b36_pick(r, kinds, cum):
+    x = r.random() * cum[-1]
+    for (name, tmpl), c in zip(kinds, cum):
+        if x < c:
+            return name, tmpl
+    return kinds[-1]
+
+
+def b36_copies_ok(parts):
+    """No labelled value of six bytes or more appears unlabelled anywhere in the document."""
+    text, spans = "", []
+    for p in parts:
+        if isinstance(p, L) and p.typ:
+            spans.append((len(text), len(text) + len(p.text), p.text))
+        text += p.text if isinstance(p, L) else p
+    for _, _, v in spans:
+        if len(v.encode()) < 6:
+            continue
+        i = text.find(v)
+        while i >= 0:
+            if not any(s <= i and i + len(v) <= e for s, e, _ in spans):
+                return False
+            i = text.find(v, i + 1)
+    return True
+
+
+def b36_text(f, r, loc):
+    while True:
+        c = B36Ctx(f, r, loc, oneline=False)
+        x = r.random()
+        if loc == "en_US" and x < 0.3:
+            name, tmpl = r.choice(B36_US_KINDS)
+        elif x < 0.42:
+            tmpl = b36_paper_template(r, loc, r.choice(sorted(B36_PAPER)))
+        else:
+            name, tmpl = b36_pick(r, B36_TEXT_KINDS, B36_TEXT_CUM)
+        parts = b36_render(c, tmpl)
+        if b36_copies_ok(parts):
+            return parts
+
+
+def b36_json(f, r, loc):
+    while True:
+        c = B36Ctx(f, r, loc, oneline=True)
+        if loc == "en_US" and r.random() < 0.25:
+            name, tmpl = r.choice(B36_US_JSON)
+        else:
+            name, tmpl = b36_pick(r, B36_JSON_KINDS, B36_JSON_CUM)
+        doc = b36_render_json(c, tmpl)
+        if b36_copies_ok(list(b36_parts(doc))):
+            return doc
+
+
+B36_EMAIL_RE = re.compile(r"[a-z0-9.]+@[a-z0-9.-]+\.[a-z]{2,}")
+
+
+def b36_check(i, kind, doc, w, text, loc):
+    parts = list(b36_parts(doc)) if kind == "json" else doc
+    labs = [p for p in parts if isinstance(p, L) and p.typ]
+    assert len(labs) == len(w.spans), (i, len(labs), len(w.spans))
+    last = -1
+    for lab, sp in zip(labs, w.spans):
+        t = lab.text
+        assert sp["type"] == lab.typ and w.buf[sp["start"]:sp["end"]].decode("utf-8") == t, (i, sp)
+        assert sp["start"] >= last, (i, sp)
+        last = sp["end"]
+        typ = lab.typ
+        if typ in B36_VENDOR_RE:
+            assert re.fullmatch(B36_VENDOR_RE[typ], t), (i, typ, t)
+        elif typ == "CREDIT_CARD":
+            d = t.replace(" ", "").replace("-", "")
+            assert d.isdigit() and luhn_ok(d) and b36_iin_ok(d), (i, t)
+        elif typ == "IBAN":
+            assert b36_iban_ok(t), (i, t)
+        elif typ == "US_SSN":
+            assert b36_ssn_ok(t), (i, t)
+        elif typ == "PHONE":
+            assert b36_phone_ok(t, lab.region), (i, t, lab.region)
+        elif typ in ("IPV4", "IPV6"):
+            a = ipaddress.ip_address(t)
+            assert a.version == (4 if typ == "IPV4" else 6) and not b36_ip_bad(a), (i, t)
+        elif typ == "JWT":
+            assert b36_jwt_ok(t), (i, t)
+        elif typ == "PRIVATE_KEY":
+            assert b36_pk_ok(t), (i, t)
+        elif typ == "PLACEHOLDER":
+            assert t in B36_PLACEHOLDERS, (i, t)
+        elif typ == "EMAIL":
+            assert B36_EMAIL_RE.fullmatch(t), (i, t)
+        elif typ == "DATE_OF_BIRTH":
+            y = int(re.search(r"(19|20)\d\d", t).group(0))
+            assert 1930 <= y <= 2022, (i, t)
+        elif typ in ("PASSWORD", "GENERIC_SECRET"):
+            assert t and not re.search(r"[\s\"'\\]", t), (i, t)
+        else:
+            raise AssertionError((i, typ))
+    assert b36_copies_ok(parts), i
     if kind == "json":
         json.loads(text)
         assert "\\" not in text and not any(ord(ch) < 32 for ch in text), i
