@@ -56160,7 +56160,7 @@ B36_TEXT_KINDS = [
     ("FreeRADIUS clients.conf", "client ap-floor2 {\n    ipaddr = @@IP4@@\n    secret = @@PW@@\n    shortname = ap2\n}\nclient vpn-gw {\n    ipv6addr = @@IP6@@\n    secret = @@PW@@\n}\n"),
     ("snmpd.conf", "agentAddress udp:@@IP4@@:161\nrocommunity @@PW@@ @@IP4@@/32\ncreateUser monitor SHA \"@@PW@@\" AES \"@@PW@@\"\nsysContact @@EMAIL@@\nsysLocation rack 4, @@CITY@@\n"),
     ("netplan Wi-Fi", "network:\n  version: 2\n  wifis:\n    wlan0:\n      dhcp4: false\n      addresses: [@@IP4@@/24]\n      access-points:\n        \"@@ORG@@-guest\":\n          password: \"@@PW@@\"\n"),
-    ("wpa_supplicant.conf", "ctrl_interface=DIR=/var/run/wpa_supplicant GROUP=netdev\ncountry=@@CITY@@\nnetwork={\n    ssid=\"@@LAST@@-5G\"\n    psk=\"@@PW@@\"\n    key_mgmt=WPA-PSK\n}\n"),
+    ("wpa_supplicant.conf", "ctrl_interface=DIR=/var/run/wpa_supplicant GROUP=netdev\ncountry=GB\nnetwork={\n    ssid=\"@@LAST@@-5G\"\n    psk=\"@@PW@@\"\n    key_mgmt=WPA-PSK\n}\n"),
     ("Cisco IOS running-config", "hostname br-@@CITY@@-01\nenable secret 9 $9$@@HASH@@\nusername netops privilege 15 password 0 @@PW@@\ninterface GigabitEthernet0/1\n ip address @@IP4@@ 255.255.255.0\n ipv6 address @@IP6@@/64\nsnmp-server community @@PW@@ RO\n"),
     ("Juniper set config", "set system root-authentication encrypted-password \"$6$@@HASH@@\"\nset system login user ops authentication plain-text-password-value \"@@PW@@\"\nset interfaces ge-0/0/0 unit 0 family inet address @@IP4@@/30\nset interfaces ge-0/0/0 unit 0 family inet6 address @@IP6@@/64\n"),
     ("pfSense config.xml excerpt", "<openvpn-server>\n  <description>Road warriors</description>\n  <tunnel_network>@@IP4@@/24</tunnel_network>\n  <shared_key>@@GEN@@</shared_key>\n</openvpn-server>\n<user><name>@@USER@@</name><bcrypt-hash>$2y$10$@@HASH@@</bcrypt-hash></user>\n"),
@@ -56263,6 +56263,18 @@ B36_TEXT_KINDS = [
     ("AGENTS.md", "# AGENTS.md\n\n## Local dev\n- Use the sandbox Stripe key `@@STRIPE@@` for tests (sandbox only!).\n- Docs show `@@PH@@`; never commit real keys.\n- Staging admin: `@@EMAIL@@` / `@@PW@@`\n"),
     ("Jupyter cell output", "In [14]: os.environ['AWS_ACCESS_KEY_ID'], os.environ['HF_TOKEN']\nOut[14]: ('@@AWS@@', '@@GEN@@')\n\nIn [15]: df.loc[0, ['email', 'iban']]\nOut[15]: email    @@EMAIL@@\n         iban     @@IBAN@@\n"),
     ("CSV export of customers", "customer_id,name,email,phone,dob,card_last4,ssn\n@@ID@@,@@NAME@@,@@EMAIL@@,@@PHONE@@,@@DOBISO@@,@@NUM@@,@@SSN@@\n@@ID@@,@@OTHERNAME@@,,,,@@NUM@@,@@MASKSSN@@\n"),
+    ("Slack app manifest notes", "# app: @@ORG@@-standup-bot (reinstalled @@DATE@@)\nBot User OAuth Token: @@SLACK@@\nUser OAuth Token: @@SLACK@@\nSigning secret: @@GEN@@\nscopes: chat:write, users:read\n"),
+    ("Firebase web config", "// src/firebase.ts\nexport const firebaseConfig = {\n  apiKey: '@@GOOG@@',\n  authDomain: '@@ORG@@.firebaseapp.com',\n  projectId: '@@ORG@@',\n  messagingSenderId: '@@NUM@@',\n};\n// docs sample: @@PH@@\n"),
+    ("Maps Static URL in a support mail", "Hi, the map in the confirmation mail is broken: https://maps.googleapis.com/maps/api/staticmap?center=@@CITY@@&zoom=13&size=600x300&key=@@GOOG@@\nCan you check? @@NAME@@, @@PHONE@@\n"),
+    ("JWT pasted into a debugger", "Decoding this from the failing request (prod!):\n\n@@JWT@@\n\nheader says kid @@HASH@@, exp looks fine. Refresh token was @@JWT@@.\n"),
+    ("curl with bearer in a runbook", "Step 3: verify the token\n\n    http GET https://api.@@ORG@@.io/v1/me 'Authorization:Bearer @@JWT@@'\n\nIf 401, ask @@FIRST@@ (@@PHONE@@).\n"),
+    ("Slack webhook rotation ticket", "Rotation @@ID@@\nold: @@SLACK@@ (revoked @@DATE@@)\nnew: stored in vault at kv/slack/bot\ncontact: @@EMAIL@@\n"),
+    ("step ca certificate", "$ step ca certificate svc.@@ORG@@.internal svc.crt svc.key --provisioner admin\n✔ CA: https://ca.@@ORG@@.internal\n✔ Certificate: svc.crt\n✔ Private Key: svc.key\n$ cat svc.key\n@@PK@@\n"),
+    ("Kamal secrets file", "# .kamal/secrets (committed by mistake on @@DATE@@)\nKAMAL_REGISTRY_PASSWORD=@@GH@@\nRAILS_MASTER_KEY=@@HASH@@\nSSH_DEPLOY_KEY=\"@@PK@@\"\n"),
+    ("Anthropic SDK retry log", "[@@TS@@] anthropic._base_client: Retrying request to /v1/messages in 0.8s\n[@@TS@@] anthropic: 401 invalid x-api-key (key @@ANT@@)\n[@@TS@@] fallback to env ANTHROPIC_API_KEY=@@STANDIN@@\n"),
+    ("Stripe CLI config.toml", "[default]\ndevice_name = \"@@USER@@-laptop\"\nlive_mode_api_key = \"@@STRIPE@@\"\nlive_mode_pub_key = \"@@PKLIVE@@\"\ntest_mode_api_key = \"@@STRIPE@@\"\n"),
+    ("aws configure list", "$ aws configure list --profile ops\n      Name                    Value             Type    Location\n   profile                      ops           manual    --profile\naccess_key     @@AWS@@ shared-credentials-file\nsecret_key     @@GEN@@ shared-credentials-file\n    region             eu-west-1      config-file    ~/.aws/config\n"),
+    ("CloudTrail excerpt in a ticket", "Suspicious call from @@IP4@@: eventName=CreateUser, userIdentity.accessKeyId=@@AWS@@, userAgent=aws-cli/@@VER@@. Docs key @@PH@@ is not ours. Reported by @@EMAIL@@.\n"),
     ("Markdown incident timeline", "| Time (UTC) | Event |\n|---|---|\n| @@TS@@ | Key @@AWS@@ used from @@IP4@@ |\n| @@TS@@ | Same key from @@IP6@@ |\n| @@TS@@ | Key deactivated; replacement stored in vault |\n"),
 ]
 
@@ -56362,6 +56374,11 @@ B36_JSON_KINDS = [
     ("LangGraph checkpoint", {"thread_id": "@@UUID@@", "checkpoint": {"channel_values": {"messages": [{"role": "user", "content": "my card is @@CARD@@ exp 0@@NUM@@ cvc @@CVC@@"}, {"role": "assistant", "content": "Thanks, charging now."}]}}}),
     ("OpenAI Assistants run step", {"id": "step_@@HASH@@", "type": "tool_calls", "step_details": {"tool_calls": [{"type": "function", "function": {"name": "lookup_customer", "arguments": "{ssn: @@SSN@@}", "output": "name @@NAME@@, dob @@DOB@@"}}]}}),
     ("Mailgun event", {"event": "failed", "recipient": "@@EMAIL@@", "ip": "@@IP4@@", "message": {"headers": {"from": "@@EMAIL@@", "subject": "Your login: temp password @@PW@@"}}, "reason": "bounce"}),
+    ("Slack oauth.v2.access tool result", {"ok": True, "access_token": "@@SLACK@@", "token_type": "bot", "authed_user": {"id": "U@@HASH@@", "access_token": "@@SLACK@@"}, "team": {"name": "@@ORG@@"}}),
+    ("Google Places tool call", {"tool": "places.search", "arguments": {"query": "pharmacy near @@CITY@@", "key": "@@GOOG@@"}, "result": {"status": "OK", "results": []}}),
+    ("OIDC token response", {"access_token": "@@JWT@@", "id_token": "@@JWT@@", "token_type": "Bearer", "expires_in": 3600, "scope": "openid email"}),
+    ("Apple Push auth key upload", {"tool": "secrets.put", "arguments": {"name": "apns-auth-key", "key_id": "@@HASH@@", "team_id": "@@HASH@@", "p8": "@@PK@@"}}),
+    ("OpenAI key rotation tool result", {"ok": True, "old_key": {"redacted_value": "sk-...@@NUM@@"}, "new_key": {"value": "@@OAI@@", "owner": "@@EMAIL@@"}, "anthropic_fallback": "@@ANT@@"}),
     ("Braintree vault", {"customer_id": "@@NUM@@", "payment_method": {"number": "@@CARD@@", "expiration_date": "0@@NUM@@/2029", "cvv": "@@CVC@@", "billing_address": {"locality": "@@CITY@@"}}}),
 ]
 
@@ -56381,8 +56398,8 @@ def b36_weight(tmpl):
     return 1 + sum(B36_RARE_W.get(m, 0) for m in ms)
 
 
-B36_RARE_W = {"PK": 4, "ANT": 3, "AWS": 2, "GH": 2, "GOOG": 3, "OAI": 2, "SLACK": 2, "STRIPE": 2, "JWT": 2, "PH": 3, "SSN": 1,
-              "CARD": 1, "IBAN": 1, "VKEY": 2, "DOB": 1, "DOBKID": 1, "CVC": 1}
+B36_RARE_W = {"PK": 7, "ANT": 4, "AWS": 5, "GH": 4, "GOOG": 6, "OAI": 5, "SLACK": 6, "STRIPE": 4, "JWT": 4, "PH": 4, "SSN": 2,
+              "CARD": 1, "IBAN": 1, "VKEY": 2, "DOB": 1, "DOBKID": 1, "CVC": 1, "IP6": 1}
 
 
 def b36_cum(kinds):
@@ -56429,7 +56446,7 @@ def b36_text(f, r, loc):
         x = r.random()
         if loc == "en_US" and x < 0.3:
             name, tmpl = r.choice(B36_US_KINDS)
-        elif x < 0.42:
+        elif x < (0.4 if loc == "en_US" else 0.16):
             tmpl = b36_paper_template(r, loc, r.choice(sorted(B36_PAPER)))
         else:
             name, tmpl = b36_pick(r, B36_TEXT_KINDS, B36_TEXT_CUM)
