@@ -131,6 +131,9 @@ Splits, kept apart by construction, not only by seed:
   blind35  templates B35_*/b35_*: a thirty-sixth split (seed 3636, fixed day 2027-01-04) written by a thirty-fourth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 193 text and 69 JSON document kinds of its own (see the blind35 section). Self-checked at generation; to be scored once.
+  blind36  templates B36_*/b36_*: a thirty-seventh split (seed 3737, fixed day 2027-01-05) written by a thirty-fifth helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 173 text and 44 JSON document kinds of its own (see the blind36 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
