@@ -56377,7 +56377,7 @@ B36_JSON_KINDS = [
     ("LangGraph checkpoint", {"thread_id": "@@UUID@@", "checkpoint": {"channel_values": {"messages": [{"role": "user", "content": "my card is @@CARD@@ exp 0@@NUM@@ cvc @@CVC@@"}, {"role": "assistant", "content": "Thanks, charging now."}]}}}),
     ("OpenAI Assistants run step", {"id": "step_@@HASH@@", "type": "tool_calls", "step_details": {"tool_calls": [{"type": "function", "function": {"name": "lookup_customer", "arguments": "{ssn: @@SSN@@}", "output": "name @@NAME@@, dob @@DOB@@"}}]}}),
     ("Mailgun event", {"event": "failed", "recipient": "@@EMAIL@@", "ip": "@@IP4@@", "message": {"headers": {"from": "@@EMAIL@@", "subject": "Your login: temp password @@PW@@"}}, "reason": "bounce"}),
-    ("Slack oauth.v2.access tool result", {"ok": True, "access_token": "@@SLACK@@", "token_type": "bot", "authed_user": {"id": "U@@HASH@@", "access_token": "@@SLACK@@"}, "team": {"name": "@@ORG@@"}}),
+    ("Slack conversations.history tool result", {"ok": True, "messages": [{"type": "message", "user": "U@@HASH@@", "text": "temporary bot token for the migration: @@SLACK@@", "ts": "@@EPOCH@@.000200"}, {"type": "message", "user": "U@@HASH@@", "text": "and the user token @@SLACK@@, revoke after", "ts": "@@EPOCH@@.000300"}], "has_more": False}),
     ("Google Places tool call", {"tool": "places.search", "arguments": {"query": "pharmacy near @@CITY@@", "key": "@@GOOG@@"}, "result": {"status": "OK", "results": []}}),
     ("OIDC token response", {"access_token": "@@JWT@@", "id_token": "@@JWT@@", "token_type": "Bearer", "expires_in": 3600, "scope": "openid email"}),
     ("Apple Push auth key upload", {"tool": "secrets.put", "arguments": {"name": "apns-auth-key", "key_id": "@@HASH@@", "team_id": "@@HASH@@", "p8": "@@PK@@"}}),
@@ -56401,7 +56401,7 @@ def b36_weight(tmpl):
     return 1 + sum(B36_RARE_W.get(m, 0) for m in ms)
 
 
-B36_RARE_W = {"PK": 7, "ANT": 4, "AWS": 5, "GH": 4, "GOOG": 6, "OAI": 5, "SLACK": 6, "STRIPE": 4, "JWT": 4, "PH": 4, "SSN": 2,
+B36_RARE_W = {"PK": 7, "ANT": 4, "AWS": 5, "GH": 4, "GOOG": 6, "OAI": 5, "SLACK": 6, "STRIPE": 5, "JWT": 4, "PH": 4, "SSN": 2,
               "CARD": 1, "IBAN": 1, "VKEY": 2, "DOB": 1, "DOBKID": 1, "CVC": 1, "IP6": 1}
 
 
