@@ -56030,6 +56030,9 @@ def b36_value(c, m):
     if m == "PWU": return "PASSWORD", b36_password(r, urlsafe=True)
     if m == "GEN": return "GENERIC_SECRET", b36_generic(r)
     if m == "CVC": return "GENERIC_SECRET", rnd(r, string.digits, 3)
+    if m == "PNU": return "GENERIC_SECRET", "pnu_" + rnd(r, B36_AN, 36)
+    if m == "RBG": return "GENERIC_SECRET", "rubygems_" + rnd(r, HEX, 48)
+    if m == "YA29": return "GENERIC_SECRET", "ya29." + rnd(r, B36_AN + "_-", 120)
     if m == "PH": return "PLACEHOLDER", r.choice(B36_PLACEHOLDERS)
     if m == "ANT": return "ANTHROPIC_KEY", b36_vendor(r, "ANTHROPIC_KEY")
     if m == "AWS": return "AWS_ACCESS_KEY", b36_vendor(r, "AWS_ACCESS_KEY")
@@ -56126,15 +56129,15 @@ def b36_parts(doc):
 
 # ---- text kinds: (name, template) ----
 B36_TEXT_KINDS = [
-    ("rclone.conf", "[b2-archive]\ntype = b2\naccount = @@HASH@@\nkey = @@GEN@@\n\n[gdrive]\ntype = drive\nclient_secret = @@GEN@@\ntoken = {\"access_token\":\"ya29.@@HASH@@\",\"expiry\":\"@@TS@@\"}\n"),
-    (".boto", "[Credentials]\ngs_access_key_id = GOOG1E@@HASH@@\ngs_secret_access_key = @@GEN@@\n[Boto]\nhttps_validate_certificates = True\n# project @@ORG@@-prod, updated @@DATE@@\n"),
+    ("rclone.conf", "[b2-archive]\ntype = b2\naccount = @@HASH@@\nkey = @@GEN@@\n\n[gdrive]\ntype = drive\nclient_secret = @@GEN@@\ntoken = {\"access_token\":\"@@YA29@@\",\"expiry\":\"@@TS@@\"}\n"),
+    (".boto", "[Credentials]\ngs_secret_access_key = @@GEN@@\n[Boto]\nhttps_validate_certificates = True\n# project @@ORG@@-prod, updated @@DATE@@\n"),
     (".fetchmailrc", "poll imap.@@ORG@@.com protocol IMAP\n  user \"@@EMAIL@@\" there with password \"@@PW@@\" is @@USER@@ here\n  ssl sslfingerprint \"@@HASH@@\"\n  keep\n"),
     (".muttrc", "set from = \"@@NAME@@ <@@EMAIL@@>\"\nset imap_user = \"@@EMAIL@@\"\nset imap_pass = \"@@PW@@\"\nset smtp_url = \"smtps://@@USER@@@smtp.@@ORG@@.com:465/\"\nset folder = \"imaps://imap.@@ORG@@.com/\"\n"),
     ("grafana.ini", "[server]\nhttp_addr = @@IP4@@\ndomain = grafana.@@ORG@@.io\n[security]\nadmin_user = admin\nadmin_password = @@PW@@\nsecret_key = @@GEN@@\n[auth.generic_oauth]\nclient_secret = @@GEN@@\n"),
     ("promtail.yaml", "clients:\n  - url: https://logs-prod-eu-west-0.grafana.net/loki/api/v1/push\n    basic_auth:\n      username: \"@@NUM@@\"\n      password: \"@@JWT@@\"\nscrape_configs:\n  - job_name: journal\n    relabel_configs: []\n"),
     ("vector.toml", "[sinks.dd]\ntype = \"datadog_logs\"\ninputs = [\"app\"]\ndefault_api_key = \"@@GEN@@\"\n\n[sinks.archive]\ntype = \"aws_s3\"\nauth.access_key_id = \"@@AWS@@\"\nauth.secret_access_key = \"@@GEN@@\"\n"),
     ("airflow connections add", "$ airflow connections add 'warehouse_pg' \\\n    --conn-uri 'postgresql://etl_user:@@PWU@@@@@IP4@@:5432/analytics'\nSuccessfully added `conn_id`=warehouse_pg : postgresql://etl_user:******@@@IP4@@:5432/analytics\n$ airflow connections add slack_alerts --conn-type slackwebhook --conn-password '@@SLACK@@'\n"),
-    ("Prefect profiles.toml", "active = \"prod\"\n\n[profiles.prod]\nPREFECT_API_URL = \"https://api.prefect.cloud/api/accounts/@@UUID@@/workspaces/@@UUID@@\"\nPREFECT_API_KEY = \"pnu_@@HASH@@\"\n\n[profiles.dev]\nPREFECT_API_KEY = \"@@STANDIN@@\"\n"),
+    ("Prefect profiles.toml", "active = \"prod\"\n\n[profiles.prod]\nPREFECT_API_URL = \"https://api.prefect.cloud/api/accounts/@@UUID@@/workspaces/@@UUID@@\"\nPREFECT_API_KEY = \"@@PNU@@\"\n\n[profiles.dev]\nPREFECT_API_KEY = \"@@STANDIN@@\"\n"),
     ("Nextcloud config.php", "<?php\n$CONFIG = array (\n  'instanceid' => 'oc@@HASH@@',\n  'passwordsalt' => '@@GEN@@',\n  'trusted_domains' => array (0 => 'cloud.@@ORG@@.eu', 1 => '@@IP4@@'),\n  'dbuser' => 'oc_admin',\n  'dbpassword' => '@@PW@@',\n  'mail_smtppassword' => '@@PW@@',\n  'version' => '@@VER@@',\n);\n"),
     ("Discourse app.yml", "env:\n  DISCOURSE_HOSTNAME: forum.@@ORG@@.org\n  DISCOURSE_DEVELOPER_EMAILS: '@@EMAIL@@'\n  DISCOURSE_SMTP_ADDRESS: smtp.mailgun.org\n  DISCOURSE_SMTP_PASSWORD: \"@@PW@@\"\n  DISCOURSE_MAXMIND_LICENSE_KEY: @@STANDIN@@\n"),
     ("gitlab.rb", "external_url 'https://git.@@ORG@@.io'\ngitlab_rails['smtp_password'] = \"@@PW@@\"\ngitlab_rails['initial_root_password'] = \"@@PW@@\"\ngitlab_rails['backup_upload_connection'] = { 'provider' => 'AWS', 'aws_access_key_id' => '@@AWS@@', 'aws_secret_access_key' => '@@GEN@@' }\n"),
@@ -56207,10 +56210,10 @@ B36_TEXT_KINDS = [
     ("ipmitool user", "$ ipmitool -I lanplus -H @@IP4@@ -U ADMIN -P '@@PW@@' user list 1\nID  Name       Callin  Link Auth  IPMI Msg   Channel Priv Limit\n2   ADMIN      false   false      true       ADMINISTRATOR\n$ ipmitool -I lanplus -H @@IP4@@ -U ADMIN -P '@@PW@@' user set password 3 '@@PW@@'\n"),
     ("git remote -v", "$ git remote -v\norigin  https://@@USER@@:@@GH@@@github.com/@@ORG@@/infra.git (fetch)\norigin  https://@@USER@@:@@GH@@@github.com/@@ORG@@/infra.git (push)\nupstream  git@github.com:@@ORG@@/infra.git (fetch)\n"),
     ("pip config list", "$ pip config list\nglobal.index-url='https://__token__:@@GEN@@@pypi.@@ORG@@.dev/simple/'\nglobal.trusted-host='pypi.@@ORG@@.dev'\nuser.timeout='60'\n"),
-    ("poetry config", "$ poetry config http-basic.internal @@USER@@ '@@PW@@'\n$ poetry config pypi-token.pypi pypi-@@GEN@@\n$ poetry config --list | grep repositories\nrepositories.internal.url = \"https://pkgs.@@ORG@@.dev/simple/\"\n"),
+    ("poetry config", "$ poetry config http-basic.internal @@USER@@ '@@PW@@'\n$ poetry config pypi-token.pypi @@GEN@@\n$ poetry config --list | grep repositories\nrepositories.internal.url = \"https://pkgs.@@ORG@@.dev/simple/\"\n"),
     (".yarnrc.yml", "nodeLinker: node-modules\nnpmScopes:\n  @@ORG@@:\n    npmRegistryServer: \"https://npm.pkg.github.com\"\n    npmAuthToken: \"@@GH@@\"\nnpmAlwaysAuth: true\n"),
     ("bunfig.toml", "[install.scopes]\n\"@@@ORG@@\" = { token = \"@@GEN@@\", url = \"https://registry.@@ORG@@.dev/\" }\n\n[install]\nregistry = \"https://registry.npmjs.org\"\n"),
-    ("gem credentials", "---\n:rubygems_api_key: rubygems_@@HASH@@\n:github: Bearer @@GH@@\n"),
+    ("gem credentials", "---\n:rubygems_api_key: @@RBG@@\n:github: Bearer @@GH@@\n"),
     ("age-keygen", "$ age-keygen -o key.txt\nPublic key: age1@@HASH@@\n$ cat key.txt\n# created: @@TS@@\n# public key: age1@@HASH@@\n@@GEN@@\n"),
     ("acme.sh account.conf", "ACCOUNT_EMAIL='@@EMAIL@@'\nSAVED_CF_Token='@@GEN@@'\nSAVED_CF_Account_ID='@@HASH@@'\nUSER_PATH='/usr/local/sbin:/usr/bin'\nAUTO_UPGRADE='1'\n"),
     ("squid access.log", "@@EPOCH@@.@@NUM@@    @@NUM@@ @@IP4@@ TCP_TUNNEL/200 @@NUM@@ CONNECT api.openai.com:443 - HIER_DIRECT/@@IP4@@ -\n@@EPOCH@@.@@NUM@@    @@NUM@@ @@IP4@@ TCP_MISS/200 @@NUM@@ GET http://repo.@@ORG@@.io/pkg?token=@@GEN@@ - HIER_DIRECT/@@IP4@@ text/html\n"),
@@ -56253,7 +56256,7 @@ B36_TEXT_KINDS = [
     ("on-call handover", "On-call handover @@DATE@@\n- PagerDuty escalations go to @@PHONE@@ this week\n- break-glass root on db-primary: @@PW@@ (sealed envelope copy in safe)\n- customer @@NAME@@ (@@EMAIL@@) still waiting on refund to card @@MASKCARD@@\n"),
     ("hotel front desk shift log", "Night shift @@DATE@@, desk 1\n- Room 214 guest @@NAME@@ paid deposit with card @@CARD@@ (exp 0@@NUM@@), cvv @@CVC@@ taken by phone, to be shredded\n- guest phone @@PHONE@@, wifi code given\n"),
     ("pharmacy refill request", "Refill request — @@CITY@@ pharmacy\nPatient: @@NAME@@, DOB @@DOB@@\nPhone: @@PHONE@@\nInsurance member ID @@ID@@; SSN on file @@SSN@@\nRx @@NUM@@, last filled @@DATE@@\n"),
-    ("landlord maintenance request", "Maintenance request #@@NUM@@\nTenant: @@NAME@@, unit @@NUM@@\nBest number: @@PHONE@@ / @@EMAIL@@\nKey safe code: @@CVC@@@@NUM@@ (please change after)\nIssue: boiler pressure drops overnight.\n"),
+    ("landlord maintenance request", "Maintenance request #@@NUM@@\nTenant: @@NAME@@, unit @@NUM@@\nBest number: @@PHONE@@ / @@EMAIL@@\nKey safe code: @@CVC@@ (please change after)\nIssue: boiler pressure drops overnight.\n"),
     ("recruiter ATS notes", "Candidate: @@NAME@@\nEmail: @@EMAIL@@ | Phone: @@PHONE@@\nDOB (for background check only): @@DOB@@\nSSN: @@SSN@@\nInterview on @@DATE@@; offer ref @@ID@@\n"),
     ("background check report", "BACKGROUND SCREENING — CONFIDENTIAL\nSubject: @@NAME@@\nSSN: @@SSN@@   DOB: @@DOB@@\nAddresses: @@CITY@@ (2019–present)\nCriminal: none found. Report @@ID@@ completed @@DATE@@.\n"),
     ("expense report", "Expense report @@ID@@ — @@NAME@@\nCorporate card @@CARD@@\nHotel @@CITY@@ @@AMT@@ EUR\nTaxi @@AMT@@ EUR\nReimburse to @@IBAN@@ (previous account @@BADIBAN@@ closed)\n"),
@@ -56273,7 +56276,7 @@ B36_TEXT_KINDS = [
     ("curl with bearer in a runbook", "Step 3: verify the token\n\n    http GET https://api.@@ORG@@.io/v1/me 'Authorization:Bearer @@JWT@@'\n\nIf 401, ask @@FIRST@@ (@@PHONE@@).\n"),
     ("Slack webhook rotation ticket", "Rotation @@ID@@\nold: @@SLACK@@ (revoked @@DATE@@)\nnew: stored in vault at kv/slack/bot\ncontact: @@EMAIL@@\n"),
     ("step ca certificate", "$ step ca certificate svc.@@ORG@@.internal svc.crt svc.key --provisioner admin\n✔ CA: https://ca.@@ORG@@.internal\n✔ Certificate: svc.crt\n✔ Private Key: svc.key\n$ cat svc.key\n@@PK@@\n"),
-    ("Kamal secrets file", "# .kamal/secrets (committed by mistake on @@DATE@@)\nKAMAL_REGISTRY_PASSWORD=@@GH@@\nRAILS_MASTER_KEY=@@HASH@@\nSSH_DEPLOY_KEY=\"@@PK@@\"\n"),
+    ("Kamal secrets file", "# .kamal/secrets (committed by mistake on @@DATE@@)\nKAMAL_REGISTRY_PASSWORD=@@GH@@\nRAILS_MASTER_KEY=@@GEN@@\nSSH_DEPLOY_KEY=\"@@PK@@\"\n"),
     ("Anthropic SDK retry log", "[@@TS@@] anthropic._base_client: Retrying request to /v1/messages in 0.8s\n[@@TS@@] anthropic: 401 invalid x-api-key (key @@ANT@@)\n[@@TS@@] fallback to env ANTHROPIC_API_KEY=@@STANDIN@@\n"),
     ("Stripe CLI config.toml", "[default]\ndevice_name = \"@@USER@@-laptop\"\nlive_mode_api_key = \"@@STRIPE@@\"\nlive_mode_pub_key = \"@@PKLIVE@@\"\ntest_mode_api_key = \"@@STRIPE@@\"\n"),
     ("aws configure list", "$ aws configure list --profile ops\n      Name                    Value             Type    Location\n   profile                      ops           manual    --profile\naccess_key     @@AWS@@ shared-credentials-file\nsecret_key     @@GEN@@ shared-credentials-file\n    region             eu-west-1      config-file    ~/.aws/config\n"),
