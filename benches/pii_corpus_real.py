@@ -56030,6 +56030,8 @@ def b36_value(c, m):
     if m == "PWU": return "PASSWORD", b36_password(r, urlsafe=True)
     if m == "GEN": return "GENERIC_SECRET", b36_generic(r)
     if m == "CVC": return "GENERIC_SECRET", rnd(r, string.digits, 3)
+    if m == "AWSSEC": return "GENERIC_SECRET", rnd(r, B36_AN + "/+", 40)
+    if m == "HF": return "GENERIC_SECRET", "hf_" + rnd(r, B36_AN, 34)
     if m == "PNU": return "GENERIC_SECRET", "pnu_" + rnd(r, B36_AN, 36)
     if m == "RBG": return "GENERIC_SECRET", "rubygems_" + rnd(r, HEX, 48)
     if m == "YA29": return "GENERIC_SECRET", "ya29." + rnd(r, B36_AN + "_-", 120)
@@ -56130,23 +56132,23 @@ def b36_parts(doc):
 # ---- text kinds: (name, template) ----
 B36_TEXT_KINDS = [
     ("rclone.conf", "[b2-archive]\ntype = b2\naccount = @@HASH@@\nkey = @@GEN@@\n\n[gdrive]\ntype = drive\nclient_secret = @@GEN@@\ntoken = {\"access_token\":\"@@YA29@@\",\"expiry\":\"@@TS@@\"}\n"),
-    (".boto", "[Credentials]\ngs_secret_access_key = @@GEN@@\n[Boto]\nhttps_validate_certificates = True\n# project @@ORG@@-prod, updated @@DATE@@\n"),
+    (".boto", "[Credentials]\ngs_secret_access_key = @@AWSSEC@@\n[Boto]\nhttps_validate_certificates = True\n# project @@ORG@@-prod, updated @@DATE@@\n"),
     (".fetchmailrc", "poll imap.@@ORG@@.com protocol IMAP\n  user \"@@EMAIL@@\" there with password \"@@PW@@\" is @@USER@@ here\n  ssl sslfingerprint \"@@HASH@@\"\n  keep\n"),
     (".muttrc", "set from = \"@@NAME@@ <@@EMAIL@@>\"\nset imap_user = \"@@EMAIL@@\"\nset imap_pass = \"@@PW@@\"\nset smtp_url = \"smtps://@@USER@@@smtp.@@ORG@@.com:465/\"\nset folder = \"imaps://imap.@@ORG@@.com/\"\n"),
     ("grafana.ini", "[server]\nhttp_addr = @@IP4@@\ndomain = grafana.@@ORG@@.io\n[security]\nadmin_user = admin\nadmin_password = @@PW@@\nsecret_key = @@GEN@@\n[auth.generic_oauth]\nclient_secret = @@GEN@@\n"),
     ("promtail.yaml", "clients:\n  - url: https://logs-prod-eu-west-0.grafana.net/loki/api/v1/push\n    basic_auth:\n      username: \"@@NUM@@\"\n      password: \"@@JWT@@\"\nscrape_configs:\n  - job_name: journal\n    relabel_configs: []\n"),
-    ("vector.toml", "[sinks.dd]\ntype = \"datadog_logs\"\ninputs = [\"app\"]\ndefault_api_key = \"@@GEN@@\"\n\n[sinks.archive]\ntype = \"aws_s3\"\nauth.access_key_id = \"@@AWS@@\"\nauth.secret_access_key = \"@@GEN@@\"\n"),
+    ("vector.toml", "[sinks.dd]\ntype = \"datadog_logs\"\ninputs = [\"app\"]\ndefault_api_key = \"@@GEN@@\"\n\n[sinks.archive]\ntype = \"aws_s3\"\nauth.access_key_id = \"@@AWS@@\"\nauth.secret_access_key = \"@@AWSSEC@@\"\n"),
     ("airflow connections add", "$ airflow connections add 'warehouse_pg' \\\n    --conn-uri 'postgresql://etl_user:@@PWU@@@@@IP4@@:5432/analytics'\nSuccessfully added `conn_id`=warehouse_pg : postgresql://etl_user:******@@@IP4@@:5432/analytics\n$ airflow connections add slack_alerts --conn-type slackwebhook --conn-password '@@SLACK@@'\n"),
     ("Prefect profiles.toml", "active = \"prod\"\n\n[profiles.prod]\nPREFECT_API_URL = \"https://api.prefect.cloud/api/accounts/@@UUID@@/workspaces/@@UUID@@\"\nPREFECT_API_KEY = \"@@PNU@@\"\n\n[profiles.dev]\nPREFECT_API_KEY = \"@@STANDIN@@\"\n"),
     ("Nextcloud config.php", "<?php\n$CONFIG = array (\n  'instanceid' => 'oc@@HASH@@',\n  'passwordsalt' => '@@GEN@@',\n  'trusted_domains' => array (0 => 'cloud.@@ORG@@.eu', 1 => '@@IP4@@'),\n  'dbuser' => 'oc_admin',\n  'dbpassword' => '@@PW@@',\n  'mail_smtppassword' => '@@PW@@',\n  'version' => '@@VER@@',\n);\n"),
     ("Discourse app.yml", "env:\n  DISCOURSE_HOSTNAME: forum.@@ORG@@.org\n  DISCOURSE_DEVELOPER_EMAILS: '@@EMAIL@@'\n  DISCOURSE_SMTP_ADDRESS: smtp.mailgun.org\n  DISCOURSE_SMTP_PASSWORD: \"@@PW@@\"\n  DISCOURSE_MAXMIND_LICENSE_KEY: @@STANDIN@@\n"),
-    ("gitlab.rb", "external_url 'https://git.@@ORG@@.io'\ngitlab_rails['smtp_password'] = \"@@PW@@\"\ngitlab_rails['initial_root_password'] = \"@@PW@@\"\ngitlab_rails['backup_upload_connection'] = { 'provider' => 'AWS', 'aws_access_key_id' => '@@AWS@@', 'aws_secret_access_key' => '@@GEN@@' }\n"),
+    ("gitlab.rb", "external_url 'https://git.@@ORG@@.io'\ngitlab_rails['smtp_password'] = \"@@PW@@\"\ngitlab_rails['initial_root_password'] = \"@@PW@@\"\ngitlab_rails['backup_upload_connection'] = { 'provider' => 'AWS', 'aws_access_key_id' => '@@AWS@@', 'aws_secret_access_key' => '@@AWSSEC@@' }\n"),
     (".drone.yml", "kind: pipeline\nname: deploy\nsteps:\n  - name: publish\n    image: plugins/docker\n    settings:\n      username: @@USER@@\n      password:\n        from_secret: docker_password\n    environment:\n      GITHUB_TOKEN: @@GH@@\n      SENTRY_AUTH_TOKEN: @@STANDIN@@\n"),
     ("Buildkite environment hook", "#!/bin/bash\nset -euo pipefail\n# agent hook, build @@NUM@@ on @@HOST@@\nexport NPM_TOKEN=\"@@GEN@@\"\nexport STRIPE_API_KEY=\"@@STRIPE@@\"\nexport BUILDKITE_ARTIFACT_UPLOAD_DESTINATION=\"s3://@@ORG@@-artifacts/$BUILDKITE_JOB_ID\"\n"),
     (".travis.yml", "language: node_js\nnode_js: [20]\nenv:\n  global:\n    - OPENAI_API_KEY=@@OAI@@\n    - secure: \"@@GEN@@\"\ndeploy:\n  provider: pages\n  token: @@GH@@\n"),
     ("Argo CD repository secret", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: private-repo\n  labels:\n    argocd.argoproj.io/secret-type: repository\nstringData:\n  url: https://github.com/@@ORG@@/deploy-manifests\n  username: @@USER@@\n  password: @@GH@@\n"),
     ("Vagrantfile", "Vagrant.configure(\"2\") do |config|\n  config.vm.box = \"bento/ubuntu-24.04\"\n  config.vm.network \"private_network\", ip: \"@@IP4@@\"\n  config.vm.provision \"shell\", env: { \"ANTHROPIC_API_KEY\" => \"@@ANT@@\" }, inline: \"echo ready\"\nend\n"),
-    ("Packer variables", "# build.auto.pkrvars.hcl (@@DATE@@)\nregion        = \"eu-central-1\"\naws_access_key = \"@@AWS@@\"\naws_secret_key = \"@@GEN@@\"\nssh_password  = \"@@PW@@\"\nami_version   = \"@@VER@@\"\n"),
+    ("Packer variables", "# build.auto.pkrvars.hcl (@@DATE@@)\nregion        = \"eu-central-1\"\naws_access_key = \"@@AWS@@\"\naws_secret_key = \"@@AWSSEC@@\"\nssh_password  = \"@@PW@@\"\nami_version   = \"@@VER@@\"\n"),
     ("Chef knife.rb with client key", "node_name       '@@USER@@'\nclient_key      \"#{current_dir}/@@USER@@.pem\"\nchef_server_url 'https://chef.@@ORG@@.internal/organizations/ops'\n\n$ cat .chef/@@USER@@.pem\n@@PK@@\n"),
     ("Salt pillar", "# /srv/pillar/db.sls\npostgres:\n  users:\n    app:\n      password: '@@PW@@'\n  bind: @@IP4@@\nmonitoring:\n  slack_token: @@SLACK@@\n"),
     ("Capistrano deploy.rb", "set :application, '@@ORG@@'\nset :repo_url, 'https://@@USER@@:@@GH@@@github.com/@@ORG@@/shop.git'\nserver '@@IP4@@', user: 'deploy', roles: %w{app web}\nset :default_env, { 'STRIPE_SECRET' => '@@STRIPE@@' }\n"),
@@ -56196,7 +56198,7 @@ B36_TEXT_KINDS = [
     ("clickhouse-client session", "$ clickhouse-client --host @@IP4@@ --user analyst --password '@@PW@@'\nClickHouse client version @@VER@@.\nConnected to ClickHouse server version @@VER@@.\n:) SELECT user_email, client_ip FROM sessions LIMIT 1\n│ @@EMAIL@@ │ @@IP6@@ │\n"),
     ("op item get", "$ op item get \"Stripe prod\" --fields label=credential --reveal\n@@STRIPE@@\n$ op item get \"GitHub deploy bot\" --fields token --reveal\n@@GH@@\n$ op read op://Private/anthropic/credential\n@@ANT@@\n"),
     ("bw get item", "$ bw get item \"bank portal\" | jq '.login'\n{\n  \"username\": \"@@EMAIL@@\",\n  \"password\": \"@@PW@@\",\n  \"totp\": \"@@STANDIN@@\"\n}\n$ bw get notes \"card backup\"\n@@CARD@@ exp 0@@NUM@@ cvc @@CVC@@\n"),
-    ("pass show", "$ pass show work/aws/ci\n@@GEN@@\naccess_key_id: @@AWS@@\nurl: https://@@ORG@@.signin.aws.amazon.com/console\n$ pass show personal/router\n@@PW@@\n"),
+    ("pass show", "$ pass show work/aws/ci\n@@AWSSEC@@\naccess_key_id: @@AWS@@\nurl: https://@@ORG@@.signin.aws.amazon.com/console\n$ pass show personal/router\n@@PW@@\n"),
     ("stripe listen", "$ stripe listen --forward-to localhost:4242/webhook --api-key @@STRIPE@@\n> Ready! You are using Stripe API Version [2026-11-17]. Your webhook signing secret is @@GEN@@ (^C to quit)\n@@TS@@   --> charge.succeeded [evt_@@HASH@@]\n"),
     ("supabase status", "$ supabase status\n         API URL: http://127.0.0.1:54321\n          DB URL: postgresql://postgres:@@PWU@@@@@IP4@@:54322/postgres\n        anon key: @@JWT@@\nservice_role key: @@JWT@@\n"),
     ("ngrok config", "$ ngrok config add-authtoken @@GEN@@\nAuthtoken saved to configuration file: /home/@@USER@@/.config/ngrok/ngrok.yml\n$ ngrok http 8080\nForwarding  https://@@HASH@@.ngrok-free.app -> http://localhost:8080\nWeb Interface http://@@IP4@@:4040\n"),
@@ -56243,7 +56245,7 @@ B36_TEXT_KINDS = [
     ("Jira Service Management request", "Request type: Access request\nReporter: @@NAME@@ <@@EMAIL@@>\nSummary: Need API access for the reporting job\nDescription: I generated a temporary key @@VKEY@@ from my account, please replace it with a service account. Ticket @@ID@@.\n"),
     ("GitHub Discussions post", "### Help: action fails with 401\n\nI set `GH_TOKEN: @@GH@@` directly in the workflow for testing (I know...). Also tried the docs example `@@PH@@`, same error. Runner IP was @@IP4@@. Any ideas?\n"),
     ("Discourse forum post", "Posted by @@USER@@ · @@DATE@@\n\nMy config after upgrading to @@VER@@:\n\n```\nsmtp_password: @@PW@@\nmaxmind_key: @@GEN@@\n```\nThe admin mail goes to @@EMAIL@@ but nothing arrives.\n"),
-    ("Stack Overflow question draft", "Title: boto3 raises InvalidClientTokenId even though keys are correct\n\n    session = boto3.Session(aws_access_key_id='@@AWS@@', aws_secret_access_key='@@GEN@@')\n\nThe placeholder from the docs (@@PH@@) gives the same error. Python @@VER@@.\n"),
+    ("Stack Overflow question draft", "Title: boto3 raises InvalidClientTokenId even though keys are correct\n\n    session = boto3.Session(aws_access_key_id='@@AWS@@', aws_secret_access_key='@@AWSSEC@@')\n\nThe placeholder from the docs (@@PH@@) gives the same error. Python @@VER@@.\n"),
     ("Reddit post", "r/selfhosted · posted by u/@@USER@@\n\nFinally got my homelab exposed via @@IP4@@ (yes I know). Here is my compose env for anyone stuck:\nADMIN_TOKEN=@@GEN@@\nMAIL_PASS=@@PW@@\nEdit: rotated everything, thanks all.\n"),
     ("Notion page export", "# Vendor onboarding — @@ORG@@\n\n| Field | Value |\n|---|---|\n| Contact | @@NAME@@ |\n| Phone | @@PHONE@@ |\n| Payout IBAN | @@IBAN@@ |\n| API key (sandbox) | @@STRIPE@@ |\n| Old IBAN (wrong) | @@BADIBAN@@ |\n"),
     ("Basecamp message", "Re: Launch checklist\n@@FIRST@@ wrote: the Maps key for the store locator is @@GOOG@@ and the analytics one is still the placeholder @@PH@@. I'll swap it before launch on @@DATE@@.\n"),
@@ -56267,7 +56269,7 @@ B36_TEXT_KINDS = [
     ("tool call transcript", "> tool: shell.run {\"cmd\": \"cat ~/.config/gh/hosts.yml\"}\ngithub.com:\n    user: @@USER@@\n    oauth_token: @@GH@@\n    git_protocol: https\n> tool: shell.run {\"cmd\": \"curl -s ifconfig.me\"}\n@@IP4@@\n"),
     ("MCP server stderr", "[mcp-postgres] starting with DATABASE_URL=postgresql://reader:@@PWU@@@@@IP4@@:5432/crm\n[mcp-postgres] tools: query, describe_table\n[mcp-github] GITHUB_PERSONAL_ACCESS_TOKEN=@@GH@@\n[mcp-github] listening on stdio, version @@VER@@\n"),
     ("AGENTS.md", "# AGENTS.md\n\n## Local dev\n- Use the sandbox Stripe key `@@STRIPE@@` for tests (sandbox only!).\n- Docs show `@@PH@@`; never commit real keys.\n- Staging admin: `@@EMAIL@@` / `@@PW@@`\n"),
-    ("Jupyter cell output", "In [14]: os.environ['AWS_ACCESS_KEY_ID'], os.environ['HF_TOKEN']\nOut[14]: ('@@AWS@@', '@@GEN@@')\n\nIn [15]: df.loc[0, ['email', 'iban']]\nOut[15]: email    @@EMAIL@@\n         iban     @@IBAN@@\n"),
+    ("Jupyter cell output", "In [14]: os.environ['AWS_ACCESS_KEY_ID'], os.environ['HF_TOKEN']\nOut[14]: ('@@AWS@@', '@@HF@@')\n\nIn [15]: df.loc[0, ['email', 'iban']]\nOut[15]: email    @@EMAIL@@\n         iban     @@IBAN@@\n"),
     ("CSV export of customers", "customer_id,name,email,phone,dob,card_last4,ssn\n@@ID@@,@@NAME@@,@@EMAIL@@,@@PHONE@@,@@DOBISO@@,@@NUM@@,@@SSN@@\n@@ID@@,@@OTHERNAME@@,,,,@@NUM@@,@@MASKSSN@@\n"),
     ("Slack app manifest notes", "# app: @@ORG@@-standup-bot (reinstalled @@DATE@@)\nBot User OAuth Token: @@SLACK@@\nUser OAuth Token: @@SLACK@@\nSigning secret: @@GEN@@\nscopes: chat:write, users:read\n"),
     ("Firebase web config", "// src/firebase.ts\nexport const firebaseConfig = {\n  apiKey: '@@GOOG@@',\n  authDomain: '@@ORG@@.firebaseapp.com',\n  projectId: '@@ORG@@',\n  messagingSenderId: '@@NUM@@',\n};\n// docs sample: @@PH@@\n"),
@@ -56279,7 +56281,7 @@ B36_TEXT_KINDS = [
     ("Kamal secrets file", "# .kamal/secrets (committed by mistake on @@DATE@@)\nKAMAL_REGISTRY_PASSWORD=@@GH@@\nRAILS_MASTER_KEY=@@GEN@@\nSSH_DEPLOY_KEY=\"@@PK@@\"\n"),
     ("Anthropic SDK retry log", "[@@TS@@] anthropic._base_client: Retrying request to /v1/messages in 0.8s\n[@@TS@@] anthropic: 401 invalid x-api-key (key @@ANT@@)\n[@@TS@@] fallback to env ANTHROPIC_API_KEY=@@STANDIN@@\n"),
     ("Stripe CLI config.toml", "[default]\ndevice_name = \"@@USER@@-laptop\"\nlive_mode_api_key = \"@@STRIPE@@\"\nlive_mode_pub_key = \"@@PKLIVE@@\"\ntest_mode_api_key = \"@@STRIPE@@\"\n"),
-    ("aws configure list", "$ aws configure list --profile ops\n      Name                    Value             Type    Location\n   profile                      ops           manual    --profile\naccess_key     @@AWS@@ shared-credentials-file\nsecret_key     @@GEN@@ shared-credentials-file\n    region             eu-west-1      config-file    ~/.aws/config\n"),
+    ("aws configure list", "$ aws configure list --profile ops\n      Name                    Value             Type    Location\n   profile                      ops           manual    --profile\naccess_key     @@AWS@@ shared-credentials-file\nsecret_key     @@AWSSEC@@ shared-credentials-file\n    region             eu-west-1      config-file    ~/.aws/config\n"),
     ("CloudTrail excerpt in a ticket", "Suspicious call from @@IP4@@: eventName=CreateUser, userIdentity.accessKeyId=@@AWS@@, userAgent=aws-cli/@@VER@@. Docs key @@PH@@ is not ours. Reported by @@EMAIL@@.\n"),
     ("Markdown incident timeline", "| Time (UTC) | Event |\n|---|---|\n| @@TS@@ | Key @@AWS@@ used from @@IP4@@ |\n| @@TS@@ | Same key from @@IP6@@ |\n| @@TS@@ | Key deactivated; replacement stored in vault |\n"),
 ]
@@ -56373,7 +56375,7 @@ B36_JSON_KINDS = [
     ("Shopify order", {"id": 5550001112, "email": "@@EMAIL@@", "browser_ip": "@@IP4@@", "phone": "@@PHONE@@", "payment_details": {"credit_card_number": "@@MASKCARD@@"}, "note": "customer asked us to charge @@CARD@@ instead"}),
     ("Greenhouse candidate", {"id": 8812, "first_name": "@@FIRST@@", "last_name": "@@LAST@@", "email_addresses": [{"value": "@@EMAIL@@", "type": "personal"}], "phone_numbers": [{"value": "@@PHONE@@", "type": "mobile"}], "custom_fields": {"ssn": "@@SSN@@"}}),
     ("Deel contractor", {"contract_id": "@@ID@@", "worker": {"full_name": "@@NAME@@", "date_of_birth": "@@DOBISO@@", "tax_id": "@@SSN@@"}, "payout": {"iban": "@@IBAN@@"}}),
-    ("Doppler secrets download", {"ANTHROPIC_API_KEY": "@@ANT@@", "AWS_ACCESS_KEY_ID": "@@AWS@@", "AWS_SECRET_ACCESS_KEY": "@@GEN@@", "DOPPLER_ENVIRONMENT": "prd", "EXAMPLE_KEY": "@@PH@@"}),
+    ("Doppler secrets download", {"ANTHROPIC_API_KEY": "@@ANT@@", "AWS_ACCESS_KEY_ID": "@@AWS@@", "AWS_SECRET_ACCESS_KEY": "@@AWSSEC@@", "DOPPLER_ENVIRONMENT": "prd", "EXAMPLE_KEY": "@@PH@@"}),
     ("GitHub Actions secret scanning alert", {"number": 42, "secret_type": "github_personal_access_token", "secret": "@@GH@@", "state": "open", "push_protection_bypassed_by": {"login": "@@USER@@"}}),
     ("Netbox IP address", {"id": 311, "address": "@@IP6@@/64", "status": {"value": "active"}, "dns_name": "@@HOST@@", "description": "nat to @@IP4@@, loopback @@LOOP@@"}),
     ("Tailscale device", {"id": "@@NUM@@", "hostname": "@@USER@@-mbp", "addresses": ["@@IP4@@", "@@IP6@@"], "clientVersion": "@@VER@@", "user": "@@EMAIL@@"}),
