@@ -1464,26 +1464,35 @@ const CARD_GAP_WORDS: [&[u8]; 20] = [
 pub(super) fn cvc_after_card(hay: &[u8], end: usize) -> Option<(usize, usize)> {
     let limit = (end + 48).min(hay.len());
     let mut i = end;
+    // Digits between card and code: an expiry's (`09/27`, `2027-09-30`: eight at most);
+    // more are another number, a card's whose code it is (`evidence_r35d`).
+    let mut digits = 0;
     while i < limit {
         let b = hay[i];
         if !(b.is_ascii_alphabetic() || b >= 0x80) {
-            if b.is_ascii_digit()
-                || matches!(
-                    b,
-                    b' ' | b'\t'
-                        | b','
-                        | b';'
-                        | b':'
-                        | b'/'
-                        | b'.'
-                        | b'-'
-                        | b'('
-                        | b')'
-                        | b'|'
-                        | b'\r'
-                        | b'\n'
-                )
-            {
+            if b.is_ascii_digit() {
+                digits += 1;
+                if digits > super::evidence_r35d::GAP_DIGITS {
+                    return None;
+                }
+                i += 1;
+                continue;
+            }
+            if matches!(
+                b,
+                b' ' | b'\t'
+                    | b','
+                    | b';'
+                    | b':'
+                    | b'/'
+                    | b'.'
+                    | b'-'
+                    | b'('
+                    | b')'
+                    | b'|'
+                    | b'\r'
+                    | b'\n'
+            ) {
                 i += 1;
                 continue;
             }

@@ -2,6 +2,7 @@
 //! phone-like, plain), the rules compiled from the config, and key normalisation.
 
 use super::super::entity::Entity;
+use crate::redact::detect::evidence_r35d::typed_string_key;
 
 /// What a JSON key says about the value under it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +125,7 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
     {
         return parent;
     }
-    if class != KeyClass::Plain || key.len() > 9 {
+    if class != KeyClass::Plain || (key.len() > 9 && !typed_string_key(key)) {
         if matches!(parent, KeyClass::Card | KeyClass::FormResponse)
             && key.eq_ignore_ascii_case("token")
         {
@@ -139,7 +140,7 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
             parent
         }
         KeyClass::BirthParent | KeyClass::Whole(Entity::DateOfBirth)
-            if birth_date_member(&normalize_key(key)) =>
+            if birth_date_member(&normalize_key(key)) || typed_string_key(key) =>
         {
             KeyClass::Whole(Entity::DateOfBirth)
         }
@@ -198,13 +199,16 @@ impl KeyFacts {
             ),
             (pair_type_key(key), Self::PAIR_TYPE),
             (host_name(key), Self::HOST),
-            (key.len() > 9, Self::LONG),
+            (key.len() > 9 && !typed_string_key(key), Self::LONG),
             (key.eq_ignore_ascii_case("token"), Self::TOKEN),
             (
                 key.eq_ignore_ascii_case("value") || key.eq_ignore_ascii_case("plaintext"),
                 Self::SECRET_VALUE,
             ),
-            (birth_date_member(&normalize_key(key)), Self::BIRTH_MEMBER),
+            (
+                birth_date_member(&normalize_key(key)) || typed_string_key(key),
+                Self::BIRTH_MEMBER,
+            ),
             (phone_number_member(key), Self::PHONE_MEMBER),
             (ident_number_member(key), Self::IDENT_MEMBER),
             (
