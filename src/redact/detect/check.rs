@@ -72,8 +72,12 @@ impl Detector {
                             && body.iter().any(u8::is_ascii_digit)
                             && body.iter().any(u8::is_ascii_alphabetic)
                             && v::shannon_entropy(body) > 3.0);
-                // LiteLLM's `master_key: sk-…`, the proxy's own key (`evidence_r33g`).
-                if ok && super::evidence_r33g::litellm_master_key(hay, s, body) {
+                // LiteLLM's `master_key: sk-…`, the proxy's own key (`evidence_r33g`);
+                // Langfuse's secret key `sk-lf-<uuid>` (`evidence_r35g`).
+                if ok
+                    && (super::evidence_r33g::litellm_master_key(hay, s, body)
+                        || super::evidence_r35g::langfuse_secret_key(body))
+                {
                     return secret_if(true, Entity::GenericSecret, hay, s, e);
                 }
                 secret_if(ok, Entity::OpenaiKey, hay, s, e)
@@ -4145,6 +4149,13 @@ fn check_cli_flag(hay: &[u8], s: usize) -> Outcome {
                 user.len() < head.len() && user.ends_with(b" -u ")
             };
             let vs = i + 1;
+            // A vendor's token after `-u USER` (`twine upload -u __token__ -p pypi-…`,
+            // `evidence_r35g`): a GENERIC_SECRET.
+            if after_user {
+                if let Some(h) = super::evidence_r35g::vendor_token_after_user(hay, vs) {
+                    return Outcome::Hit(h);
+                }
+            }
             return match quoted(vs).or_else(|| value_at(hay, vs, limit)) {
                 // A capital `-P`'s argument by its shape (twenty-sixth round).
                 Some((vs, ve)) if !(sshpass || after_user) => {

@@ -51,6 +51,7 @@ pub(crate) mod evidence_r34d;
 mod evidence_r34g;
 pub(crate) mod evidence_r34p;
 pub(crate) mod evidence_r35d;
+mod evidence_r35g;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -849,5 +850,7 @@ mod tests_r34g;
 mod tests_r34p;
 #[cfg(test)]
 mod tests_r35d;
+#[cfg(test)]
+mod tests_r35g;
 #[cfg(test)]
 pub(crate) mod tests_support;
