@@ -50,6 +50,7 @@ mod evidence_r34c;
 pub(crate) mod evidence_r34d;
 mod evidence_r34g;
 pub(crate) mod evidence_r34p;
+pub(crate) mod evidence_r35p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -846,5 +847,7 @@ mod tests_r34d;
 mod tests_r34g;
 #[cfg(test)]
 mod tests_r34p;
+#[cfg(test)]
+mod tests_r35p;
 #[cfg(test)]
 pub(crate) mod tests_support;
