@@ -2783,6 +2783,12 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
             return o;
         }
     }
+    // `echo X | docker login … --password-stdin` (`evidence_r35p`).
+    if s >= 2 && hay[s - 1] == b'-' && hay.get(e) == Some(&b'-') {
+        if let Some(o) = super::evidence_r35p::docker_stdin_password(hay, s, e) {
+            return o;
+        }
+    }
     if hay[s] == b'-' {
         if hay.get(s + 1) == Some(&b'w') {
             return super::evidence_r29p::ldap_password(hay, s);
@@ -4126,8 +4132,12 @@ fn check_cli_flag(hay: &[u8], s: usize) -> Outcome {
     let flag = hay[s + 1] | 0x20;
     let i = s + 2;
     // `redis-cli -h HOST -a PASSWORD` (`prose_keyword` saw `redis-cli` before it).
+    // HTTPie's `http -a USER:PASSWORD` (`evidence_r35p`).
     if flag == b'a' {
         return match quoted(i + 1).or_else(|| arg_at(hay, i + 1, limit)) {
+            Some((vs, ve)) if super::evidence_r35p::httpie_before(hay, s) => {
+                super::evidence_r35p::httpie_password(hay, vs, ve)
+            }
             Some((vs, ve)) => found(vs, ve, true),
             None => Outcome::Reject,
         };
@@ -4296,7 +4306,8 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         // Command-line flags: `-p'…'`, `-p"…"`, `-pSECRET`, `sshpass -p …`, `-u user:…`.
         b'-' if at(p, b"-p")
             || at(p, b"-u ")
-            || at(p, b"-a ") && redis_cli_before(hay, p)
+            || at(p, b"-a ")
+                && (redis_cli_before(hay, p) || super::evidence_r35p::httpie_before(hay, p))
             || at(p, b"-w ") && super::evidence_r29p::ldap_client_before(hay, p) =>
         {
             Some((p, p + 2))

@@ -52,6 +52,7 @@ mod evidence_r34g;
 pub(crate) mod evidence_r34p;
 pub(crate) mod evidence_r35d;
 mod evidence_r35g;
+pub(crate) mod evidence_r35p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -852,5 +853,7 @@ mod tests_r34p;
 mod tests_r35d;
 #[cfg(test)]
 mod tests_r35g;
+#[cfg(test)]
+mod tests_r35p;
 #[cfg(test)]
 pub(crate) mod tests_support;
