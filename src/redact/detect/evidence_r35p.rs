@@ -18,7 +18,6 @@
 //! refuses them); blind6, blind7 and blind21 162 shell variables (`"$CR_PAT"`, refused: a
 //! value opening with `$` is none). So the echoed word is a PASSWORD only when it reads as
 //! one (`password_like`) and opens with no `$`.
-
 //!
 //! HTTPie's documentation ("Authentication": `http -a username:password pie.dev/…`; `-a`,
 //! `--auth USER[:PASS]`; with no `:PASS` it asks for the password) names the credential
