@@ -57242,6 +57242,7 @@ def b37_value(ctx, name, arg):
     if name == "port": return str(r.choice([5432, 3306, 6379, 8080, 8443, 9092, 1883, 8883, 5672, 27017, 9200, 389, 636, 1521, 9042]))
     if name == "la": return b37_lookalike(r, loc)
     if name == "ref": return f"{arg or 'REF'}-{r.randint(100000, 999999)}"
+    if name == "bic": return rnd(r, string.ascii_uppercase, 4) + B37_LOC_IBAN[loc] + rnd(r, string.ascii_uppercase + string.digits, 2)
     raise KeyError(name)
 
 
@@ -57309,15 +57310,26 @@ def b37_copies_ok(buf, spans):
     return True
 
 
+B37_BOOST = {"key": 2.0, "jwt": 1.6, "stripe": 1.6, "aws": 1.6, "slack": 1.3, "goog": 1.3, "ip6": 1.3, "card": 0.8, "oai": 1.1,
+             "ssn": 0.9, "gh": 0.2, "ant": 0.3, "iban": 0.5, "ibanbare": 0.5}
+
+
+def b37_weight(k):
+    """A kind's weight: its own, raised by the rarer types its markers draw (forms are functions: their own weight)."""
+    w, t = k[0], k[1]
+    names = set(m.group(1) for m in B37_MARK.finditer(t if isinstance(t, str) else repr(t))) if not callable(t) else set()
+    return w * (1 + sum(B37_BOOST.get(n, 0) for n in names))
+
+
 def b37_pick(r, kinds, loc):
     ks = [k for k in kinds if k[2] is None or loc in k[2]]
-    return r.choices(ks, weights=[k[0] for k in ks])[0][1]
+    return r.choices(ks, weights=[b37_weight(k) for k in ks])[0][1]
 
 
 def b37_text(f, r, loc):
     while True:
         ctx = B37Ctx(r, loc, False)
-        pool = B37_US_TEXT if loc == "en_US" and r.random() < 0.3 else B37_TEXT
+        pool = B37_US_TEXT if loc == "en_US" and r.random() < 0.4 else B37_TEXT
         t = b37_pick(r, pool, loc)
         if callable(t):
             t = t(ctx)
@@ -57333,7 +57345,7 @@ def b37_text(f, r, loc):
 def b37_json(f, r, loc):
     while True:
         ctx = B37Ctx(r, loc, True)
-        pool = B37_US_JSON if loc == "en_US" and r.random() < 0.25 else B37_JSON
+        pool = B37_US_JSON if loc == "en_US" and r.random() < 0.3 else B37_JSON
         t = b37_pick(r, pool, loc)
         if callable(t):
             t = t(ctx)
@@ -57407,6 +57419,142 @@ def B37T(t, w=1.0, locs=None):
 
 
 B37_TEXT_TECH = [
+    # more kinds for the rarer types
+    B37T("""Codex agent log — turn 14
+> exec: cat ~/.ssh/id_ed25519
+⟨key:ssh⟩
+> exec: ssh -i ~/.ssh/id_ed25519 deploy@⟨ip4:pub⟩ uptime
+ ⟨time⟩:02 up 41 days,  3 users,  load average: 0.12, 0.09, 0.05
+assistant: The key works for ⟨ip4:pub⟩. I should not have printed it; consider rotating it.
+""", 1.5),
+    B37T("""<!-- $JENKINS_HOME/credentials.xml (excerpt) -->
+<com.cloudbees.jenkins.plugins.sshcredentials.impl.BasicSSHUserPrivateKey>
+  <scope>GLOBAL</scope>
+  <id>deploy-key</id>
+  <username>deploy</username>
+  <privateKeySource class="com.cloudbees.jenkins.plugins.sshcredentials.impl.BasicSSHUserPrivateKey$DirectEntryPrivateKeySource">
+    <privateKey>⟨key⟩</privateKey>
+  </privateKeySource>
+</com.cloudbees.jenkins.plugins.sshcredentials.impl.BasicSSHUserPrivateKey>
+""", 1.5),
+    B37T("""Running with gitlab-runner 17.⟨num:1⟩.0 (⟨sha:8⟩)
+$ echo "$SSH_PRIVATE_KEY" | tr -d '\r' | ssh-add -
+Identity added: (stdin) (deploy@ci)
+$ echo "debugging key format:" && echo "$SSH_PRIVATE_KEY"
+debugging key format:
+⟨key⟩
+$ rsync -az dist/ deploy@⟨ip4:pub⟩:/srv/app/
+""", 1.5),
+    B37T("""Coolify › Keys & Tokens › Private Keys › New
+Name: hetzner-⟨city⟩
+Description: added by ⟨email:w⟩
+Private Key:
+⟨key:ssh⟩
+Public key (derived): ⟨sshpub⟩ coolify
+""", 1.2),
+    B37T("""DevTools › Network › me › Copy as cURL (bash)
+curl 'https://app.⟨domain⟩/api/me' \
+  -H 'accept: application/json' \
+  -H 'authorization: Bearer ⟨jwt⟩' \
+  -H 'cookie: _session=⟨gen:hex⟩; theme=dark' \
+  -H 'x-forwarded-for: ⟨ip4:pub⟩'
+""", 1.5),
+    B37T("""# slack-bolt bot .env
+SLACK_APP_TOKEN=⟨slack:xapp⟩
+SLACK_BOT_TOKEN=⟨slack:xoxb⟩
+SLACK_SIGNING_SECRET=⟨gen:twilio⟩
+OPENAI_API_KEY=⟨oai⟩
+""", 1.5),
+    B37T("""# Laravel .env (Cashier)
+APP_KEY=base64:⟨gen:b64⟩
+STRIPE_KEY=⟨pk⟩
+STRIPE_SECRET=⟨stripe⟩
+STRIPE_WEBHOOK_SECRET=⟨gen:whsec⟩
+MAIL_USERNAME=⟨email:role⟩
+MAIL_PASSWORD=⟨pw⟩
+""", 1.5),
+    B37T("""$ aws configure --profile ⟨user⟩-prod
+AWS Access Key ID [****************⟨an:4⟩]: ⟨aws:AKIA⟩
+AWS Secret Access Key [****************⟨an:4⟩]: ⟨gen:awssec⟩
+Default region name [eu-west-1]:
+Default output format [json]:
+$ aws s3 ls --profile ⟨user⟩-prod | head -2
+2026-11-02 10:14:55 ⟨company⟩-invoices
+""", 1.5),
+    B37T("""<!-- templates/store_locator.html -->
+<div id="map" data-lat="52.09" data-lng="5.12"></div>
+<script async src="https://maps.googleapis.com/maps/api/js?key=⟨goog⟩&callback=initMap&libraries=places"></script>
+<!-- support: ⟨email:role⟩ / ⟨phone⟩ -->
+""", 1.3),
+    B37T("""$ curl -s "https://www.googleapis.com/youtube/v3/channels?part=statistics&forHandle=@⟨user⟩&key=⟨goog⟩" | jq .items[0].statistics
+{
+  "viewCount": "⟨num:7⟩",
+  "subscriberCount": "⟨num:5⟩",
+  "videoCount": "⟨num:3⟩"
+}
+""", 1.2),
+    B37T("""; db.⟨domain⟩ zone (serial ⟨num:10⟩)
+$TTL 3600
+@       IN SOA  ns1.⟨domain⟩. hostmaster.⟨domain⟩. ( ⟨num:10⟩ 7200 900 1209600 300 )
+@       IN A     ⟨ip4:pub⟩
+@       IN AAAA  ⟨ip6:glob⟩
+mail    IN A     ⟨ip4:pub⟩
+mail    IN AAAA  ⟨ip6:glob⟩
+vpn     IN AAAA  ⟨ip6:glob⟩
+""", 1.3),
+    B37T("""# /etc/hosts on ⟨host⟩ (managed by hand, sorry)
+127.0.0.1       localhost
+::1             localhost ip6-localhost
+⟨ip4:priv⟩     db-primary
+⟨ip6:ula⟩  db-primary
+⟨ip4:priv⟩     mq01
+⟨ip6⟩   backup-offsite
+""", 1.2),
+    B37T("""$ websocat -H='Authorization: Bearer ⟨jwt⟩' wss://rt.⟨domain⟩/v2/stream
+{"type":"hello","session":"⟨uuid⟩","ip":"⟨ip4:pub⟩"}
+{"type":"presence","user":"⟨email⟩","status":"online"}
+""", 1.5),
+    B37T("""⟨ip4:pub⟩ - - [⟨ts:clf⟩] "GET /export/download?file=report-⟨num:6⟩.pdf&token=⟨jwt⟩ HTTP/2.0" 200 ⟨num:6⟩ "https://app.⟨domain⟩/reports" "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6)"
+⟨ip6⟩ - - [⟨ts:clf⟩] "GET /export/download?file=report-⟨num:6⟩.pdf&token=⟨jwt⟩ HTTP/2.0" 401 38 "-" "curl/8.11.1"
+""", 1.5),
+    B37T("""Charles session export — POST https://api.⟨domain⟩/v1/auth/refresh
+Request headers:
+  Authorization: Bearer ⟨jwt⟩
+  X-Device-Id: ⟨uuid⟩
+Response body:
+  {"access_token":"⟨jwt⟩","expires_in":900,"refresh_token":"⟨gen:b64⟩"}
+""", 1.5),
+    B37T("""Call-centre transcript (speech-to-text, auto-generated) — queue Payments, agent ⟨pfirst⟩
+AGENT: can I take the long card number please
+CALLER: yes it's ⟨card:bare⟩
+AGENT: and the three digits on the back
+CALLER: ⟨cvc⟩
+AGENT: thank you, and a phone number in case the bank calls
+CALLER: ⟨phone⟩
+""", 2),
+    B37T("""Website chat widget — visitor ⟨ip4:pub⟩ (⟨city⟩)
+Visitor: hi my payment keeps failing
+Bot: Sorry about that! Never share your full card number here.
+Visitor: its ⟨card⟩ exp 03/28 why is it failing
+Bot: I've passed this to a human. They'll reply to ⟨email⟩.
+""", 2),
+    B37T("""Subject: Chargeback ⟨ref:CB⟩ — evidence pack
+Cardholder: ⟨name⟩
+Card: ⟨card⟩ (as given on the order form; gateway shows ⟨mask⟩)
+Order ⟨ref:ORD⟩ shipped ⟨date⟩ to ⟨street⟩, ⟨city⟩, tracking 1Z⟨an:16⟩
+Customer email on the order: ⟨email⟩, IP at checkout ⟨ip4:pub⟩
+""", 2),
+    B37T("""# ~/.snowflake/connections.toml
+[default]
+account = "⟨an:7⟩-⟨an:7⟩"
+user = "SVC_AGENT"
+authenticator = "SNOWFLAKE_JWT"
+private_key_raw = '''
+⟨key:p8rsa⟩
+'''
+warehouse = "AGENT_WH"
+role = "AGENT_READONLY"
+""", 1.2),
     # documentation with key-shaped examples (PLACEHOLDER) next to stand-ins
     B37T("""## Quick start
 
@@ -58051,10 +58199,10 @@ Content-Type: application/json
     "updated": "⟨ts:isoz⟩"
 }
 """, 1.2),
-    B37T("""$ grpcurl -H 'authorization: Bearer ⟨jwt⟩' ⟨ip4:pub⟩:443 list
+    B37T("""$ grpcurl -H 'authorization: Bearer ⟨jwt#1⟩' ⟨ip4:pub#1⟩:443 list
 grpc.health.v1.Health
 payments.v3.Refunds
-$ grpcurl -H 'authorization: Bearer ⟨jwt⟩' -d '{"refund_id":"⟨uuid⟩"}' ⟨ip4:pub⟩:443 payments.v3.Refunds/Get
+$ grpcurl -H 'authorization: Bearer ⟨jwt#1⟩' -d '{"refund_id":"⟨uuid⟩"}' ⟨ip4:pub#1⟩:443 payments.v3.Refunds/Get
 {
   "status": "SETTLED"
 }
@@ -58566,7 +58714,7 @@ def b37_form_kind(title, fields):
     return make
 
 
-B37_TEXT = B37_TEXT_TECH + [B37T(b37_form_kind(t, fs), 2.2 if ("ssn" in fs or "dob" in fs or "childdob" in fs) else 1.6)
+B37_TEXT = B37_TEXT_TECH + [B37T(b37_form_kind(t, fs), 3.2 if "ssn" in fs else 2.6 if "card" in fs else 2.2 if "dob" in fs or "childdob" in fs else 1.6)
                             for t, fs in B37_FORMS]
 
 
@@ -58669,9 +58817,9 @@ B37_JSON = [B37T(t, w) for t, w in [
     ({"type": "conversation", "id": "⟨num:12⟩", "source": {"author": {"type": "user", "email": "⟨email⟩", "name": "⟨name⟩"}, "body": "Hi, please update my payout account to ⟨iban⟩, thanks!"},
       "contacts": {"contacts": ({"id": "⟨sha:24⟩", "phone": "⟨phone⟩"},)}}, 1.5),
     ({"ticket": {"id": 0, "subject": "Refund", "description": "Please refund to card ⟨card⟩. My DOB is ⟨dob⟩ if you need to verify.", "email": "⟨email⟩", "phone": "⟨phone⟩", "custom_fields": {"cf_order": "⟨ref:ORD⟩"}}}, 1.5),
-    ({"resource": "payment", "id": "tr_⟨an:10⟩", "amount": {"value": "⟨amount⟩", "currency": "EUR"}, "method": "directdebit", "details": {"consumerName": "⟨name⟩", "consumerAccount": "⟨ibanbare⟩", "consumerBic": "⟨an:8⟩"}, "createdAt": "⟨ts:iso⟩"}, 2),
+    ({"resource": "payment", "id": "tr_⟨an:10⟩", "amount": {"value": "⟨amount⟩", "currency": "EUR"}, "method": "directdebit", "details": {"consumerName": "⟨name⟩", "consumerAccount": "⟨ibanbare⟩", "consumerBic": "⟨bic⟩"}, "createdAt": "⟨ts:iso⟩"}, 2),
     ({"events": ({"id": "EV⟨an:12⟩", "resource_type": "mandates", "action": "created", "links": {"mandate": "MD⟨an:12⟩"}, "customer": {"email": "⟨email⟩", "iban": "⟨iban⟩", "phone_number": "⟨phone⟩"}},)}, 2),
-    ({"accounts": ({"account_id": "⟨an:24⟩", "name": "Plaid Checking", "mask": "⟨last4⟩"},), "numbers": {"international": ({"account_id": "⟨an:24⟩", "iban": "⟨ibanbare⟩", "bic": "⟨an:8⟩"},),
+    ({"accounts": ({"account_id": "⟨an:24⟩", "name": "Plaid Checking", "mask": "⟨last4⟩"},), "numbers": {"international": ({"account_id": "⟨an:24⟩", "iban": "⟨ibanbare⟩", "bic": "⟨bic⟩"},),
       "ach": ({"account": "⟨num:10⟩", "routing": "⟨num:9⟩"},)}, "request_id": "⟨an:15⟩"}, 2),
     ({"id": "⟨an:16⟩", "status": {"id": "ACTIVE"}, "profile": {"firstName": "⟨first⟩", "lastName": "⟨last⟩", "email": "⟨email:w⟩", "mobilePhone": "⟨phone⟩", "login": "⟨email:w⟩"},
       "credentials": {"password": {"value": "⟨pw⟩"}, "recovery_question": {"question": "first pet"}}}, 1.2),
@@ -58703,7 +58851,16 @@ B37_JSON = [B37T(t, w) for t, w in [
     ({"ip": "⟨ip4:pub⟩", "hostname": "⟨host⟩.⟨domain⟩", "city": "⟨city⟩", "org": "AS⟨num:5⟩ ⟨company⟩", "abuse": {"email": "⟨email:role⟩", "phone": "⟨phone⟩", "network": "⟨ip4:pub⟩/24"}, "privacy": {"vpn": False}}, 1),
     ({"Dhcp4": {"reservations": ({"hw-address": "⟨mac⟩", "ip-address": "⟨ip4:priv⟩", "hostname": "⟨first⟩-laptop"},), "subnet4": ({"subnet": "⟨ip4:priv⟩/24", "option-data": ({"name": "routers", "data": "⟨ip4:priv⟩"},)},)}}, 1),
     ({"id": "⟨an:21⟩", "name": "⟨first⟩-phone", "address": "⟨ip4:priv⟩/32", "addressv6": "⟨ip6:ula⟩/128", "privateKey": "⟨gen:wg⟩", "publicKey": "⟨wgpub⟩", "enabled": True, "createdAt": "⟨ts:iso⟩"}, 1.5),
-    ({"type": "service_account_key_upload", "name": "AuthKey_⟨an:10⟩.p8", "key_id": "⟨an:10⟩", "team_id": "⟨an:10⟩", "private_key": "⟨key:p8ec⟩", "uploaded_by": "⟨email:w⟩"}, 2),
+    ({"connectedApp": "Agent JWT Bearer", "consumerKey": "3MVG9⟨an:80⟩", "username": "⟨email:w⟩", "loginUrl": "https://login.salesforce.com", "serverKey": "⟨key:p8rsa⟩", "createdBy": "⟨name⟩"}, 2),
+    ({"request_id": "⟨uuid⟩", "data": {"certificate": "-----BEGIN CERTIFICATE----- MII⟨an:60⟩ ⟨an:64⟩ -----END CERTIFICATE-----", "issuing_ca": "-----BEGIN CERTIFICATE----- MII⟨an:60⟩ -----END CERTIFICATE-----",
+      "private_key": "⟨key⟩", "private_key_type": "rsa", "serial_number": "⟨mac⟩:⟨mac⟩", "expiration": 1807016400}, "warnings": ()}, 2),
+    ({"access_token": "⟨stripe:sk_live_⟩", "livemode": True, "refresh_token": "rt_⟨an:40⟩", "token_type": "bearer", "stripe_publishable_key": "⟨pk⟩", "stripe_user_id": "acct_⟨an:16⟩", "scope": "read_write"}, 1.5),
+    ({"id": "ic_⟨an:24⟩", "object": "issuing.card", "cardholder": {"name": "⟨name⟩", "email": "⟨email⟩", "phone_number": "⟨phone⟩"}, "number": "⟨card:bare⟩", "cvc": "⟨cvc⟩", "exp_month": 8, "exp_year": 2030, "last4": "⟨last4⟩", "status": "active"}, 2),
+    ({"source": {"type": "card", "number": "⟨card:bare⟩", "expiry_month": 6, "expiry_year": 2029, "cvv": "⟨cvc⟩", "name": "⟨name⟩"}, "amount": 4990, "currency": "EUR", "reference": "⟨ref:ORD⟩",
+      "customer": {"email": "⟨email⟩"}, "payment_ip": "⟨ip4:pub⟩"}, 2),
+    ({"accessToken": "⟨jwt⟩", "expiresOn": "⟨ts:space⟩.000000", "expires_on": 1799232751, "subscription": "⟨uuid⟩", "tenant": "⟨uuid⟩", "tokenType": "Bearer"}, 1.5),
+    ({"sourceType": "s3", "name": "invoices bucket", "connectionConfiguration": {"bucket": "⟨company⟩-invoices", "aws_access_key_id": "⟨aws⟩", "aws_secret_access_key": "⟨gen:awssec⟩", "path_prefix": "2026/"},
+      "workspaceId": "⟨uuid⟩"}, 1.5),
     ({"host": "⟨ip4:pub⟩", "port": 22, "username": "deploy", "privateKey": "⟨key⟩", "passphrase": "", "remotePath": "/srv/www", "uploadOnSave": True}, 2),
     ({"hooks": ({"id": 1, "config": {"url": "https://ci.⟨domain⟩/hook", "content_type": "json", "secret": "⟨gen:hex⟩"}, "events": ("push",)},),
       "deploy_env": {"GH_TOKEN": "⟨gh⟩", "NPM_TOKEN": "⟨gen:npm⟩"}}, 1.5),
