@@ -57423,9 +57423,9 @@ B37_TEXT_TECH = [
     B37T("""Codex agent log — turn 14
 > exec: cat ~/.ssh/id_ed25519
 ⟨key:ssh⟩
-> exec: ssh -i ~/.ssh/id_ed25519 deploy@⟨ip4:pub⟩ uptime
+> exec: ssh -i ~/.ssh/id_ed25519 deploy@⟨ip4:pub#1⟩ uptime
  ⟨time⟩:02 up 41 days,  3 users,  load average: 0.12, 0.09, 0.05
-assistant: The key works for ⟨ip4:pub⟩. I should not have printed it; consider rotating it.
+assistant: The key works for ⟨ip4:pub#1⟩. I should not have printed it; consider rotating it.
 """, 1.5),
     B37T("""<!-- $JENKINS_HOME/credentials.xml (excerpt) -->
 <com.cloudbees.jenkins.plugins.sshcredentials.impl.BasicSSHUserPrivateKey>
@@ -58780,11 +58780,11 @@ Primary: ⟨pname⟩ (spouse), SSN ⟨ssn⟩, DOB ⟨dob⟩, 100%
 Contingent: ⟨pname⟩ (child), DOB ⟨dob:child⟩
 Agent: ⟨email:role⟩, ⟨phone:US⟩
 """, 1),
-    ("""W-4 / I-9 onboarding packet — missing items
-New hire ⟨name⟩ (start ⟨date⟩)
-SSN on W-4: ⟨ssn⟩ — matches SS card copy ✔
-DOB on I-9: ⟨dob⟩
-Emergency contact ⟨pname⟩, ⟨phone:US⟩
+    ("""IRS Form 4506-C (IVES request) — lender checklist
+Taxpayer: ⟨name⟩, SSN ⟨ssn⟩
+Spouse: ⟨pname⟩, SSN ⟨ssn⟩
+Years requested: 2024, 2025 · Transcript type: return transcript
+Send to: ⟨email:role⟩ · Loan ⟨ref:LN⟩ · Borrower cell ⟨phone:US⟩
 """, 1),
 ]]
 
@@ -58808,7 +58808,8 @@ B37_JSON = [B37T(t, w) for t, w in [
     ({"name": "execute_tool", "context": {"trace_id": "0x⟨sha:32⟩", "span_id": "0x⟨sha:16⟩"}, "attributes": {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "http_get",
       "gen_ai.tool.call.arguments": "url=https://api.⟨domain⟩/v1/me header=Authorization: Bearer ⟨jwt⟩", "server.address": "⟨ip4:pub⟩"}}, 1.5),
     ({"jsonrpc": "2.0", "id": "⟨num:3⟩", "result": {"action": "accept", "content": {"email": "⟨email⟩", "phone": "⟨phone⟩", "date_of_birth": "⟨dob:iso⟩"}}}, 1.5),
-    ({"jsonrpc": "2.0", "id": 17, "method": "tools/call", "params": {"name": "run_shell", "arguments": {"command": "curl -u admin:⟨pw⟩ https://⟨ip4:priv⟩:8443/api/backup"}}}, 1),
+    ({"jsonrpc": "2.0", "id": 17, "method": "session/request_permission", "params": {"sessionId": "sess_⟨an:20⟩", "toolCall": {"toolCallId": "call_⟨an:12⟩", "kind": "execute",
+      "title": "curl -u admin:⟨pw⟩ https://⟨ip4:priv⟩:8443/api/backup"}, "options": ({"optionId": "allow-once", "kind": "allow_once"}, {"optionId": "reject", "kind": "reject_once"})}}, 1),
     ({"action": "extract_content", "is_done": False, "extracted_content": "Profile page: ⟨name⟩ · ⟨email⟩ · ⟨phone⟩ · Member since ⟨date⟩", "url": "https://portal.⟨domain⟩/me", "include_in_memory": True}, 1),
     ({"type": "computer_call_output", "call_id": "call_⟨an:24⟩", "output": {"type": "input_image", "image_url": "data:image/png;base64,⟨an:40⟩"},
       "ocr": "Sign in · user ⟨email⟩ · password ⟨pw⟩ · Remember me", "current_url": "https://⟨ip4:pub⟩/login"}, 1),
@@ -58842,7 +58843,7 @@ B37_JSON = [B37T(t, w) for t, w in [
     ({"version": "1.1", "host": "⟨host⟩", "short_message": "password reset requested", "timestamp": 0, "level": 6, "_user_email": "⟨email⟩", "_remote_ip": "⟨ip4:pub⟩", "_phone": "⟨phone⟩"}, 1),
     ({"ClientIP": "⟨ip6⟩", "ClientRequestHost": "shop.⟨domain⟩", "ClientRequestURI": "/checkout/confirm?email=⟨email⟩", "EdgeResponseStatus": 200, "RayID": "⟨sha:16⟩",
       "ClientRequestUserAgent": "Mozilla/5.0", "EdgeStartTimestamp": "⟨ts:isoz⟩", "OriginIP": "⟨ip4:pub⟩"}, 1),
-    ({"kind": "calendar#event", "summary": "Viewing with ⟨pname⟩", "description": "Call ⟨phone⟩ on arrival. Door code ⟨standin⟩.", "attendees": ({"email": "⟨email⟩", "responseStatus": "accepted"}, {"email": "⟨email:o⟩"}),
+    ({"kind": "calendar#event", "summary": "Viewing with ⟨pname⟩", "description": "Call ⟨phone⟩ on arrival. Door code ⟨num:4⟩#.", "attendees": ({"email": "⟨email⟩", "responseStatus": "accepted"}, {"email": "⟨email:o⟩"}),
       "start": {"dateTime": "⟨ts:iso⟩"}, "conferenceData": {"entryPoints": ({"entryPointType": "phone", "uri": "tel:⟨phone⟩", "pin": "⟨num:6⟩"},)}}, 1.2),
     ({"resourceName": "people/c⟨num:18⟩", "names": ({"displayName": "⟨name⟩"},), "emailAddresses": ({"value": "⟨email⟩", "type": "home"},), "phoneNumbers": ({"value": "⟨phone⟩", "type": "mobile"},),
       "birthdays": ({"text": "⟨dob⟩"},), "biographies": ({"value": "met at ⟨company⟩"},)}, 1.5),
@@ -58855,7 +58856,7 @@ B37_JSON = [B37T(t, w) for t, w in [
     ({"request_id": "⟨uuid⟩", "data": {"certificate": "-----BEGIN CERTIFICATE----- MII⟨an:60⟩ ⟨an:64⟩ -----END CERTIFICATE-----", "issuing_ca": "-----BEGIN CERTIFICATE----- MII⟨an:60⟩ -----END CERTIFICATE-----",
       "private_key": "⟨key⟩", "private_key_type": "rsa", "serial_number": "⟨mac⟩:⟨mac⟩", "expiration": 1807016400}, "warnings": ()}, 2),
     ({"access_token": "⟨stripe:sk_live_⟩", "livemode": True, "refresh_token": "rt_⟨an:40⟩", "token_type": "bearer", "stripe_publishable_key": "⟨pk⟩", "stripe_user_id": "acct_⟨an:16⟩", "scope": "read_write"}, 1.5),
-    ({"id": "ic_⟨an:24⟩", "object": "issuing.card", "cardholder": {"name": "⟨name⟩", "email": "⟨email⟩", "phone_number": "⟨phone⟩"}, "number": "⟨card:bare⟩", "cvc": "⟨cvc⟩", "exp_month": 8, "exp_year": 2030, "last4": "⟨last4⟩", "status": "active"}, 2),
+    ({"id": "ic_⟨an:24⟩", "object": "issuing.card", "cardholder": {"name": "⟨name⟩", "email": "⟨email⟩", "phone_number": "⟨phone⟩"}, "number": "⟨card:bare⟩", "cvc": "⟨cvc⟩", "exp_month": 8, "exp_year": 2030, "status": "active"}, 2),
     ({"source": {"type": "card", "number": "⟨card:bare⟩", "expiry_month": 6, "expiry_year": 2029, "cvv": "⟨cvc⟩", "name": "⟨name⟩"}, "amount": 4990, "currency": "EUR", "reference": "⟨ref:ORD⟩",
       "customer": {"email": "⟨email⟩"}, "payment_ip": "⟨ip4:pub⟩"}, 2),
     ({"accessToken": "⟨jwt⟩", "expiresOn": "⟨ts:space⟩.000000", "expires_on": 1799232751, "subscription": "⟨uuid⟩", "tenant": "⟨uuid⟩", "tokenType": "Bearer"}, 1.5),
@@ -58870,16 +58871,19 @@ B37_JSON = [B37T(t, w) for t, w in [
     ({"docs": {"examples": ({"lang": "bash", "code": "export STRIPE_KEY=⟨ph:sk_|rk_⟩"}, {"lang": "bash", "code": "export AWS_ACCESS_KEY_ID=⟨ph:AKIA|ASIA⟩"}, {"lang": "bash", "code": "export SLACK_TOKEN=⟨ph:xo⟩"},
       {"lang": "bash", "code": "export GOOGLE_API_KEY=⟨ph:AIza⟩"}, {"lang": "http", "code": "Authorization: Bearer ⟨ph:eyJ⟩"}), "note": "values above are examples; real keys start with the same prefixes"},
       "lint": {"unset": "⟨standin⟩", "webhook_example": "⟨ph:whsec|glpat|hf⟩"}}, 2.5),
-    ({"secret_scanning_push_protection": {"blocked": True, "secrets": ({"type": "openai_api_key", "value_preview": "⟨oai⟩", "path": "notebooks/eval.ipynb"}, {"type": "google_api_key", "value_preview": "⟨goog⟩", "path": "app/config.js"}),
-      "pusher": {"login": "⟨user⟩", "email": "⟨email:w⟩"}}}, 1.5),
+    (({"id": "⟨uuid⟩", "organizationId": "⟨uuid⟩", "projectId": "⟨uuid⟩", "key": "OPENAI_API_KEY", "value": "⟨oai⟩", "note": "eval runner", "creationDate": "⟨ts:isoz⟩"},
+      {"id": "⟨uuid⟩", "organizationId": "⟨uuid⟩", "projectId": "⟨uuid⟩", "key": "MAPS_KEY", "value": "⟨goog⟩", "note": "owner ⟨email:w⟩", "creationDate": "⟨ts:isoz⟩"}), 1.5),
     ({"query": "rotate keys", "tool": "key_inventory", "result": ({"service": "slack", "key": "⟨slack⟩", "owner": "⟨email:w⟩"}, {"service": "anthropic", "key": "⟨ant⟩", "owner": "⟨email:role⟩"}, {"service": "github", "key": "⟨gh⟩", "owner": "⟨email:w⟩"})}, 2.5),
 ]]
 
 B37_US_JSON = [B37T(t, w) for t, w in [
     ({"form": "W-2", "tax_year": 2026, "employee": {"name": "⟨name⟩", "ssn": "⟨ssn⟩", "address": "⟨street⟩, ⟨city⟩"}, "employer": {"ein": "⟨num:2⟩-⟨num:7⟩", "name": "⟨company⟩"}, "box1_wages": "⟨amount⟩"}, 1),
-    ({"applicant": {"name": "⟨name⟩", "dob": "⟨dob:iso⟩", "ssn": "⟨ssn⟩", "phone": "⟨phone:US⟩", "email": "⟨email⟩"}, "co_applicant": {"name": "⟨pname⟩", "ssn": "⟨ssn⟩", "dob": "⟨dob:iso⟩"}, "product": "auto loan"}, 1),
-    ({"dependents": ({"name": "⟨pname⟩", "relationship": "child", "dob": "⟨dob:child⟩", "ssn": "⟨ssn⟩"}, {"name": "⟨pname⟩", "relationship": "spouse", "dob": "⟨dob⟩", "ssn": "⟨ssn⟩"}), "plan": "PPO 1500", "effective": "⟨date⟩"}, 1),
-    ({"background_check": {"candidate": "⟨name⟩", "ssn_trace": {"ssn": "⟨ssn⟩", "issued_state": "OH"}, "dob": "⟨dob⟩", "email": "⟨email⟩", "status": "clear"}}, 1),
+    ({"permissiblePurpose": "08", "consumerPii": {"primaryApplicant": {"name": {"firstName": "⟨first⟩", "lastName": "⟨last⟩"}, "dob": {"dob": "⟨dob:iso⟩"}, "ssn": {"ssn": "⟨ssn⟩"},
+      "currentAddress": {"line1": "⟨street⟩", "city": "⟨city⟩"}, "phone": ({"number": "⟨phone:US⟩"},)}}, "requestor": {"subscriberCode": "⟨num:7⟩"}}, 1),
+    ({"census": ({"employee": "⟨name⟩", "ssn": "⟨ssn⟩", "dob": "⟨dob:iso⟩", "hire_date": "⟨date⟩", "state": "TX"}, {"employee": "⟨pname⟩", "ssn": "⟨ssn⟩", "dob": "⟨dob:iso⟩", "hire_date": "⟨date⟩", "state": "OK"}),
+      "peo": "⟨company⟩", "uploaded_by": "⟨email:w⟩"}, 1),
+    ({"caseNumber": "⟨num:13⟩AB", "caseStatus": "CLOSED", "caseEligibilityStatement": "EMPLOYMENT_AUTHORIZED", "firstName": "⟨first⟩", "lastName": "⟨last⟩", "dateOfBirth": "⟨dob:iso⟩",
+      "ssn": "⟨ssn⟩", "employeeEmailAddress": "⟨email⟩", "dateOfHire": "⟨date⟩"}, 1),
 ]]
 
 
