@@ -136,7 +136,7 @@ Splits, kept apart by construction, not only by seed:
            lead's taxonomy; 173 text and 44 JSON document kinds of its own (see the blind36 section). Self-checked at generation; to be scored once.
   blind37  templates B37_*/b37_*: a thirty-eighth split (seed 3838, fixed day 2027-01-06) written by a thirty-sixth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; NTEXT text and NJSON JSON document kinds of its own (see the blind37 section). Self-checked at generation; to be scored once.
+           lead's taxonomy; 165 text and 56 JSON document kinds of its own (see the blind37 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -57531,11 +57531,13 @@ AGENT: and the three digits on the back
 CALLER: ⟨cvc⟩
 AGENT: thank you, and a phone number in case the bank calls
 CALLER: ⟨phone⟩
+AGENT: and the device, for the insurance add-on?
+CALLER: IMEI ⟨imei⟩, order ⟨la⟩
 """, 2),
     B37T("""Website chat widget — visitor ⟨ip4:pub⟩ (⟨city⟩)
 Visitor: hi my payment keeps failing
 Bot: Sorry about that! Never share your full card number here.
-Visitor: its ⟨card⟩ exp 03/28 why is it failing
+Visitor: tried ⟨badcard⟩ first, then its ⟨card⟩ exp 03/28 why is it failing
 Bot: I've passed this to a human. They'll reply to ⟨email⟩.
 """, 2),
     B37T("""Subject: Chargeback ⟨ref:CB⟩ — evidence pack
@@ -58317,7 +58319,7 @@ postgres  ⟨num:5⟩ pg     11u  IPv6 ⟨num:7⟩      0t0  TCP [⟨ip6⟩]:543
     B37T("""$ journalctl -u ingest --since today | head -5
 ⟨ts:syslog⟩ ⟨host⟩ systemd[1]: Started ingest.service.
 ⟨ts:syslog⟩ ⟨host⟩ ingest[⟨num:4⟩]: config loaded: {'openai_api_key': '⟨oai⟩', 'batch': 64}
-⟨ts:syslog⟩ ⟨host⟩ ingest[⟨num:4⟩]: connected to ⟨ip4:priv⟩:5432 as ingest
+⟨ts:syslog⟩ ⟨host⟩ ingest[⟨num:4⟩]: connected to ⟨ip4:priv⟩:5432 as ingest (batch ⟨la⟩, last id ⟨la⟩)
 """),
     B37T("""$ docker exec -it api-1 env | sort
 ANTHROPIC_API_KEY=⟨ant⟩
@@ -58454,7 +58456,8 @@ Jan 05, 2027 21:33:10.415 [⟨num:5⟩] DEBUG - Completed: [⟨ip4:pub⟩:⟨num
     B37T("""⟨ts:space⟩.⟨num:3⟩ WARNING (MainThread) [homeassistant.components.http.ban] Login attempt or request with invalid authentication from ⟨ip4:pub⟩ (⟨ip4:pub⟩). Requested URL: '/auth/login_flow/⟨sha:32⟩'. (Mozilla/5.0 (iPhone; CPU iPhone OS 18_2 like Mac OS X))
 ⟨ts:space⟩.⟨num:3⟩ ERROR (MainThread) [homeassistant.components.smtp] Login to smtp.⟨domain⟩ failed for ⟨email⟩
 """),
-    B37T("""2027-01-05T10:12:44.1056390Z ##[group]Run ./scripts/publish.sh
+    B37T("""2027-01-05T10:12:44.1051120Z Job ⟨la⟩ on runner ⟨host⟩ (image ⟨la⟩)
+2027-01-05T10:12:44.1056390Z ##[group]Run ./scripts/publish.sh
 2027-01-05T10:12:44.1057102Z ./scripts/publish.sh
 2027-01-05T10:12:44.1101977Z env:
 2027-01-05T10:12:44.1102410Z   NPM_TOKEN: ***
@@ -58553,12 +58556,12 @@ Description:
 - new router admin: http://⟨ip4:priv⟩  user admin  pw ⟨pw⟩
 - alarm company account: ⟨email:w⟩
 - landlord phone ⟨phone⟩
-- deposit paid from ⟨iban⟩ (ref ⟨ref:MOVE⟩)
+- deposit paid from ⟨iban⟩ (ref ⟨ref:MOVE⟩); the IBAN in the draft contract, ⟨badiban⟩, bounced
 Checklist 2/5 · Due ⟨date⟩
 """),
     B37T("""Asana › Payroll Q1 › "Add new starter"
 ⟨pname⟩ commented ⟨date⟩:
-New starter ⟨name⟩, born ⟨dob⟩, phone ⟨phone⟩, salary account ⟨iban⟩. Contract signed, badge ⟨ref:B⟩ ordered. Please set up before ⟨date⟩.
+New starter ⟨name⟩, born ⟨dob⟩, phone ⟨phone⟩, salary account ⟨iban⟩ (the one on the paper form, ⟨badiban⟩, is mistyped). Contract signed, badge ⟨ref:B⟩ ordered. Please set up before ⟨date⟩.
 """, 2),
     B37T("""YouTrack SUP-⟨num:4⟩: Webhook signature failures since deploy ⟨ver⟩
 Reporter: ⟨name⟩
@@ -58578,7 +58581,7 @@ error: You must be logged in to the server (Unauthorized)
 Token expired? It was created with `kubectl create token deployer`.
 """, 1.5),
     B37T("""HubSpot › Contact: ⟨name⟩ › Note (⟨date⟩)
-Called ⟨phone⟩ re renewal. Customer asked us to charge the card on file, gave new card ⟨card⟩ (CVC ⟨cvc⟩) because old one ⟨mask⟩ expired. Follow up by email ⟨email⟩.
+Called ⟨phone⟩ re renewal. Customer asked us to charge the card on file, gave new card ⟨card⟩ (CVC ⟨cvc⟩) because old one ⟨mask⟩ expired (first read back as ⟨badcard⟩, which fails the check — typo). Follow up by email ⟨email⟩.
 """, 2),
     B37T("""Internal post-incident note (DPO copy) — ⟨ref:DPIA⟩
 On ⟨date⟩ an export job wrote an unencrypted CSV to a public bucket for 3h. Sample row as found:
@@ -58705,12 +58708,12 @@ def b37_form_kind(title, fields):
         lay = ctx.r.randrange(3)
         if lay == 0:
             body = "\n".join(f"{a}: {b}" for a, b in rows)
-            return f"{t.upper()}\n{'=' * len(t)}\n{body}\n\n{B37_MAIL[ctx.lang][1]}\n"
+            return f"{t.upper()}\n{'=' * len(t)}\n{body}\nID: ⟨la⟩\n\n{B37_MAIL[ctx.lang][1]}\n"
         if lay == 1:
             body = "\n".join(f"- {a}: {b}" for a, b in rows)
             return B37_MAIL[ctx.lang][0].format(t=t, f=body)
         body = "\n".join(f"| {a} | {b} |" for a, b in rows)
-        return f"## {t}\n\n| | |\n|---|---|\n{body}\n"
+        return f"## {t}\n\n| | |\n|---|---|\n{body}\n| ID | ⟨la⟩ |\n"
     return make
 
 
@@ -58794,8 +58797,8 @@ Send to: ⟨email:role⟩ · Loan ⟨ref:LN⟩ · Borrower cell ⟨phone:US⟩
 B37_JSON = [B37T(t, w) for t, w in [
     ({"type": "tool_result", "tool_use_id": "toolu_01⟨an:22⟩", "content": ({"type": "text", "text": "Found 1 customer: ⟨name⟩, ⟨email⟩, ⟨phone⟩, card on file ⟨mask⟩, billing IBAN ⟨iban⟩"},), "is_error": False}, 1.5),
     ({"object": "trace.span", "id": "span_⟨sha:24⟩", "trace_id": "trace_⟨sha:32⟩", "span_data": {"type": "function", "name": "lookup_account",
-      "input": "email=⟨email⟩", "output": "account ⟨ref:ACC⟩ phone ⟨phone⟩ dob ⟨dob:iso⟩"}, "started_at": "⟨ts:iso⟩"}, 1.5),
-    ({"step_number": 3, "model_output": "Calling tool: send_sms", "tool_calls": ({"name": "send_sms", "arguments": {"to": "⟨phone⟩", "body": "Your code is ⟨num:6⟩"}},),
+      "input": "email=⟨email⟩", "output": "account ⟨ref:ACC⟩ phone ⟨phone⟩ dob ⟨dob:iso⟩ last order ⟨la⟩"}, "started_at": "⟨ts:iso⟩"}, 1.5),
+    ({"step_number": 3, "model_output": "Calling tool: send_sms", "tool_calls": ({"name": "send_sms", "arguments": {"to": "⟨phone⟩", "body": "Your code is ⟨num:6⟩ (ref ⟨la⟩)"}},),
       "observations": "queued id SM⟨sha:32⟩", "duration": 1.42}, 1),
     ({"meta": {"name": "CreateTicket"}, "tool": {"name": "create_ticket"}, "result": {"ticket_id": "⟨num:6⟩", "requester": "⟨email⟩", "body": "Customer gave portal password ⟨pw⟩ and asked us to reset it"}}, 1),
     ({"function": {"plugin_name": "Billing", "function_name": "charge"}, "arguments": {"card": "⟨card⟩", "cvc": "⟨cvc⟩", "amount": "⟨amount⟩", "currency": "EUR"}, "result": "declined: do_not_honor"}, 1.5),
@@ -58818,7 +58821,8 @@ B37_JSON = [B37T(t, w) for t, w in [
     ({"type": "conversation", "id": "⟨num:12⟩", "source": {"author": {"type": "user", "email": "⟨email⟩", "name": "⟨name⟩"}, "body": "Hi, please update my payout account to ⟨iban⟩, thanks!"},
       "contacts": {"contacts": ({"id": "⟨sha:24⟩", "phone": "⟨phone⟩"},)}}, 1.5),
     ({"ticket": {"id": 0, "subject": "Refund", "description": "Please refund to card ⟨card⟩. My DOB is ⟨dob⟩ if you need to verify.", "email": "⟨email⟩", "phone": "⟨phone⟩", "custom_fields": {"cf_order": "⟨ref:ORD⟩"}}}, 1.5),
-    ({"resource": "payment", "id": "tr_⟨an:10⟩", "amount": {"value": "⟨amount⟩", "currency": "EUR"}, "method": "directdebit", "details": {"consumerName": "⟨name⟩", "consumerAccount": "⟨ibanbare⟩", "consumerBic": "⟨bic⟩"}, "createdAt": "⟨ts:iso⟩"}, 2),
+    ({"resource": "payment", "id": "tr_⟨an:10⟩", "amount": {"value": "⟨amount⟩", "currency": "EUR"}, "method": "directdebit", "details": {"consumerName": "⟨name⟩", "consumerAccount": "⟨ibanbare⟩", "consumerBic": "⟨bic⟩"}, "createdAt": "⟨ts:iso⟩",
+      "previousAttempt": {"consumerAccount": "⟨badiban⟩", "status": "failed", "reason": "invalid IBAN checksum"}}, 2),
     ({"events": ({"id": "EV⟨an:12⟩", "resource_type": "mandates", "action": "created", "links": {"mandate": "MD⟨an:12⟩"}, "customer": {"email": "⟨email⟩", "iban": "⟨iban⟩", "phone_number": "⟨phone⟩"}},)}, 2),
     ({"accounts": ({"account_id": "⟨an:24⟩", "name": "Plaid Checking", "mask": "⟨last4⟩"},), "numbers": {"international": ({"account_id": "⟨an:24⟩", "iban": "⟨ibanbare⟩", "bic": "⟨bic⟩"},),
       "ach": ({"account": "⟨num:10⟩", "routing": "⟨num:9⟩"},)}, "request_id": "⟨an:15⟩"}, 2),
@@ -58858,7 +58862,8 @@ B37_JSON = [B37T(t, w) for t, w in [
     ({"access_token": "⟨stripe:sk_live_⟩", "livemode": True, "refresh_token": "rt_⟨an:40⟩", "token_type": "bearer", "stripe_publishable_key": "⟨pk⟩", "stripe_user_id": "acct_⟨an:16⟩", "scope": "read_write"}, 1.5),
     ({"id": "ic_⟨an:24⟩", "object": "issuing.card", "cardholder": {"name": "⟨name⟩", "email": "⟨email⟩", "phone_number": "⟨phone⟩"}, "number": "⟨card:bare⟩", "cvc": "⟨cvc⟩", "exp_month": 8, "exp_year": 2030, "status": "active"}, 2),
     ({"source": {"type": "card", "number": "⟨card:bare⟩", "expiry_month": 6, "expiry_year": 2029, "cvv": "⟨cvc⟩", "name": "⟨name⟩"}, "amount": 4990, "currency": "EUR", "reference": "⟨ref:ORD⟩",
-      "customer": {"email": "⟨email⟩"}, "payment_ip": "⟨ip4:pub⟩"}, 2),
+      "customer": {"email": "⟨email⟩"}, "payment_ip": "⟨ip4:pub⟩",
+      "previous_attempt": {"number": "⟨badcard⟩", "response_code": "invalid_card_number"}}, 2),
     ({"accessToken": "⟨jwt⟩", "expiresOn": "⟨ts:space⟩.000000", "expires_on": 1799232751, "subscription": "⟨uuid⟩", "tenant": "⟨uuid⟩", "tokenType": "Bearer"}, 1.5),
     ({"sourceType": "s3", "name": "invoices bucket", "connectionConfiguration": {"bucket": "⟨company⟩-invoices", "aws_access_key_id": "⟨aws⟩", "aws_secret_access_key": "⟨gen:awssec⟩", "path_prefix": "2026/"},
       "workspaceId": "⟨uuid⟩"}, 1.5),
