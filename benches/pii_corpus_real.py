@@ -56653,6 +56653,8 @@ def b37_phone(r, region):
         v = phone(r, region, variants)
         if region in ("US", "CA") and v.startswith("00"):
             continue
+        if _b37_re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", v):  # a dotted quad reads as an IPv4 address
+            continue
         try:
             n = phonenumbers.parse(v, region)
         except phonenumbers.NumberParseException:
@@ -57224,6 +57226,7 @@ def b37_value(ctx, name, arg):
     if name == "md5": return rnd(r, HEX, 32)
     if name == "num": return str(r.randint(10 ** (int(arg) - 1), 10 ** int(arg) - 1))
     if name == "an": return rnd(r, B37_AN, int(arg))
+    if name == "up": return rnd(r, string.ascii_uppercase + string.digits, int(arg))
     if name == "ver": return f"{r.randint(0, 9)}.{r.randint(0, 30)}.{r.randint(0, 20)}"
     if name == "epoch": return str(B37_EPOCH - r.randint(0, 400000))
     if name == "badcard": return b37_bad_card(r)
@@ -58613,9 +58616,9 @@ Payout account: ⟨iban⟩
     B37T("""Cursor agent · terminal output
 $ aws sts get-caller-identity
 {
-    "UserId": "AIDA⟨an:17⟩",
-    "Account": "⟨num:12⟩",
-    "Arn": "arn:aws:iam::⟨num:12⟩:user/⟨user⟩"
+    "UserId": "AIDA⟨up:17⟩",
+    "Account": "⟨num:12#1⟩",
+    "Arn": "arn:aws:iam::⟨num:12#1⟩:user/⟨user⟩"
 }
 $ cat ~/.aws/credentials
 [default]
@@ -58832,7 +58835,7 @@ B37_JSON = [B37T(t, w) for t, w in [
       "user_metadata": {"dob": "⟨dob:iso⟩"}, "identities": ({"provider": "email", "last_sign_in_ip": "⟨ip6⟩"},)}, 1.5),
     ({"request_id": "⟨uuid⟩", "lease_id": "", "renewable": False, "data": {"data": {"api_key": "⟨oai⟩", "db_password": "⟨pw⟩"}, "metadata": {"created_time": "⟨ts:iso⟩", "version": 4}}}, 1.3),
     ({"Credentials": {"AccessKeyId": "⟨aws:ASIA⟩", "SecretAccessKey": "⟨gen:awssec⟩", "SessionToken": "IQoJb3JpZ2luX2Vj⟨an:200⟩", "Expiration": "⟨ts:isoz⟩"},
-      "AssumedRoleUser": {"AssumedRoleId": "AROA⟨an:17⟩:⟨user⟩", "Arn": "arn:aws:sts::⟨num:12⟩:assumed-role/deploy/⟨user⟩"}}, 1.5),
+      "AssumedRoleUser": {"AssumedRoleId": "AROA⟨up:17⟩:⟨user⟩", "Arn": "arn:aws:sts::⟨num:12⟩:assumed-role/deploy/⟨user⟩"}}, 1.5),
     (({"Description": "GitHub Personal Access Token", "StartLine": 12, "Match": "token = ⟨gh⟩", "Secret": "⟨gh#1⟩", "File": "deploy/settings.ini",
        "Commit": "⟨sha⟩", "Author": "⟨name⟩", "Email": "⟨email⟩", "RuleID": "github-pat", "Fingerprint": "⟨sha⟩:deploy/settings.ini:github-pat:12"},), 2),
     ({"http-basic": {"repo.⟨domain⟩": {"username": "⟨user⟩", "password": "⟨pw⟩"}}, "github-oauth": {"github.com": "⟨gh⟩"}, "bearer": {"packages.⟨domain⟩": "⟨gen:hex⟩"}}, 1.5),
