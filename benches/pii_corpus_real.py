@@ -58591,8 +58591,8 @@ On ⟨date⟩ an export job wrote an unencrypted CSV to a public bucket for 3h. 
   ⟨name⟩;⟨email⟩;⟨phone⟩;⟨dob⟩;⟨iban⟩
 Affected rows: ⟨num:4⟩. Source IP of the only access: ⟨ip4:pub⟩. Bucket now private; notification to the authority within 72h.
 """, 2.5),
-    B37T("""On-call handover — ⟨date⟩ (⟨name⟩ → ⟨pname⟩)
-* mq01 disk at 91%, purge scheduled
+    B37T("""Change advisory board — notes ⟨date⟩ (chair ⟨name⟩, minutes ⟨pname⟩)
+* CHG-⟨num:5⟩ approved: mq01 disk purge
 * the vendor's sftp changed IP to ⟨ip4:pub⟩; whitelist updated
 * temp admin for the vendor: vendor-ops / ⟨pw⟩ (expires Friday)
 * OpenAI key for the summariser was rotated, new one: ⟨oai⟩ (old ⟨standin⟩)
@@ -58861,7 +58861,7 @@ B37_JSON = [B37T(t, w) for t, w in [
     ({"id": "⟨an:21⟩", "name": "⟨first⟩-phone", "address": "⟨ip4:priv⟩/32", "addressv6": "⟨ip6:ula⟩/128", "privateKey": "⟨gen:wg⟩", "publicKey": "⟨wgpub⟩", "enabled": True, "createdAt": "⟨ts:iso⟩"}, 1.5),
     ({"connectedApp": "Agent JWT Bearer", "consumerKey": "3MVG9⟨an:80⟩", "username": "⟨email:w⟩", "loginUrl": "https://login.salesforce.com", "serverKey": "⟨key:p8rsa⟩", "createdBy": "⟨name⟩"}, 2),
     ({"request_id": "⟨uuid⟩", "data": {"certificate": "-----BEGIN CERTIFICATE----- MII⟨an:60⟩ ⟨an:64⟩ -----END CERTIFICATE-----", "issuing_ca": "-----BEGIN CERTIFICATE----- MII⟨an:60⟩ -----END CERTIFICATE-----",
-      "private_key": "⟨key⟩", "private_key_type": "rsa", "serial_number": "⟨mac⟩:⟨mac⟩", "expiration": 1807016400}, "warnings": ()}, 2),
+      "private_key": "⟨key:rsa1⟩", "private_key_type": "rsa", "serial_number": "⟨mac⟩:⟨mac⟩", "expiration": 1807016400}, "warnings": ()}, 2),
     ({"access_token": "⟨stripe:sk_live_⟩", "livemode": True, "refresh_token": "rt_⟨an:40⟩", "token_type": "bearer", "stripe_publishable_key": "⟨pk⟩", "stripe_user_id": "acct_⟨an:16⟩", "scope": "read_write"}, 1.5),
     ({"id": "ic_⟨an:24⟩", "object": "issuing.card", "cardholder": {"name": "⟨name⟩", "email": "⟨email⟩", "phone_number": "⟨phone⟩"}, "number": "⟨card:bare⟩", "cvc": "⟨cvc⟩", "exp_month": 8, "exp_year": 2030, "status": "active"}, 2),
     ({"source": {"type": "card", "number": "⟨card:bare⟩", "expiry_month": 6, "expiry_year": 2029, "cvv": "⟨cvc⟩", "name": "⟨name⟩"}, "amount": 4990, "currency": "EUR", "reference": "⟨ref:ORD⟩",
