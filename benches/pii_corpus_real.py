@@ -134,6 +134,9 @@ Splits, kept apart by construction, not only by seed:
   blind36  templates B36_*/b36_*: a thirty-seventh split (seed 3737, fixed day 2027-01-05) written by a thirty-fifth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 173 text and 44 JSON document kinds of its own (see the blind36 section). Self-checked at generation; to be scored once.
+  blind37  templates B37_*/b37_*: a thirty-eighth split (seed 3838, fixed day 2027-01-06) written by a thirty-sixth helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 165 text and 56 JSON document kinds of its own (see the blind37 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -142,7 +145,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2537,9 +2540,10 @@ def main():
               "blind33": (b33_text, b33_json),
               "blind34": (b34_text, b34_json),
               "blind35": (b35_text, b35_json),
-              "blind36": (b36_text, b36_json)}
+              "blind36": (b36_text, b36_json),
+              "blind37": (b37_text, b37_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2697,9 +2701,13 @@ def main():
                 b36_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind37":  # blind37's own self-check (labels in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, groups, serials and specimens, phones valid for the region drawn, IPs parse and are never loopback, unspecified, link-local, multicast, reserved or documentation, JWT headers and signature lengths, armoured keys, placeholder list, no unlabelled copy of a labelled value, JSON with no backslash or control character)
+                b37_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33", "blind34", "blind35", "blind36"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33", "blind34", "blind35", "blind36", "blind37"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -56522,6 +56530,2369 @@ def b36_check(i, kind, doc, w, text, loc):
     if kind == "json":
         json.loads(text)
         assert "\\" not in text and not any(ord(ch) < 32 for ch in text), i
+
+
+
+# ---------- blind37 (seed 3838) ----------
+# A thirty-eighth split, templates B37_* / b37_*, written by a thirty-sixth helper who never read the
+# detection rules, their docs or history, never ran the engine or pii_eval on anything and never read
+# another blind split's template section: of this generator only the docstring, the shared framework
+# and value generators, `luhn_digit`, `main()` and the blind6 taxonomy comment; of pii_corpus.py its
+# framework and helpers; of the docs only the blind35 and blind36 paragraphs, whose kinds it avoids.
+# Labels follow the lead's taxonomy (see the blind6 comment): DATE_OF_BIRTH only where the text says
+# the date is a birth date; GENERIC_SECRET for secrets with no vendor shape (and CVCs); PASSWORD for
+# the password part of a URL, flag, config value or sentence; key-shaped documentation examples are
+# PLACEHOLDER; stand-ins that are not key-shaped are left unlabelled, like every look-alike.
+# Documents are templates whose markers ⟨name:arg#k⟩ draw one value each (#k repeats a value).
+# No Faker call at all: names, cities, domains and month names come from the lists below, and the
+# only clock is B37_DAY, so the split is the same across runs, hash seeds and time zones.
+
+import calendar as _b37_cal  # noqa: E402
+import hashlib as _b37_hashlib  # noqa: E402
+import ipaddress as _b37_ip  # noqa: E402
+import re as _b37_re  # noqa: E402
+import struct as _b37_struct  # noqa: E402
+import unicodedata as _b37_ud  # noqa: E402
+
+B37_DAY = datetime.date(2027, 1, 6)
+B37_EPOCH = _b37_cal.timegm(B37_DAY.timetuple())
+B37_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B37_OTHER_REGIONS = ["CH", "BE", "AT", "IE", "PL", "SE", "PT", "DK", "NO", "FI", "CA", "AU", "US", "GB", "DE", "FR", "ES"]
+
+
+class B37L(L):
+    """A labelled piece kept verbatim; phones remember the region they were drawn for."""
+    def __init__(self, typ, text, region=None):
+        self.typ, self.text, self.region = typ, text, region
+
+
+B37_FIRST = {
+    "en_US": ["Tyler", "Brianna", "Marcus", "Kayla", "Dwayne", "Shelby", "Trevor", "Alicia", "Cody", "Jasmine", "Garrett", "Monique"],
+    "en_GB": ["Callum", "Niamh", "Rhys", "Imogen", "Declan", "Freya", "Alfie", "Harriet", "Ewan", "Poppy", "Owain", "Isla"],
+    "de_DE": ["Jannik", "Merle", "Torben", "Svenja", "Lasse", "Friederike", "Malte", "Jule", "Henrik", "Wiebke", "Ole", "Carina"],
+    "fr_FR": ["Théo", "Maëlle", "Baptiste", "Océane", "Quentin", "Anaïs", "Loïc", "Clémence", "Yanis", "Solène", "Mathis", "Inès"],
+    "es_ES": ["Iker", "Nerea", "Álvaro", "Ainhoa", "Rubén", "Itziar", "Gonzalo", "Lucía", "Unai", "Begoña", "Adrián", "Rocío"],
+    "it_IT": ["Mattia", "Ginevra", "Lorenzo", "Beatrice", "Tommaso", "Ludovica", "Edoardo", "Martina", "Nicolò", "Chiara", "Gabriele", "Noemi"],
+    "nl_NL": ["Daan", "Femke", "Bram", "Sanne", "Thijs", "Lieke", "Joris", "Maartje", "Sem", "Floor", "Stijn", "Roos"],
+}
+B37_LAST = {
+    "en_US": ["Whitaker", "Delgado", "Brennan", "Okafor", "Lindqvist", "Haskins", "Pruitt", "Castellano", "McBride", "Yoder", "Tran", "Holloway"],
+    "en_GB": ["Pemberton", "Ashworth", "Gallagher", "Thistlewood", "Okonkwo", "Fairclough", "Hughes", "Kerr", "Braithwaite", "Patel", "Rowntree", "Lloyd"],
+    "de_DE": ["Brinkmann", "Kowalczyk", "Hoffmeister", "Terhorst", "Ziegler", "Albers", "Wiechmann", "Öztürk", "Rademacher", "Scholz", "Petersen", "Kühn"],
+    "fr_FR": ["Lefebvre", "Marchand", "Gauthier", "Benali", "Rousseau", "Chevalier", "Perrin", "Nguyen", "Fabre", "Lemaire", "Garnier", "Roux"],
+    "es_ES": ["Etxeberria", "Villanueva", "Cabrera", "Montero", "Iglesias", "Santana", "Ferrer", "Pastor", "Arroyo", "Gallego", "Soler", "Vidal"],
+    "it_IT": ["Bellucci", "Ferraro", "Esposito", "Colombo", "Rinaldi", "Marchetti", "Lombardi", "Gatti", "Barbieri", "Fontana", "Caruso", "Sala"],
+    "nl_NL": ["van der Heijden", "Bakker", "de Groot", "Visser", "Mulder", "Smit", "Jansen", "van Dijk", "Bosman", "Kuipers", "Vos", "Hendriks"],
+}
+B37_CITY = {
+    "en_US": ["Boise", "Tulsa", "Des Moines", "Spokane", "Knoxville", "Reno", "Savannah", "Madison"],
+    "en_GB": ["Leicester", "Swansea", "Norwich", "Dundee", "Preston", "Exeter", "Derby", "Lancaster"],
+    "de_DE": ["Bielefeld", "Osnabrück", "Kassel", "Rostock", "Würzburg", "Oldenburg", "Erfurt", "Ulm"],
+    "fr_FR": ["Nantes", "Rennes", "Dijon", "Grenoble", "Angers", "Tours", "Limoges", "Reims"],
+    "es_ES": ["Valladolid", "Vigo", "Gijón", "Córdoba", "Alicante", "Pamplona", "Santander", "Murcia"],
+    "it_IT": ["Bergamo", "Modena", "Parma", "Trieste", "Lecce", "Perugia", "Padova", "Brescia"],
+    "nl_NL": ["Zwolle", "Arnhem", "Leiden", "Haarlem", "Tilburg", "Groningen", "Delft", "Breda"],
+}
+B37_STREET = {
+    "en_US": ["{n} Cedar Ridge Dr", "{n} W Maple Ave", "{n} Harbor View Rd", "{n} Old Mill Ln"],
+    "en_GB": ["{n} Kingsway", "{n} Mill Lane", "Flat {n}, Alder Court", "{n} Station Road"],
+    "de_DE": ["Lindenstraße {n}", "Am Mühlbach {n}", "Bergstraße {n}", "Hafenweg {n}"],
+    "fr_FR": ["{n} rue des Tanneurs", "{n} avenue Jean Jaurès", "{n} impasse des Lilas", "{n} boulevard Carnot"],
+    "es_ES": ["Calle Mayor {n}", "Avenida de la Constitución {n}", "Calle del Pez {n}", "Paseo de Gracia {n}"],
+    "it_IT": ["Via Garibaldi {n}", "Corso Vittorio Emanuele {n}", "Via dei Mille {n}", "Piazza Dante {n}"],
+    "nl_NL": ["Kerkstraat {n}", "Prinsengracht {n}", "Molenweg {n}", "Dorpsstraat {n}"],
+}
+B37_FREEMAIL = {
+    "en_US": ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "proton.me", "aol.com"],
+    "en_GB": ["btinternet.com", "gmail.com", "outlook.co.uk", "sky.com", "yahoo.co.uk"],
+    "de_DE": ["gmx.de", "web.de", "t-online.de", "posteo.de", "mailbox.org"],
+    "fr_FR": ["orange.fr", "free.fr", "laposte.net", "sfr.fr", "wanadoo.fr"],
+    "es_ES": ["gmail.com", "hotmail.es", "telefonica.net", "yahoo.es"],
+    "it_IT": ["libero.it", "virgilio.it", "tiscali.it", "alice.it", "gmail.com"],
+    "nl_NL": ["ziggo.nl", "kpnmail.nl", "hotmail.nl", "xs4all.nl", "planet.nl"],
+}
+B37_COMPANY = [("Kestrel Freight", "kestrelfreight.com"), ("Brightmoor Dental", "brightmoordental.com"),
+               ("Halvorsen Analytics", "halvorsen-analytics.io"), ("Quillfeather Press", "quillfeather.co.uk"),
+               ("Nordhafen Logistik", "nordhafen-logistik.de"), ("Atelier Sorbier", "atelier-sorbier.fr"),
+               ("Olivar Seguros", "olivarseguros.es"), ("Cantina Ruggeri", "cantinaruggeri.it"),
+               ("Duinvogel Energie", "duinvogel.nl"), ("Tessellate Labs", "tessellate.dev"),
+               ("Pinecrest Credit Union", "pinecrestcu.org"), ("Lumen & Ash", "lumenash.studio"),
+               ("Marlow Veterinary", "marlowvets.co.uk"), ("Stellwerk Software", "stellwerk.software"),
+               ("Bramblecote Farms", "bramblecote.farm"), ("Zephyr Robotics", "zephyr-robotics.ai")]
+B37_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+}
+B37_PWWORDS = {
+    "en": ["gravel", "teapot", "orchid", "buckle", "saddle", "thimble", "cobalt", "porridge", "ferret", "lighthouse", "mitten", "saffron"],
+    "de": ["Zwieback", "Leuchtturm", "Fahrrad", "Kuckuck", "Brezel", "Igel", "Sternschnuppe", "Tulpe", "Waldmeister", "Ofen"],
+    "fr": ["citrouille", "hibou", "tartine", "parapluie", "grenouille", "marmite", "noisette", "escargot", "boussole", "crayon"],
+    "es": ["tortuga", "girasol", "almendra", "cometa", "pimiento", "farol", "naranjo", "caracol", "bufanda", "molino"],
+    "it": ["pagnotta", "lucciola", "ombrello", "castagna", "girandola", "scoiattolo", "cipresso", "mattone", "farfalla", "tegola"],
+    "nl": ["klompen", "stroopwafel", "windmolen", "egel", "paraplu", "drop", "kaasschaaf", "fiets", "tulp", "sluis"],
+}
+B37_AN = string.ascii_letters + string.digits
+B37_B32 = string.ascii_uppercase + "234567"
+B37_URLSAFE = string.ascii_letters + string.digits + "-_"
+
+
+def b37_ascii(s):
+    s = _b37_ud.normalize("NFKD", s)
+    return "".join(c for c in s if c.isascii() and (c.isalnum() or c in "-")).lower()
+
+
+# ---------- blind37 entity values ----------
+
+def b37_phone(r, region):
+    variants = ["national", "national", "intl", "intl", "e164", "dashes", "dots", "intl_trunk", "intl00"]
+    while True:
+        v = phone(r, region, variants)
+        if region in ("US", "CA") and v.startswith("00"):
+            continue
+        if _b37_re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", v):  # a dotted quad reads as an IPv4 address
+            continue
+        try:
+            n = phonenumbers.parse(v, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_valid_number_for_region(n, region):
+            continue
+        if region in ("US", "CA"):
+            nn = str(n.national_number)
+            if nn[3:6] == "555" or nn[4:6] == "11":
+                continue
+        return v
+
+
+def b37_card_digits(r, scheme):
+    if scheme == "visa":
+        pre, n = "4", r.choice([16] * 8 + [13, 19])
+    elif scheme == "mc":
+        pre, n = (str(r.randint(51, 55)) if r.random() < 0.7 else str(r.randint(2221, 2720))), 16
+    elif scheme == "amex":
+        pre, n = r.choice(["34", "37"]), 15
+    elif scheme == "discover":
+        pre, n = r.choice(["6011", str(r.randint(644, 649)), "65"]), 16
+    elif scheme == "jcb":
+        pre, n = str(r.randint(3528, 3589)), 16
+    elif scheme == "diners":
+        pre, n = r.choice(["36", str(r.randint(300, 305))]), 14
+    else:
+        pre, n = "62", r.choice([16, 19])
+    return luhn_digit(pre + rnd(r, string.digits, n - 1 - len(pre)))
+
+
+def b37_group_card(r, d, style=None):
+    style = style or r.choice(["bare", "space", "space", "dash"])
+    if style == "bare":
+        return d
+    sep = " " if style == "space" else "-"
+    if len(d) == 15:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    if len(d) == 14:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    return sep.join(d[i:i + 4] for i in range(0, len(d), 4))
+
+
+def b37_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d[:4] == "6011" or 644 <= int(d[:3]) <= 649 or d[:2] == "65":
+        return n == 16
+    if 3528 <= int(d[:4]) <= 3589:
+        return n == 16
+    if d[:2] == "36" or 300 <= int(d[:3]) <= 305:
+        return n == 14
+    if d[:2] == "62":
+        return n in (16, 19)
+    return False
+
+
+B37_IBAN_SPEC = {  # country: BBAN pattern (count, n = digit, a = letter, c = letter or digit)
+    "DE": [(8, "n"), (10, "n")], "GB": [(4, "a"), (6, "n"), (8, "n")], "FR": [(5, "n"), (5, "n"), (11, "c"), (2, "n")],
+    "ES": [(4, "n"), (4, "n"), (2, "n"), (10, "n")], "IT": [(1, "a"), (5, "n"), (5, "n"), (12, "c")],
+    "NL": [(4, "a"), (10, "n")], "BE": [(12, "n")], "AT": [(5, "n"), (11, "n")], "CH": [(5, "n"), (12, "c")],
+    "IE": [(4, "a"), (6, "n"), (8, "n")], "PL": [(8, "n"), (16, "n")], "PT": [(4, "n"), (4, "n"), (11, "n"), (2, "n")],
+    "LU": [(3, "n"), (13, "c")], "SE": [(3, "n"), (17, "n")], "DK": [(4, "n"), (10, "n")], "FI": [(3, "n"), (11, "n")],
+    "NO": [(4, "n"), (7, "n")], "GR": [(3, "n"), (4, "n"), (16, "c")],
+}
+B37_IBAN_LEN = {"DE": 22, "GB": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "BE": 16, "AT": 20, "CH": 21, "IE": 22,
+                "PL": 28, "PT": 25, "LU": 20, "SE": 24, "DK": 18, "FI": 18, "NO": 15, "GR": 27}
+B37_BANKS = {"DE": ["10070000", "37040044", "50010517", "20041133", "43060967", "70150000", "25050180"],
+             "GB": ["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "MONZ", "SRLG"],
+             "NL": ["ABNA", "INGB", "RABO", "TRIO", "BUNQ", "KNAB", "SNSB", "ASNB"],
+             "IE": ["AIBK", "BOFI", "IPBS"],
+             "FR": ["30004", "30003", "20041", "30002", "10278"],
+             "ES": ["2100", "0049", "0182", "0081", "2038"],
+             "IT": ["X03069", "X02008", "X05034", "X01030"]}
+B37_LOC_IBAN = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b37_mod97(s):
+    t = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in t)) % 97
+
+
+def b37_iban_raw(r, cc):
+    bban = ""
+    for cnt, kind in B37_IBAN_SPEC[cc]:
+        alpha = {"n": string.digits, "a": string.ascii_uppercase, "c": string.ascii_uppercase + string.digits}[kind]
+        bban += rnd(r, alpha, cnt)
+    if cc in B37_BANKS:
+        bank = r.choice(B37_BANKS[cc])
+        if cc == "IT":
+            bank = r.choice(string.ascii_uppercase) + bank[1:]
+        bban = bank + bban[len(bank):]
+    cd = 98 - b37_mod97(cc + "00" + bban)
+    return f"{cc}{cd:02d}{bban}"
+
+
+def b37_iban_fmt(r, v):
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.55 else v
+
+
+B37_SSN_SPECIMEN = {"078051120", "219099999", "123456789"}
+
+
+def b37_ssn(r):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        raw = f"{a:03d}{g:02d}{s:04d}"
+        if a != 666 and raw not in B37_SSN_SPECIMEN:
+            break
+    st = r.choice(["dash", "dash", "dash", "space", "bare"])
+    return {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": raw}[st]
+
+
+B37_PUB_FIRST = [23, 31, 34, 37, 45, 46, 52, 54, 62, 77, 78, 80, 81, 82, 84, 85, 87, 88, 89, 91, 93, 94, 95, 104, 109,
+                 128, 134, 141, 145, 151, 154, 176, 178, 185, 188, 193, 194, 195, 212, 213, 217]
+
+
+def b37_ipv4(r, kind=None):
+    kind = kind or r.choice(["pub", "pub", "priv"])
+    while True:
+        if kind == "pub":
+            v = f"{r.choice(B37_PUB_FIRST)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        else:
+            k = r.randrange(3)
+            v = (f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}" if k == 0 else
+                 f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}" if k == 1 else
+                 f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}")
+        if b37_ip_ok(v):
+            return v
+
+
+B37_V6_PREFIX = ["2a02", "2a01", "2003", "2600", "2605", "2a00", "2a0d", "2c0f", "2406", "2804", "2a05", "2607"]
+
+
+def b37_ipv6(r, kind=None):
+    kind = kind or r.choice(["glob", "glob", "glob", "ula"])
+    while True:
+        if kind == "glob":
+            groups = [r.choice(B37_V6_PREFIX)] + [f"{r.randrange(65536):x}" for _ in range(3)]
+        else:
+            groups = ["fd" + rnd(r, HEX, 2)] + [rnd(r, HEX, 4) for _ in range(3)]
+        tail = [f"{r.randrange(65536):x}" for _ in range(4)]
+        if r.random() < 0.4:
+            tail = ["0", "0", "0", f"{r.randint(1, 4095):x}"]
+        a = _b37_ip.IPv6Address(":".join(groups + tail))
+        v = a.exploded if r.random() < 0.15 else a.compressed
+        if b37_ip_ok(v):
+            return v
+
+
+B37_V6_DOC = _b37_ip.ip_network("2001:db8::/32")
+B37_V4_BAD = [_b37_ip.ip_network(n) for n in ("100.64.0.0/10", "198.18.0.0/15", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
+B37_V4_PRIV = [_b37_ip.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
+
+
+def b37_ip_ok(v):
+    a = _b37_ip.ip_address(v)
+    if a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast or a.is_reserved:
+        return False
+    if a.version == 4:
+        if any(a in n for n in B37_V4_BAD):
+            return False
+        return a.is_global or any(a in n for n in B37_V4_PRIV)
+    if a in B37_V6_DOC:
+        return False
+    return a.is_global or a in _b37_ip.ip_network("fc00::/7")
+
+
+def b37_b64u(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+B37_JWT_SIG = {"HS256": 32, "HS384": 48, "HS512": 64, "RS256": 256, "RS384": 256, "RS512": 512, "PS256": 256,
+               "PS384": 256, "ES256": 64, "ES384": 96, "ES512": 132, "EdDSA": 64}
+B37_ISS = ["https://login.microsoftonline.com/{g}/v2.0", "https://{c}.eu.auth0.com/", "https://accounts.google.com",
+           "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_{a}", "https://sso.{d}/realms/staff",
+           "https://token.actions.githubusercontent.com", "https://{d}", "https://clerk.{d}"]
+
+
+def b37_jwt(r):
+    alg = r.choice(list(B37_JWT_SIG))
+    h = {"alg": alg, "typ": "JWT"}
+    if r.random() < 0.5:
+        h["kid"] = rnd(r, B37_URLSAFE, r.choice([16, 22, 43]))
+    if r.random() < 0.3:
+        h = {"typ": "JWT", "alg": alg, **({"kid": h["kid"]} if "kid" in h else {})}
+    co, dom = r.choice(B37_COMPANY)
+    iss = r.choice(B37_ISS).format(g=b37_uuid(r), c=b37_ascii(co.split()[0]), a=rnd(r, B37_AN, 9), d=dom)
+    iat = B37_EPOCH - r.randint(0, 86400 * 3)
+    p = {"iss": iss, "sub": r.choice([b37_uuid(r), rnd(r, string.digits, 18), "auth0|" + rnd(r, HEX, 24)]),
+         "aud": r.choice(["api://default", "https://api." + dom, rnd(r, string.digits, 12) + ".apps"]),
+         "iat": iat, "exp": iat + r.choice([300, 900, 3600, 86400])}
+    if r.random() < 0.4:
+        p["scope"] = r.choice(["openid profile", "read:orders write:orders", "repo:read", "offline_access"])
+    if r.random() < 0.3:
+        p["jti"] = rnd(r, B37_AN, 16)
+    enc = lambda o: b37_b64u(json.dumps(o, separators=(",", ":")).encode())
+    return ".".join([enc(h), enc(p), b37_b64u(bytes(r.randrange(256) for _ in range(B37_JWT_SIG[alg])))])
+
+
+def b37_rb(r, n):
+    return bytes(r.randrange(256) for _ in range(n))
+
+
+def b37_der_len(n):
+    if n < 128:
+        return bytes([n])
+    if n < 256:
+        return b"\x81" + bytes([n])
+    return b"\x82" + n.to_bytes(2, "big")
+
+
+def b37_key(r, kind=None):
+    """(armour label, DER or OpenSSH bytes) of a private key with its real prefix."""
+    kind = kind or r.choice(["rsa1", "p8rsa", "p8rsa", "sec1", "p8ec", "p8ed", "ssh", "ssh"])
+    if kind in ("rsa1", "p8rsa"):
+        inner_body = b"\x02\x01\x00\x02\x82\x01\x01\x00" + bytes([0xc0 | r.randrange(64)]) + b37_rb(r, 255) + \
+            b"\x02\x03\x01\x00\x01" + b37_rb(r, 1192 - 8 - 256 - 5 - 4)
+        rsa = b"\x30\x82" + len(inner_body).to_bytes(2, "big") + inner_body
+        if kind == "rsa1":
+            return "RSA PRIVATE KEY", rsa
+        body = b"\x02\x01\x00\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01\x05\x00\x04\x82" + len(rsa).to_bytes(2, "big") + rsa
+        return "PRIVATE KEY", b"\x30\x82" + len(body).to_bytes(2, "big") + body
+    if kind == "sec1":
+        body = b"\x02\x01\x01\x04\x20" + b37_rb(r, 32) + b"\xa0\x0a\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07\xa1\x44\x03\x42\x00\x04" + b37_rb(r, 64)
+        return "EC PRIVATE KEY", b"\x30" + b37_der_len(len(body)) + body
+    if kind == "p8ec":
+        ec = b"\x02\x01\x01\x04\x20" + b37_rb(r, 32) + b"\xa1\x44\x03\x42\x00\x04" + b37_rb(r, 64)
+        ec = b"\x30" + b37_der_len(len(ec)) + ec
+        body = b"\x02\x01\x00\x30\x13\x06\x07\x2a\x86\x48\xce\x3d\x02\x01\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07\x04" + b37_der_len(len(ec)) + ec
+        return "PRIVATE KEY", b"\x30" + b37_der_len(len(body)) + body
+    if kind == "p8ed":
+        return "PRIVATE KEY", b"\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20" + b37_rb(r, 32)
+    st = lambda b: _b37_struct.pack(">I", len(b)) + b
+    pub = b37_rb(r, 32)
+    pubblob = st(b"ssh-ed25519") + st(pub)
+    chk = b37_rb(r, 4)
+    priv = chk + chk + st(b"ssh-ed25519") + st(pub) + st(b37_rb(r, 32) + pub) + st(b37_ascii(r.choice(B37_FIRST["en_GB"])).encode() + b"@" + r.choice([b"laptop", b"build", b"nas"]))
+    priv += bytes(range(1, 1 + (8 - len(priv) % 8) % 8))
+    blob = b"openssh-key-v1\x00" + st(b"none") + st(b"none") + st(b"") + _b37_struct.pack(">I", 1) + st(pubblob) + st(priv)
+    return "OPENSSH PRIVATE KEY", blob
+
+
+def b37_pem(r, kind=None, oneline=False):
+    label, der = b37_key(r, kind)
+    b = base64.b64encode(der).decode()
+    w = 70 if label.startswith("OPENSSH") else 64
+    lines = [b[i:i + w] for i in range(0, len(b), w)]
+    sep = " " if oneline else "\n"
+    return sep.join([f"-----BEGIN {label}-----"] + lines + [f"-----END {label}-----"])
+
+
+def b37_vendor(r, typ, arg=None):
+    if typ == "ANTHROPIC_KEY":
+        return ("sk-ant-admin01-" if arg == "admin" or (arg is None and r.random() < 0.15) else "sk-ant-api03-") + rnd(r, B37_URLSAFE, 93) + "AA"
+    if typ == "AWS_ACCESS_KEY":
+        return (arg or r.choice(["AKIA", "AKIA", "AKIA", "ASIA"])) + rnd(r, B37_B32, 16)
+    if typ == "GITHUB_TOKEN":
+        p = arg or r.choice(["ghp_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "github_pat_"])
+        if p == "github_pat_":
+            return "github_pat_11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, B37_AN, 59)
+        return p + rnd(r, B37_AN, 36)
+    if typ == "GOOGLE_API_KEY":
+        return "AIzaSy" + rnd(r, B37_URLSAFE, 33)
+    if typ == "OPENAI_KEY":
+        k = arg or r.choice(["proj", "proj", "proj", "svcacct", "legacy"])
+        if k == "legacy":
+            return "sk-" + rnd(r, B37_AN, 20) + "T3BlbkFJ" + rnd(r, B37_AN, 20)
+        return f"sk-{k}-" + rnd(r, B37_URLSAFE, 74) + "T3BlbkFJ" + rnd(r, B37_URLSAFE, 74)
+    if typ == "SLACK_TOKEN":
+        k = arg or r.choice(["xoxb", "xoxb", "xoxp", "xapp"])
+        if k == "xoxb":
+            return f"xoxb-{rnd(r, string.digits, r.choice([11, 12, 13]))}-{rnd(r, string.digits, 13)}-{rnd(r, B37_AN, 24)}"
+        if k == "xoxp":
+            return f"xoxp-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 32)}"
+        return f"xapp-1-A{rnd(r, string.ascii_uppercase + string.digits, 10)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 64)}"
+    if typ == "STRIPE_KEY":
+        p = arg or r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"])
+        return p + ("51" + rnd(r, B37_AN, 97) if r.random() < 0.6 else rnd(r, B37_AN, 24))
+    raise KeyError(typ)
+
+
+B37_VENDOR_RE = {
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59})",
+    "GOOGLE_API_KEY": r"AIzaSy[A-Za-z0-9_-]{33}",
+    "OPENAI_KEY": r"(sk-(proj|svcacct)-[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+    "SLACK_TOKEN": r"(xoxb-\d{11,13}-\d{13}-[A-Za-z0-9]{24}|xoxp-\d{12}-\d{13}-\d{13}-[0-9a-f]{32}|xapp-1-A[A-Z0-9]{10}-\d{13}-[0-9a-f]{64})",
+    "STRIPE_KEY": r"(sk|rk)_(live|test)_(51[A-Za-z0-9]{97}|[A-Za-z0-9]{24})",
+}
+
+
+def b37_generic(r, arg=None):
+    k = arg or r.choice(["awssec", "awssec", "hex", "b64", "whsec", "hf", "glpat", "sg", "npm", "cf", "twilio", "sntrys",
+                         "doppler", "pulumi", "tfc", "glsa", "r8", "gsk", "pplx", "xai", "orouter", "wg", "django",
+                         "mailchimp", "confluent", "plex", "influx", "ya29", "dp", "cvc"])
+    if k == "awssec": return rnd(r, B37_AN + "+/", 40)
+    if k == "hex": return rnd(r, HEX, r.choice([32, 64]))
+    if k == "b64": return base64.b64encode(b37_rb(r, r.choice([32, 48]))).decode()
+    if k == "whsec": return "whsec_" + base64.b64encode(b37_rb(r, 24)).decode().replace("+", "A").replace("/", "B")
+    if k == "hf": return "hf_" + rnd(r, B37_AN, 34)
+    if k == "glpat": return "glpat-" + rnd(r, B37_URLSAFE, 20)
+    if k == "sg": return "SG." + rnd(r, B37_URLSAFE, 22) + "." + rnd(r, B37_URLSAFE, 43)
+    if k == "npm": return "npm_" + rnd(r, B37_AN, 36)
+    if k == "cf": return rnd(r, B37_URLSAFE, 40)
+    if k == "twilio": return rnd(r, HEX, 32)
+    if k == "sntrys": return "sntrys_" + b37_b64u(b37_rb(r, 90))
+    if k == "doppler": return "dp.st.prd." + rnd(r, B37_AN, 43)
+    if k == "pulumi": return "pul-" + rnd(r, HEX, 40)
+    if k == "tfc": return rnd(r, B37_AN, 14) + ".atlasv1." + rnd(r, B37_AN, 67)
+    if k == "glsa": return "glsa_" + rnd(r, B37_AN, 32) + "_" + rnd(r, HEX, 8)
+    if k == "r8": return "r8_" + rnd(r, B37_AN, 37)
+    if k == "gsk": return "gsk_" + rnd(r, B37_AN, 52)
+    if k == "pplx": return "pplx-" + rnd(r, B37_AN, 48)
+    if k == "xai": return "xai-" + rnd(r, B37_AN, 80)
+    if k == "orouter": return "sk-or-v1-" + rnd(r, HEX, 64)
+    if k == "wg": return base64.b64encode(b37_rb(r, 32)).decode()
+    if k == "django": return "django-insecure-" + rnd(r, string.ascii_lowercase + string.digits + "!%^*(-_=+)", 50) if r.random() < 0.3 else rnd(r, string.ascii_lowercase + string.digits + "!%^*(-_=+)", 50)
+    if k == "mailchimp": return rnd(r, HEX, 32) + "-us" + str(r.randint(2, 21))
+    if k == "confluent": return rnd(r, B37_AN + "+/", 64)
+    if k == "plex": return rnd(r, B37_AN + "-_", 20)
+    if k == "influx": return base64.urlsafe_b64encode(b37_rb(r, 64)).decode()
+    if k == "ya29": return "ya29.a0" + rnd(r, B37_URLSAFE, 150)
+    if k == "dp": return "dp.pt." + rnd(r, B37_AN, 43)
+    if k == "cvc": return rnd(r, string.digits, 3)
+    if k == "cvc4": return rnd(r, string.digits, 4)
+    raise KeyError(k)
+
+
+def b37_pw(r, lang, urlsafe=False):
+    k = r.randrange(5)
+    words = B37_PWWORDS[lang]
+    sym = "-_.~" if urlsafe else "!%*+?^=-_."
+    if k == 0:
+        v = r.choice(words).capitalize() + str(r.randint(1975, 2026)) + r.choice(sym)
+    elif k == 1:
+        w = r.choice(words)
+        v = "".join({"a": "4", "e": "3", "o": "0", "i": "1", "s": "5", "t": "7"}.get(c, c) for c in w) + r.choice(sym) + str(r.randint(1, 99))
+    elif k == 2:
+        v = r.choice(["-", ".", "_"]).join(r.sample(words, 3)) + str(r.randint(1, 9))
+    elif k == 3:
+        v = r.choice(B37_AN) + rnd(r, B37_AN + sym, r.randint(11, 19))
+    else:
+        v = r.choice(words)[:5] + rnd(r, string.digits, 3) + rnd(r, string.ascii_uppercase, 2) + r.choice(sym)
+    return b37_ascii_pw(v)
+
+
+def b37_ascii_pw(v):
+    return _b37_ud.normalize("NFKD", v).encode("ascii", "ignore").decode()
+
+
+def b37_dob(r, loc, kind=None):
+    kind = kind or r.choice(["adult", "adult", "adult", "senior", "child"])
+    y = {"adult": r.randint(1958, 2006), "senior": r.randint(1931, 1957), "child": r.randint(2011, 2023)}[kind]
+    m, d = r.randint(1, 12), r.randint(1, 28)
+    lang = B37_LANG[loc]
+    mn = B37_MONTHS[lang][m - 1]
+    if r.random() < 0.2:
+        return f"{y}-{m:02d}-{d:02d}"
+    fm = {
+        "en_US": [f"{m:02d}/{d:02d}/{y}", f"{m}/{d}/{y}", f"{mn} {d}, {y}"],
+        "en_GB": [f"{d:02d}/{m:02d}/{y}", f"{d} {mn} {y}", f"{d} {mn[:3]} {y}"],
+        "de_DE": [f"{d:02d}.{m:02d}.{y}", f"{d}. {mn} {y}"],
+        "fr_FR": [f"{d:02d}/{m:02d}/{y}", f"{d} {mn} {y}"],
+        "es_ES": [f"{d:02d}/{m:02d}/{y}", f"{d} de {mn} de {y}"],
+        "it_IT": [f"{d:02d}/{m:02d}/{y}", f"{d} {mn} {y}"],
+        "nl_NL": [f"{d:02d}-{m:02d}-{y}", f"{d} {mn} {y}"],
+    }[loc]
+    return r.choice(fm)
+
+
+B37_PLACEHOLDERS = [
+    "AKIAABCDEFGHIJKLMNOP",
+    "ASIAZZZZZZZZEXAMPLE7",
+    "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+    "gho_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "ghs_EXAMPLE0EXAMPLE0EXAMPLE0EXAMPLE0EXA",
+    "ghr_111111111111111111111111111111111111",
+    "github_pat_11EXAMPLE0000000000000_replaceWithYourFineGrainedTokenReplaceWithYourFineGrainedTok",
+    "sk-proj-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE",
+    "sk-ant-api03-REPLACE-WITH-YOUR-KEY-REPLACE-WITH-YOUR-KEY-AA",
+    "sk-ant-admin01-your-admin-key-goes-here-AA",
+    "xoxb-0000000000-0000000000000-EXAMPLEEXAMPLEEXAMPLE00",
+    "xoxp-1234-5678-9012-abcdefabcdefabcdefabcdefabcdefab",
+    "sk_test_DUMMYDUMMYDUMMYDUMMYDUMMY00",
+    "rk_live_PLACEHOLDERPLACEHOLDERPLAC",
+    "AIzaSyA-EXAMPLE-EXAMPLE-EXAMPLE-EXAMP",
+    "whsec_EXAMPLEEXAMPLEEXAMPLEEXAMPLE00",
+    "sk-svcacct-PLACEHOLDER-PLACEHOLDER-PLACEHOLDER",
+    "glpat-xxxxxxxxxxxxxxxxxxxx",
+    "hf_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJleGFtcGxlLXVzZXIiLCJuYW1lIjoiSmFuZSBFeGFtcGxlIn0.c2lnbmF0dXJlLWdvZXMtaGVyZQ",
+]
+B37_STANDINS = ["${OPENAI_API_KEY}", "<token>", "changeme", "********", "[REDACTED]", "{{ secrets.DEPLOY_KEY }}", "$GITHUB_TOKEN",
+                "<your-api-key>", "sk-…", "ghp_…", "AKIA…", "${env.STRIPE_KEY}", "%(db_password)s", "[masked]", "***",
+                "op://Infra/postgres/password", "vault:secret/data/app#token", "REPLACE_ME", "TODO", "${{ secrets.NPM_TOKEN }}"]
+
+
+# ---------- blind37 look-alikes and fillers (never labelled) ----------
+
+def b37_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b37_bad_card(r):
+    d = b37_card_digits(r, r.choice(["visa", "mc", "amex", "discover", "jcb"]))
+    d = d[:-1] + str((int(d[-1]) + r.randint(1, 9)) % 10)
+    return b37_group_card(r, d)
+
+
+def b37_bad_iban(r, loc):
+    cc = B37_LOC_IBAN[loc] if r.random() < 0.6 else r.choice(list(B37_IBAN_SPEC))
+    v = b37_iban_raw(r, cc)
+    cd = int(v[2:4])
+    bad = (cd + r.randint(1, 90)) % 97
+    bad = bad if bad >= 2 else bad + 2
+    v = v[:2] + f"{bad:02d}" + v[4:]
+    return b37_iban_fmt(r, v)
+
+
+def b37_imei(r):
+    return luhn_digit(r.choice(["35", "86", "01", "99"]) + rnd(r, string.digits, 12))
+
+
+def b37_ts(r, fmt=None):
+    dt = datetime.datetime(2027, 1, 6) - datetime.timedelta(seconds=r.randint(0, 5 * 86400))
+    fmt = fmt or r.choice(["iso", "isoz", "space", "clf", "syslog"])
+    if fmt == "iso": return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{r.randint(0, 999):03d}+00:00"
+    if fmt == "isoz": return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if fmt == "space": return dt.strftime("%Y-%m-%d %H:%M:%S")
+    if fmt == "clf": return dt.strftime("%d/") + ["Dec", "Jan"][dt.month == 1] + dt.strftime("/%Y:%H:%M:%S +0000")
+    return ["Dec", "Jan"][dt.month == 1] + dt.strftime(" %e %H:%M:%S")
+
+
+def b37_date(r, loc):
+    d = B37_DAY + datetime.timedelta(days=r.randint(-200, 120))
+    if loc == "en_US": return f"{d.month:02d}/{d.day:02d}/{d.year}"
+    if loc == "nl_NL": return f"{d.day:02d}-{d.month:02d}-{d.year}"
+    if loc == "de_DE": return f"{d.day:02d}.{d.month:02d}.{d.year}"
+    return f"{d.day:02d}/{d.month:02d}/{d.year}" if r.random() < 0.7 else d.isoformat()
+
+
+def b37_lookalike(r, loc):
+    k = r.randrange(22)
+    if k == 0: return f"ORD-{r.randint(2025, 2027)}-{r.randint(0, 999999):06d}"
+    if k == 1: return f"v{r.randint(0, 14)}.{r.randint(0, 40)}.{r.randint(0, 99)}"
+    if k == 2: return b37_uuid(r)
+    if k == 3: return rnd(r, HEX, 40)
+    if k == 4: return "sha256:" + rnd(r, HEX, 64)
+    if k == 5: return str(B37_EPOCH - r.randint(0, 900000))
+    if k == 6: return b37_bad_card(r)
+    if k == 7: return b37_bad_iban(r, loc)
+    if k == 8: return f"IMEI {b37_imei(r)}"
+    if k == 9: return f"INC{r.randint(1000000, 9999999)}"
+    if k == 10: return f"1Z{rnd(r, string.ascii_uppercase + string.digits, 16)}"
+    if k == 11: return f"{r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 9)}.{r.randint(1000, 29999)}"
+    if k == 12: return "pk_live_" + rnd(r, B37_AN, 24)
+    if k == 13: return f"**** **** **** {r.randint(0, 9999):04d}"
+    if k == 14: return f"XXX-XX-{r.randint(1, 9999):04d}"
+    if k == 15: return r.choice(B37_STANDINS)
+    if k == 16: return ":".join(rnd(r, HEX, 2) for _ in range(6))
+    if k == 17: return r.choice(["127.0.0.1", "0.0.0.0", "::1", "localhost", "169.254.169.254"])
+    if k == 18: return f"{r.randint(10, 99)}-{r.randint(1000000, 9999999)}"
+    if k == 19: return b37_ts(r)
+    if k == 20: return f"PO {r.randint(4500000000, 4599999999)}"
+    return f"{r.randint(1, 4999)},{r.randint(0, 99):02d} EUR"
+
+
+def b37_sshpub(r):
+    blob = _b37_struct.pack(">I", 11) + b"ssh-ed25519" + _b37_struct.pack(">I", 32) + b37_rb(r, 32)
+    return "ssh-ed25519 " + base64.b64encode(blob).decode()
+
+
+B37_HOSTS = ["db-primary", "pg-replica-2", "mq01", "edge-fra-3", "nas", "build-agent-07", "vpn-gw", "k3s-node-a", "mail", "api-int",
+             "pve02", "jump", "grafana", "ha", "octo", "runner-04"]
+
+
+class B37Ctx:
+    def __init__(self, r, loc, oneline):
+        self.r, self.loc, self.lang, self.oneline = r, loc, B37_LANG[loc], oneline
+        self.first, self.last = r.choice(B37_FIRST[loc]), r.choice(B37_LAST[loc])
+        self.co, self.dom = r.choice(B37_COMPANY)
+        self.cache = {}
+        self.last_card = ""
+
+    def person_email(self, first, last, work=False):
+        r = self.r
+        f, l = b37_ascii(first), b37_ascii(last.replace(" ", ""))
+        local = r.choice([f"{f}.{l}", f"{f[0]}{l}", f"{f}{l}{r.randint(1, 99)}", f"{f}_{l}", f"{l}.{f}", f"{f}.{l}+{r.choice(['bank', 'shop', 'tax', 'kids'])}"])
+        if work:
+            local = r.choice([f"{f}.{l}", f"{f[0]}.{l}", f"{f}"])
+        return local + "@" + (self.dom if work else r.choice(B37_FREEMAIL[self.loc]))
+
+
+def b37_value(ctx, name, arg):
+    """One marker's value: a B37L (labelled) or a str (filler or look-alike)."""
+    r, loc = ctx.r, ctx.loc
+    if name == "email":
+        if arg == "o":
+            lo_ = r.choice(list(B37_FIRST))
+            return B37L("EMAIL", ctx.person_email(r.choice(B37_FIRST[lo_]), r.choice(B37_LAST[lo_])))
+        if arg == "role":
+            return B37L("EMAIL", r.choice(["billing", "it-support", "dpo", "accounts", "ops", "hr", "frontdesk"]) + "@" + ctx.dom)
+        return B37L("EMAIL", ctx.person_email(ctx.first, ctx.last, arg == "w"))
+    if name == "phone":
+        region = arg or (REGION[loc] if r.random() < 0.8 else r.choice([x for x in B37_OTHER_REGIONS if x != REGION[loc]]))
+        return B37L("PHONE", b37_phone(r, region), region)
+    if name == "card":
+        scheme = arg or r.choice(["visa", "visa", "visa", "mc", "mc", "amex", "discover", "jcb", "diners", "unionpay"])
+        d = b37_card_digits(r, scheme)
+        ctx.last_card = d
+        return B37L("CREDIT_CARD", b37_group_card(r, d, "bare" if arg == "bare" else None))
+    if name == "cvc":
+        return B37L("GENERIC_SECRET", b37_generic(r, "cvc4" if ctx.last_card[:2] in ("34", "37") else "cvc"))
+    if name == "iban":
+        return B37L("IBAN", b37_iban_fmt(r, b37_iban_raw(r, arg or (B37_LOC_IBAN[loc] if r.random() < 0.7 else r.choice(list(B37_IBAN_SPEC))))))
+    if name == "ibanbare":
+        return B37L("IBAN", b37_iban_raw(r, arg or B37_LOC_IBAN[loc]))
+    if name == "ssn":
+        return B37L("US_SSN", b37_ssn(r))
+    if name == "ip4":
+        return B37L("IPV4", b37_ipv4(r, arg))
+    if name == "ip6":
+        return B37L("IPV6", b37_ipv6(r, arg))
+    if name == "jwt":
+        return B37L("JWT", b37_jwt(r))
+    if name == "key":
+        return B37L("PRIVATE_KEY", b37_pem(r, arg, ctx.oneline))
+    vend = {"ant": "ANTHROPIC_KEY", "aws": "AWS_ACCESS_KEY", "gh": "GITHUB_TOKEN", "goog": "GOOGLE_API_KEY",
+            "oai": "OPENAI_KEY", "slack": "SLACK_TOKEN", "stripe": "STRIPE_KEY"}
+    if name in vend:
+        return B37L(vend[name], b37_vendor(r, vend[name], arg))
+    if name == "dob":
+        return B37L("DATE_OF_BIRTH", f"{r.randint(1940, 2006)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}" if arg == "iso" else b37_dob(r, loc, arg))
+    if name == "pw":
+        return B37L("PASSWORD", b37_pw(r, ctx.lang if r.random() < 0.7 else "en", arg == "url"))
+    if name == "gen":
+        return B37L("GENERIC_SECRET", b37_generic(r, arg))
+    if name == "ph":
+        c = [p for p in B37_PLACEHOLDERS if any(p.startswith(a) for a in arg.split("|"))] if arg else B37_PLACEHOLDERS
+        return B37L("PLACEHOLDER", r.choice(c))
+    # fillers and look-alikes
+    if name == "name": return f"{ctx.first} {ctx.last}"
+    if name == "first": return ctx.first
+    if name == "last": return ctx.last
+    if name == "pname":
+        lo_ = loc if r.random() < 0.7 else r.choice(LOCALES)
+        return f"{r.choice(B37_FIRST[lo_])} {r.choice(B37_LAST[lo_])}"
+    if name == "pfirst": return r.choice(B37_FIRST[loc])
+    if name == "company": return ctx.co
+    if name == "domain": return ctx.dom
+    if name == "city": return r.choice(B37_CITY[loc])
+    if name == "street": return r.choice(B37_STREET[loc]).format(n=r.randint(1, 180))
+    if name == "user": return (b37_ascii(ctx.first)[0] + b37_ascii(ctx.last.replace(" ", ""))) if not arg else r.choice(["svc_backup", "deploy", "ci-bot", "etl_reader", "admin", "monitor", "app_rw", "grafana"])
+    if name == "host": return r.choice(B37_HOSTS) + (("." + arg) if arg else "")
+    if name == "ts": return b37_ts(r, arg)
+    if name == "date": return b37_date(r, loc)
+    if name == "time": return f"{r.randint(7, 19):02d}:{r.choice(['00', '15', '30', '45'])}"
+    if name == "uuid": return b37_uuid(r)
+    if name == "sha": return rnd(r, HEX, 40 if not arg else int(arg))
+    if name == "sha256": return rnd(r, HEX, 64)
+    if name == "md5": return rnd(r, HEX, 32)
+    if name == "num": return str(r.randint(10 ** (int(arg) - 1), 10 ** int(arg) - 1))
+    if name == "an": return rnd(r, B37_AN, int(arg))
+    if name == "up": return rnd(r, string.ascii_uppercase + string.digits, int(arg))
+    if name == "ver": return f"{r.randint(0, 9)}.{r.randint(0, 30)}.{r.randint(0, 20)}"
+    if name == "epoch": return str(B37_EPOCH - r.randint(0, 400000))
+    if name == "badcard": return b37_bad_card(r)
+    if name == "badiban": return b37_bad_iban(r, loc)
+    if name == "mask": return r.choice([f"**** {r.randint(0, 9999):04d}", f"•••• {r.randint(0, 9999):04d}", f"{r.choice(['4', '5'])}{rnd(r, string.digits, 5)}******{rnd(r, string.digits, 4)}"])
+    if name == "maskssn": return r.choice([f"***-**-{r.randint(1, 9999):04d}", f"XXX-XX-{r.randint(1, 9999):04d}"])
+    if name == "last4": return f"{r.randint(0, 9999):04d}"
+    if name == "standin": return r.choice(B37_STANDINS)
+    if name == "pk": return "pk_" + r.choice(["live", "test"]) + "_" + rnd(r, B37_AN, 24)
+    if name == "sshpub": return b37_sshpub(r)
+    if name == "wgpub": return base64.b64encode(b37_rb(r, 32)).decode()
+    if name == "mac": return ":".join(rnd(r, HEX, 2) for _ in range(6))
+    if name == "imei": return b37_imei(r)
+    if name == "lo": return r.choice(["127.0.0.1", "0.0.0.0", "localhost"]) if arg != "6" else "::1"
+    if name == "amount": return f"{r.randint(3, 2400)}.{r.randint(0, 99):02d}"
+    if name == "port": return str(r.choice([5432, 3306, 6379, 8080, 8443, 9092, 1883, 8883, 5672, 27017, 9200, 389, 636, 1521, 9042]))
+    if name == "la": return b37_lookalike(r, loc)
+    if name == "ref": return f"{arg or 'REF'}-{r.randint(100000, 999999)}"
+    if name == "bic": return rnd(r, string.ascii_uppercase, 4) + B37_LOC_IBAN[loc] + rnd(r, string.ascii_uppercase + string.digits, 2)
+    raise KeyError(name)
+
+
+B37_MARK = _b37_re.compile(r"⟨([a-z0-9]+)(?::([^⟩#]*))?(?:#(\w+))?⟩")
+
+
+def b37_render(ctx, tmpl):
+    parts, pos = [""], 0
+    for m in B37_MARK.finditer(tmpl):
+        parts[-1] += tmpl[pos:m.start()]
+        pos = m.end()
+        name, arg, key = m.group(1), m.group(2) or None, m.group(3)
+        if key is not None and (name, arg, key) in ctx.cache:
+            v = ctx.cache[(name, arg, key)]
+        else:
+            v = b37_value(ctx, name, arg)
+            if key is not None:
+                ctx.cache[(name, arg, key)] = v
+        if isinstance(v, B37L):
+            parts.append(B37L(v.typ, v.text, v.region))
+            parts.append("")
+        else:
+            parts[-1] += v
+    parts[-1] += tmpl[pos:]
+    return parts
+
+
+def b37_jrender(ctx, v):
+    if isinstance(v, dict):
+        return {k: b37_jrender(ctx, x) for k, x in v.items()}
+    if isinstance(v, tuple):  # a JSON array
+        return [b37_jrender(ctx, x) for x in v]
+    if isinstance(v, str):
+        return b37_render(ctx, v)
+    return v
+
+
+def b37_labels(doc):
+    """The labels of a document in the order the Writer writes them."""
+    out = []
+    if isinstance(doc, dict):
+        for x in doc.values():
+            out += b37_labels(x)
+    elif isinstance(doc, list):
+        if doc and isinstance(doc[0], (str, L)):
+            out += [p for p in doc if isinstance(p, L) and p.typ]
+        else:
+            for x in doc:
+                out += b37_labels(x)
+    elif isinstance(doc, L):
+        out.append(doc)
+    return out
+
+
+def b37_copies_ok(buf, spans):
+    for sp in spans:
+        v = bytes(buf[sp["start"]:sp["end"]])
+        if len(v) < 6:
+            continue
+        i = buf.find(v)
+        while i >= 0:
+            if not any(s["start"] <= i and i + len(v) <= s["end"] for s in spans):
+                return False
+            i = buf.find(v, i + 1)
+    return True
+
+
+B37_BOOST = {"key": 2.0, "jwt": 1.6, "stripe": 1.6, "aws": 1.6, "slack": 1.3, "goog": 1.3, "ip6": 1.3, "card": 0.8, "oai": 1.1,
+             "ssn": 0.9, "gh": 0.2, "ant": 0.3, "iban": 0.5, "ibanbare": 0.5}
+
+
+def b37_weight(k):
+    """A kind's weight: its own, raised by the rarer types its markers draw (forms are functions: their own weight)."""
+    w, t = k[0], k[1]
+    names = set(m.group(1) for m in B37_MARK.finditer(t if isinstance(t, str) else repr(t))) if not callable(t) else set()
+    return w * (1 + sum(B37_BOOST.get(n, 0) for n in names))
+
+
+def b37_pick(r, kinds, loc):
+    ks = [k for k in kinds if k[2] is None or loc in k[2]]
+    return r.choices(ks, weights=[b37_weight(k) for k in ks])[0][1]
+
+
+def b37_text(f, r, loc):
+    while True:
+        ctx = B37Ctx(r, loc, False)
+        pool = B37_US_TEXT if loc == "en_US" and r.random() < 0.4 else B37_TEXT
+        t = b37_pick(r, pool, loc)
+        if callable(t):
+            t = t(ctx)
+        elif isinstance(t, dict):
+            t = t[ctx.lang]
+        doc = b37_render(ctx, t)
+        w = Writer()
+        w.text(doc)
+        if b37_copies_ok(w.buf, w.spans):
+            return doc
+
+
+def b37_json(f, r, loc):
+    while True:
+        ctx = B37Ctx(r, loc, True)
+        pool = B37_US_JSON if loc == "en_US" and r.random() < 0.3 else B37_JSON
+        t = b37_pick(r, pool, loc)
+        if callable(t):
+            t = t(ctx)
+        doc = b37_jrender(ctx, t)
+        w = Writer()
+        w.json(doc)
+        if b37_copies_ok(w.buf, w.spans):
+            return doc
+
+
+def b37_check(i, kind, doc, w, text, loc):
+    want = b37_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    prev = -1
+    for lab, sp in zip(want, w.spans):
+        v = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab.typ and v == lab.text and sp["start"] >= prev, (i, sp, v)
+        prev = sp["end"]
+        t = lab.typ
+        if t in B37_VENDOR_RE:
+            assert _b37_re.fullmatch(B37_VENDOR_RE[t], v), (i, t, v)
+        elif t == "CREDIT_CARD":
+            d = v.replace(" ", "").replace("-", "")
+            assert d.isdigit() and luhn_ok(d) and b37_iin_ok(d), (i, v)
+        elif t == "IBAN":
+            s = v.replace(" ", "")
+            assert B37_IBAN_LEN.get(s[:2]) == len(s) and b37_mod97(s) == 1, (i, v)
+        elif t == "US_SSN":
+            d = v.replace("-", "").replace(" ", "")
+            assert len(d) == 9 and d.isdigit() and d not in B37_SSN_SPECIMEN, (i, v)
+            assert 0 < int(d[:3]) < 900 and d[:3] != "666" and d[3:5] != "00" and d[5:] != "0000", (i, v)
+        elif t == "PHONE":
+            n = phonenumbers.parse(v, lab.region)
+            assert phonenumbers.is_valid_number_for_region(n, lab.region), (i, v, lab.region)
+            if lab.region in ("US", "CA"):
+                assert not v.startswith("00") and str(n.national_number)[3:6] != "555" and str(n.national_number)[4:6] != "11", (i, v)
+        elif t in ("IPV4", "IPV6"):
+            a = _b37_ip.ip_address(v)
+            assert a.version == (4 if t == "IPV4" else 6) and b37_ip_ok(v), (i, v)
+        elif t == "JWT":
+            h, p, s = v.split(".")
+            hd = json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+            json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+            assert hd["typ"] == "JWT" and len(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))) == B37_JWT_SIG[hd["alg"]], (i, v)
+        elif t == "PRIVATE_KEY":
+            m = _b37_re.fullmatch(r"-----BEGIN ((?:RSA |EC |OPENSSH )?PRIVATE KEY)-----\s(.+)\s-----END \1-----", v, _b37_re.S)
+            assert m, (i, v)
+            der = base64.b64decode("".join(m.group(2).split()), validate=True)
+            assert der[:1] == b"\x30" or der.startswith(b"openssh-key-v1\x00"), (i, v)
+        elif t == "DATE_OF_BIRTH":
+            ys = [int(y) for y in _b37_re.findall(r"(?<!\d)(19\d\d|20[0-2]\d)(?!\d)", v)]
+            assert len(ys) == 1 and 1925 <= ys[0] <= 2024, (i, v)
+        elif t == "EMAIL":
+            assert _b37_re.fullmatch(r"[a-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}", v), (i, v)
+        elif t in ("PASSWORD", "GENERIC_SECRET"):
+            assert v and not any(c.isspace() or c in "\"'\\" for c in v), (i, v)
+        elif t == "PLACEHOLDER":
+            assert v in B37_PLACEHOLDERS, (i, v)
+        else:
+            raise AssertionError((i, t))
+    assert b37_copies_ok(w.buf, w.spans), i
+    if kind == "json":
+        json.loads(text)
+        assert "\\" not in text and not any(ord(c) < 32 for c in text), i
+
+
+# ---------- blind37 text kinds ----------
+
+def B37T(t, w=1.0, locs=None):
+    return (w, t, locs)
+
+
+B37_TEXT_TECH = [
+    # more kinds for the rarer types
+    B37T("""Codex agent log — turn 14
+> exec: cat ~/.ssh/id_ed25519
+⟨key:ssh⟩
+> exec: ssh -i ~/.ssh/id_ed25519 deploy@⟨ip4:pub#1⟩ uptime
+ ⟨time⟩:02 up 41 days,  3 users,  load average: 0.12, 0.09, 0.05
+assistant: The key works for ⟨ip4:pub#1⟩. I should not have printed it; consider rotating it.
+""", 1.5),
+    B37T("""<!-- $JENKINS_HOME/credentials.xml (excerpt) -->
+<com.cloudbees.jenkins.plugins.sshcredentials.impl.BasicSSHUserPrivateKey>
+  <scope>GLOBAL</scope>
+  <id>deploy-key</id>
+  <username>deploy</username>
+  <privateKeySource class="com.cloudbees.jenkins.plugins.sshcredentials.impl.BasicSSHUserPrivateKey$DirectEntryPrivateKeySource">
+    <privateKey>⟨key⟩</privateKey>
+  </privateKeySource>
+</com.cloudbees.jenkins.plugins.sshcredentials.impl.BasicSSHUserPrivateKey>
+""", 1.5),
+    B37T("""Running with gitlab-runner 17.⟨num:1⟩.0 (⟨sha:8⟩)
+$ echo "$SSH_PRIVATE_KEY" | tr -d '\r' | ssh-add -
+Identity added: (stdin) (deploy@ci)
+$ echo "debugging key format:" && echo "$SSH_PRIVATE_KEY"
+debugging key format:
+⟨key⟩
+$ rsync -az dist/ deploy@⟨ip4:pub⟩:/srv/app/
+""", 1.5),
+    B37T("""Coolify › Keys & Tokens › Private Keys › New
+Name: hetzner-⟨city⟩
+Description: added by ⟨email:w⟩
+Private Key:
+⟨key:ssh⟩
+Public key (derived): ⟨sshpub⟩ coolify
+""", 1.2),
+    B37T("""DevTools › Network › me › Copy as cURL (bash)
+curl 'https://app.⟨domain⟩/api/me' \
+  -H 'accept: application/json' \
+  -H 'authorization: Bearer ⟨jwt⟩' \
+  -H 'cookie: _session=⟨gen:hex⟩; theme=dark' \
+  -H 'x-forwarded-for: ⟨ip4:pub⟩'
+""", 1.5),
+    B37T("""# slack-bolt bot .env
+SLACK_APP_TOKEN=⟨slack:xapp⟩
+SLACK_BOT_TOKEN=⟨slack:xoxb⟩
+SLACK_SIGNING_SECRET=⟨gen:twilio⟩
+OPENAI_API_KEY=⟨oai⟩
+""", 1.5),
+    B37T("""# Laravel .env (Cashier)
+APP_KEY=base64:⟨gen:b64⟩
+STRIPE_KEY=⟨pk⟩
+STRIPE_SECRET=⟨stripe⟩
+STRIPE_WEBHOOK_SECRET=⟨gen:whsec⟩
+MAIL_USERNAME=⟨email:role⟩
+MAIL_PASSWORD=⟨pw⟩
+""", 1.5),
+    B37T("""$ aws configure --profile ⟨user⟩-prod
+AWS Access Key ID [****************⟨an:4⟩]: ⟨aws:AKIA⟩
+AWS Secret Access Key [****************⟨an:4⟩]: ⟨gen:awssec⟩
+Default region name [eu-west-1]:
+Default output format [json]:
+$ aws s3 ls --profile ⟨user⟩-prod | head -2
+2026-11-02 10:14:55 ⟨company⟩-invoices
+""", 1.5),
+    B37T("""<!-- templates/store_locator.html -->
+<div id="map" data-lat="52.09" data-lng="5.12"></div>
+<script async src="https://maps.googleapis.com/maps/api/js?key=⟨goog⟩&callback=initMap&libraries=places"></script>
+<!-- support: ⟨email:role⟩ / ⟨phone⟩ -->
+""", 1.3),
+    B37T("""$ curl -s "https://www.googleapis.com/youtube/v3/channels?part=statistics&forHandle=@⟨user⟩&key=⟨goog⟩" | jq .items[0].statistics
+{
+  "viewCount": "⟨num:7⟩",
+  "subscriberCount": "⟨num:5⟩",
+  "videoCount": "⟨num:3⟩"
+}
+""", 1.2),
+    B37T("""; db.⟨domain⟩ zone (serial ⟨num:10⟩)
+$TTL 3600
+@       IN SOA  ns1.⟨domain⟩. hostmaster.⟨domain⟩. ( ⟨num:10⟩ 7200 900 1209600 300 )
+@       IN A     ⟨ip4:pub⟩
+@       IN AAAA  ⟨ip6:glob⟩
+mail    IN A     ⟨ip4:pub⟩
+mail    IN AAAA  ⟨ip6:glob⟩
+vpn     IN AAAA  ⟨ip6:glob⟩
+""", 1.3),
+    B37T("""# /etc/hosts on ⟨host⟩ (managed by hand, sorry)
+127.0.0.1       localhost
+::1             localhost ip6-localhost
+⟨ip4:priv⟩     db-primary
+⟨ip6:ula⟩  db-primary
+⟨ip4:priv⟩     mq01
+⟨ip6⟩   backup-offsite
+""", 1.2),
+    B37T("""$ websocat -H='Authorization: Bearer ⟨jwt⟩' wss://rt.⟨domain⟩/v2/stream
+{"type":"hello","session":"⟨uuid⟩","ip":"⟨ip4:pub⟩"}
+{"type":"presence","user":"⟨email⟩","status":"online"}
+""", 1.5),
+    B37T("""⟨ip4:pub⟩ - - [⟨ts:clf⟩] "GET /export/download?file=report-⟨num:6⟩.pdf&token=⟨jwt⟩ HTTP/2.0" 200 ⟨num:6⟩ "https://app.⟨domain⟩/reports" "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6)"
+⟨ip6⟩ - - [⟨ts:clf⟩] "GET /export/download?file=report-⟨num:6⟩.pdf&token=⟨jwt⟩ HTTP/2.0" 401 38 "-" "curl/8.11.1"
+""", 1.5),
+    B37T("""Charles session export — POST https://api.⟨domain⟩/v1/auth/refresh
+Request headers:
+  Authorization: Bearer ⟨jwt⟩
+  X-Device-Id: ⟨uuid⟩
+Response body:
+  {"access_token":"⟨jwt⟩","expires_in":900,"refresh_token":"⟨gen:b64⟩"}
+""", 1.5),
+    B37T("""Call-centre transcript (speech-to-text, auto-generated) — queue Payments, agent ⟨pfirst⟩
+AGENT: can I take the long card number please
+CALLER: yes it's ⟨card:bare⟩
+AGENT: and the three digits on the back
+CALLER: ⟨cvc⟩
+AGENT: thank you, and a phone number in case the bank calls
+CALLER: ⟨phone⟩
+AGENT: and the device, for the insurance add-on?
+CALLER: IMEI ⟨imei⟩, order ⟨la⟩
+""", 2),
+    B37T("""Website chat widget — visitor ⟨ip4:pub⟩ (⟨city⟩)
+Visitor: hi my payment keeps failing
+Bot: Sorry about that! Never share your full card number here.
+Visitor: tried ⟨badcard⟩ first, then its ⟨card⟩ exp 03/28 why is it failing
+Bot: I've passed this to a human. They'll reply to ⟨email⟩.
+""", 2),
+    B37T("""Subject: Chargeback ⟨ref:CB⟩ — evidence pack
+Cardholder: ⟨name⟩
+Card: ⟨card⟩ (as given on the order form; gateway shows ⟨mask⟩)
+Order ⟨ref:ORD⟩ shipped ⟨date⟩ to ⟨street⟩, ⟨city⟩, tracking 1Z⟨an:16⟩
+Customer email on the order: ⟨email⟩, IP at checkout ⟨ip4:pub⟩
+""", 2),
+    B37T("""# ~/.snowflake/connections.toml
+[default]
+account = "⟨an:7⟩-⟨an:7⟩"
+user = "SVC_AGENT"
+authenticator = "SNOWFLAKE_JWT"
+private_key_raw = '''
+⟨key:p8rsa⟩
+'''
+warehouse = "AGENT_WH"
+role = "AGENT_READONLY"
+""", 1.2),
+    # documentation with key-shaped examples (PLACEHOLDER) next to stand-ins
+    B37T("""## Quick start
+
+```bash
+cp .env.example .env
+# then fill in your own keys, e.g.
+ANTHROPIC_API_KEY=⟨ph:sk-ant⟩
+OPENAI_API_KEY=⟨ph:sk-proj|sk-svcacct⟩
+GITHUB_TOKEN=⟨ph:gh⟩
+```
+Never commit `.env`; CI reads `⟨standin⟩` from the secret store. Questions: ⟨email:role⟩
+""", 2.5),
+    B37T("""# .env.example — copy to .env
+AWS_ACCESS_KEY_ID=⟨ph:AKIA|ASIA⟩
+AWS_SECRET_ACCESS_KEY=⟨standin⟩
+STRIPE_SECRET_KEY=⟨ph:sk_|rk_⟩
+SLACK_BOT_TOKEN=⟨ph:xo⟩
+STRIPE_WEBHOOK_SECRET=⟨ph:whsec⟩
+HF_TOKEN=⟨ph:hf|glpat⟩
+""", 2.5),
+    B37T("""From the API docs (Authentication):
+Send the key in a header: `x-goog-api-key: ⟨ph:AIza⟩`. For user calls use a bearer token such as `⟨ph:eyJ⟩`.
+A real key looks like the example but is never shared; our support staff will never ask for it. Report leaks to ⟨email:role⟩.
+""", 2),
+    B37T("""PR review comment by ⟨pname⟩ on config/example.yml:
+> `github_token: ⟨ph:gh⟩`
+> `openai_key: ⟨ph:sk-⟩`
+These are fine as examples. But line 31 of deploy/prod.yml has a real one: `⟨gh⟩` — please revoke it and force-push.
+""", 2),
+    # config an agent reads
+    B37T("""# /etc/mosquitto/conf.d/bridge.conf  (⟨host⟩, edited ⟨ts:space⟩)
+connection cloud-bridge
+address ⟨ip4:pub⟩:8883
+remote_username ⟨user:svc⟩
+remote_password ⟨pw⟩
+bridge_cafile /etc/mosquitto/certs/ca.crt
+topic sensors/# out 1
+listener 1883 ⟨lo⟩
+"""),
+    B37T("""# Home Assistant secrets.yaml (do not commit)
+mqtt_password: ⟨pw⟩
+google_maps_api_key: ⟨goog⟩
+notify_sender: ⟨email⟩
+router_host: ⟨ip4:priv⟩
+alarm_panel_pin: ⟨standin⟩
+octopus_api_key: ⟨gen:hex⟩
+backup_encryption_key: ⟨gen:b64⟩
+"""),
+    B37T("""# zigbee2mqtt/configuration.yaml
+homeassistant:
+  enabled: true
+mqtt:
+  base_topic: zigbee2mqtt
+  server: mqtt://⟨ip4:priv⟩:1883
+  user: z2m
+  password: ⟨pw⟩
+serial:
+  port: /dev/serial/by-id/usb-ITead_Sonoff_Zigbee_3.0_⟨sha:32⟩-if00-port0
+advanced:
+  network_key: [⟨num:2⟩, ⟨num:3⟩, ⟨num:2⟩, ⟨num:2⟩, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12, 13]
+  pan_id: 6754
+frontend:
+  auth_token: ⟨gen:hex⟩
+"""),
+    B37T("""# ~/.msmtprc for the scan-to-mail box
+defaults
+auth on
+tls on
+logfile ~/.msmtp.log
+
+account office
+host smtp.⟨domain⟩
+port 587
+from ⟨email:w#1⟩
+user ⟨email:w#1⟩
+password ⟨pw⟩
+
+account default : office
+"""),
+    B37T("""# ~/.dbt/profiles.yml
+analytics:
+  target: dev
+  outputs:
+    dev:
+      type: snowflake
+      account: ⟨an:7⟩-eu_central_1
+      user: ⟨email:w⟩
+      password: ⟨pw⟩
+      role: TRANSFORMER
+      warehouse: WH_XS
+      database: ANALYTICS_DEV
+      schema: dbt_⟨user⟩
+      threads: 8
+"""),
+    B37T("""# superset_config.py  (container superset-app, image apache/superset:⟨ver⟩)
+SECRET_KEY = "⟨gen:b64⟩"
+SQLALCHEMY_DATABASE_URI = "postgresql+psycopg2://superset:⟨pw:url⟩@⟨ip4:priv⟩:5432/superset"
+SMTP_HOST = "smtp.⟨domain⟩"
+SMTP_USER = "⟨email:role⟩"
+SMTP_PASSWORD = "⟨pw⟩"
+FEATURE_FLAGS = {"ALERT_REPORTS": True}
+"""),
+    B37T("""# telegraf.conf (excerpt)
+[[outputs.influxdb_v2]]
+  urls = ["http://⟨ip4:priv⟩:8086"]
+  token = "⟨gen:influx⟩"
+  organization = "⟨company⟩"
+  bucket = "telegraf"
+
+[[inputs.snmp]]
+  agents = ["udp://⟨ip4:priv⟩:161"]
+  version = 3
+  sec_name = "monitor"
+  auth_password = "⟨pw⟩"
+"""),
+    B37T("""! keepalived.conf on ⟨host⟩
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 90
+    unicast_src_ip ⟨ip4:priv⟩
+    unicast_peer {
+        ⟨ip4:priv⟩
+    }
+    authentication {
+        auth_type PASS
+        auth_pass ⟨pw⟩
+    }
+    virtual_ipaddress {
+        ⟨ip4:priv⟩/24
+    }
+}
+"""),
+    B37T("""$ grep scans /etc/fstab
+//⟨ip4:priv⟩/scans  /mnt/scans  cifs  credentials=/root/.smbcred,uid=1000,vers=3.0  0  0
+$ sudo cat /root/.smbcred
+username=⟨user⟩
+password=⟨pw⟩
+domain=⟨company⟩
+"""),
+    B37T("""# /etc/nut/upsd.users
+[admin]
+    password = ⟨pw⟩
+    actions = SET
+    instcmds = ALL
+
+[monuser]
+    password = ⟨pw⟩
+    upsmon primary
+"""),
+    B37T("""// znc.conf (excerpt)
+<User ⟨user⟩>
+    Pass = sha256#⟨sha256⟩#⟨an:20⟩#
+    Nick = ⟨user⟩
+    RealName = ⟨name⟩
+    <Network libera>
+        Server = irc.libera.chat +6697 ⟨pw⟩
+        LoadModule = sasl
+    </Network>
+</User>
+"""),
+    B37T("""# frpc.toml on the office NAS
+serverAddr = "⟨ip4:pub⟩"
+serverPort = 7000
+auth.method = "token"
+auth.token = "⟨gen:cf⟩"
+
+[[proxies]]
+name = "nas-web"
+type = "tcp"
+localIP = "⟨ip4:priv⟩"
+localPort = 5000
+remotePort = 6000
+"""),
+    B37T("""# /etc/wireguard/wg0.conf
+[Interface]
+PrivateKey = ⟨gen:wg⟩
+Address = ⟨ip4:priv⟩/32, ⟨ip6:ula⟩/128
+DNS = ⟨ip4:priv⟩
+
+[Peer]
+PublicKey = ⟨wgpub⟩
+PresharedKey = ⟨gen:wg⟩
+Endpoint = ⟨ip4:pub⟩:51820
+AllowedIPs = 0.0.0.0/0, ::/0
+PersistentKeepalive = 25
+"""),
+    B37T("""$ sudo cat /etc/opendkim/keys/⟨domain⟩/mail2027.private
+⟨key:rsa1⟩
+$ sudo cat /etc/opendkim/keys/⟨domain⟩/mail2027.txt
+mail2027._domainkey IN TXT ( "v=DKIM1; h=sha256; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA⟨an:40⟩" )
+""", 1.5),
+    B37T("""# minio.env
+MINIO_ROOT_USER=⟨user:svc⟩
+MINIO_ROOT_PASSWORD=⟨pw⟩
+MINIO_VOLUMES="/mnt/data{1...4}"
+MINIO_IDENTITY_OPENID_CONFIG_URL=https://sso.⟨domain⟩/.well-known/openid-configuration
+MINIO_IDENTITY_OPENID_CLIENT_ID=minio
+MINIO_IDENTITY_OPENID_CLIENT_SECRET=⟨gen:cf⟩
+MINIO_SERVER_URL=https://s3.⟨domain⟩
+"""),
+    B37T("""# harbor.yml
+hostname: ⟨ip4:pub⟩
+https:
+  port: 443
+  certificate: /data/cert/server.crt
+harbor_admin_password: ⟨pw⟩
+database:
+  password: ⟨pw⟩
+  max_idle_conns: 100
+data_volume: /data
+"""),
+    B37T("""# dify/docker/.env (diff against .env.example)
+-SECRET_KEY=sk-9f73s3ljTXVcMT3Blb3ljTqtsKiGHXVcMT3BlbkFJLK7U
++SECRET_KEY=⟨gen:b64⟩
+-DB_PASSWORD=difyai123456
++DB_PASSWORD=⟨pw⟩
+ REDIS_PASSWORD=⟨pw⟩
+ CODE_EXECUTION_API_KEY=dify-sandbox
++MAIL_TYPE=smtp
++SMTP_USERNAME=⟨email:role⟩
++SMTP_PASSWORD=⟨pw⟩
+"""),
+    B37T("""# LibreChat .env
+MONGO_URI=mongodb://librechat:⟨pw:url⟩@⟨ip4:priv⟩:27017/LibreChat
+OPENAI_API_KEY=⟨oai⟩
+ANTHROPIC_API_KEY=⟨ant⟩
+GOOGLE_KEY=⟨goog⟩
+CREDS_KEY=⟨gen:hex⟩
+CREDS_IV=⟨sha:32⟩
+JWT_SECRET=⟨gen:hex⟩
+JWT_REFRESH_SECRET=⟨gen:hex⟩
+ALLOW_REGISTRATION=false
+""", 1.5),
+    B37T("""# ~/.continue/config.yaml
+name: ⟨first⟩'s assistant
+version: 1.0.0
+models:
+  - name: Claude
+    provider: anthropic
+    model: claude-sonnet-4-5
+    apiKey: ⟨ant⟩
+  - name: autocomplete
+    provider: openai
+    model: gpt-4.1-mini
+    apiKey: ⟨oai⟩
+mcpServers:
+  - name: github
+    command: npx
+    args: ["-y", "@modelcontextprotocol/server-github"]
+    env:
+      GITHUB_PERSONAL_ACCESS_TOKEN: ⟨gh⟩
+""", 1.5),
+    B37T("""# ~/.codex/config.toml
+model = "gpt-5-codex"
+approval_policy = "on-request"
+
+[model_providers.azure]
+name = "Azure"
+base_url = "https://⟨user⟩-oai.openai.azure.com/openai"
+env_key = "AZURE_OPENAI_API_KEY"
+
+[mcp_servers.github]
+command = "github-mcp-server"
+args = ["stdio"]
+env = { GITHUB_PERSONAL_ACCESS_TOKEN = "⟨gh⟩" }
+
+[mcp_servers.stripe]
+command = "npx"
+args = ["-y", "@stripe/mcp", "--tools=all", "--api-key=⟨stripe⟩"]
+""", 1.5),
+    B37T("""# ~/.config/aichat/config.yaml
+model: claude:claude-opus-4-1
+save_session: true
+clients:
+  - type: openai
+    api_key: ⟨oai⟩
+  - type: claude
+    api_key: ⟨ant⟩
+  - type: gemini
+    api_key: ⟨goog⟩
+  - type: openai-compatible
+    name: openrouter
+    api_base: https://openrouter.ai/api/v1
+    api_key: ⟨gen:orouter⟩
+""", 1.5),
+    B37T("""# mise.toml
+[tools]
+node = "22"
+python = "3.13"
+
+[env]
+DATABASE_URL = "postgres://app:⟨pw:url⟩@⟨lo⟩:5432/app_dev"
+STRIPE_API_KEY = "⟨stripe⟩"
+SENTRY_AUTH_TOKEN = "⟨gen:sntrys⟩"
+_.file = ".env.local"
+"""),
+    B37T("""# .envrc (direnv)
+use flake
+export AWS_PROFILE=⟨user⟩-sandbox
+export AWS_ACCESS_KEY_ID=⟨aws:AKIA⟩
+export AWS_SECRET_ACCESS_KEY=⟨gen:awssec⟩
+export TF_VAR_db_password=⟨pw⟩
+export OPENAI_API_KEY=$(pass show api/openai)
+""", 1.5),
+    B37T("""# Pulumi.prod.yaml
+config:
+  aws:region: eu-west-1
+  shop:dbPassword:
+    secure: v1:⟨an:16⟩:⟨an:60⟩==
+  shop:slackBotToken: ⟨slack⟩
+  shop:stripeKey:
+    secure: v1:⟨an:16⟩:⟨an:72⟩
+  shop:adminEmail: ⟨email:w⟩
+"""),
+    B37T("""# serverless.yml (service: invoice-mailer)
+provider:
+  name: aws
+  runtime: python3.12
+  region: eu-central-1
+  environment:
+    STRIPE_SECRET_KEY: ${ssm:/invoice-mailer/stripe}
+    SENDGRID_API_KEY: ⟨gen:sg⟩
+    OPENAI_API_KEY: ⟨oai⟩
+    REPLY_TO: ⟨email:role⟩
+functions:
+  send:
+    handler: handler.send
+"""),
+    B37T("""# values-prod.yaml for bitnami/keycloak, mastodon and friends
+postgresql:
+  auth:
+    postgresPassword: ⟨pw⟩
+    password: ⟨pw⟩
+redis:
+  auth:
+    password: ⟨pw⟩
+smtp:
+  server: smtp.⟨domain⟩
+  login: ⟨email:role⟩
+  password: ⟨pw⟩
+ingress:
+  hostname: social.⟨domain⟩
+"""),
+    B37T("""job "billing-worker" {
+  datacenters = ["dc1"]
+  group "worker" {
+    task "app" {
+      driver = "docker"
+      env {
+        SENTRY_ENVIRONMENT = "prod"
+        STRIPE_KEY         = "⟨stripe⟩"
+        UPSTREAM           = "⟨ip4:priv⟩:8080"
+      }
+      template {
+        data        = "DB_PASS={{ with secret \\"kv/billing\\" }}{{ .Data.data.db }}{{ end }}"
+        destination = "secrets/env"
+        env         = true
+      }
+    }
+  }
+}
+"""),
+    B37T("""# /etc/systemd/system/scraper.service
+[Unit]
+Description=price scraper
+After=network-online.target
+
+[Service]
+User=scraper
+Environment=OPENAI_API_KEY=⟨oai⟩
+Environment=PROXY_URL=http://scrape:⟨pw:url⟩@⟨ip4:pub⟩:3128
+ExecStart=/opt/scraper/bin/run --db-password=⟨pw⟩ --workers 4
+Restart=on-failure
+"""),
+    B37T("""; supervisord.conf
+[inet_http_server]
+port=⟨ip4:priv⟩:9001
+username=⟨user:svc⟩
+password=⟨pw⟩
+
+[program:agent]
+command=/srv/agent/.venv/bin/python -m agent.worker
+environment=ANTHROPIC_API_KEY="⟨ant⟩",QUEUE_URL="amqp://worker:⟨pw:url⟩@⟨ip4:priv⟩:5672/"
+autorestart=true
+""", 1.3),
+    B37T("""// ecosystem.config.js
+module.exports = {
+  apps: [{
+    name: "storefront",
+    script: "dist/server.js",
+    env_production: {
+      NODE_ENV: "production",
+      STRIPE_SECRET_KEY: "⟨stripe⟩",
+      DATABASE_URL: "mysql://shop:⟨pw:url⟩@⟨ip4:priv⟩:3306/shop",
+      GOOGLE_MAPS_KEY: "⟨goog⟩",
+    },
+  }],
+};
+"""),
+    B37T("""# render.yaml
+services:
+  - type: web
+    name: api
+    runtime: node
+    envVars:
+      - key: DATABASE_URL
+        fromDatabase:
+          name: api-db
+          property: connectionString
+      - key: OPENAI_API_KEY
+        value: ⟨oai⟩
+      - key: GITHUB_TOKEN
+        value: ⟨gh⟩
+      - key: SESSION_SECRET
+        generateValue: true
+"""),
+    B37T("""Portainer > Stacks > nextcloud-aio > Environment variables (advanced mode)
+MYSQL_ROOT_PASSWORD=⟨pw⟩
+MYSQL_PASSWORD=⟨pw⟩
+NEXTCLOUD_ADMIN_USER=⟨user⟩
+NEXTCLOUD_ADMIN_PASSWORD=⟨pw⟩
+SMTP_NAME=⟨email⟩
+TRUSTED_PROXIES=⟨ip4:priv⟩
+"""),
+    B37T("""<?xml version="1.0"?>
+<Container version="2">
+  <Name>pihole</Name>
+  <Repository>pihole/pihole:latest</Repository>
+  <Network>br0</Network>
+  <MyIP>⟨ip4:priv⟩</MyIP>
+  <Config Name="WEBPASSWORD" Target="WEBPASSWORD" Default="" Mode="" Type="Variable" Display="always" Required="true" Mask="true">⟨pw⟩</Config>
+  <Config Name="ServerIPv6" Target="ServerIPv6" Default="" Type="Variable">⟨ip6⟩</Config>
+</Container>
+"""),
+    B37T("""# ~/.config/hub
+github.com:
+- user: ⟨user⟩
+  oauth_token: ⟨gh:gho_⟩
+  protocol: https
+"""),
+    B37T("""# apprise.yml
+urls:
+  - tgram://⟨num:10⟩:⟨an:35⟩/⟨num:9⟩
+  - mailtos://⟨user⟩:⟨pw:url⟩@smtp.⟨domain⟩?to=⟨email:o⟩
+  - slack://⟨slack:xoxb⟩/#alerts
+  - ntfy://ntfy.sh/⟨an:16⟩
+"""),
+    B37T("""# authentik/.env
+PG_PASS=⟨pw⟩
+AUTHENTIK_SECRET_KEY=⟨gen:b64⟩
+AUTHENTIK_EMAIL__HOST=smtp.⟨domain⟩
+AUTHENTIK_EMAIL__USERNAME=⟨email:role⟩
+AUTHENTIK_EMAIL__PASSWORD=⟨pw⟩
+AUTHENTIK_EMAIL__FROM=⟨email:role⟩
+AUTHENTIK_ERROR_REPORTING__ENABLED=false
+"""),
+    B37T("""# outline.env
+SECRET_KEY=⟨gen:hex⟩
+UTILS_SECRET=⟨gen:hex⟩
+DATABASE_URL=postgres://outline:⟨pw:url⟩@⟨ip4:priv⟩:5432/outline
+SLACK_CLIENT_ID=⟨num:13⟩.⟨num:13⟩
+SLACK_CLIENT_SECRET=⟨gen:twilio⟩
+URL=https://wiki.⟨domain⟩
+"""),
+    B37T("""<!-- Kodi userdata/advancedsettings.xml -->
+<advancedsettings>
+  <videodatabase>
+    <type>mysql</type>
+    <host>⟨ip4:priv⟩</host>
+    <port>3306</port>
+    <user>kodi</user>
+    <pass>⟨pw⟩</pass>
+  </videodatabase>
+</advancedsettings>
+"""),
+    # code
+    B37T("""diff --git a/scripts/backfill_invoices.py b/scripts/backfill_invoices.py
+@@ -1,9 +1,12 @@
+ import boto3
++
++# TODO remove before merging (⟨first⟩)
+ s3 = boto3.client(
+     "s3",
+-    region_name="eu-west-1",
++    region_name="eu-west-1",
++    aws_access_key_id="⟨aws⟩",
++    aws_secret_access_key="⟨gen:awssec⟩",
+ )
+""", 1.5),
+    B37T("""// cmd/charge/main.go
+package main
+
+const (
+	stripeKey   = "⟨stripe⟩"
+	webhookSign = "⟨gen:whsec⟩"
+	notifyTo    = "⟨email:role⟩"
+)
+
+func main() {
+	stripe.Key = stripeKey
+	log.Printf("charging from %s", "⟨ip4:priv⟩")
+}
+"""),
+    B37T("""// app/api/summarise/route.ts
+import Anthropic from "@anthropic-ai/sdk";
+
+const client = new Anthropic({
+  apiKey: "⟨ant⟩", // FIXME move to env before deploy
+});
+
+export async function POST(req: Request) {
+  const { text } = await req.json();
+  const msg = await client.messages.create({ model: "claude-haiku-4-5", max_tokens: 512, messages: [{ role: "user", content: text }] });
+  return Response.json(msg);
+}
+""", 1.3),
+    B37T("""/* firmware/upload.c */
+#define UPLOAD_HOST "⟨ip4:pub⟩"
+#define UPLOAD_USERPWD "⟨user:svc⟩:⟨pw⟩"
+
+static int upload(const char *path) {
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_URL, "ftp://" UPLOAD_HOST "/incoming/");
+    curl_easy_setopt(h, CURLOPT_USERPWD, UPLOAD_USERPWD);
+    return curl_easy_perform(h);
+}
+"""),
+    B37T("""#!/usr/bin/env bash
+# deploy.sh, last touched by ⟨name⟩
+set -euo pipefail
+REGISTRY_PASS='⟨pw⟩'
+echo "$REGISTRY_PASS" | docker login registry.⟨domain⟩ -u ci --password-stdin
+curl -fsS -H "PRIVATE-TOKEN: ⟨gen:glpat⟩" "https://gitlab.⟨domain⟩/api/v4/projects/42/pipeline?ref=main" -X POST
+ssh deploy@⟨ip4:pub⟩ 'systemctl restart shop'
+"""),
+    B37T("""// main.bicepparam
+using './main.bicep'
+
+param location = 'westeurope'
+param vmAdminUser = '⟨user⟩'
+param vmAdminPassword = '⟨pw⟩'
+param allowedSourceIp = '⟨ip4:pub⟩'
+param alertEmail = '⟨email:w⟩'
+"""),
+    B37T("""# cfn/rds.yaml
+Parameters:
+  MasterUsername:
+    Type: String
+    Default: dbadmin
+  MasterUserPassword:
+    Type: String
+    NoEcho: true
+    Default: ⟨pw⟩
+Resources:
+  Db:
+    Type: AWS::RDS::DBInstance
+    Properties:
+      MasterUserPassword: !Ref MasterUserPassword
+"""),
+    B37T("""-- 0042_reporting_user.sql (Oracle)
+CREATE USER reporting IDENTIFIED BY "⟨pw⟩";
+GRANT CREATE SESSION TO reporting;
+ALTER USER etl_loader IDENTIFIED BY "⟨pw⟩" REPLACE "⟨standin⟩";
+-- contact for this schema: ⟨email:w⟩
+"""),
+    B37T("""# Pluto.jl notebook
+# ╔═╡ ⟨uuid⟩
+ENV["OPENAI_API_KEY"] = "⟨oai⟩"
+
+# ╔═╡ ⟨uuid⟩
+using OpenAI
+r = create_chat(ENV["OPENAI_API_KEY"], "gpt-4o-mini", [Dict("role" => "user", "content" => "hi")])
+"""),
+    B37T("""# ~/.bash_aliases
+alias k='kubectl'
+alias glapi='curl -s -H "PRIVATE-TOKEN: ⟨gen:glpat⟩" https://gitlab.⟨domain⟩/api/v4'
+alias hfup='HF_TOKEN=⟨gen:hf⟩ huggingface-cli upload'
+alias vpn='sudo openconnect --user=⟨user⟩ ⟨ip4:pub⟩'
+"""),
+    B37T("""### requests.http (VS Code REST Client)
+@host = https://api.⟨domain⟩
+@token = ⟨jwt⟩
+
+GET {{host}}/v1/customers?email=⟨email:o⟩
+Authorization: Bearer {{token}}
+
+###
+POST {{host}}/v1/refunds
+Authorization: Bearer {{token}}
+Content-Type: application/json
+
+{"charge": "ch_⟨an:24⟩", "amount": ⟨num:4⟩}
+""", 1.5),
+    B37T("""# orders/create.hurl
+POST https://shop.⟨domain⟩/api/orders
+Authorization: Bearer ⟨jwt⟩
+[Options]
+variable: card=⟨card⟩
+{
+  "customer": "⟨email⟩",
+  "order": "⟨ref:ORD⟩"
+}
+HTTP 201
+""", 1.5),
+    B37T("""meta {
+  name: get invoice
+  type: http
+  seq: 3
+}
+
+get {
+  url: https://billing.⟨domain⟩/v2/invoices/⟨ref:INV⟩
+  auth: bearer
+}
+
+auth:bearer {
+  token: ⟨jwt⟩
+}
+""", 1.3),
+    # sessions
+    B37T("""$ mosquitto_sub -h ⟨ip4:priv⟩ -p 1883 -u dashboard -P '⟨pw⟩' -t 'tele/+/SENSOR' -C 2
+{"Time":"2027-01-05T21:04:11","ENERGY":{"Total":1204.332,"Power":87}}
+{"Time":"2027-01-05T21:04:41","ENERGY":{"Total":1204.339,"Power":91}}
+$ mosquitto_pub -h ⟨ip4:priv⟩ -u dashboard -P '⟨pw⟩' -t cmnd/plug3/POWER -m OFF
+"""),
+    B37T("""$ smbclient //⟨ip4:priv⟩/finance -U ⟨user⟩%⟨pw⟩ -c 'ls 2026/'
+  .                                   D        0  ⟨ts:space⟩
+  Q4-payroll.xlsx                     A   ⟨num:6⟩  ⟨ts:space⟩
+		⟨num:9⟩ blocks of size 1024. ⟨num:8⟩ blocks available
+"""),
+    B37T("""$ http -a ⟨user⟩:⟨pw⟩ GET https://crm.⟨domain⟩/api/contacts/⟨num:6⟩
+HTTP/1.1 200 OK
+Content-Type: application/json
+
+{
+    "id": ⟨num:6⟩,
+    "name": "⟨name⟩",
+    "email": "⟨email⟩",
+    "phone": "⟨phone⟩",
+    "updated": "⟨ts:isoz⟩"
+}
+""", 1.2),
+    B37T("""$ grpcurl -H 'authorization: Bearer ⟨jwt#1⟩' ⟨ip4:pub#1⟩:443 list
+grpc.health.v1.Health
+payments.v3.Refunds
+$ grpcurl -H 'authorization: Bearer ⟨jwt#1⟩' -d '{"refund_id":"⟨uuid⟩"}' ⟨ip4:pub#1⟩:443 payments.v3.Refunds/Get
+{
+  "status": "SETTLED"
+}
+""", 1.2),
+    B37T("""$ kcat -b ⟨ip4:pub⟩:9092 -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN \\
+    -X sasl.username=⟨an:16⟩ -X sasl.password=⟨gen:confluent⟩ -t orders -C -c 1
+{"order":"⟨ref:ORD⟩","email":"⟨email⟩","total":⟨amount⟩}
+% Reached end of topic orders [0] at offset ⟨num:6⟩
+"""),
+    B37T("""$ ldapsearch -x -H ldap://⟨ip4:priv⟩ -D "cn=admin,dc=corp,dc=lan" -w ⟨pw⟩ -b "ou=people,dc=corp,dc=lan" "(uid=⟨user⟩)" mail telephoneNumber
+# ⟨user⟩, people, corp.lan
+dn: uid=⟨user⟩,ou=people,dc=corp,dc=lan
+mail: ⟨email:w⟩
+telephoneNumber: ⟨phone⟩
+
+# numResponses: 2
+"""),
+    B37T("""$ sqlplus system/⟨pw⟩@//⟨ip4:priv⟩:1521/ORCLPDB1
+
+SQL*Plus: Release 21.0.0.0.0 - Production on ⟨ts:space⟩
+Connected to:
+Oracle Database 19c Enterprise Edition Release 19.0.0.0.0 - Production
+SQL> select email, phone from crm.contacts where rownum < 2;
+
+EMAIL                          PHONE
+------------------------------ --------------------
+⟨email⟩           ⟨phone⟩
+"""),
+    B37T("""$ cqlsh -u cassandra -p ⟨pw⟩ ⟨ip4:priv⟩ 9042
+Connected to prod-ring at ⟨ip4:priv⟩:9042
+cqlsh> SELECT login_ip, user_email FROM auth.sessions LIMIT 1;
+
+ login_ip        | user_email
+-----------------+---------------------------
+ ⟨ip4:pub⟩  | ⟨email⟩
+
+(1 rows)
+"""),
+    B37T("""$ vault kv get -mount=secret shop/prod
+======= Secret Path =======
+secret/data/shop/prod
+
+======= Metadata =======
+Key                Value
+---                -----
+created_time       ⟨ts:isoz⟩
+version            7
+
+========= Data =========
+Key                Value
+---                -----
+db_password        ⟨pw⟩
+stripe_secret      ⟨stripe⟩
+slack_webhook_tok  ⟨slack⟩
+""", 1.5),
+    B37T("""$ sops -d secrets/prod.enc.yaml
+postgres:
+    password: ⟨pw⟩
+anthropic:
+    api_key: ⟨ant⟩
+smtp:
+    user: ⟨email:role⟩
+    password: ⟨pw⟩
+""", 1.3),
+    B37T("""$ helm upgrade --install wiki bitnami/wikijs -n wiki \\
+    --set postgresql.auth.password='⟨pw⟩' \\
+    --set admin.email=⟨email:w⟩ \\
+    --set admin.password='⟨pw⟩'
+Release "wiki" has been upgraded. Happy Helming!
+NAME: wiki
+LAST DEPLOYED: ⟨ts:space⟩
+"""),
+    B37T("""$ docker login -u ⟨user⟩ -p ⟨pw⟩ registry.⟨domain⟩
+WARNING! Using --password via the CLI is insecure. Use --password-stdin.
+Login Succeeded
+$ skopeo copy --src-creds ⟨user:svc⟩:⟨pw⟩ docker://registry.⟨domain⟩/shop:⟨ver⟩ docker://ghcr.io/⟨user⟩/shop:⟨ver⟩
+Getting image source signatures
+Copying blob sha256:⟨sha256⟩
+"""),
+    B37T("""$ npm token create --cidr=⟨ip4:pub⟩/32
+┌────────────────┬──────────────────────────────────────────┐
+│ token          │ ⟨gen:npm⟩ │
+├────────────────┼──────────────────────────────────────────┤
+│ readonly       │ false                                    │
+│ cidr_whitelist │ ⟨ip4:pub⟩/32                         │
+│ created        │ ⟨ts:isoz⟩                     │
+└────────────────┴──────────────────────────────────────────┘
+"""),
+    B37T("""$ gcloud auth print-access-token --impersonate-service-account=etl@⟨an:8⟩.iam.gserviceaccount.com
+WARNING: This command is using service account impersonation.
+⟨gen:ya29⟩
+$ curl -s -H "Authorization: Bearer $(gcloud auth print-access-token)" https://bigquery.googleapis.com/bigquery/v2/projects
+"""),
+    B37T("""$ ip -br addr
+lo               UNKNOWN        127.0.0.1/8 ::1/128
+eth0             UP             ⟨ip4:priv⟩/24 ⟨ip6⟩/64 fe80::⟨sha:4⟩:⟨sha:4⟩:⟨sha:4⟩:⟨sha:4⟩/64
+wg0              UNKNOWN        ⟨ip4:priv⟩/32
+$ ip link show eth0 | tail -1
+    link/ether ⟨mac⟩ brd ff:ff:ff:ff:ff:ff
+"""),
+    B37T("""$ whois ⟨ip4:pub⟩ | grep -Ei 'netname|abuse|phone|e-mail'
+netname:        ⟨company⟩-NET
+abuse-mailbox:  ⟨email:role⟩
+phone:          ⟨phone⟩
+e-mail:         ⟨email:w⟩
+"""),
+    B37T("""$ sudo lsof -nP -iTCP -sTCP:ESTABLISHED | head -4
+COMMAND     PID USER   FD   TYPE  DEVICE SIZE/OFF NODE NAME
+node      ⟨num:5⟩ app    23u  IPv4 ⟨num:7⟩      0t0  TCP ⟨ip4:priv⟩:3000->⟨ip4:pub⟩:⟨num:5⟩ (ESTABLISHED)
+postgres  ⟨num:5⟩ pg     11u  IPv6 ⟨num:7⟩      0t0  TCP [⟨ip6⟩]:5432->[⟨ip6⟩]:⟨num:5⟩ (ESTABLISHED)
+"""),
+    B37T("""$ journalctl -u ingest --since today | head -5
+⟨ts:syslog⟩ ⟨host⟩ systemd[1]: Started ingest.service.
+⟨ts:syslog⟩ ⟨host⟩ ingest[⟨num:4⟩]: config loaded: {'openai_api_key': '⟨oai⟩', 'batch': 64}
+⟨ts:syslog⟩ ⟨host⟩ ingest[⟨num:4⟩]: connected to ⟨ip4:priv⟩:5432 as ingest (batch ⟨la⟩, last id ⟨la⟩)
+"""),
+    B37T("""$ docker exec -it api-1 env | sort
+ANTHROPIC_API_KEY=⟨ant⟩
+AWS_ACCESS_KEY_ID=⟨aws⟩
+AWS_SECRET_ACCESS_KEY=⟨gen:awssec⟩
+HOSTNAME=⟨sha:12⟩
+NODE_ENV=production
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+SLACK_BOT_TOKEN=⟨slack:xoxb⟩
+""", 1.5),
+    B37T("""$ git log -p -1 -- .env
+commit ⟨sha⟩
+Author: ⟨name⟩ <⟨email:w⟩>
+Date:   Tue Jan 5 17:42:09 2027 +0100
+
+    wip: local env
+
+diff --git a/.env b/.env
+new file mode 100644
+--- /dev/null
++++ b/.env
+@@ -0,0 +1,3 @@
++GOOGLE_API_KEY=⟨goog⟩
++GITHUB_TOKEN=⟨gh⟩
++DEBUG=true
+""", 1.5),
+    B37T("""$ trufflehog git file://. --only-verified --no-update
+🐷🔑🐷  TruffleHog. Unearth your secrets. 🐷🔑🐷
+
+✅ Found verified result 🐷🔑
+Detector Type: Github
+Raw result: ⟨gh⟩
+File: deploy/ci.env
+Commit: ⟨sha⟩
+Email: ⟨name⟩ <⟨email⟩>
+Line: 4
+""", 1.5),
+    B37T("""$ ansible-vault view group_vars/prod/vault.yml
+Vault password:
+vault_db_password: ⟨pw⟩
+vault_smtp_password: ⟨pw⟩
+vault_aws_access_key: ⟨aws⟩
+vault_aws_secret_key: ⟨gen:awssec⟩
+""", 1.3),
+    B37T("""$ chamber export checkout --format dotenv
+DB_URL="postgres://checkout:⟨pw:url⟩@⟨ip4:priv⟩:5432/checkout"
+STRIPE_KEY="⟨stripe⟩"
+PAGERDUTY_KEY="⟨gen:twilio⟩"
+"""),
+    B37T("""$ sudo wg show
+interface: wg0
+  public key: ⟨wgpub⟩
+  private key: (hidden)
+  listening port: 51820
+
+peer: ⟨wgpub⟩
+  endpoint: ⟨ip4:pub⟩:⟨num:5⟩
+  allowed ips: ⟨ip4:priv⟩/32
+  latest handshake: 1 minute, 12 seconds ago
+  transfer: 48.21 MiB received, 302.77 MiB sent
+"""),
+    B37T("""$ sudo iptables -S INPUT | grep -v ESTABLISHED
+-P INPUT DROP
+-A INPUT -i lo -j ACCEPT
+-A INPUT -s ⟨ip4:pub⟩/32 -p tcp --dport 22 -j ACCEPT
+-A INPUT -s ⟨ip4:priv⟩/32 -p tcp --dport 5432 -j ACCEPT
+-A INPUT -s ⟨ip4:pub⟩/32 -j DROP
+"""),
+    B37T("""$ openssl s_client -connect ⟨ip4:pub⟩:993 -servername mail.⟨domain⟩ </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer -dates
+subject=C=DE, O=⟨company⟩, CN=mail.⟨domain⟩, emailAddress=⟨email:role⟩
+issuer=C=US, O=Let's Encrypt, CN=R11
+notBefore=Dec  1 08:12:44 2026 GMT
+notAfter=Mar  1 08:12:43 2027 GMT
+"""),
+    B37T("""$ pulumi config --show-secrets
+KEY                 VALUE
+aws:region          eu-central-1
+shop:adminEmail     ⟨email:w⟩
+shop:dbPassword     ⟨pw⟩
+shop:githubToken    ⟨gh⟩
+shop:googleMapsKey  ⟨goog⟩
+""", 1.3),
+    # logs
+    B37T("""⟨ip4:pub⟩ - - [⟨ts:clf⟩] "GET /v1/geocode?address=⟨street⟩&apikey=⟨gen:cf⟩ HTTP/1.1" 200 412 "-" "python-requests/2.32.3" kong_request_id="⟨sha:32⟩" latency=⟨num:2⟩ms
+⟨ip6⟩ - - [⟨ts:clf⟩] "GET /health HTTP/1.1" 200 2 "-" "kube-probe/1.31" kong_request_id="⟨sha:32⟩" latency=1ms
+"""),
+    B37T("""[⟨ts:space⟩] production.ERROR: SQLSTATE[HY000] [1045] Access denied for user 'forge'@'⟨ip4:priv⟩' (using password: YES) {"exception":"[object] (PDOException(code: 1045))","context":{"host":"⟨ip4:priv⟩","username":"forge","password":"⟨pw⟩"}}
+[stacktrace]
+#0 /home/forge/shop/vendor/laravel/framework/src/Illuminate/Database/Connectors/Connector.php(65): PDO->__construct()
+"""),
+    B37T("""{
+       "@timestamp" => ⟨ts:isoz⟩,
+          "message" => "signup ok",
+       "user_email" => "⟨email⟩",
+        "client_ip" => "⟨ip4:pub⟩",
+            "phone" => "⟨phone⟩",
+         "@version" => "1",
+             "host" => "⟨host⟩"
+}
+"""),
+    B37T("""[⟨ts:space⟩] VERBOSE[⟨num:5⟩][C-⟨sha:8⟩] chan_pjsip.c: Executing [⟨phone:US⟩@from-trunk:1] Set("PJSIP/trunk-⟨sha:8⟩", "CALLERID(name)=⟨name⟩") in new stack
+[⟨ts:space⟩] VERBOSE[⟨num:5⟩][C-⟨sha:8⟩] app_dial.c: Called PJSIP/⟨phone⟩@trunk
+[⟨ts:space⟩] NOTICE[⟨num:5⟩] res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '<sip:101@⟨ip4:pub⟩>' failed for '⟨ip4:pub⟩:5060' - Wrong password
+"""),
+    B37T("""uuid,caller_id_number,destination_number,start_stamp,duration,hangup_cause,network_addr
+⟨uuid⟩,⟨phone⟩,⟨phone⟩,⟨ts:space⟩,⟨num:3⟩,NORMAL_CLEARING,⟨ip4:pub⟩
+⟨uuid⟩,⟨phone⟩,⟨phone⟩,⟨ts:space⟩,0,NO_ANSWER,⟨ip4:pub⟩
+""", 1.2),
+    B37T("""⟨ts:space⟩ [⟨num:4⟩] [6] INFO: Receive SMS [SMSC:modem0] [SVC:] [ACT:] [BINF:] [FID:] [META:] [from:⟨phone⟩] [to:⟨phone⟩] [flags:-1:0:-1:0:-1] [msg:31:Your code is ⟨num:6⟩, do not share it] [udh:0:]
+⟨ts:space⟩ [⟨num:4⟩] [3] INFO: smsbox: Got HTTP request </cgi-bin/sendsms> from <⟨ip4:priv⟩>
+⟨ts:space⟩ [⟨num:4⟩] [3] INFO: sendsms used by <notify> (username=notify&password=⟨pw:url⟩&to=⟨phone:GB⟩)
+"""),
+    B37T("""Tue Jan  5 22:14:01 2027 [pid ⟨num:5⟩] CONNECT: Client "⟨ip4:pub⟩"
+Tue Jan  5 22:14:02 2027 [pid ⟨num:5⟩] [⟨user⟩] FTP command: Client "⟨ip4:pub⟩", "PASS ⟨pw⟩"
+Tue Jan  5 22:14:02 2027 [pid ⟨num:5⟩] [⟨user⟩] OK LOGIN: Client "⟨ip4:pub⟩"
+Tue Jan  5 22:14:07 2027 [pid ⟨num:5⟩] [⟨user⟩] OK DOWNLOAD: Client "⟨ip4:pub⟩", "/exports/customers-⟨num:8⟩.csv", ⟨num:7⟩ bytes
+"""),
+    B37T("""#separator \\x09
+#fields	ts	uid	id.orig_h	id.orig_p	id.resp_h	id.resp_p	proto	service	duration
+⟨epoch⟩.⟨num:6⟩	C⟨an:17⟩	⟨ip4:priv⟩	⟨num:5⟩	⟨ip4:pub⟩	443	tcp	ssl	0.⟨num:6⟩
+⟨epoch⟩.⟨num:6⟩	C⟨an:17⟩	⟨ip6⟩	⟨num:5⟩	⟨ip6⟩	53	udp	dns	0.0⟨num:5⟩
+"""),
+    B37T("""$ sudo cscli decisions list
+╭─────────┬──────────┬────────────────────┬────────────────────────────┬────────┬─────────┬────────────┬────────┬────────────┬──────────╮
+│   ID    │  Source  │    Scope:Value     │           Reason           │ Action │ Country │     AS     │ Events │ expiration │ Alert ID │
+├─────────┼──────────┼────────────────────┼────────────────────────────┼────────┼─────────┼────────────┼────────┼────────────┼──────────┤
+│ ⟨num:7⟩ │ crowdsec │ Ip:⟨ip4:pub⟩     │ crowdsecurity/ssh-bf       │ ban    │ NL      │ ⟨num:5⟩    │ 7      │ 3h58m2s    │ ⟨num:4⟩   │
+│ ⟨num:7⟩ │ crowdsec │ Ip:⟨ip6⟩ │ crowdsecurity/http-probing │ ban    │ DE      │ ⟨num:4⟩     │ 11     │ 1h12m40s   │ ⟨num:4⟩   │
+╰─────────┴──────────┴────────────────────┴────────────────────────────┴────────┴─────────┴────────────┴────────┴────────────┴──────────╯
+"""),
+    B37T("""Jan 05, 2027 21:33:10.412 [⟨num:5⟩] DEBUG - Request: [⟨ip4:pub⟩:⟨num:5⟩ (WAN)] GET /library/metadata/⟨num:5⟩?X-Plex-Token=⟨gen:plex⟩ (17 live) #⟨sha:4⟩ TLS GZIP Signed-in Token (⟨email⟩)
+Jan 05, 2027 21:33:10.415 [⟨num:5⟩] DEBUG - Completed: [⟨ip4:pub⟩:⟨num:5⟩] 200 GET /library/metadata/⟨num:5⟩ (17 live) 3ms 1402 bytes
+"""),
+    B37T("""⟨ts:space⟩.⟨num:3⟩ WARNING (MainThread) [homeassistant.components.http.ban] Login attempt or request with invalid authentication from ⟨ip4:pub⟩ (⟨ip4:pub⟩). Requested URL: '/auth/login_flow/⟨sha:32⟩'. (Mozilla/5.0 (iPhone; CPU iPhone OS 18_2 like Mac OS X))
+⟨ts:space⟩.⟨num:3⟩ ERROR (MainThread) [homeassistant.components.smtp] Login to smtp.⟨domain⟩ failed for ⟨email⟩
+"""),
+    B37T("""2027-01-05T10:12:44.1051120Z Job ⟨la⟩ on runner ⟨host⟩ (image ⟨la⟩)
+2027-01-05T10:12:44.1056390Z ##[group]Run ./scripts/publish.sh
+2027-01-05T10:12:44.1057102Z ./scripts/publish.sh
+2027-01-05T10:12:44.1101977Z env:
+2027-01-05T10:12:44.1102410Z   NPM_TOKEN: ***
+2027-01-05T10:12:44.1102821Z ##[endgroup]
+2027-01-05T10:12:45.2210443Z + echo 'debug: token=⟨gh⟩'
+2027-01-05T10:12:45.2211003Z debug: token=⟨gh⟩
+2027-01-05T10:12:47.9001127Z npm notice Publishing to https://registry.npmjs.org/ with tag latest
+""", 1.5),
+    B37T("""[10:41:07]W:	 [Step 3/5] Deploy to staging (Command Line)
+[10:41:07]i:		 [Step 3/5] Starting: /opt/buildagent/temp/agentTmp/custom_script⟨num:7⟩
+[10:41:08] :		 [Step 3/5] + az login --service-principal -u ⟨uuid⟩ -p ⟨gen:cf⟩ --tenant ⟨uuid⟩
+[10:41:12] :		 [Step 3/5] + psql postgres://deploy:⟨pw:url⟩@⟨ip4:priv⟩/shop -f migrate.sql
+[10:41:13]W:		 [Step 3/5] Process exited with code 0
+"""),
+    B37T("""Previewing update (prod):
+     Type                      Name          Plan       Info
+     pulumi:pulumi:Stack       shop-prod
+ ~   └─ aws:lambda:Function    mailer        update     [diff: ~environment]
+
+Diagnostics:
+  pulumi:pulumi:Stack (shop-prod):
+    warning: environment.variables.SENDGRID_KEY is not marked secret: ⟨gen:sg⟩
+    warning: environment.variables.ADMIN_PHONE is ⟨phone⟩
+"""),
+    B37T("""[eas] Build details: https://expo.dev/accounts/⟨user⟩/projects/shop/builds/⟨uuid⟩
+[READ_APP_CONFIG] Using app configuration: extra.googleMapsApiKey=⟨goog⟩
+[INSTALL_DEPENDENCIES] Running "npm ci" in /home/expo/workingdir/build
+[PREBUILD] env EXPO_PUBLIC_STRIPE_PK=⟨pk⟩
+[PREBUILD] env SENTRY_AUTH_TOKEN=⟨gen:sntrys⟩
+"""),
+    B37T("""___________________________ test_refund_roundtrip ___________________________
+
+settings = Settings(stripe_key='⟨stripe⟩', db_url='postgresql://test:⟨pw:url⟩@⟨lo⟩/test', owner='⟨email:w⟩')
+
+    def test_refund_roundtrip(settings):
+>       assert refund(settings, "ch_⟨an:24⟩").status == "succeeded"
+E       AssertionError: assert 'pending' == 'succeeded'
+
+tests/test_refunds.py:41: AssertionError
+""", 1.3),
+    B37T("""node:internal/process/promises:394
+    triggerUncaughtException(err, true /* fromPromise */);
+    ^
+
+TypeError: fetch failed
+    at node:internal/deps/undici/undici:13502:13 {
+  [cause]: ConnectTimeoutError: Connect Timeout Error (attempted address: ⟨ip4:pub⟩:443, timeout: 10000ms)
+  request: { headers: { authorization: 'Bearer ⟨oai⟩', 'x-user': '⟨email⟩' } }
+}
+"""),
+    B37T("""--- FAIL: TestImportCustomers (0.84s)
+    import_test.go:57: open db "postgres://importer:⟨pw:url⟩@⟨ip4:priv⟩:5432/crm?sslmode=disable": dial tcp ⟨ip4:priv⟩:5432: connect: connection refused
+    import_test.go:63: fixture row: {Name:⟨name⟩ Email:⟨email⟩ IBAN:⟨iban⟩}
+FAIL
+FAIL	github.com/⟨user⟩/crm/importer	0.912s
+""", 1.5),
+    B37T("""<30>1 ⟨ts:isoz⟩ udm-pro dhcpd - - - DHCPACK on ⟨ip4:priv⟩ to ⟨mac⟩ (⟨first⟩s-iPhone) via br0
+<30>1 ⟨ts:isoz⟩ udm-pro dhcpd6 - - - Reply NA: address ⟨ip6⟩ to client with duid 00:01:00:01:⟨sha:8⟩ iaid = ⟨num:9⟩ valid for 86400 seconds
+<28>1 ⟨ts:isoz⟩ udm-pro kernel - - - [WAN_LOCAL-D-2147483647] IN=eth8 SRC=⟨ip4:pub⟩ DST=⟨ip4:pub⟩ PROTO=TCP DPT=23
+"""),
+    B37T("""Get-MessageTrace -SenderAddress ⟨email:w⟩ -StartDate 01/04/2027 | ft -a
+
+Received             SenderAddress              RecipientAddress          Subject                   Status
+--------             -------------              ----------------          -------                   ------
+1/5/2027 9:12:04 AM  ⟨email:w#1⟩  ⟨email:o⟩  Your new card ending ⟨last4⟩   Delivered
+1/5/2027 9:40:51 AM  ⟨email:w#1⟩  ⟨email:o⟩  Re: IBAN change request    FilteredAsSpam
+"""),
+    # chats and notes
+    B37T("""Signal export, conversation with ⟨pname⟩ (⟨phone⟩)
+[⟨ts:space⟩] ⟨first⟩: the alarm company wants the account password again 🙄
+[⟨ts:space⟩] ⟨pname⟩: it's ⟨pw⟩ — same as the router
+[⟨ts:space⟩] ⟨first⟩: and the card for the deposit?
+[⟨ts:space⟩] ⟨pname⟩: ⟨card⟩ exp 09/29 cvc ⟨cvc⟩
+"""),
+    B37T("""Rocket.Chat #ops export
+⟨ts:space⟩ @⟨user⟩: who has the cloudflare token for the new zone?
+⟨ts:space⟩ @marta.k: ⟨gen:cf⟩ (scoped to DNS edit only)
+⟨ts:space⟩ @⟨user⟩: thx. also the IPMI on rack 3 is at ⟨ip4:priv⟩, admin / ⟨pw⟩
+⟨ts:space⟩ @marta.k: pls don't paste passwords here, use Passbolt
+"""),
+    B37T("""Zulip — stream: infra, topic: mail relay
+⟨pname⟩ (⟨time⟩): relay is rejecting from ⟨ip6⟩ again
+⟨name⟩ (⟨time⟩): I rotated the SES SMTP creds. user ⟨aws:AKIA⟩, secret ⟨gen:awssec⟩, already in the vault too
+⟨pname⟩ (⟨time⟩): 👍 and the old user ⟨aws:AKIA⟩ is deactivated?
+"""),
+    B37T("""Freshdesk ticket #⟨num:6⟩ — "Can't log in after phone change"
+Requester: ⟨name⟩ <⟨email⟩>
+Phone: ⟨phone⟩
+Priority: Medium    Group: Accounts
+
+Hi, I swapped phones and the 2FA codes stop working. My login is ⟨email⟩ and I temporarily set the password to ⟨pw⟩ so you can check. Date of birth for verification: ⟨dob⟩.
+Thanks, ⟨first⟩
+""", 2),
+    B37T("""Trello — Board "Office move" › List "Doing" › Card "Internet + alarm"
+Description:
+- new router admin: http://⟨ip4:priv⟩  user admin  pw ⟨pw⟩
+- alarm company account: ⟨email:w⟩
+- landlord phone ⟨phone⟩
+- deposit paid from ⟨iban⟩ (ref ⟨ref:MOVE⟩); the IBAN in the draft contract, ⟨badiban⟩, bounced
+Checklist 2/5 · Due ⟨date⟩
+"""),
+    B37T("""Asana › Payroll Q1 › "Add new starter"
+⟨pname⟩ commented ⟨date⟩:
+New starter ⟨name⟩, born ⟨dob⟩, phone ⟨phone⟩, salary account ⟨iban⟩ (the one on the paper form, ⟨badiban⟩, is mistyped). Contract signed, badge ⟨ref:B⟩ ordered. Please set up before ⟨date⟩.
+""", 2),
+    B37T("""YouTrack SUP-⟨num:4⟩: Webhook signature failures since deploy ⟨ver⟩
+Reporter: ⟨name⟩
+Steps: replay event evt_⟨an:24⟩ from the dashboard.
+Env on staging right now (please rotate after!):
+  STRIPE_SECRET=⟨stripe⟩
+  STRIPE_WEBHOOK_SECRET=⟨gen:whsec⟩
+Expected: 200. Actual: 400 "No signatures found matching the expected signature".
+"""),
+    B37T("""GitLab issue #⟨num:3⟩ · CI job fails at "Deploy"
+**⟨name⟩** opened ⟨date⟩
+
+```
+$ kubectl --token=⟨jwt⟩ --server=https://⟨ip4:pub⟩:6443 apply -f k8s/
+error: You must be logged in to the server (Unauthorized)
+```
+Token expired? It was created with `kubectl create token deployer`.
+""", 1.5),
+    B37T("""HubSpot › Contact: ⟨name⟩ › Note (⟨date⟩)
+Called ⟨phone⟩ re renewal. Customer asked us to charge the card on file, gave new card ⟨card⟩ (CVC ⟨cvc⟩) because old one ⟨mask⟩ expired (first read back as ⟨badcard⟩, which fails the check — typo). Follow up by email ⟨email⟩.
+""", 2),
+    B37T("""Internal post-incident note (DPO copy) — ⟨ref:DPIA⟩
+On ⟨date⟩ an export job wrote an unencrypted CSV to a public bucket for 3h. Sample row as found:
+  ⟨name⟩;⟨email⟩;⟨phone⟩;⟨dob⟩;⟨iban⟩
+Affected rows: ⟨num:4⟩. Source IP of the only access: ⟨ip4:pub⟩. Bucket now private; notification to the authority within 72h.
+""", 2.5),
+    B37T("""Change advisory board — notes ⟨date⟩ (chair ⟨name⟩, minutes ⟨pname⟩)
+* CHG-⟨num:5⟩ approved: mq01 disk purge
+* the vendor's sftp changed IP to ⟨ip4:pub⟩; whitelist updated
+* temp admin for the vendor: vendor-ops / ⟨pw⟩ (expires Friday)
+* OpenAI key for the summariser was rotated, new one: ⟨oai⟩ (old ⟨standin⟩)
+"""),
+    B37T("""Claude Code session — tool call 7 of 12
+⏺ Bash(cat .env.production | head -5)
+  ⎿  DATABASE_URL=postgres://web:⟨pw:url⟩@⟨ip4:priv⟩:5432/web
+     ANTHROPIC_API_KEY=⟨ant⟩
+     GOOGLE_MAPS_KEY=⟨goog⟩
+     NEXT_PUBLIC_STRIPE_PK=⟨pk⟩
+⏺ I can see the production env file. I won't copy these values anywhere; let me check the config loader instead.
+""", 1.5),
+    B37T("""[tool_result] browser.get_text(url="https://billing.⟨domain⟩/account/settings")
+Account settings
+Name: ⟨name⟩    Email: ⟨email⟩    Phone: ⟨phone⟩
+API access
+  Live secret key: ⟨stripe⟩   [Roll key]
+  Publishable key: ⟨pk⟩
+Payout account: ⟨iban⟩
+"""),
+    B37T("""Cursor agent · terminal output
+$ aws sts get-caller-identity
+{
+    "UserId": "AIDA⟨up:17⟩",
+    "Account": "⟨num:12#1⟩",
+    "Arn": "arn:aws:iam::⟨num:12#1⟩:user/⟨user⟩"
+}
+$ cat ~/.aws/credentials
+[default]
+aws_access_key_id = ⟨aws:AKIA⟩
+aws_secret_access_key = ⟨gen:awssec⟩
+""", 1.3),
+    B37T("""Aider chat history
+#### can you wire the geocoder to use my key ⟨goog⟩ and send failures to ⟨email:w⟩?
+I'll add the key to `config/settings.py` via an environment variable rather than hard-coding it.
+#### no just hardcode it for now, also the slack alert token ⟨slack⟩
+""", 1.3),
+]
+
+
+# ---------- blind37 paperwork in seven languages (a form, an e-mail or a Markdown table) ----------
+
+B37_FIELD = {
+    "name": ["Full name", "Name, Vorname", "Nom et prénom", "Nombre y apellidos", "Nome e cognome", "Naam"],
+    "dob": ["Date of birth", "Geburtsdatum", "Date de naissance", "Fecha de nacimiento", "Data di nascita", "Geboortedatum"],
+    "childdob": ["Child's date of birth", "Geburtsdatum des Kindes", "Date de naissance de l'enfant", "Fecha de nacimiento del menor", "Data di nascita del minore", "Geboortedatum kind"],
+    "phone": ["Phone", "Telefon", "Téléphone", "Teléfono", "Telefono", "Telefoon"],
+    "mobile": ["Mobile", "Mobil", "Portable", "Móvil", "Cellulare", "Mobiel"],
+    "email": ["Email", "E-Mail", "Courriel", "Correo electrónico", "E-mail", "E-mailadres"],
+    "iban": ["IBAN for direct debit", "IBAN (SEPA-Lastschrift)", "IBAN (prélèvement)", "IBAN para domiciliación", "IBAN per addebito", "IBAN voor incasso"],
+    "refund": ["IBAN for the refund", "IBAN für die Erstattung", "IBAN pour le remboursement", "IBAN para la devolución", "IBAN per il rimborso", "IBAN voor terugbetaling"],
+    "address": ["Address", "Anschrift", "Adresse", "Dirección", "Indirizzo", "Adres"],
+    "date": ["Requested date", "Wunschtermin", "Date souhaitée", "Fecha solicitada", "Data richiesta", "Gewenste datum"],
+    "card": ["Card number", "Kartennummer", "Numéro de carte", "Número de tarjeta", "Numero di carta", "Kaartnummer"],
+    "cvc": ["Security code", "Prüfnummer", "Cryptogramme", "Código de seguridad", "Codice di sicurezza", "Beveiligingscode"],
+    "pw": ["Portal password", "Passwort für das Portal", "Mot de passe du portail", "Contraseña del portal", "Password del portale", "Wachtwoord portaal"],
+    "ssn": ["US taxpayer ID (SSN)", "US-Steuernummer (SSN)", "NIF américain (SSN)", "NIF estadounidense (SSN)", "Codice fiscale USA (SSN)", "Amerikaans fiscaal nummer (SSN)"],
+    "ref": ["Reference", "Aktenzeichen", "Référence", "Referencia", "Riferimento", "Kenmerk"],
+    "plate": ["Licence plate", "Kennzeichen", "Immatriculation", "Matrícula", "Targa", "Kenteken"],
+}
+B37_LANGS6 = ["en", "de", "fr", "es", "it", "nl"]
+B37_FORMS = [  # title per language, fields
+    (["Library card application", "Antrag auf einen Bibliotheksausweis", "Inscription à la médiathèque", "Solicitud de carné de biblioteca", "Iscrizione alla biblioteca civica", "Aanvraag bibliotheekpas"],
+     ["name", "dob", "address", "email", "phone"]),
+    (["School enrolment", "Schulanmeldung", "Inscription scolaire", "Matrícula escolar", "Iscrizione scolastica", "Schoolinschrijving"],
+     ["name", "childdob", "address", "phone", "mobile", "email", "iban"]),
+    (["Hospital pre-admission", "Stationäre Voranmeldung", "Pré-admission à l'hôpital", "Preingreso hospitalario", "Pre-ricovero", "Pre-opname ziekenhuis"],
+     ["name", "dob", "phone", "email", "date", "ref"]),
+    (["Passport appointment", "Termin Reisepass", "Rendez-vous passeport", "Cita para pasaporte", "Appuntamento passaporto", "Afspraak paspoort"],
+     ["name", "dob", "phone", "email", "date"]),
+    (["Deposit return after tenancy", "Rückzahlung der Mietkaution", "Restitution du dépôt de garantie", "Devolución de la fianza", "Restituzione del deposito cauzionale", "Terugbetaling borg"],
+     ["name", "address", "refund", "email", "phone", "ref"]),
+    (["Change of address registration", "Anmeldung einer Wohnung", "Déclaration de changement d'adresse", "Alta en el padrón", "Cambio di residenza", "Adreswijziging"],
+     ["name", "dob", "address", "date", "phone"]),
+    (["Car accident claim", "Kfz-Schadenmeldung", "Déclaration de sinistre auto", "Parte de accidente", "Denuncia di sinistro auto", "Schadeformulier auto"],
+     ["name", "dob", "plate", "phone", "email", "refund", "ref"]),
+    (["Current account opening", "Kontoeröffnung", "Ouverture de compte", "Apertura de cuenta", "Apertura conto corrente", "Rekening openen"],
+     ["name", "dob", "address", "phone", "email", "ssn"]),
+    (["FATCA self-certification", "FATCA-Selbstauskunft", "Auto-certification FATCA", "Autocertificación FATCA", "Autocertificazione FATCA", "FATCA-zelfcertificering"],
+     ["name", "dob", "address", "ssn", "email"]),
+    (["Mobile contract", "Mobilfunkvertrag", "Forfait mobile", "Contrato de móvil", "Contratto telefonia mobile", "Mobiel abonnement"],
+     ["name", "dob", "mobile", "email", "iban", "pw"]),
+    (["Allotment garden application", "Antrag Kleingarten", "Demande de jardin familial", "Solicitud de huerto urbano", "Domanda orto urbano", "Aanvraag volkstuin"],
+     ["name", "address", "phone", "email", "iban"]),
+    (["Marina berth booking", "Liegeplatzbuchung", "Réservation d'anneau au port", "Reserva de amarre", "Prenotazione posto barca", "Ligplaatsreservering"],
+     ["name", "phone", "email", "card", "cvc", "date"]),
+    (["Vaccination appointment", "Impftermin", "Rendez-vous de vaccination", "Cita de vacunación", "Appuntamento vaccinale", "Vaccinatieafspraak"],
+     ["name", "dob", "phone", "date"]),
+    (["Coworking membership", "Coworking-Mitgliedschaft", "Abonnement coworking", "Alta en coworking", "Abbonamento coworking", "Coworking-lidmaatschap"],
+     ["name", "email", "phone", "card", "cvc", "pw"]),
+    (["Conference registration", "Konferenzanmeldung", "Inscription au congrès", "Inscripción al congreso", "Iscrizione al convegno", "Congresinschrijving"],
+     ["name", "email", "mobile", "card", "cvc"]),
+    (["Ski rental reservation", "Skiverleih-Reservierung", "Location de skis", "Alquiler de esquís", "Noleggio sci", "Skiverhuur"],
+     ["name", "dob", "phone", "card", "cvc", "date"]),
+    (["Child-minder agency registration", "Anmeldung Tagesmutter-Vermittlung", "Inscription agence de garde d'enfants", "Alta en agencia de canguros", "Iscrizione agenzia baby-sitter", "Inschrijving gastouderbureau"],
+     ["name", "childdob", "phone", "email", "iban"]),
+]
+B37_FORM_MARK = {"name": "⟨name⟩", "dob": "⟨dob⟩", "childdob": "⟨dob:child⟩", "phone": "⟨phone⟩", "mobile": "⟨phone⟩", "email": "⟨email⟩",
+                 "iban": "⟨iban⟩", "refund": "⟨iban⟩", "address": "⟨street⟩, ⟨city⟩", "date": "⟨date⟩", "card": "⟨card⟩",
+                 "cvc": "⟨cvc⟩", "pw": "⟨pw⟩", "ssn": "⟨ssn⟩", "ref": "⟨ref:A⟩", "plate": "⟨an:7⟩"}
+B37_MAIL = {
+    "en": ("Subject: {t}\n\nHello,\n\nplease find my details for the {t} below.\n\n{f}\n\nKind regards,\n⟨name⟩\n", "Signed on ⟨date⟩"),
+    "de": ("Betreff: {t}\n\nGuten Tag,\n\nanbei meine Angaben zum Vorgang „{t}“.\n\n{f}\n\nMit freundlichen Grüßen\n⟨name⟩\n", "Unterschrieben am ⟨date⟩"),
+    "fr": ("Objet : {t}\n\nBonjour,\n\nvoici mes informations pour : {t}.\n\n{f}\n\nCordialement,\n⟨name⟩\n", "Signé le ⟨date⟩"),
+    "es": ("Asunto: {t}\n\nHola:\n\nles envío mis datos para {t}.\n\n{f}\n\nUn saludo,\n⟨name⟩\n", "Firmado el ⟨date⟩"),
+    "it": ("Oggetto: {t}\n\nBuongiorno,\n\ndi seguito i miei dati per: {t}.\n\n{f}\n\nCordiali saluti,\n⟨name⟩\n", "Firmato il ⟨date⟩"),
+    "nl": ("Onderwerp: {t}\n\nBeste,\n\nhierbij mijn gegevens voor: {t}.\n\n{f}\n\nMet vriendelijke groet,\n⟨name⟩\n", "Getekend op ⟨date⟩"),
+}
+
+
+def b37_form_kind(title, fields):
+    def make(ctx):
+        li = B37_LANGS6.index(ctx.lang)
+        t = title[li]
+        rows = [(B37_FIELD[k][li], B37_FORM_MARK[k]) for k in fields]
+        lay = ctx.r.randrange(3)
+        if lay == 0:
+            body = "\n".join(f"{a}: {b}" for a, b in rows)
+            return f"{t.upper()}\n{'=' * len(t)}\n{body}\nID: ⟨la⟩\n\n{B37_MAIL[ctx.lang][1]}\n"
+        if lay == 1:
+            body = "\n".join(f"- {a}: {b}" for a, b in rows)
+            return B37_MAIL[ctx.lang][0].format(t=t, f=body)
+        body = "\n".join(f"| {a} | {b} |" for a, b in rows)
+        return f"## {t}\n\n| | |\n|---|---|\n{body}\n| ID | ⟨la⟩ |\n"
+    return make
+
+
+B37_TEXT = B37_TEXT_TECH + [B37T(b37_form_kind(t, fs), 3.2 if "ssn" in fs else 2.6 if "card" in fs else 2.2 if "dob" in fs or "childdob" in fs else 1.6)
+                            for t, fs in B37_FORMS]
+
+
+# ---------- blind37 US paperwork (en_US only) ----------
+
+B37_US_TEXT = [B37T(t, w) for t, w in [
+    ("""FAFSA 2027-28 worksheet (draft, do not submit)
+Student: ⟨name⟩   DOB: ⟨dob:child⟩   SSN: ⟨ssn⟩
+Parent 1: ⟨pname⟩   SSN: ⟨ssn⟩   DOB: ⟨dob:adult⟩
+Contributor invite sent to ⟨email:o⟩
+FSA ID password hint: same as the bank one (⟨pw⟩)
+""", 1),
+    ("""SNAP application — interview notes (county caseworker)
+Applicant: ⟨name⟩, SSN ⟨ssn⟩, born ⟨dob⟩
+Household member: ⟨pname⟩, SSN ⟨ssn⟩, born ⟨dob:child⟩
+Phone: ⟨phone:US⟩  Email: ⟨email⟩
+Pending verifications: pay stubs, lease. Interview ⟨date⟩ at ⟨time⟩.
+""", 1),
+    ("""From: ⟨email:role⟩
+To: ⟨email:o⟩
+Subject: 1099-NEC — we still need your TIN
+
+Hi ⟨pfirst⟩, our records show the SSN you gave (⟨ssn⟩) doesn't match the name on file with the IRS (TIN mismatch). Please confirm by replying or call ⟨phone:US⟩. The masked copy we sent earlier showed ⟨maskssn⟩.
+""", 1),
+    ("""IRS Form 8821 — Tax Information Authorization (prep notes)
+Taxpayer: ⟨name⟩   SSN ⟨ssn⟩
+Designee: ⟨company⟩, CAF ⟨num:10⟩, phone ⟨phone:US⟩
+Tax matters: Income, 1040, 2023-2026
+Signed ⟨date⟩
+""", 1),
+    ("""Medicaid renewal — call log
+⟨ts:space⟩ outbound to ⟨phone:US⟩ (⟨name⟩). Verified DOB ⟨dob⟩ and last four ⟨last4⟩; caller then read full SSN ⟨ssn⟩. Renewal packet mailed to ⟨street⟩, ⟨city⟩.
+""", 1),
+    ("""DIRECT DEPOSIT AUTHORIZATION
+Employee: ⟨name⟩            SSN: ⟨ssn⟩
+Bank routing (ABA): ⟨num:9⟩    Account: ⟨num:10⟩    Type: Checking
+For international transfers use IBAN ⟨iban⟩
+Employee signature: ________   Date: ⟨date⟩
+""", 1),
+    ("""REAL ID checklist for ⟨name⟩
+[x] Birth certificate (DOB ⟨dob⟩)
+[x] SS card — ⟨ssn⟩
+[ ] Two proofs of address (⟨street⟩)
+Appointment confirmation sent to ⟨email⟩, text to ⟨phone:US⟩
+""", 1),
+    ("""Juror questionnaire — online submission receipt
+Juror ID ⟨num:9⟩ · ⟨name⟩ · born ⟨dob⟩ · SSN (last 4) ⟨last4⟩
+Contact: ⟨phone:US⟩ / ⟨email⟩
+Confirmation ⟨ref:JQ⟩ submitted from ⟨ip4:pub⟩
+""", 1),
+    ("""FMLA request — HR case ⟨ref:HR⟩
+Employee: ⟨name⟩ (SSN ⟨ssn⟩, DOB ⟨dob⟩)
+Reason: birth of a child (expected ⟨date⟩)
+Manager: ⟨pname⟩ <⟨email:o⟩>
+""", 1),
+    ("""401(k) rollover — phone notes
+Participant ⟨name⟩, SSN ⟨ssn⟩, DOB ⟨dob:senior⟩, called from ⟨phone:US⟩.
+Receiving IRA at Pinecrest Credit Union, acct ⟨num:10⟩. Check payable FBO ⟨name⟩. Confirmation to ⟨email⟩.
+""", 1),
+    ("""Beneficiary designation (life insurance) — draft
+Insured: ⟨name⟩, SSN ⟨ssn⟩, DOB ⟨dob⟩
+Primary: ⟨pname⟩ (spouse), SSN ⟨ssn⟩, DOB ⟨dob⟩, 100%
+Contingent: ⟨pname⟩ (child), DOB ⟨dob:child⟩
+Agent: ⟨email:role⟩, ⟨phone:US⟩
+""", 1),
+    ("""IRS Form 4506-C (IVES request) — lender checklist
+Taxpayer: ⟨name⟩, SSN ⟨ssn⟩
+Spouse: ⟨pname⟩, SSN ⟨ssn⟩
+Years requested: 2024, 2025 · Transcript type: return transcript
+Send to: ⟨email:role⟩ · Loan ⟨ref:LN⟩ · Borrower cell ⟨phone:US⟩
+""", 1),
+]]
+
+
+# ---------- blind37 JSON shapes (tuples are JSON arrays; every string is a template) ----------
+
+B37_JSON = [B37T(t, w) for t, w in [
+    ({"type": "tool_result", "tool_use_id": "toolu_01⟨an:22⟩", "content": ({"type": "text", "text": "Found 1 customer: ⟨name⟩, ⟨email⟩, ⟨phone⟩, card on file ⟨mask⟩, billing IBAN ⟨iban⟩"},), "is_error": False}, 1.5),
+    ({"object": "trace.span", "id": "span_⟨sha:24⟩", "trace_id": "trace_⟨sha:32⟩", "span_data": {"type": "function", "name": "lookup_account",
+      "input": "email=⟨email⟩", "output": "account ⟨ref:ACC⟩ phone ⟨phone⟩ dob ⟨dob:iso⟩ last order ⟨la⟩"}, "started_at": "⟨ts:iso⟩"}, 1.5),
+    ({"step_number": 3, "model_output": "Calling tool: send_sms", "tool_calls": ({"name": "send_sms", "arguments": {"to": "⟨phone⟩", "body": "Your code is ⟨num:6⟩ (ref ⟨la⟩)"}},),
+      "observations": "queued id SM⟨sha:32⟩", "duration": 1.42}, 1),
+    ({"meta": {"name": "CreateTicket"}, "tool": {"name": "create_ticket"}, "result": {"ticket_id": "⟨num:6⟩", "requester": "⟨email⟩", "body": "Customer gave portal password ⟨pw⟩ and asked us to reset it"}}, 1),
+    ({"function": {"plugin_name": "Billing", "function_name": "charge"}, "arguments": {"card": "⟨card⟩", "cvc": "⟨cvc⟩", "amount": "⟨amount⟩", "currency": "EUR"}, "result": "declined: do_not_honor"}, 1.5),
+    ({"agent_id": "agent-⟨uuid⟩", "block": {"label": "human", "value": "Name: ⟨name⟩. Born ⟨dob⟩. Prefers SMS at ⟨phone⟩. Works at ⟨company⟩.", "limit": 5000}}, 1.5),
+    ({"results": ({"id": "⟨uuid⟩", "memory": "User's home wifi password is ⟨pw⟩", "event": "ADD"}, {"id": "⟨uuid⟩", "memory": "User's email is ⟨email⟩", "event": "ADD"}), "relations": ()}, 1),
+    ({"id": "⟨uuid⟩", "traceId": "⟨sha:32⟩", "type": "GENERATION", "name": "extract-invoice", "input": {"document": "Invoice ⟨ref:INV⟩ pay to ⟨iban⟩ by ⟨date⟩"},
+      "output": {"iban": "⟨iban⟩", "amount": "⟨amount⟩"}, "model": "gpt-4.1", "startTime": "⟨ts:iso⟩"}, 1.5),
+    ({"run_type": "tool", "name": "sql_query", "inputs": {"query": "select email, phone from users where id = ⟨num:5⟩"}, "outputs": {"rows": ({"email": "⟨email⟩", "phone": "⟨phone⟩"},)},
+      "extra": {"metadata": {"ls_run_depth": 2, "client_ip": "⟨ip4:pub⟩"}}, "id": "⟨uuid⟩"}, 1),
+    ({"name": "execute_tool", "context": {"trace_id": "0x⟨sha:32⟩", "span_id": "0x⟨sha:16⟩"}, "attributes": {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "http_get",
+      "gen_ai.tool.call.arguments": "url=https://api.⟨domain⟩/v1/me header=Authorization: Bearer ⟨jwt⟩", "server.address": "⟨ip4:pub⟩"}}, 1.5),
+    ({"jsonrpc": "2.0", "id": "⟨num:3⟩", "result": {"action": "accept", "content": {"email": "⟨email⟩", "phone": "⟨phone⟩", "date_of_birth": "⟨dob:iso⟩"}}}, 1.5),
+    ({"jsonrpc": "2.0", "id": 17, "method": "session/request_permission", "params": {"sessionId": "sess_⟨an:20⟩", "toolCall": {"toolCallId": "call_⟨an:12⟩", "kind": "execute",
+      "title": "curl -u admin:⟨pw⟩ https://⟨ip4:priv⟩:8443/api/backup"}, "options": ({"optionId": "allow-once", "kind": "allow_once"}, {"optionId": "reject", "kind": "reject_once"})}}, 1),
+    ({"action": "extract_content", "is_done": False, "extracted_content": "Profile page: ⟨name⟩ · ⟨email⟩ · ⟨phone⟩ · Member since ⟨date⟩", "url": "https://portal.⟨domain⟩/me", "include_in_memory": True}, 1),
+    ({"type": "computer_call_output", "call_id": "call_⟨an:24⟩", "output": {"type": "input_image", "image_url": "data:image/png;base64,⟨an:40⟩"},
+      "ocr": "Sign in · user ⟨email⟩ · password ⟨pw⟩ · Remember me", "current_url": "https://⟨ip4:pub⟩/login"}, 1),
+    ({"id": 0, "properties": {"email": "⟨email⟩", "firstname": "⟨first⟩", "lastname": "⟨last⟩", "phone": "⟨phone⟩", "date_of_birth": "⟨dob:iso⟩", "hs_ip_timezone": "Europe/Berlin", "ip_address": "⟨ip4:pub⟩"},
+      "createdAt": "⟨ts:iso⟩", "archived": False}, 1.5),
+    ({"type": "conversation", "id": "⟨num:12⟩", "source": {"author": {"type": "user", "email": "⟨email⟩", "name": "⟨name⟩"}, "body": "Hi, please update my payout account to ⟨iban⟩, thanks!"},
+      "contacts": {"contacts": ({"id": "⟨sha:24⟩", "phone": "⟨phone⟩"},)}}, 1.5),
+    ({"ticket": {"id": 0, "subject": "Refund", "description": "Please refund to card ⟨card⟩. My DOB is ⟨dob⟩ if you need to verify.", "email": "⟨email⟩", "phone": "⟨phone⟩", "custom_fields": {"cf_order": "⟨ref:ORD⟩"}}}, 1.5),
+    ({"resource": "payment", "id": "tr_⟨an:10⟩", "amount": {"value": "⟨amount⟩", "currency": "EUR"}, "method": "directdebit", "details": {"consumerName": "⟨name⟩", "consumerAccount": "⟨ibanbare⟩", "consumerBic": "⟨bic⟩"}, "createdAt": "⟨ts:iso⟩",
+      "previousAttempt": {"consumerAccount": "⟨badiban⟩", "status": "failed", "reason": "invalid IBAN checksum"}}, 2),
+    ({"events": ({"id": "EV⟨an:12⟩", "resource_type": "mandates", "action": "created", "links": {"mandate": "MD⟨an:12⟩"}, "customer": {"email": "⟨email⟩", "iban": "⟨iban⟩", "phone_number": "⟨phone⟩"}},)}, 2),
+    ({"accounts": ({"account_id": "⟨an:24⟩", "name": "Plaid Checking", "mask": "⟨last4⟩"},), "numbers": {"international": ({"account_id": "⟨an:24⟩", "iban": "⟨ibanbare⟩", "bic": "⟨bic⟩"},),
+      "ach": ({"account": "⟨num:10⟩", "routing": "⟨num:9⟩"},)}, "request_id": "⟨an:15⟩"}, 2),
+    ({"id": "⟨an:16⟩", "status": {"id": "ACTIVE"}, "profile": {"firstName": "⟨first⟩", "lastName": "⟨last⟩", "email": "⟨email:w⟩", "mobilePhone": "⟨phone⟩", "login": "⟨email:w⟩"},
+      "credentials": {"password": {"value": "⟨pw⟩"}, "recovery_question": {"question": "first pet"}}}, 1.2),
+    ({"id": "⟨uuid⟩", "aud": "authenticated", "email": "⟨email⟩", "phone": "⟨phone⟩", "last_sign_in_at": "⟨ts:iso⟩", "app_metadata": {"provider": "email"},
+      "user_metadata": {"dob": "⟨dob:iso⟩"}, "identities": ({"provider": "email", "last_sign_in_ip": "⟨ip6⟩"},)}, 1.5),
+    ({"request_id": "⟨uuid⟩", "lease_id": "", "renewable": False, "data": {"data": {"api_key": "⟨oai⟩", "db_password": "⟨pw⟩"}, "metadata": {"created_time": "⟨ts:iso⟩", "version": 4}}}, 1.3),
+    ({"Credentials": {"AccessKeyId": "⟨aws:ASIA⟩", "SecretAccessKey": "⟨gen:awssec⟩", "SessionToken": "IQoJb3JpZ2luX2Vj⟨an:200⟩", "Expiration": "⟨ts:isoz⟩"},
+      "AssumedRoleUser": {"AssumedRoleId": "AROA⟨up:17⟩:⟨user⟩", "Arn": "arn:aws:sts::⟨num:12⟩:assumed-role/deploy/⟨user⟩"}}, 1.5),
+    (({"Description": "GitHub Personal Access Token", "StartLine": 12, "Match": "token = ⟨gh⟩", "Secret": "⟨gh#1⟩", "File": "deploy/settings.ini",
+       "Commit": "⟨sha⟩", "Author": "⟨name⟩", "Email": "⟨email⟩", "RuleID": "github-pat", "Fingerprint": "⟨sha⟩:deploy/settings.ini:github-pat:12"},), 2),
+    ({"http-basic": {"repo.⟨domain⟩": {"username": "⟨user⟩", "password": "⟨pw⟩"}}, "github-oauth": {"github.com": "⟨gh⟩"}, "bearer": {"packages.⟨domain⟩": "⟨gen:hex⟩"}}, 1.5),
+    ({"mcpServers": {"stripe": {"command": "npx", "args": ("-y", "@stripe/mcp", "--tools=all"), "env": {"STRIPE_SECRET_KEY": "⟨stripe⟩"}},
+      "slack": {"command": "npx", "args": ("-y", "@modelcontextprotocol/server-slack"), "env": {"SLACK_BOT_TOKEN": "⟨slack:xoxb⟩", "SLACK_TEAM_ID": "T⟨an:10⟩"}}}}, 2),
+    ({"language_models": {"anthropic": {"api_url": "https://api.anthropic.com", "api_key": "⟨ant⟩"}, "google": {"api_key": "⟨goog⟩"}},
+      "context_servers": {"github": {"command": {"path": "github-mcp-server", "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "⟨gh⟩"}}}}}, 2),
+    ({"$schema": "https://opencode.ai/config.json", "provider": {"openai": {"options": {"apiKey": "⟨oai⟩"}}, "anthropic": {"options": {"apiKey": "⟨ant⟩"}}},
+      "mcp": {"sentry": {"type": "remote", "url": "https://mcp.sentry.dev/mcp", "headers": {"Authorization": "Bearer ⟨gen:sntrys⟩"}}}}, 2),
+    ({"receiver": "ops-pager", "status": "firing", "alerts": ({"labels": {"alertname": "SSHBruteForce", "instance": "⟨ip4:priv⟩:9100", "src": "⟨ip4:pub⟩"},
+      "annotations": {"summary": "⟨num:3⟩ failed logins from ⟨ip6⟩"}, "startsAt": "⟨ts:iso⟩"},), "externalURL": "http://⟨host⟩:9093"}, 1),
+    ({"version": "1.1", "host": "⟨host⟩", "short_message": "password reset requested", "timestamp": 0, "level": 6, "_user_email": "⟨email⟩", "_remote_ip": "⟨ip4:pub⟩", "_phone": "⟨phone⟩"}, 1),
+    ({"ClientIP": "⟨ip6⟩", "ClientRequestHost": "shop.⟨domain⟩", "ClientRequestURI": "/checkout/confirm?email=⟨email⟩", "EdgeResponseStatus": 200, "RayID": "⟨sha:16⟩",
+      "ClientRequestUserAgent": "Mozilla/5.0", "EdgeStartTimestamp": "⟨ts:isoz⟩", "OriginIP": "⟨ip4:pub⟩"}, 1),
+    ({"kind": "calendar#event", "summary": "Viewing with ⟨pname⟩", "description": "Call ⟨phone⟩ on arrival. Door code ⟨num:4⟩#.", "attendees": ({"email": "⟨email⟩", "responseStatus": "accepted"}, {"email": "⟨email:o⟩"}),
+      "start": {"dateTime": "⟨ts:iso⟩"}, "conferenceData": {"entryPoints": ({"entryPointType": "phone", "uri": "tel:⟨phone⟩", "pin": "⟨num:6⟩"},)}}, 1.2),
+    ({"resourceName": "people/c⟨num:18⟩", "names": ({"displayName": "⟨name⟩"},), "emailAddresses": ({"value": "⟨email⟩", "type": "home"},), "phoneNumbers": ({"value": "⟨phone⟩", "type": "mobile"},),
+      "birthdays": ({"text": "⟨dob⟩"},), "biographies": ({"value": "met at ⟨company⟩"},)}, 1.5),
+    ({"company_id": "⟨uuid⟩", "payroll": {"check_date": "⟨date⟩", "employee_compensations": ({"employee_uuid": "⟨uuid⟩", "name": "⟨name⟩", "ssn": "⟨ssn⟩", "net_pay": "⟨amount⟩",
+      "payment_method": "Direct Deposit"},)}}, 2),
+    ({"ip": "⟨ip4:pub⟩", "hostname": "⟨host⟩.⟨domain⟩", "city": "⟨city⟩", "org": "AS⟨num:5⟩ ⟨company⟩", "abuse": {"email": "⟨email:role⟩", "phone": "⟨phone⟩", "network": "⟨ip4:pub⟩/24"}, "privacy": {"vpn": False}}, 1),
+    ({"Dhcp4": {"reservations": ({"hw-address": "⟨mac⟩", "ip-address": "⟨ip4:priv⟩", "hostname": "⟨first⟩-laptop"},), "subnet4": ({"subnet": "⟨ip4:priv⟩/24", "option-data": ({"name": "routers", "data": "⟨ip4:priv⟩"},)},)}}, 1),
+    ({"id": "⟨an:21⟩", "name": "⟨first⟩-phone", "address": "⟨ip4:priv⟩/32", "addressv6": "⟨ip6:ula⟩/128", "privateKey": "⟨gen:wg⟩", "publicKey": "⟨wgpub⟩", "enabled": True, "createdAt": "⟨ts:iso⟩"}, 1.5),
+    ({"connectedApp": "Agent JWT Bearer", "consumerKey": "3MVG9⟨an:80⟩", "username": "⟨email:w⟩", "loginUrl": "https://login.salesforce.com", "serverKey": "⟨key:p8rsa⟩", "createdBy": "⟨name⟩"}, 2),
+    ({"request_id": "⟨uuid⟩", "data": {"certificate": "-----BEGIN CERTIFICATE----- MII⟨an:60⟩ ⟨an:64⟩ -----END CERTIFICATE-----", "issuing_ca": "-----BEGIN CERTIFICATE----- MII⟨an:60⟩ -----END CERTIFICATE-----",
+      "private_key": "⟨key:rsa1⟩", "private_key_type": "rsa", "serial_number": "⟨mac⟩:⟨mac⟩", "expiration": 1807016400}, "warnings": ()}, 2),
+    ({"access_token": "⟨stripe:sk_live_⟩", "livemode": True, "refresh_token": "rt_⟨an:40⟩", "token_type": "bearer", "stripe_publishable_key": "⟨pk⟩", "stripe_user_id": "acct_⟨an:16⟩", "scope": "read_write"}, 1.5),
+    ({"id": "ic_⟨an:24⟩", "object": "issuing.card", "cardholder": {"name": "⟨name⟩", "email": "⟨email⟩", "phone_number": "⟨phone⟩"}, "number": "⟨card:bare⟩", "cvc": "⟨cvc⟩", "exp_month": 8, "exp_year": 2030, "status": "active"}, 2),
+    ({"source": {"type": "card", "number": "⟨card:bare⟩", "expiry_month": 6, "expiry_year": 2029, "cvv": "⟨cvc⟩", "name": "⟨name⟩"}, "amount": 4990, "currency": "EUR", "reference": "⟨ref:ORD⟩",
+      "customer": {"email": "⟨email⟩"}, "payment_ip": "⟨ip4:pub⟩",
+      "previous_attempt": {"number": "⟨badcard⟩", "response_code": "invalid_card_number"}}, 2),
+    ({"accessToken": "⟨jwt⟩", "expiresOn": "⟨ts:space⟩.000000", "expires_on": 1799232751, "subscription": "⟨uuid⟩", "tenant": "⟨uuid⟩", "tokenType": "Bearer"}, 1.5),
+    ({"sourceType": "s3", "name": "invoices bucket", "connectionConfiguration": {"bucket": "⟨company⟩-invoices", "aws_access_key_id": "⟨aws⟩", "aws_secret_access_key": "⟨gen:awssec⟩", "path_prefix": "2026/"},
+      "workspaceId": "⟨uuid⟩"}, 1.5),
+    ({"host": "⟨ip4:pub⟩", "port": 22, "username": "deploy", "privateKey": "⟨key⟩", "passphrase": "", "remotePath": "/srv/www", "uploadOnSave": True}, 2),
+    ({"hooks": ({"id": 1, "config": {"url": "https://ci.⟨domain⟩/hook", "content_type": "json", "secret": "⟨gen:hex⟩"}, "events": ("push",)},),
+      "deploy_env": {"GH_TOKEN": "⟨gh⟩", "NPM_TOKEN": "⟨gen:npm⟩"}}, 1.5),
+    ({"payment_method": {"type": "card", "card": {"number": "⟨card:bare⟩", "exp_month": 11, "exp_year": 2029, "cvc": "⟨cvc⟩"}, "billing_details": {"name": "⟨name⟩", "email": "⟨email⟩", "phone": "⟨phone⟩"}},
+      "livemode": True}, 2),
+    ({"readme_example": {"ANTHROPIC_API_KEY": "⟨ph:sk-ant⟩", "OPENAI_API_KEY": "⟨ph:sk-proj|sk-svcacct⟩", "GITHUB_TOKEN": "⟨ph:gh⟩"}, "actual_env": {"AWS_ACCESS_KEY_ID": "⟨aws⟩", "AWS_SECRET_ACCESS_KEY": "⟨gen:awssec⟩"}}, 2.5),
+    ({"docs": {"examples": ({"lang": "bash", "code": "export STRIPE_KEY=⟨ph:sk_|rk_⟩"}, {"lang": "bash", "code": "export AWS_ACCESS_KEY_ID=⟨ph:AKIA|ASIA⟩"}, {"lang": "bash", "code": "export SLACK_TOKEN=⟨ph:xo⟩"},
+      {"lang": "bash", "code": "export GOOGLE_API_KEY=⟨ph:AIza⟩"}, {"lang": "http", "code": "Authorization: Bearer ⟨ph:eyJ⟩"}), "note": "values above are examples; real keys start with the same prefixes"},
+      "lint": {"unset": "⟨standin⟩", "webhook_example": "⟨ph:whsec|glpat|hf⟩"}}, 2.5),
+    (({"id": "⟨uuid⟩", "organizationId": "⟨uuid⟩", "projectId": "⟨uuid⟩", "key": "OPENAI_API_KEY", "value": "⟨oai⟩", "note": "eval runner", "creationDate": "⟨ts:isoz⟩"},
+      {"id": "⟨uuid⟩", "organizationId": "⟨uuid⟩", "projectId": "⟨uuid⟩", "key": "MAPS_KEY", "value": "⟨goog⟩", "note": "owner ⟨email:w⟩", "creationDate": "⟨ts:isoz⟩"}), 1.5),
+    ({"query": "rotate keys", "tool": "key_inventory", "result": ({"service": "slack", "key": "⟨slack⟩", "owner": "⟨email:w⟩"}, {"service": "anthropic", "key": "⟨ant⟩", "owner": "⟨email:role⟩"}, {"service": "github", "key": "⟨gh⟩", "owner": "⟨email:w⟩"})}, 2.5),
+]]
+
+B37_US_JSON = [B37T(t, w) for t, w in [
+    ({"form": "W-2", "tax_year": 2026, "employee": {"name": "⟨name⟩", "ssn": "⟨ssn⟩", "address": "⟨street⟩, ⟨city⟩"}, "employer": {"ein": "⟨num:2⟩-⟨num:7⟩", "name": "⟨company⟩"}, "box1_wages": "⟨amount⟩"}, 1),
+    ({"permissiblePurpose": "08", "consumerPii": {"primaryApplicant": {"name": {"firstName": "⟨first⟩", "lastName": "⟨last⟩"}, "dob": {"dob": "⟨dob:iso⟩"}, "ssn": {"ssn": "⟨ssn⟩"},
+      "currentAddress": {"line1": "⟨street⟩", "city": "⟨city⟩"}, "phone": ({"number": "⟨phone:US⟩"},)}}, "requestor": {"subscriberCode": "⟨num:7⟩"}}, 1),
+    ({"census": ({"employee": "⟨name⟩", "ssn": "⟨ssn⟩", "dob": "⟨dob:iso⟩", "hire_date": "⟨date⟩", "state": "TX"}, {"employee": "⟨pname⟩", "ssn": "⟨ssn⟩", "dob": "⟨dob:iso⟩", "hire_date": "⟨date⟩", "state": "OK"}),
+      "peo": "⟨company⟩", "uploaded_by": "⟨email:w⟩"}, 1),
+    ({"caseNumber": "⟨num:13⟩AB", "caseStatus": "CLOSED", "caseEligibilityStatement": "EMPLOYMENT_AUTHORIZED", "firstName": "⟨first⟩", "lastName": "⟨last⟩", "dateOfBirth": "⟨dob:iso⟩",
+      "ssn": "⟨ssn⟩", "employeeEmailAddress": "⟨email⟩", "dateOfHire": "⟨date⟩"}, 1),
+]]
 
 
 if __name__ == "__main__":
