@@ -29,7 +29,14 @@ Groups:
   ph-vendor-any      the same, any label (ANY);
   vendor-any         every `glpat-`/`hf_`/`whsec_` token of 16 bytes or more after its prefix
                      (ANY);
-  replace-with       `REPLACE_WITH_…` / `REPLACE_ME…` stand-ins (ANY: how writers label them).
+  replace-with       `REPLACE_WITH_…` / `REPLACE_ME…` stand-ins (ANY: how writers label them);
+  replace-bare       the same as a whole JSON string value (`"api_key":"REPLACE_WITH_YOUR_KEY"`,
+                     ANY);
+  schema-ex          the first string of a `default` / `example` / `examples` member of an object
+                     under a secret-named member (`"webhookSecret":{"type":"string",
+                     "default":"whsec_EXAMPLE…"}`; the name by a regex, not the engine's class;
+                     ANY);
+  schema-ex-ph       the same whose value reads as a stand-in (`STANDIN`), PLACEHOLDER.
 """
 import os
 import re
@@ -39,7 +46,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from population import entity_groups_main  # noqa: E402
 
 GROUPS = ["pipe-std", "pipe-std-any", "pipe-pruefziffer", "pipe-abbr", "card-code", "card-code-any",
-          "card-word-code", "ph-vendor", "ph-vendor-any", "vendor-any", "replace-with"]
+          "card-word-code", "ph-vendor", "ph-vendor-any", "vendor-any", "replace-with", "replace-bare",
+          "schema-ex", "schema-ex-ph"]
 
 PIPE = re.compile(rb"\|[ \t]*([^|\n]{1,40}?)[ \t]*\|[ \t]*(\d{3,4})[ \t]*\|")
 STD = re.compile("(?i)(?<![a-z0-9])(?:security code|card code|kartenprüfnummer|prüfnummer|cryptogramme"
@@ -52,6 +60,8 @@ CODE = re.compile(rb"(?i)code[ \t]*[:=#]?[ \t]*(\d{3,4})(?![\w/-])")
 ANY_CODE = re.compile(rb"[^\n]{0,48}?(?<![a-zA-Z0-9])(?i:code)[ \t]*[:=#]?[ \t]*(\d{3,4})(?![\w/-])")
 VENDOR = re.compile(rb"(?<![A-Za-z0-9_-])(glpat-|hf_|whsec_)([A-Za-z0-9_+/=-]{16,})")
 STANDIN = re.compile(rb"(?i)example|x{6,}|0{6,}|your|here|placeholder|dummy")
+REPLACE_BARE = re.compile(rb'"((?:REPLACE_WITH_|REPLACE_ME)[A-Z0-9_]*)"')
+SCHEMA = re.compile(rb'"[A-Za-z0-9_.-]*(?i:token|secret|key|passw|pwd|credential|auth)[A-Za-z0-9_.-]*"\s*:\s*\{[^{}]*?"(?:default|example|examples)"\s*:\s*\[?\s*"([^"\\]*)"')
 REPLACE = re.compile(rb"(?<![A-Za-z0-9_])(?:REPLACE_WITH_[A-Za-z0-9_]+|REPLACE_ME[A-Za-z0-9_]*|replace[-_]with[-_][a-z0-9_-]+|replace[-_]me)(?![A-Za-z0-9_])")
 
 
@@ -95,6 +105,12 @@ def candidates(raw, kind):
             yield "ph-vendor-any", "ANY", m.start(), m.end()
     for m in REPLACE.finditer(raw):
         yield "replace-with", "ANY", m.start(), m.end()
+    for m in REPLACE_BARE.finditer(raw):
+        yield "replace-bare", "ANY", m.start(1), m.end(1)
+    for m in SCHEMA.finditer(raw):
+        yield "schema-ex", "ANY", m.start(1), m.end(1)
+        if STANDIN.search(m.group(1)):
+            yield "schema-ex-ph", "PLACEHOLDER", m.start(1), m.end(1)
 
 
 def main():

@@ -145,9 +145,9 @@ const PIPE_CVC_WORDS: [&[u8]; 6] = [b"cvv2", b"cvc2", b"cvv", b"cvc", b"csc", b"
 /// 21 places on four writers' splits (blind30 9, blind31 7, blind32 3, blind33 2), all gold
 /// GENERIC_SECRET, all missed by main; the 174 other `| <label> | ddd |` rows (`| Qty | 120 |`)
 /// are not read. The thirty-sixth round added the code's names in the locales and
-/// `Prüfziffer` (`evidence_r36c::PIPE_CVC_NAMES`: `| Security code | 424 |`). Asked from `Detector::card_code_later`, where the
-/// byte pass already stops at such digits (out of line: that caller's frame stays as small as
-/// it was).
+/// `Prüfziffer` (`evidence_r36c::PIPE_CVC_NAMES`: `| Security code | 424 |`). Asked from
+/// `Detector::card_code_later`, where the byte pass already stops at such digits (out of
+/// line: that caller's frame stays as small as it was).
 #[inline(never)]
 pub(super) fn pipe_cvc_cell(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     let mut e = i;

@@ -23,9 +23,9 @@
 //! GenericSecret)`) they are that secret's examples. Only a documentation placeholder
 //! (`validate::secret_placeholder`: `EXAMPLE`, `xxxxxx`, `000000`, `your…here`) is taken
 //! from them, as the placeholder it is (`json::KeyClass::SecretExample`); any other value is
-//! read as text, as before (a vendor's key by its own rule). Population
-//! (`/tmp`-free: the count is in docs/redaction-accuracy.md, thirty-sixth round, task cvc):
-//! 154 `default` / `examples` strings under secret-named properties on two writers' splits
+//! read as text, as before (a vendor's key by its own rule). Population (a count over every
+//! training split's parsed JSON bodies; docs/redaction-accuracy.md, thirty-sixth round, task
+//! cvc): 154 `default` / `examples` strings under secret-named properties on two writers' splits
 //! (blind31 49 vendor keys, blind35 105 placeholders), all gold; 23 of blind35's
 //! placeholders (`glpat-xxxx…`, `hf_EXAMPLEtoken…`, `whsec_EXAMPLE…`: prefixes no rule of
 //! their own reads) missed by main. The standard clause (JSON Schema, OpenAPI): a reading of
