@@ -45,6 +45,15 @@ fn a_pipe_tables_security_code_row_named_in_the_locales_is_a_secret() {
             "| Code | 925 |",
         ],
     );
+    // In a JSON string (a ticket's body holding the table).
+    let got = json_findings_checked(
+        r#"{"body":"| Card number | 6011 7812 3491 9644 |\n| Security code | 904 |\n| Cryptogramme | 100 |\n"}"#,
+    );
+    assert_eq!(
+        got.iter().filter(|(e, _)| *e == "GENERIC_SECRET").count(),
+        2,
+        "{got:?}"
+    );
     // Hostile offsets and cut rows: no panic, whatever the bytes around.
     let row = "| Código de seguridad | 381 |".as_bytes();
     for cut in 0..=row.len() {
