@@ -1173,10 +1173,14 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 // placeholder stays a placeholder finding (`whole`). Nineteenth round, task G.
                 // (A template in angle brackets, `<your-token>`, `<<paste here>>`, is read as
                 // text even where it reads as a placeholder: `evidence_r27n::angle_template`.)
+                // (`REPLACE_WITH_YOUR_KEY`, `REPLACE_ME`: an instruction standing in for the
+                // value, read as text too, placeholder or not: `detect::evidence_r36c`.)
                 if matches!(entity, Entity::Password | Entity::GenericSecret)
                     && ((super::detect::stand_in(s.as_bytes())
                         && !super::validate::secret_placeholder(s.as_bytes()))
-                        || super::detect::evidence_r27n::angle_template(s.as_bytes()))
+                        || super::detect::evidence_r27n::angle_template(s.as_bytes())
+                        || (entity == Entity::GenericSecret
+                            && super::detect::evidence_r36c::replace_instruction(s.as_bytes())))
                 {
                     return if s.len() >= MIN_FINDING_LEN {
                         self.emit_hits(s)
@@ -1198,6 +1202,9 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 return None;
             }
         }
+        if key == KeyClass::SecretExample {
+            return self.secret_example(s);
+        }
         if key == KeyClass::ShapedSecret
             && self.redactor.enabled(Entity::GenericSecret)
             && self.redactor.detector.secret_shaped(s.as_bytes())
@@ -1214,6 +1221,35 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             return self.whole(Entity::Phone, s);
         }
         self.scan_string(s, key)
+    }
+
+    /// A secret-named schema property's example (`KeyClass::SecretExample`,
+    /// `detect::evidence_r36c`): a documentation placeholder is reported as one (a
+    /// GENERIC_SECRET placeholder, as under the secret's own name), unless the scan finds a
+    /// vendor's key in it (reported as what it is); anything else is read as text.
+    #[cold]
+    #[inline(never)]
+    fn secret_example(&mut self, s: &str) -> Option<Leaf> {
+        if s.len() < MIN_FINDING_LEN {
+            return None;
+        }
+        let redactor = self.redactor;
+        redactor
+            .detector
+            .hits_into(s.as_bytes(), ScanContext::default(), &mut self.scratch);
+        let placeholder = redactor.enabled(Entity::GenericSecret)
+            && !is_mask(s)
+            && !is_sentinel(s)
+            && super::validate::secret_placeholder(s.as_bytes())
+            && !self
+                .scratch
+                .raw
+                .iter()
+                .any(|(h, _)| specific_secret(h.entity));
+        if placeholder {
+            return self.whole(Entity::GenericSecret, s);
+        }
+        self.emit_hits(s)
     }
 
     fn scan_string(&mut self, s: &str, key: KeyClass) -> Option<Leaf> {

@@ -464,9 +464,13 @@ impl Redactor {
     }
 
     fn text_findings(&self, hay: &[u8], plan: Option<&ActionPlan>) -> Vec<Finding> {
-        let mut out = Vec::new();
-        self.detector.scan(hay, ScanContext::default(), &mut |h| {
-            out.push(Finding {
+        // The hits in one list, no sink called through `dyn` per hit (`Detector::scan`): what
+        // it costs then depends on whether the compiler inlines `scan` here (thirty-sixth
+        // round, task cvc: a build that did not cost `65536 pii text` 0.7 %).
+        self.detector
+            .hits(hay, ScanContext::default())
+            .into_iter()
+            .map(|(h, _)| Finding {
                 entity: h.entity,
                 pointer: None,
                 start: Some(h.start),
@@ -474,10 +478,8 @@ impl Redactor {
                 action: self.resolve_hit(&h, plan),
                 key: false,
                 placeholder: h.placeholder,
-            });
-            true
-        });
-        out
+            })
+            .collect()
     }
 
     /// True when `redact_bytes` on JSON can skip parsing: no escapes (so the raw bytes are

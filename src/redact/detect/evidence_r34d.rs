@@ -143,10 +143,11 @@ const PIPE_CVC_WORDS: [&[u8]; 6] = [b"cvv2", b"cvc2", b"cvv", b"cvc", b"csc", b"
 /// cell of their own, and the cell before them (at most 40 bytes, on the line) holds a word of
 /// `PIPE_CVC_WORDS` standing alone. Population (`benches/dob_r34_population.py`, `pipe-cvc`):
 /// 21 places on four writers' splits (blind30 9, blind31 7, blind32 3, blind33 2), all gold
-/// GENERIC_SECRET, all missed by main; the 174 other `| <label> | ddd |` rows (`| Qty | 120 |`,
-/// `| Prüfziffer | 656 |`) are not read. Asked from `Detector::card_code_later`, where the
-/// byte pass already stops at such digits (out of line: that caller's frame stays as small as
-/// it was).
+/// GENERIC_SECRET, all missed by main; the 174 other `| <label> | ddd |` rows (`| Qty | 120 |`)
+/// are not read. The thirty-sixth round added the code's names in the locales and
+/// `Prüfziffer` (`evidence_r36c::PIPE_CVC_NAMES`: `| Security code | 424 |`). Asked from
+/// `Detector::card_code_later`, where the byte pass already stops at such digits (out of
+/// line: that caller's frame stays as small as it was).
 #[inline(never)]
 pub(super) fn pipe_cvc_cell(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     let mut e = i;
@@ -177,15 +178,20 @@ pub(super) fn pipe_cvc_cell(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     if cell.contains(&b'\n') {
         return None;
     }
+    // The abbreviations, and the code's names in the locales (`evidence_r36c`; thirty-sixth
+    // round, task cvc).
     let named = (0..cell.len()).any(|s| {
         (s == 0 || !cell[s - 1].is_ascii_alphanumeric())
-            && PIPE_CVC_WORDS.iter().any(|w| {
-                cell.get(s..s + w.len())
-                    .is_some_and(|x| x.eq_ignore_ascii_case(w))
-                    && cell
-                        .get(s + w.len())
-                        .is_none_or(|c| !c.is_ascii_alphanumeric())
-            })
+            && PIPE_CVC_WORDS
+                .iter()
+                .chain(&super::evidence_r36c::PIPE_CVC_NAMES)
+                .any(|w| {
+                    cell.get(s..s + w.len())
+                        .is_some_and(|x| x.eq_ignore_ascii_case(w))
+                        && cell
+                            .get(s + w.len())
+                            .is_none_or(|c| !c.is_ascii_alphanumeric())
+                })
     });
     named.then_some((i, e))
 }

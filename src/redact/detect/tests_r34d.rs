@@ -184,8 +184,9 @@ fn a_pipe_tables_security_code_row_is_a_secret() {
     assert_none_found(
         Entity::GenericSecret,
         &[
-            // Other labels, a code's word inside another word, five digits, no cell.
-            "| Qty | 120 |\n| Prüfziffer | 656 |\n",
+            // Other labels, a code's word inside another word, five digits, no cell. (`|
+            // Prüfziffer | 656 |` is found since the thirty-sixth round: `tests_r36c`.)
+            "| Qty | 120 |\n",
             "| CVVS | 925 |",
             "| Scvc | 925 |",
             "| CVV | 92513 |",

@@ -69,6 +69,12 @@ pub(crate) enum KeyClass {
     /// a secret's shape is the signing key); its other members keep their own classes, its
     /// own text is scanned as under a plain key. Thirtieth round, task gs.
     JwtSection,
+    /// A JSON Schema / OpenAPI example (`default`, `examples`, `example`) of a property named
+    /// for a secret (`"webhookSecret": {"type": "string", "default": "whsec_EXAMPLE0000…"}`):
+    /// a documentation placeholder (`validate::secret_placeholder`) is reported as one, as
+    /// under the secret's own name; any other value is read as under a plain key.
+    /// Thirty-sixth round, task cvc (`detect::evidence_r36c`).
+    SecretExample,
 }
 
 impl KeyClass {
@@ -152,6 +158,11 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
         KeyClass::JwtSection if crate::redact::detect::evidence_r30g::jwt_key_member(key) => {
             KeyClass::ShapedSecret
         }
+        KeyClass::Whole(Entity::GenericSecret)
+            if crate::redact::detect::evidence_r36c::schema_example_key(key) =>
+        {
+            KeyClass::SecretExample
+        }
         _ => class,
     }
 }
@@ -164,27 +175,29 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
 /// there changes it here. Twenty-fifth round, task cost: these tests were ~80 instructions a
 /// member on `redact_profile 65536 pii bytes` (1,854 members a pass), one load now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct KeyFacts(u16);
+pub(crate) struct KeyFacts(u32);
 
 impl KeyFacts {
-    const PAIR_NAME: u16 = 1;
-    const PAIR_VALUE: u16 = 1 << 1;
-    const ANSWER: u16 = 1 << 2;
-    const LABEL: u16 = 1 << 3;
-    const TOKEN_USER: u16 = 1 << 4;
-    const PAIR_TYPE: u16 = 1 << 5;
+    const PAIR_NAME: u32 = 1;
+    const PAIR_VALUE: u32 = 1 << 1;
+    const ANSWER: u32 = 1 << 2;
+    const LABEL: u32 = 1 << 3;
+    const TOKEN_USER: u32 = 1 << 4;
+    const PAIR_TYPE: u32 = 1 << 5;
     // `member_class`'s tests of the key.
-    const HOST: u16 = 1 << 6;
-    const LONG: u16 = 1 << 7;
-    const TOKEN: u16 = 1 << 8;
-    const SECRET_VALUE: u16 = 1 << 9;
-    const BIRTH_MEMBER: u16 = 1 << 10;
-    const PHONE_MEMBER: u16 = 1 << 11;
-    const IDENT_MEMBER: u16 = 1 << 12;
-    const JWT_KEY: u16 = 1 << 13;
-    const CARD_MEMBER: u16 = 1 << 14;
+    const HOST: u32 = 1 << 6;
+    const LONG: u32 = 1 << 7;
+    const TOKEN: u32 = 1 << 8;
+    const SECRET_VALUE: u32 = 1 << 9;
+    const BIRTH_MEMBER: u32 = 1 << 10;
+    const PHONE_MEMBER: u32 = 1 << 11;
+    const IDENT_MEMBER: u32 = 1 << 12;
+    const JWT_KEY: u32 = 1 << 13;
+    const CARD_MEMBER: u32 = 1 << 14;
     // A table's list of column names (`detect::evidence_r34d::header_key`).
-    const TABLE_HEADER: u16 = 1 << 15;
+    const TABLE_HEADER: u32 = 1 << 15;
+    // A JSON Schema / OpenAPI example keyword (`detect::evidence_r36c::schema_example_key`).
+    const SCHEMA_EXAMPLE: u32 = 1 << 16;
 
     /// The facts of `key` (the decoded key), each from the function it stands for.
     pub(crate) fn of(key: &str) -> KeyFacts {
@@ -223,6 +236,10 @@ impl KeyFacts {
                 crate::redact::detect::evidence_r34d::header_key(key),
                 Self::TABLE_HEADER,
             ),
+            (
+                crate::redact::detect::evidence_r36c::schema_example_key(key),
+                Self::SCHEMA_EXAMPLE,
+            ),
         ];
         KeyFacts(
             bits.iter()
@@ -232,7 +249,7 @@ impl KeyFacts {
     }
 
     #[inline(always)]
-    fn has(self, bit: u16) -> bool {
+    fn has(self, bit: u32) -> bool {
         self.0 & bit != 0
     }
 
@@ -244,7 +261,7 @@ impl KeyFacts {
 
     /// The bits (for the tests' counts of keys holding each).
     #[cfg(test)]
-    pub(crate) fn bits(self) -> u16 {
+    pub(crate) fn bits(self) -> u32 {
         self.0
     }
 
@@ -329,6 +346,9 @@ fn member_class_of_parent(parent: KeyClass, class: KeyClass, key: KeyFacts) -> K
         KeyClass::Card if key.has(KeyFacts::CARD_MEMBER) => KeyClass::Card,
         KeyClass::Ident | KeyClass::TaxId if key.has(KeyFacts::IDENT_MEMBER) => parent,
         KeyClass::JwtSection if key.has(KeyFacts::JWT_KEY) => KeyClass::ShapedSecret,
+        KeyClass::Whole(Entity::GenericSecret) if key.has(KeyFacts::SCHEMA_EXAMPLE) => {
+            KeyClass::SecretExample
+        }
         _ => class,
     }
 }
