@@ -4,10 +4,10 @@
 //! literal was added.
 //!
 //! * **Stripe's publishable keys are no secret** (`pk_live_…`, `pk_test_…`: Stripe's API
-//!   keys documentation calls them publishable, "meant solely to identify your account with
-//!   Stripe, they aren't secret" and safe to ship in client code). 611 places on twenty
-//!   training splits, none gold of any type (every writer leaves them unlabelled); main
-//!   reported 32 of blind35's 63 as GENERIC_SECRET (`STRIPE_KEY = "pk_live_…"`, a
+//!   keys documentation: a publishable key only identifies the account, is no secret and may
+//!   be shipped in client code). 611 places on sixteen training splits, none gold of any
+//!   type (every writer leaves them unlabelled); main reported 20 of blind35's 63 as
+//!   GENERIC_SECRET (`STRIPE_KEY = "pk_live_…"`, a
 //!   `{"name": "public_api_key", "value": "pk_…"}` pair) and 12 `pk_test_` ones as
 //!   placeholders. A value that is one (`publishable_key`) is read as holding no secret: the
 //!   stand-in test (`standin::stand_in`, the text path's `key=value` rules) and the JSON
