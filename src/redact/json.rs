@@ -1432,7 +1432,12 @@ fn is_sentinel(s: &str) -> bool {
 fn secret_reference(s: &str) -> bool {
     let t = s.trim_start().as_bytes();
     let starts = |p: &[u8]| t.len() > p.len() && t[..p.len()].eq_ignore_ascii_case(p);
-    starts(b"file://") || starts(b"op://") || t.starts_with(b"ENC[AES256_GCM")
+    starts(b"file://")
+        || starts(b"op://")
+        || t.starts_with(b"ENC[AES256_GCM")
+        // A Stripe publishable key (`pk_live_…`, `pk_test_…`): public, no secret
+        // (`detect::evidence_r36g`).
+        || super::detect::evidence_r36g::publishable_key(t)
 }
 
 fn is_mask(s: &str) -> bool {

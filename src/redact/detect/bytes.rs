@@ -191,6 +191,10 @@ fn key_value_keyword(hay: &[u8], j: usize, q: usize) -> Option<usize> {
                     // A Tailscale key after any `…key=`/`…key:` (`--authkey=tskey-…`;
                     // `evidence_r33g`).
                     || super::evidence_r33g::tailscale_key_after(hay, q)
+                    // Any token after `tailscale up --authkey=`, ESPHome's `api:`
+                    // `encryption:` `key:` (`evidence_r36g`).
+                    || hay[q] == b'=' && super::evidence_r36g::tailscale_auth_flag(hay, j - 3)
+                    || hay[q] == b':' && super::evidence_r36g::esphome_api_key(hay, j - 3)
                     // age's key file, `# public key: age1…` (`evidence_r34g`).
                     || hay[q] == b':' && super::evidence_r34g::age_public_key_line(hay, j, q)))
             .then_some(j - 3)

@@ -636,11 +636,26 @@ impl Detector {
         if value.is_empty() || starts_with_known_secret(value) || arrow && value.contains(&b'|') {
             return Outcome::Reject;
         }
+        // A Wi-Fi network's name (`ssid = "…"`, `ssid: …`): no secret (`evidence_r36g`).
+        if super::evidence_r36g::ssid_name(hay, s, &key) {
+            return Outcome::Reject;
+        }
         // A Tailscale key (`--authkey=tskey-auth-…`; `evidence_r33g`).
         if key.starts_with(b"key") && value.starts_with(b"tskey-") {
             if let Some(h) = super::evidence_r33g::tailscale_key(hay, vs) {
                 return Outcome::Hit(h);
             }
+        }
+        // Any token after `tailscale up --authkey=` (Tailscale's CLI reference), ESPHome's
+        // `api:` `encryption:` `key: "…"` (`evidence_r36g`).
+        if key.starts_with(b"key")
+            && !value.starts_with(b"tskey-")
+            && super::evidence_r36g::tailscale_auth_flag(hay, s)
+        {
+            return super::evidence_r36g::tailscale_auth_value(hay, vs, e, self.entropy_threshold);
+        }
+        if key == b"key" && super::evidence_r36g::esphome_api_key(hay, s) {
+            return secret_token_at(hay, vs, e, self.entropy_threshold);
         }
         // `gcloud secrets versions access … --secret=<name>`: the next line is the secret
         // (`evidence`; twenty-second round, task sec).
@@ -2280,9 +2295,20 @@ fn token_user(user: &[u8]) -> bool {
 /// after it: a token, a GENERIC_SECRET even where a password is asked for (Grafana Cloud's
 /// `basicAuthPassword: glc_…`). (Sixteenth round, part B.)
 pub(super) fn vendor_token(v: &[u8]) -> bool {
-    const PREFIXES: [&[u8]; 10] = [
-        b"glpat-", b"gldt-", b"glrt-", b"glc_", b"glsa_", b"npm_", b"pypi-", b"hf_", b"dop_v1_",
+    // Linear's `lin_api_` and Notion's `ntn_` (thirty-sixth round, `evidence_r36g`).
+    const PREFIXES: [&[u8]; 12] = [
+        b"glpat-",
+        b"gldt-",
+        b"glrt-",
+        b"glc_",
+        b"glsa_",
+        b"npm_",
+        b"pypi-",
+        b"hf_",
+        b"dop_v1_",
         b"shpat_",
+        b"lin_api_",
+        b"ntn_",
     ];
     PREFIXES.iter().any(|p| {
         v.strip_prefix(*p).is_some_and(|body| {

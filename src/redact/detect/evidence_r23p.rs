@@ -191,5 +191,7 @@ fn service_principal_secret(hay: &[u8], vs: usize) -> bool {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(head, |k| &head[k + 1..]);
-    memchr::memmem::find(line, b"--service-principal").is_some() && line.ends_with(b"-p ")
+    // Quoted too (`-p '…'`, thirty-sixth round, `evidence_r36g`).
+    memchr::memmem::find(line, b"--service-principal").is_some()
+        && (line.ends_with(b"-p ") || line.ends_with(b"-p '") || line.ends_with(b"-p \""))
 }

@@ -54,6 +54,7 @@ pub(crate) mod evidence_r35d;
 mod evidence_r35g;
 pub(crate) mod evidence_r35p;
 pub(crate) mod evidence_r36c;
+pub(crate) mod evidence_r36g;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -858,5 +859,7 @@ mod tests_r35g;
 mod tests_r35p;
 #[cfg(test)]
 mod tests_r36c;
+#[cfg(test)]
+mod tests_r36g;
 #[cfg(test)]
 pub(crate) mod tests_support;
