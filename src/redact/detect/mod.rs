@@ -53,6 +53,7 @@ pub(crate) mod evidence_r34p;
 pub(crate) mod evidence_r35d;
 mod evidence_r35g;
 pub(crate) mod evidence_r35p;
+pub(crate) mod evidence_r36p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -855,5 +856,7 @@ mod tests_r35d;
 mod tests_r35g;
 #[cfg(test)]
 mod tests_r35p;
+#[cfg(test)]
+mod tests_r36p;
 #[cfg(test)]
 pub(crate) mod tests_support;
