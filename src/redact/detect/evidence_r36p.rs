@@ -23,6 +23,11 @@
 //!   split: 6 places, all gold PASSWORD, all on blind35 and all missed by main: one writer,
 //!   taken under the standard clause. The value is judged as `stats auth`'s is
 //!   (`evidence_r26p::flag_value_password`).
+//! * A bcrypt hash (OpenBSD's `bcrypt(3)`, the Modular Crypt Format: `$2a$`, `$2b$`, `$2x$`
+//!   or `$2y$`, two digits of cost, `$`, 53 bytes of bcrypt's base64) in a text table's
+//!   password column (a sqlmap dump's `password` column holds plaintexts and hashes) is no
+//!   password: `table::text_table_passwords` skips it. Counted on every training split: 266
+//!   such hashes on 11 writers' splits, none gold; main found 7 as PASSWORD, all on blind35.
 
 /// Whether a name/value pair's `type` name is one of AWS CodeBuild's types whose value is a
 /// reference to a secret kept elsewhere (`PARAMETER_STORE`, `SECRETS_MANAGER`; the API's
@@ -78,4 +83,19 @@ pub(super) fn cloud_auth_at(hay: &[u8], q: usize) -> bool {
     k >= NAME.len()
         && &hay[k - NAME.len()..k] == NAME
         && (k == NAME.len() || !user_byte(hay[k - NAME.len() - 1]))
+}
+
+/// Whether `v` is a bcrypt hash: `$2a$`/`$2b$`/`$2x$`/`$2y$`, two digits, `$`, then 53 bytes
+/// of bcrypt's base64 (`./A-Za-z0-9`).
+pub(super) fn bcrypt_hash(v: &[u8]) -> bool {
+    v.len() == 60
+        && v.starts_with(b"$2")
+        && matches!(v[2], b'a' | b'b' | b'x' | b'y')
+        && v[3] == b'$'
+        && v[4].is_ascii_digit()
+        && v[5].is_ascii_digit()
+        && v[6] == b'$'
+        && v[7..]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'/')
 }

@@ -113,3 +113,19 @@ fn beats_cloud_auth_cut_anywhere_does_not_panic() {
         );
     }
 }
+
+#[test]
+fn bcrypt_hashes_in_a_password_column_are_no_password() {
+    let dump = "Database: shop\nTable: users\n+----+--------------------+----------------+\n| id | email              | password       |\n+----+--------------------+----------------+\n| 1  | cornelia73@xs4all.nl | Stella2016$ |\n| 2  | mtexier@gmail.com | $2b$12$FAtfIx36TMeCyVU.o9.3jNS6MrZMhQz0BcaQHlGUIcTT5bEpCf1Y5 |\n+----+--------------------+----------------+\n";
+    for t in super::tests_support::both(dump) {
+        assert_eq!(found(&t, Entity::Password), vec!["Stella2016$"], "{t:?}");
+    }
+    assert!(super::evidence_r36p::bcrypt_hash(
+        b"$2y$10$abcdefghijklmnopqrstuvABCDEFGHIJKLMNOPQRSTUVWXYZ01234"
+    ));
+    // Too short, another prefix.
+    assert!(!super::evidence_r36p::bcrypt_hash(b"$2b$12$short"));
+    assert!(!super::evidence_r36p::bcrypt_hash(
+        b"$6$abcdefghijklmnopqrstuvABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    ));
+}
