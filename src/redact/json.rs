@@ -13,8 +13,8 @@ pub(crate) mod labels;
 pub use keys::DEFAULT_SENSITIVE_KEYS;
 pub(crate) use keys::{
     body_may_hold_pair_value, member_class_of, pair_class, pair_name, pair_name_kind,
-    pair_name_read, pair_name_worth_reading, pair_role, sibling_class, FnvBuild, KeyClass,
-    KeyFacts, KeyRules, PairRole, NOT_SECRET_KEY_WORDS, NOT_SECRET_SUFFIXES,
+    pair_name_read, pair_name_worth_reading, pair_reference, pair_role, sibling_class, FnvBuild,
+    KeyClass, KeyFacts, KeyRules, PairRole, NOT_SECRET_KEY_WORDS, NOT_SECRET_SUFFIXES,
 };
 
 // (The streaming pass asks `KeyFacts`; `tests_cost` compares it with the function.)
@@ -960,7 +960,9 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         let mut acc = None;
         for (k, v) in map {
             if let (PairRole::Name, Value::String(name)) = (pair_role(k), v) {
-                if pair_name_worth_reading(k, name) {
+                if let Some(reference) = pair_reference(pair_name_kind(k), name) {
+                    acc = Some(reference);
+                } else if pair_name_worth_reading(k, name) {
                     acc = pair_class(acc, self.key_info(pair_name(name)).0);
                 }
             }

@@ -18,7 +18,7 @@ use super::detect::{header_cell_bits, word8, BodyTriggers};
 use super::entity::Entity;
 use super::json::{
     birth_cell_class, escape_token, labels, member_class_of, pair_class, pair_name, pair_name_kind,
-    pair_name_read, sibling_class, KeyClass, Leaf, PairRole, RecordDates, Walk,
+    pair_name_read, pair_reference, sibling_class, KeyClass, Leaf, PairRole, RecordDates, Walk,
 };
 use super::{Finding, Redactor};
 use std::borrow::Cow;
@@ -433,6 +433,9 @@ impl<'v> Pass<'_, '_, 'v> {
         kind: u8,
     ) -> Step<Option<KeyClass>> {
         let name = self.string_at(at)?;
+        if let Some(reference) = pair_reference(kind, &name) {
+            return Ok(Some(reference));
+        }
         if kind != 0 && !pair_name_read(kind, &name) {
             return Ok(pair);
         }

@@ -115,6 +115,8 @@ pub(super) fn colon_secret_at(hay: &[u8], q: usize) -> bool {
         }
         Some(&b) if b > b' ' => {
             stats_auth_at(hay, q)
+                // Elastic Beats' `cloud.auth: "USER:PASSWORD"` (`evidence_r36p`).
+                || super::evidence_r36p::cloud_auth_at(hay, q)
                 // `nsupdate -y hmac-sha256:NAME:SECRET` (`evidence_r32g`).
                 || (q > 0
                     && hay[q - 1].is_ascii_digit()
@@ -187,7 +189,9 @@ pub(super) fn colon_password(hay: &[u8], q: usize) -> Outcome {
     }
     let value = match ipsec_secret_open(hay, q) {
         Some(open) => value_at(hay, open),
-        None if stats_auth_at(hay, q) => value_at(hay, q + 1),
+        None if stats_auth_at(hay, q) || super::evidence_r36p::cloud_auth_at(hay, q) => {
+            value_at(hay, q + 1)
+        }
         None => None,
     };
     match value {

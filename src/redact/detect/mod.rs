@@ -55,6 +55,7 @@ mod evidence_r35g;
 pub(crate) mod evidence_r35p;
 pub(crate) mod evidence_r36c;
 pub(crate) mod evidence_r36g;
+pub(crate) mod evidence_r36p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -861,5 +862,7 @@ mod tests_r35p;
 mod tests_r36c;
 #[cfg(test)]
 mod tests_r36g;
+#[cfg(test)]
+mod tests_r36p;
 #[cfg(test)]
 pub(crate) mod tests_support;

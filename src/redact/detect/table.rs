@@ -602,7 +602,11 @@ fn password_header(cell: &str) -> bool {
 /// variable); a vendor's token there is left to its own rule.
 pub(super) fn text_table_passwords(hay: &[u8], p: usize, found: &mut dyn FnMut(usize, usize)) {
     column_cells(hay, p, &password_header, &mut |start, end| {
-        if super::check::password_like(&hay[start..end]) {
+        // A bcrypt hash in the column (a database dump's `password` column): no password
+        // (`evidence_r36p`).
+        if super::check::password_like(&hay[start..end])
+            && !super::evidence_r36p::bcrypt_hash(&hay[start..end])
+        {
             found(start, end);
         }
     });

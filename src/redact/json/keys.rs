@@ -521,11 +521,24 @@ pub(crate) fn pair_name(name: &str) -> &str {
 #[inline]
 pub(crate) fn pair_class(acc: Option<KeyClass>, name: KeyClass) -> Option<KeyClass> {
     match (acc, name) {
+        // A secret store's reference type (`pair_reference`) stays, whatever name comes.
+        (Some(KeyClass::Plain), _) => acc,
         (_, KeyClass::Whole(Entity::Password)) => Some(name),
         (None | Some(KeyClass::TaxId), KeyClass::Whole(Entity::GenericSecret)) => Some(name),
         (None, KeyClass::Whole(Entity::UsSsn)) => Some(KeyClass::TaxId),
         _ => acc,
     }
+}
+
+/// The class a pair takes from a `type` name saying its value is a reference to a secret
+/// kept elsewhere (AWS CodeBuild's `{"name": "DB_PASSWORD", "value": "prod/db:password",
+/// "type": "SECRETS_MANAGER"}`; `detect::evidence_r36p`): `Some(KeyClass::Plain)`, which
+/// `pair_class` keeps whatever name comes before or after (a plain name never puts `Plain`
+/// there). `None` for any other name.
+#[inline]
+pub(crate) fn pair_reference(kind: u8, name: &str) -> Option<KeyClass> {
+    (kind == 1 && crate::redact::detect::evidence_r36p::codebuild_reference_type(name))
+        .then_some(KeyClass::Plain)
 }
 
 /// Whether a birth parent's member key (normalised) holds the date itself.
