@@ -4328,9 +4328,9 @@ def b6_check(i, kind, doc, w, text):
 # companies, streets and e-mails/IBANs/cards.
 
 class B7L(L):
-    """A labelled piece kept verbatim (a phone carries the region it was drawn for)."""
-    def __init__(self, typ, text, region=None):
-        self.typ, self.text, self.region = typ, text, region
+    """A labelled piece kept verbatim."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
 
 
 B7_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
@@ -23154,9 +23154,9 @@ B21_FREEMAIL = {"en_US": ["gmail.com", "outlook.com", "yahoo.com", "icloud.com"]
 
 
 class B21L(L):
-    """A labelled piece kept verbatim (a phone carries the region it was drawn for)."""
-    def __init__(self, typ, text, region=None):
-        self.typ, self.text, self.region = typ, text, region
+    """A labelled piece kept verbatim."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
 
 
 def b21_X(typ, text):
@@ -24980,9 +24980,9 @@ B22_LANGS = ["en", "de", "fr", "es", "it", "nl"]
 
 
 class B22L(L):
-    """A labelled piece kept verbatim (a phone carries the region it was drawn for)."""
-    def __init__(self, typ, text, region=None):
-        self.typ, self.text, self.region = typ, text, region
+    """A labelled piece kept verbatim."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
 
 
 def b22_fold(s):
@@ -27156,9 +27156,9 @@ B23_UP = string.ascii_uppercase
 
 
 class B23L(L):
-    """A labelled piece kept verbatim (a phone carries the region it was drawn for)."""
-    def __init__(self, typ, text, region=None):
-        self.typ, self.text, self.region = typ, text, region
+    """A labelled piece kept verbatim."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
 
 
 def b23_flat(parts):
@@ -28750,9 +28750,9 @@ B24_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES":
 
 
 class B24L(L):
-    """A labelled piece kept verbatim (a phone carries the region it was drawn for)."""
-    def __init__(self, typ, text, region=None):
-        self.typ, self.text, self.region = typ, text, region
+    """A labelled piece kept verbatim."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
 
 
 class B24P(list):
@@ -36657,9 +36657,9 @@ B28_EPOCH = 1798416000  # 2026-12-28T00:00:00Z
 
 
 class B28L(L):
-    """A labelled piece kept verbatim (a phone carries the region it was drawn for)."""
-    def __init__(self, typ, text, region=None):
-        self.typ, self.text, self.region = typ, text, region
+    """A labelled piece kept verbatim."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
 
 
 B28_PHONE_REGION = {}
