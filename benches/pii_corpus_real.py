@@ -59346,6 +59346,7 @@ def b38_fill(r, loc, k):
     if k == "host": return f"{r.choice(['api', 'db', 'edge', 'worker', 'vpn', 'mail', 'build'])}-{r.randint(1, 40):02d}.{r.choice(B38_CO)}.internal"
     if k == "user": return r.choice(B38_FIRST[lang]).lower().translate(B38_ASCII) + r.choice(["", "_ops", "-dev", str(r.randint(1, 9))])
     if k == "n": return str(r.randint(2, 98))
+    if k == "d4": return str(r.randint(1000, 9999))
     if k == "port": return str(r.choice([5432, 3306, 6379, 8443, 27017, 5672, 9200, 8080, 2222, 587]))
     if k == "uuid": return "-".join(rnd(r, HEX, n) for n in (8, 4, 4, 4, 12))
     if k == "sha": return rnd(r, HEX, 40)
@@ -59419,6 +59420,7 @@ def b38_value(r, loc, m, inj):
     if m == "PW": return "PASSWORD", b38_pw(r, b38_lang(loc))
     if m == "PWU": return "PASSWORD", b38_pw(r, b38_lang(loc), urlsafe=True)
     if m == "SEC": return "GENERIC_SECRET", b38_generic(r)
+    if m == "AWSSEC": return "GENERIC_SECRET", rnd(r, B38_AN + "+/", 40)
     if m == "CVC": return "GENERIC_SECRET", rnd(r, string.digits, 3)
     if m == "PK": return "PRIVATE_KEY", b38_pk(r, inj)
     if m == "PH": return "PLACEHOLDER", b38_ph(r)
@@ -59447,8 +59449,8 @@ def b38_render(r, loc, tmpl, inj):
 
 B38_TEXT = [
     ("pgpass", "# ~/.pgpass (chmod 600)\n⟨host⟩:⟨port⟩:billing:⟨user⟩:⟨PW⟩\nreplica-⟨n⟩.⟨dom⟩:5432:*:readonly:⟨PW⟩\n"),
-    ("s3cfg", "[default]\naccess_key = ⟨AWS⟩\nsecret_key = ⟨SEC⟩\nhost_base = s3.⟨region⟩.amazonaws.com\nuse_https = True\n# rotated ⟨date⟩ by ⟨user⟩\n"),
-    ("restic_env", "export RESTIC_REPOSITORY=s3:s3.amazonaws.com/⟨co⟩-backups\nexport RESTIC_PASSWORD=⟨PW⟩\nexport AWS_ACCESS_KEY_ID=⟨AWS⟩\nexport AWS_SECRET_ACCESS_KEY=⟨SEC⟩\n# snapshot ⟨hex⟩ ok at ⟨ts⟩\n"),
+    ("s3cfg", "[default]\naccess_key = ⟨AWS⟩\nsecret_key = ⟨AWSSEC⟩\nhost_base = s3.⟨region⟩.amazonaws.com\nuse_https = True\n# rotated ⟨date⟩ by ⟨user⟩\n"),
+    ("restic_env", "export RESTIC_REPOSITORY=s3:s3.amazonaws.com/⟨co⟩-backups\nexport RESTIC_PASSWORD=⟨PW⟩\nexport AWS_ACCESS_KEY_ID=⟨AWS⟩\nexport AWS_SECRET_ACCESS_KEY=⟨AWSSEC⟩\n# snapshot ⟨hex⟩ ok at ⟨ts⟩\n"),
     ("borgmatic", "location:\n    repositories:\n        - ssh://borg@⟨IP4⟩:2222/./repo\nstorage:\n    encryption_passphrase: ⟨PW⟩\n    ssh_command: ssh -i /root/.ssh/borg_ed25519\nhooks:\n    healthchecks: https://hc-ping.com/⟨uuid⟩\n"),
     ("postfix_sasl", "# /etc/postfix/sasl_passwd  (postmap after editing)\n[smtp.⟨dom⟩]:587 ⟨EMAIL⟩:⟨PW⟩\n# relayhost set ⟨date⟩, ticket ⟨ref⟩\n"),
     ("mycnf", "[client]\nuser=⟨user⟩\npassword=⟨PW⟩\nhost=⟨IP4⟩\nport=3306\n\n[mysqldump]\nsingle-transaction\n"),
@@ -59509,11 +59511,11 @@ B38_TEXT = [
     ("dotnet_log", "info: Api.Controllers.SignupController[0]\n      New signup ⟨EMAIL⟩ from ⟨IP4⟩, dob ⟨DOBISO⟩\nwarn: Microsoft.AspNetCore.DataProtection[35]\n      No XML encryptor configured. Key {⟨uuid⟩} may be persisted to storage in unencrypted form.\n"),
     ("rust_tracing", "⟨ts⟩  INFO request{method=POST uri=/v1/messages}: agent::llm: calling upstream api_key=⟨ANT⟩ model=claude\n⟨ts⟩ DEBUG agent::tools: tool=lookup_customer phone=⟨PHONE⟩\n"),
     ("flask_traceback", "Traceback (most recent call last):\n  File \"/app/worker.py\", line 88, in sync\n    client = Client(api_key=\"⟨OAI⟩\")\n  File \"/app/worker.py\", line 91, in sync\n    push(user=\"⟨EMAIL⟩\")\nrequests.exceptions.HTTPError: 429 Client Error\n"),
-    ("lambda_log", "START RequestId: ⟨uuid⟩ Version: $LATEST\n⟨ts⟩\t⟨uuid⟩\tINFO\tevent {\"customer\": \"⟨EMAIL⟩\", \"ssn_last4\": \"⟨n⟩⟨n⟩\", \"ssn\": \"⟨SSN⟩\"}\nEND RequestId: ⟨uuid⟩\nREPORT Duration: 182.44 ms\n"),
+    ("lambda_log", "START RequestId: ⟨uuid⟩ Version: $LATEST\n⟨ts⟩\t⟨uuid⟩\tINFO\tevent {\"customer\": \"⟨EMAIL⟩\", \"ssn_last4\": \"⟨d4⟩\", \"ssn\": \"⟨SSN⟩\"}\nEND RequestId: ⟨uuid⟩\nREPORT Duration: 182.44 ms\n"),
     ("heroku_router", "⟨ts⟩ heroku[router]: at=info method=GET path=\"/callback?code=⟨hex⟩&id_token=⟨JWT⟩\" host=⟨co⟩.herokuapp.com fwd=\"⟨IP4⟩\" dyno=web.1 connect=0ms service=41ms status=302\n"),
     ("jenkins_console", "Started by user ⟨name⟩\n[Pipeline] sh\n+ curl -fsS -u ⟨user⟩:⟨PW⟩ https://nexus.⟨dom⟩/repository/releases/app-⟨ver⟩.jar -T target/app.jar\n+ echo AWS_ACCESS_KEY_ID=⟨AWSr⟩\nAWS_ACCESS_KEY_ID=⟨AWSr⟩\nFinished: SUCCESS\n"),
     ("circleci_log", "#!/bin/bash -eo pipefail\nnpx vercel deploy --prod --token=⟨SEC⟩\nVercel CLI ⟨ver⟩\n🔍  Inspect: https://vercel.com/⟨co⟩/web/⟨hex⟩\n✅  Production: https://web-⟨hex⟩.vercel.app\n"),
-    ("bitbucket_pipe", "+ pipe: atlassian/aws-s3-deploy:1.1.0\n  variables:\n    AWS_ACCESS_KEY_ID: ⟨AWS⟩\n    AWS_SECRET_ACCESS_KEY: ⟨SEC⟩\n    S3_BUCKET: ⟨co⟩-static\nINFO: Successfully uploaded 42 files.\n"),
+    ("bitbucket_pipe", "+ pipe: atlassian/aws-s3-deploy:1.1.0\n  variables:\n    AWS_ACCESS_KEY_ID: ⟨AWS⟩\n    AWS_SECRET_ACCESS_KEY: ⟨AWSSEC⟩\n    S3_BUCKET: ⟨co⟩-static\nINFO: Successfully uploaded 42 files.\n"),
     ("azure_devops", "##[section]Starting: Deploy\n==============================================================================\n/usr/bin/bash --noprofile --norc /home/vsts/work/_temp/⟨uuid⟩.sh\nconnecting to ⟨IP4⟩ with SLACK_WEBHOOK token ⟨SLACK⟩\n##[section]Finishing: Deploy\n"),
     ("tf_plan", "  # aws_db_instance.main will be updated in-place\n  ~ resource \"aws_db_instance\" \"main\" {\n      ~ password = (sensitive value)\n        username = \"⟨user⟩\"\n    }\n  # random_password.x: master_password = \"⟨PW⟩\"   <- printed by a local-exec debug echo\n"),
     ("discord_chat", "⟨first⟩ — Today at ⟨hms⟩\nok who pushed the bot token to the public repo 🙃\n⟨first⟩ — Today at ⟨hms⟩\nmy bad, it was this one: ⟨SEC⟩ — revoking now. the slack one ⟨SLACK⟩ is fine, that repo is private\n"),
@@ -59537,7 +59539,7 @@ B38_TEXT = [
     ("goose_session", "( O)> run the migration against staging\n─── shell | developer ──────\ncommand: PGPASSWORD=⟨PW⟩ psql -h ⟨IP4⟩ -U app -f 0042.sql\nALTER TABLE\n"),
     ("openhands_obs", "**CmdOutputObservation (source=environment, exit code=0)**\n$ cat ~/.config/gh/hosts.yml\ngithub.com:\n    user: ⟨user⟩\n    oauth_token: ⟨GH⟩\n    git_protocol: https\n"),
     ("cline_task", "Cline wants to read this file: config/production.json\n{ \"slack\": { \"token\": \"⟨SLACK⟩\" }, \"owner\": \"⟨EMAIL⟩\" }\nCline: I found the Slack token in production.json; you should move it to an env var.\n"),
-    ("windsurf_term", "> cascade: running `aws sts get-caller-identity`\n{\n  \"UserId\": \"AIDA⟨hex⟩\",\n  \"Account\": \"⟨n⟩⟨n⟩⟨n⟩⟨n⟩⟨n⟩⟨n⟩\",\n  \"Arn\": \"arn:aws:iam::⟨n⟩:user/⟨user⟩\"\n}\n> env had AWS_ACCESS_KEY_ID=⟨AWS⟩ AWS_SECRET_ACCESS_KEY=⟨SEC⟩\n"),
+    ("windsurf_term", "> cascade: running `aws sts get-caller-identity`\n{\n  \"UserId\": \"AIDA⟨hex⟩\",\n  \"Account\": \"⟨n⟩⟨n⟩⟨n⟩⟨n⟩⟨n⟩⟨n⟩\",\n  \"Arn\": \"arn:aws:iam::⟨n⟩:user/⟨user⟩\"\n}\n> env had AWS_ACCESS_KEY_ID=⟨AWS⟩ AWS_SECRET_ACCESS_KEY=⟨AWSSEC⟩\n"),
     ("copilot_chat", "@workspace why does the test fail?\n\nGitHub Copilot: `test_checkout` uses the hard-coded card `⟨CARD⟩` with CVC `⟨CVC⟩`; the fixture expects a Stripe test card. Also line 14 embeds `⟨STRIPE⟩` — move it to the CI secret store.\n"),
     ("langchain_verbose", "> Entering new AgentExecutor chain...\nInvoking: `crm_lookup` with `{'email': '⟨EMAIL⟩'}`\n{'name': '⟨name⟩', 'phone': '⟨PHONE⟩', 'dob': '⟨DOBISO⟩'}\n> Finished chain.\n"),
     ("smithery_log", "[⟨ts⟩] [mcp-server-postgres] connecting postgresql://app:⟨PWU⟩@⟨IP4⟩:5432/app\n[⟨ts⟩] [mcp-server-postgres] ready, 14 tables\n"),
@@ -59717,7 +59719,7 @@ def b38_json_shapes():
         ("splunk_hec", lambda t: {"time": 1799123456, "host": t("⟨host⟩"), "event": {"msg": t("login ok"), "user": t("⟨EMAIL⟩"), "src": t("⟨IP4⟩"), "session": t("⟨JWT⟩")}}),
         ("segment_identify", lambda t: {"type": t("identify"), "userId": t("⟨uuid⟩"), "traits": {"email": t("⟨EMAIL⟩"), "phone": t("⟨PHONE⟩"), "birthday": t("⟨DOBISO⟩")}}),
         ("braze_user", lambda t: {"external_id": t("⟨uuid⟩"), "email": t("⟨EMAIL⟩"), "phone": t("⟨PHONE⟩"), "dob": t("⟨DOBISO⟩"), "country": t("⟨city⟩")}),
-        ("square_payment", lambda t: {"payment": {"id": t("⟨hex⟩"), "card_details": {"card": {"last_4": t("⟨n⟩⟨n⟩"), "fingerprint": t("sq-1-⟨hex⟩")}}, "note": t("manual entry ⟨CARD⟩"), "buyer_email_address": t("⟨EMAIL⟩")}}),
+        ("square_payment", lambda t: {"payment": {"id": t("⟨hex⟩"), "card_details": {"card": {"last_4": t("⟨d4⟩"), "fingerprint": t("sq-1-⟨hex⟩")}}, "note": t("manual entry ⟨CARD⟩"), "buyer_email_address": t("⟨EMAIL⟩")}}),
         ("paypal_capture", lambda t: {"id": t("⟨hex⟩"), "status": t("COMPLETED"), "payer": {"email_address": t("⟨EMAIL⟩"), "phone": {"phone_number": {"national_number": t("⟨PHONE⟩")}}}}),
         ("paddle_customer", lambda t: {"data": {"id": t("ctm_⟨hex⟩"), "email": t("⟨EMAIL⟩"), "custom_data": {"vat_iban": t("⟨IBAN⟩")}}, "meta": {"request_id": t("⟨uuid⟩")}}),
         ("xero_contact", lambda t: {"Contacts": [{"Name": t("⟨co⟩"), "EmailAddress": t("⟨EMAIL⟩"), "BankAccountDetails": t("⟨IBAN⟩"), "Phones": [{"PhoneNumber": t("⟨PHONE⟩")}]}]}),
