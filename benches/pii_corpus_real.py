@@ -59532,7 +59532,7 @@ B38_TEXT = [
     ("sms_thread", "[⟨hms⟩] +⟨n⟩ Hi it's ⟨first⟩, new number is ⟨PHONE⟩ 👋\n[⟨hms⟩] Me: got it. can you send your IBAN for the dinner split?\n[⟨hms⟩] ⟨first⟩: ⟨IBAN⟩ thx!\n"),
     ("meeting_minutes", "Minutes — vendor onboarding, ⟨date⟩\nAttendees: ⟨name⟩, ⟨name⟩\n1. Vendor contact ⟨EMAIL⟩, ⟨PHONE⟩.\n2. Sandbox key shared in meeting (⟨STRIPE⟩) — rotate after pilot.\n3. Next review ⟨date⟩.\n"),
     ("sales_call", "Call notes ⟨date⟩ with ⟨name⟩ (⟨co⟩)\n- budget ⟨amt⟩ EUR, decision by ⟨date⟩\n- direct line ⟨PHONE⟩, assistant ⟨EMAIL⟩\n- wants SSO; their IdP token sample: ⟨JWT⟩\n"),
-    ("vet_appt", "Appointment request — ⟨city⟩ Vet Clinic\nOwner: ⟨name⟩, ⟨PHONE⟩, ⟨EMAIL⟩\nPet: Biscuit (dog), born ⟨date⟩ — note: owner's own DOB ⟨DOB⟩ needed for the insurance form\n"),
+    ("vet_appt", "Appointment request — ⟨city⟩ Vet Clinic\nOwner: ⟨name⟩, ⟨PHONE⟩, ⟨EMAIL⟩\nPet: Biscuit (dog), last vaccination ⟨date⟩ — note: owner's own DOB ⟨DOB⟩ needed for the insurance form\n"),
     ("real_estate", "Viewing feedback ⟨ref⟩\nBuyer: ⟨name⟩ ⟨PHONE⟩\nProof of funds sent from ⟨EMAIL⟩; deposit will come from ⟨IBAN⟩. Offer ⟨amt⟩ by ⟨date⟩.\n"),
     ("agent_plan", "Thought: the user wants the refund sent. I have their IBAN ⟨IBAN⟩ and email ⟨EMAIL⟩ from the previous tool call.\nAction: payments.refund\nAction Input: {\"order\": \"⟨ref⟩\", \"amount\": \"⟨amt⟩\"}\n"),
     ("gemini_cli", "✦ I'll check the environment first.\n╭──────────────────────────────╮\n│ ✔  Shell cat .env            │\n│ GEMINI_API_KEY=⟨GOOG⟩ │\n│ DATABASE_PASSWORD=⟨PW⟩    │\n╰──────────────────────────────╯\n✦ The key is set; I won't print it again.\n"),
