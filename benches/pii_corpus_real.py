@@ -59741,12 +59741,12 @@ def b38_json_shapes():
 
 
 B38_JSON = b38_json_shapes()
-B38_RARE = {"AWS": 13, "GH": 5, "GOOG": 5, "OAI": 6, "ANT": 12, "SLACK": 6, "STRIPE": 9, "JWT": 8, "PK": 12, "PH": 6, "IBAN": 1, "IBANB": 1,
-            "SSN": 4, "CARD": 4, "CARDB": 4, "DOB": 1, "DOBISO": 1, "DOBKID": 1, "CVC": 1, "SEC": 1, "IP6": 3, "KEY": 2, "PWPROSE": 1, "DOBPROSE": 1}
+B38_RARE = {"AWS": 3, "GH": 2, "GOOG": 2, "OAI": 2, "ANT": 3, "SLACK": 2, "STRIPE": 2, "JWT": 2, "PK": 3, "PH": 2, "IBAN": 1, "IBANB": 1,
+            "SSN": 1, "CARD": 1, "CARDB": 1, "DOB": 1, "DOBISO": 1, "DOBKID": 1, "CVC": 1, "SEC": 1, "IP6": 1, "KEY": 1, "PWPROSE": 1, "DOBPROSE": 1}
 
 
 def b38_weight(tmpl):
-    return 1 + sum(B38_RARE.get(m, 0) for m in B38_RE.findall(tmpl))
+    return 2 + sum(B38_RARE.get(m, 0) for m in B38_RE.findall(tmpl))
 
 
 def b38_parts(r, loc, tmpl, inj, cache):
@@ -59849,6 +59849,47 @@ def b38_json_w():
 B38_JSON_W = b38_json_w()
 
 
+B38_MARK_TYPE = {"AWS": "AWS_ACCESS_KEY", "GH": "GITHUB_TOKEN", "GOOG": "GOOGLE_API_KEY", "OAI": "OPENAI_KEY", "ANT": "ANTHROPIC_KEY",
+                 "SLACK": "SLACK_TOKEN", "STRIPE": "STRIPE_KEY", "JWT": "JWT", "PK": "PRIVATE_KEY", "PH": "PLACEHOLDER", "EMAIL": "EMAIL",
+                 "PHONE": "PHONE", "PHONEUS": "PHONE", "CARD": "CREDIT_CARD", "CARDB": "CREDIT_CARD", "IBAN": "IBAN", "IBANB": "IBAN",
+                 "SSN": "US_SSN", "IP4": "IPV4", "IP6": "IPV6", "DOB": "DATE_OF_BIRTH", "DOBISO": "DATE_OF_BIRTH", "DOBKID": "DATE_OF_BIRTH",
+                 "DOBPROSE": "DATE_OF_BIRTH", "PW": "PASSWORD", "PWU": "PASSWORD", "PWPROSE": "PASSWORD", "SEC": "GENERIC_SECRET",
+                 "CVC": "GENERIC_SECRET", "AWSSEC": "GENERIC_SECRET"}
+
+
+def b38_types_of(tmpl):
+    return {B38_MARK_TYPE[m[:-1] if m.endswith("r") else m] for m in B38_RE.findall(tmpl) if (m[:-1] if m.endswith("r") else m) in B38_MARK_TYPE}
+
+
+def b38_json_tmpls():
+    out = []
+    for _, fn in B38_JSON:
+        p = B38Probe()
+        fn(p)
+        out.append(" ".join(p.seen))
+    return out
+
+
+B38_TEXT_TYPES = [b38_types_of(t) for _, t in B38_TEXT]
+B38_JSON_TYPES = [b38_types_of(t) for t in b38_json_tmpls()]
+B38_SEEN = {}  # gold spans drawn so far in this run, per type: a quarter of the documents go to a kind holding the rarest type so far
+
+
+def b38_steer(r, items, types):
+    """A kind holding the type drawn least so far (one draw in four), else None."""
+    if r.random() >= 0.25:
+        return None
+    need = min(sorted(B38_TYPES), key=lambda t: B38_SEEN.get(t, 0))
+    cands = [it for it, ts in zip(items, types) if need in ts]
+    return r.choice(cands) if cands else None
+
+
+def b38_seen(doc):
+    for lab in b38_labels(doc):
+        B38_SEEN[lab.typ] = B38_SEEN.get(lab.typ, 0) + 1
+    return doc
+
+
 def b38_text(f, r, loc):
     while True:
         cache = {}
@@ -59857,18 +59898,19 @@ def b38_text(f, r, loc):
         elif r.random() < 0.14:
             doc = b38_paperwork(r, loc)
         else:
-            doc = b38_parts(r, loc, b38_pick(r, B38_TEXT, B38_TEXT_W)[1], False, cache)
+            kind = b38_steer(r, B38_TEXT, B38_TEXT_TYPES) or b38_pick(r, B38_TEXT, B38_TEXT_W)
+            doc = b38_parts(r, loc, kind[1], False, cache)
         if b38_copies_ok(b38_render_doc("text", doc)):
-            return doc
+            return b38_seen(doc)
 
 
 def b38_json(f, r, loc):
     while True:
         cache = {}
-        fn = b38_pick(r, B38_JSON, B38_JSON_W)[1]
+        fn = (b38_steer(r, B38_JSON, B38_JSON_TYPES) or b38_pick(r, B38_JSON, B38_JSON_W))[1]
         doc = fn(lambda s: b38_parts(r, loc, s, True, cache))
         if b38_copies_ok(b38_render_doc("json", doc)):
-            return doc
+            return b38_seen(doc)
 
 
 B38_TYPES = {"ANTHROPIC_KEY", "AWS_ACCESS_KEY", "GITHUB_TOKEN", "GOOGLE_API_KEY", "OPENAI_KEY", "SLACK_TOKEN", "STRIPE_KEY", "JWT",
