@@ -59480,9 +59480,9 @@ B38_TEXT = [
     ("dependabot_yml", "version: 2\nregistries:\n  npm-github:\n    type: npm-registry\n    url: https://npm.pkg.github.com\n    token: ⟨GH⟩\n  maven:\n    type: maven-repository\n    url: https://maven.⟨dom⟩\n    username: ⟨user⟩\n    password: ⟨standin⟩\n"),
     ("crontab", "$ crontab -l\n# m h dom mon dow command\n15 3 * * * PGPASSWORD=⟨PW⟩ pg_dump -h ⟨IP4⟩ -U backup shop > /srv/dump.sql\n*/5 * * * * curl -s -H 'Authorization: Bearer ⟨KEY⟩' https://hooks.⟨dom⟩/ping\n"),
     ("mysql_cli", "$ mysql -h ⟨IP4⟩ -u ⟨user⟩ -p⟨PW⟩ shop\nmysql: [Warning] Using a password on the command line interface can be insecure.\nmysql> SELECT email, phone FROM customers WHERE id = ⟨n⟩;\n| ⟨EMAIL⟩ | ⟨PHONE⟩ |\n"),
-    ("redis_cli", "$ redis-cli -h ⟨IP4⟩ -a ⟨PW⟩ --no-auth-warning\n⟨IP4⟩:6379> HGETALL session:⟨uuid⟩\n1) \"email\"\n2) \"⟨EMAIL⟩\"\n3) \"token\"\n4) \"⟨JWT⟩\"\n"),
+    ("redis_cli", "$ redis-cli -h ⟨IP4r⟩ -a ⟨PW⟩ --no-auth-warning\n⟨IP4r⟩:6379> HGETALL session:⟨uuid⟩\n1) \"email\"\n2) \"⟨EMAIL⟩\"\n3) \"token\"\n4) \"⟨JWT⟩\"\n"),
     ("mongosh", "$ mongosh \"mongodb://⟨user⟩:⟨PWU⟩@⟨IP4⟩:27017/crm?authSource=admin\"\nCurrent Mongosh Log ID: ⟨hex⟩⟨hex⟩\ncrm> db.leads.findOne({}, {email: 1, phone: 1})\n{ _id: ObjectId('⟨hex⟩⟨hex⟩'), email: '⟨EMAIL⟩', phone: '⟨PHONE⟩' }\n"),
-    ("sshpass", "$ sshpass -p '⟨PW⟩' ssh -o StrictHostKeyChecking=no deploy@⟨IP4⟩ 'systemctl restart api'\nWarning: Permanently added '⟨IP4⟩' (ED25519) to the list of known hosts.\n"),
+    ("sshpass", "$ sshpass -p '⟨PW⟩' ssh -o StrictHostKeyChecking=no deploy@⟨IP4r⟩ 'systemctl restart api'\nWarning: Permanently added '⟨IP4r⟩' (ED25519) to the list of known hosts.\n"),
     ("wget_auth", "$ wget --user=⟨user⟩ --password=⟨PW⟩ https://files.⟨dom⟩/exports/customers-⟨date⟩.csv\nResolving files.⟨dom⟩... ⟨IP6⟩\nHTTP request sent, awaiting response... 200 OK\n"),
     ("kubectl_secret", "$ kubectl create secret generic api-keys -n prod \\\n    --from-literal=OPENAI_API_KEY=⟨OAI⟩ \\\n    --from-literal=DB_PASSWORD=⟨PW⟩\nsecret/api-keys created\n"),
     ("az_kv_show", "$ az keyvault secret show --vault-name kv-⟨co⟩ --name stripe-key --query value -o tsv\n⟨STRIPE⟩\n$ az keyvault secret show --vault-name kv-⟨co⟩ --name sendgrid --query value -o tsv\n⟨SEC⟩\n"),
@@ -59650,7 +59650,7 @@ def b38_paperwork(r, loc):
     name = b38_fill(r, loc, "name")
     vals = [(fl[0], [name]), (fl[1], [B38L("DATE_OF_BIRTH", b38_dob(r, loc, child=kind == "music" and r.random() < 0.5))]),
             (fl[2], [B38L("PHONE", *b38_phone(r, loc))]), (fl[3], [B38L("EMAIL", b38_email(r, loc))])]
-    if kind not in ("lab", "ferry") or r.random() < 0.3:
+    if loc != "en_US" and (kind not in ("lab", "ferry") or r.random() < 0.3):  # no IBAN on US forms
         vals.append((fl[4], [B38L("IBAN", b38_iban(r, loc))]))
     vals += [(fl[5], [b38_fill(r, loc, "city")]), (fl[6], [b38_fill(r, loc, "date")]), (fl[7], [b38_fill(r, loc, "ref")])]
     if kind == "ferry":
