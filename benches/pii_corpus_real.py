@@ -59370,6 +59370,8 @@ def b38_fill(r, loc, k):
     if k == "badiban": return b38_bad_iban(r, loc)
     if k == "mask": return r.choice([f"**** **** **** {r.randint(1000, 9999)}", f"***-**-{r.randint(1000, 9999)}", f"XXXX-XXXX-XXXX-{r.randint(1000, 9999)}",
                                      f"ending {r.randint(1000, 9999)}", f"DE** **** **** **** **{r.randint(10, 99)} {r.randint(10, 99)}"])
+    if k == "maskc": return r.choice([f"**** **** **** {r.randint(1000, 9999)}", f"XXXX-XXXX-XXXX-{r.randint(1000, 9999)}", f"•••• {r.randint(1000, 9999)}"])
+    if k == "masks": return r.choice([f"***-**-{r.randint(1000, 9999)}", f"XXX-XX-{r.randint(1000, 9999)}"])
     if k == "standin": return r.choice(B38_STANDINS)
     if k == "lo": return r.choice(["127.0.0.1", "0.0.0.0", "::1", "169.254.169.254", "localhost"])
     if k == "imei":
@@ -59524,7 +59526,7 @@ B38_TEXT = [
     ("google_chat", "⟨name⟩, ⟨hms⟩\nfor the vendor call tomorrow dial ⟨PHONE⟩ (bridge pin ⟨n⟩⟨n⟩⟨n⟩#). backup number ⟨PHONE⟩\n"),
     ("helpscout", "Conversation #⟨n⟩⟨n⟩⟨n⟩ · Billing\nCustomer: ⟨name⟩ <⟨EMAIL⟩>\n\nHi, I was charged twice on my card ⟨CARD⟩ — once on ⟨date⟩ and again today. Order ⟨ref⟩. Please refund to the same card.\n"),
     ("front_inbox", "From: ⟨name⟩ <⟨EMAIL⟩>\nSubject: Update bank details\n\nPlease use my new account ⟨IBAN⟩ for the refund. The old one (⟨badiban⟩) is closed. Call me on ⟨PHONE⟩.\n"),
-    ("zoho_desk", "Ticket ⟨ref⟩ | Priority: High\nContact: ⟨name⟩, ⟨PHONE⟩\nDescription: Customer read out card ⟨CARD⟩, CVV ⟨CVC⟩, over the phone before the agent could stop them. Card masked as ⟨mask⟩ in CRM.\n"),
+    ("zoho_desk", "Ticket ⟨ref⟩ | Priority: High\nContact: ⟨name⟩, ⟨PHONE⟩\nDescription: Customer read out card ⟨CARD⟩, CVV ⟨CVC⟩, over the phone before the agent could stop them. Card masked as ⟨maskc⟩ in CRM.\n"),
     ("servicenow", "Number: ⟨ref⟩\nCaller: ⟨name⟩\nShort description: VPN login failing from ⟨IP4⟩\nWork notes: reset AD password to ⟨PW⟩ (temporary, must change at next logon). User DOB confirmed ⟨DOB⟩ for identity check.\n"),
     ("monday_update", "Update on item “Onboard ⟨name⟩” · ⟨date⟩\nCandidate sent SSN ⟨SSN⟩ and DOB ⟨DOB⟩ in the chat, moved to the HR portal and deleted here. Start date ⟨date⟩.\n"),
     ("confluence_page", "h2. Staging access\n||Service||User||Secret||\n|Postgres|app|⟨PW⟩|\n|Stripe|—|⟨STRIPE⟩|\n|Maps|—|⟨GOOG⟩|\n_Last updated ⟨date⟩ by ⟨name⟩ (version ⟨ver⟩)_\n"),
@@ -59553,8 +59555,8 @@ B38_TEXT = [
     ("powershell", "PS C:\\> $cred = New-Object PSCredential('⟨user⟩', (ConvertTo-SecureString '⟨PW⟩' -AsPlainText -Force))\nPS C:\\> Invoke-RestMethod -Uri https://api.⟨dom⟩/v1/me -Headers @{ Authorization = 'Bearer ⟨KEY⟩' }\n"),
     ("lua_nvim", "require('codecompanion').setup({\n  adapters = { anthropic = function() return require('codecompanion.adapters').extend('anthropic', { env = { api_key = '⟨ANT⟩' } }) end },\n})\n"),
     ("makefile", "DEPLOY_HOST := ⟨IP4⟩\nSLACK_TOKEN ?= ⟨SLACK⟩\n\nrelease:\n\tcurl -X POST -H \"Authorization: Bearer $(SLACK_TOKEN)\" https://slack.com/api/chat.postMessage -d channel=⟨hex⟩\n"),
-    ("sql_dump", "INSERT INTO `customers` VALUES (⟨n⟩,'⟨name⟩','⟨EMAIL⟩','⟨PHONE⟩','⟨DOBISO⟩','⟨date⟩');\nINSERT INTO `payment_methods` VALUES (⟨n⟩,⟨n⟩,'⟨CARDB⟩','⟨mask⟩');\n"),
-    ("csv_payroll", "employee_id,name,iban,ssn,birth_date,hire_date\nE⟨n⟩⟨n⟩,⟨name⟩,⟨IBANB⟩,⟨SSN⟩,⟨DOBISO⟩,⟨date⟩\nE⟨n⟩⟨n⟩,⟨name⟩,⟨badiban⟩,⟨mask⟩,,⟨date⟩\n"),
+    ("sql_dump", "INSERT INTO `customers` VALUES (⟨n⟩,'⟨name⟩','⟨EMAIL⟩','⟨PHONE⟩','⟨DOBISO⟩','⟨date⟩');\nINSERT INTO `payment_methods` VALUES (⟨n⟩,⟨n⟩,'⟨CARDB⟩','⟨maskc⟩');\n"),
+    ("csv_payroll", "employee_id,name,iban,ssn,birth_date,hire_date\nE⟨n⟩⟨n⟩,⟨name⟩,⟨IBANB⟩,⟨SSN⟩,⟨DOBISO⟩,⟨date⟩\nE⟨n⟩⟨n⟩,⟨name⟩,⟨badiban⟩,⟨masks⟩,,⟨date⟩\n"),
     ("ldif", "dn: uid=⟨user⟩,ou=people,dc=⟨co⟩,dc=com\nobjectClass: inetOrgPerson\nmail: ⟨EMAIL⟩\ntelephoneNumber: ⟨PHONE⟩\nuserPassword: ⟨PW⟩\n"),
     ("vcard", "BEGIN:VCARD\nVERSION:4.0\nFN:⟨name⟩\nTEL;TYPE=cell:⟨PHONE⟩\nEMAIL:⟨EMAIL⟩\nBDAY:⟨DOBISO⟩\nEND:VCARD\n"),
     ("ical_invite", "BEGIN:VEVENT\nUID:⟨uuid⟩\nDTSTART:20270112T090000Z\nORGANIZER;CN=⟨name⟩:mailto:⟨EMAIL⟩\nDESCRIPTION:Dial-in ⟨PHONE⟩ or join from ⟨IP4⟩ VPN\nEND:VEVENT\n"),
@@ -59683,7 +59685,7 @@ B38_US = [
     ("sec8_recert", "Housing Choice Voucher annual recertification\nHead of household: ⟨name⟩ (DOB ⟨DOB⟩, SSN ⟨SSN⟩)\nChild: DOB ⟨DOBKID⟩\nInspection scheduled ⟨date⟩. Call ⟨PHONEUS⟩ to reschedule.\n"),
     ("idr_plan", "Notes for the IDR application (studentaid.gov):\n- borrower SSN ⟨SSN⟩, born ⟨DOB⟩\n- spouse SSN ⟨SSN⟩\n- FSA ID email ⟨EMAIL⟩, password is NOT ⟨standin⟩, ask ⟨first⟩\n"),
     ("ds11", "DS-11 passport appointment checklist for ⟨name⟩\nSSN (item 5): ⟨SSN⟩\nDate of birth (item 3): ⟨DOB⟩\nPhone: ⟨PHONEUS⟩ · appointment ⟨date⟩ at the ⟨city⟩ post office\n"),
-    ("va_benefits", "VA Form 21-526EZ draft\nVeteran: ⟨name⟩  SSN ⟨SSN⟩  DOB ⟨DOB⟩\nDirect deposit card on file ends ⟨mask⟩; routing 0⟨n⟩⟨n⟩⟨n⟩⟨n⟩⟨n⟩\nEmail ⟨EMAIL⟩\n"),
+    ("va_benefits", "VA Form 21-526EZ draft\nVeteran: ⟨name⟩  SSN ⟨SSN⟩  DOB ⟨DOB⟩\nDirect deposit card on file ends ⟨d4⟩; routing 0⟨n⟩⟨n⟩⟨n⟩⟨n⟩⟨n⟩\nEmail ⟨EMAIL⟩\n"),
     ("tenant_screen", "Tenant screening consent\nApplicant ⟨name⟩, SSN ⟨SSN⟩, DOB ⟨DOB⟩\nApplication fee paid with ⟨CARD⟩ (exp 0⟨n⟩/29, CVV ⟨CVC⟩)\nCurrent landlord ⟨PHONEUS⟩\n"),
     ("plan529", "529 account opening — beneficiary ⟨first⟩ (DOB ⟨DOBKID⟩, SSN ⟨SSN⟩)\nOwner: ⟨name⟩, SSN ⟨SSN⟩, ⟨EMAIL⟩\nInitial contribution $⟨amt⟩ on ⟨date⟩\n"),
     ("cp2000", "Re: IRS CP2000 notice dated ⟨date⟩\nTaxpayer ⟨name⟩, SSN ⟨SSN⟩. The 1099-B proceeds of $⟨amt⟩ were reported twice; response faxed from ⟨PHONEUS⟩.\n"),
