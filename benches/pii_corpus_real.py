@@ -137,6 +137,9 @@ Splits, kept apart by construction, not only by seed:
   blind37  templates B37_*/b37_*: a thirty-eighth split (seed 3838, fixed day 2027-01-06) written by a thirty-sixth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 165 text and 56 JSON document kinds of its own (see the blind37 section). Self-checked at generation; to be scored once.
+  blind38  templates B38_*/b38_*: a thirty-ninth split (seed 3939, fixed day 2027-01-07) written by a thirty-seventh helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 140 text and 41 JSON document kinds of its own (see the blind38 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -145,7 +148,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37|blind38
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2541,9 +2544,10 @@ def main():
               "blind34": (b34_text, b34_json),
               "blind35": (b35_text, b35_json),
               "blind36": (b36_text, b36_json),
-              "blind37": (b37_text, b37_json)}
+              "blind37": (b37_text, b37_json),
+              "blind38": (b38_text, b38_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37|blind38")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2705,9 +2709,13 @@ def main():
                 b37_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind38":  # blind38's own self-check (labels in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, groups, serials and specimens, phones valid for the region drawn, IPs parse and are never loopback, unspecified, link-local, multicast, reserved or documentation, JWT headers and signature lengths, armoured keys, placeholder list, no unlabelled copy of a labelled value, JSON with no backslash or control character)
+                b38_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33", "blind34", "blind35", "blind36", "blind37"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33", "blind34", "blind35", "blind36", "blind37", "blind38"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -58893,6 +58901,1064 @@ B37_US_JSON = [B37T(t, w) for t, w in [
     ({"caseNumber": "⟨num:13⟩AB", "caseStatus": "CLOSED", "caseEligibilityStatement": "EMPLOYMENT_AUTHORIZED", "firstName": "⟨first⟩", "lastName": "⟨last⟩", "dateOfBirth": "⟨dob:iso⟩",
       "ssn": "⟨ssn⟩", "employeeEmailAddress": "⟨email⟩", "dateOfHire": "⟨date⟩"}, 1),
 ]]
+
+
+# ---------- blind38 (seed 3939) ----------
+# A thirty-ninth split, templates B38_* / b38_*, written by a thirty-seventh helper who never read the
+# detection rules, their docs or history, never ran the engine or pii_eval on it and never read
+# another blind split's template section: of this generator only the docstring, the shared framework
+# and value generators, luhn_digit, main() and the blind6 taxonomy comment; of pii_corpus.py its
+# framework and helpers; of the docs only the blind36 and blind37 paragraphs, whose kinds it avoids.
+# Labels follow the lead's taxonomy (see the blind6 comment). Fixed day 2027-01-07; no wall clock and
+# no Faker call (names, cities, companies and domains come from this section's own lists).
+
+B38_DAY = datetime.date(2027, 1, 7)
+B38_RE = re.compile("\u27e8([A-Za-z0-9]+)\u27e9")
+
+
+class B38L(L):
+    """A labelled piece kept verbatim (a phone carries the region it was drawn for)."""
+    def __init__(self, typ, text, region=None):
+        self.typ, self.text, self.region = typ, text, region
+
+
+B38_FIRST = {"en": ["Olivia", "Liam", "Harper", "Mason", "Chloe", "Ethan", "Grace", "Owen", "Isla", "Caleb"],
+             "de": ["Jonas", "Lea", "Felix", "Mia", "Lukas", "Hannah", "Tobias", "Greta", "Moritz", "Frieda"],
+             "fr": ["Camille", "Hugo", "Léa", "Théo", "Manon", "Louis", "Inès", "Jules", "Chloé", "Mathis"],
+             "es": ["Lucía", "Mateo", "Sofía", "Hugo", "Martina", "Pablo", "Valeria", "Álvaro", "Carmen", "Diego"],
+             "it": ["Giulia", "Lorenzo", "Chiara", "Matteo", "Aurora", "Tommaso", "Beatrice", "Riccardo", "Elena", "Davide"],
+             "nl": ["Daan", "Sanne", "Bram", "Fleur", "Jesse", "Lotte", "Thijs", "Noor", "Ruben", "Iris"]}
+B38_LAST = {"en": ["Whitaker", "Okafor", "Lindqvist", "Brennan", "Castillo", "Hughes", "Patel", "Morrison", "Nakamura", "Fletcher"],
+            "de": ["Brandt", "Vogel", "Keller", "Hartmann", "Lorenz", "Seidel", "Winkler", "Kühn", "Pohl", "Albrecht"],
+            "fr": ["Lefèvre", "Garnier", "Rousseau", "Fontaine", "Chevalier", "Mercier", "Blanc", "Guérin", "Marchand", "Perrin"],
+            "es": ["Navarro", "Ortega", "Delgado", "Castro", "Romero", "Iglesias", "Molina", "Serrano", "Vidal", "Cabrera"],
+            "it": ["Ferri", "Marchetti", "Galli", "Colombo", "Rinaldi", "Barbieri", "Fontana", "Caruso", "Moretti", "Testa"],
+            "nl": ["de Boer", "Visser", "Bakker", "Smit", "Mulder", "Bos", "Vos", "Peters", "Hendriks", "van Dijk"]}
+B38_CITY = {"en_US": ["Tulsa", "Boise", "Raleigh", "Spokane", "Dayton"], "en_GB": ["Leeds", "Bristol", "Norwich", "Cardiff", "York"],
+            "de_DE": ["Kassel", "Erfurt", "Freiburg", "Bremen", "Ulm"], "fr_FR": ["Rennes", "Dijon", "Nantes", "Lille", "Tours"],
+            "es_ES": ["Murcia", "Vigo", "Zaragoza", "Cádiz", "León"], "it_IT": ["Parma", "Bari", "Trento", "Lucca", "Pisa"],
+            "nl_NL": ["Zwolle", "Delft", "Breda", "Leiden", "Arnhem"]}
+B38_MAILDOM = {"en_US": ["gmail.com", "yahoo.com", "outlook.com", "icloud.com"], "en_GB": ["btinternet.com", "gmail.com", "sky.com", "outlook.co.uk"],
+               "de_DE": ["gmx.de", "web.de", "t-online.de", "posteo.de"], "fr_FR": ["orange.fr", "free.fr", "laposte.net", "gmail.com"],
+               "es_ES": ["telefonica.net", "gmail.com", "hotmail.es", "yahoo.es"], "it_IT": ["libero.it", "virgilio.it", "tiscali.it", "gmail.com"],
+               "nl_NL": ["ziggo.nl", "kpnmail.nl", "xs4all.nl", "gmail.com"]}
+B38_CO = ["lumenforge", "brightkite", "quarrylabs", "nordhaven", "tidewell", "corvane", "peakstone", "mirabel", "halcyonic", "ferrowise"]
+B38_TLD = ["io", "com", "dev", "eu", "co", "net"]
+B38_MONTHS = {"en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+              "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+              "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+              "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+              "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+              "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]}
+B38_OTHER_REGIONS = ["CH", "BE", "AT", "IE", "PL", "SE", "PT", "AU", "CA", "DK", "NO", "FI", "CZ", "NZ", "SG", "MX", "US", "GB"]
+B38_ASCII = str.maketrans("áàâäãåçéèêëíìîïñóòôöõúùûüÁÉÍÓÚÜÑ", "aaaaaaceeeeiiiinooooouuuuAEIOUUN")
+B38_AN = string.ascii_letters + string.digits
+B38_URLSAFE = B38_AN + "-_"
+
+
+def b38_lang(loc):
+    return "en" if loc.startswith("en") else loc[:2]
+
+
+def b38_b64u(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+# ---------- blind38 entity values ----------
+
+def b38_phone(r, loc):
+    region = REGION[loc] if r.random() < 0.8 else r.choice(B38_OTHER_REGIONS)
+    while True:
+        v = phone(r, region, ["national", "national", "intl", "e164", "dashes", "intl00", "intl_dashes", "intl_trunk", "dots"])
+        if region in ("US", "CA"):
+            if v.startswith("00"):
+                continue
+            d = "".join(c for c in v if c.isdigit())
+            d = d[1:] if len(d) == 11 else d
+            if d[3:6] == "555" or d[4:6] == "11" or d[1:3] == "11":
+                continue
+        if re.fullmatch(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}", v):
+            continue
+        if b38_phone_ok(v, region):
+            return v, region
+
+
+def b38_phone_ok(v, region):
+    try:
+        return phonenumbers.is_valid_number_for_region(phonenumbers.parse(v, region), region) or \
+            phonenumbers.is_valid_number(phonenumbers.parse(v, region))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def b38_card(r, style=None):
+    k = r.choice(["visa", "visa", "mc", "mc2", "amex", "disc", "jcb", "diners", "visa13", "visa19"])
+    if k == "visa": pre, n = "4", 16
+    elif k == "visa13": pre, n = "4", 13
+    elif k == "visa19": pre, n = "4", 19
+    elif k == "mc": pre, n = str(r.randint(51, 55)), 16
+    elif k == "mc2": pre, n = str(r.randint(2221, 2720)), 16
+    elif k == "amex": pre, n = r.choice(["34", "37"]), 15
+    elif k == "disc": pre, n = r.choice(["6011", "65", str(r.randint(644, 649))]), 16
+    elif k == "jcb": pre, n = str(r.randint(3528, 3589)), 16
+    else: pre, n = "36", 14
+    num = luhn_digit(pre + rnd(r, string.digits, n - 1 - len(pre)))
+    style = style or r.choice(["bare", "space", "space", "dash"])
+    if style == "bare" or n in (13, 19):
+        return num
+    sep = " " if style == "space" else "-"
+    if n == 15:
+        return sep.join([num[:4], num[4:10], num[10:]])
+    if n == 14:
+        return sep.join([num[:4], num[4:10], num[10:]])
+    return sep.join(num[i:i + 4] for i in range(0, 16, 4))
+
+
+def b38_card_ok(v):
+    d = v.replace(" ", "").replace("-", "")
+    if not d.isdigit() or not luhn_ok(d):
+        return False
+    n = len(d)
+    if d[0] == "4": return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720: return n == 16
+    if d[:2] in ("34", "37"): return n == 15
+    if d[:4] == "6011" or d[:2] == "65" or 644 <= int(d[:3]) <= 649: return n == 16
+    if 3528 <= int(d[:4]) <= 3589: return n == 16
+    if d[:2] == "36": return n == 14
+    return False
+
+
+B38_IBAN = {"DE": (22, lambda r: r.choice(["10070000", "20041111", "50010517", "37040044", "70020270"]) + rnd(r, string.digits, 10)),
+            "GB": (22, lambda r: r.choice(["NWBK", "BARC", "HBUK", "LOYD", "MIDL"]) + rnd(r, string.digits, 14)),
+            "FR": (27, lambda r: r.choice(["30004", "30003", "20041", "10278"]) + rnd(r, string.digits, 18)),
+            "ES": (24, lambda r: r.choice(["2100", "0049", "0182", "2085"]) + rnd(r, string.digits, 16)),
+            "IT": (27, lambda r: r.choice(string.ascii_uppercase) + r.choice(["03069", "02008", "05034"]) + rnd(r, string.digits, 17)),
+            "NL": (18, lambda r: r.choice(["ABNA", "INGB", "RABO", "TRIO", "KNAB", "SNSB"]) + rnd(r, string.digits, 10)),
+            "BE": (16, lambda r: rnd(r, string.digits, 12)),
+            "AT": (20, lambda r: rnd(r, string.digits, 16)),
+            "CH": (21, lambda r: rnd(r, string.digits, 17)),
+            "IE": (22, lambda r: r.choice(["AIBK", "BOFI"]) + rnd(r, string.digits, 14)),
+            "PL": (28, lambda r: rnd(r, string.digits, 24)),
+            "PT": (25, lambda r: rnd(r, string.digits, 21)),
+            "LU": (20, lambda r: rnd(r, string.digits, 16)),
+            "FI": (18, lambda r: rnd(r, string.digits, 14)),
+            "DK": (18, lambda r: rnd(r, string.digits, 14)),
+            "NO": (15, lambda r: rnd(r, string.digits, 11))}
+B38_IBAN_LOC = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b38_mod97(s):
+    return int("".join(str(int(c, 36)) for c in s[4:] + s[:4])) % 97
+
+
+def b38_iban(r, loc, grouped=None):
+    cc = B38_IBAN_LOC[loc] if r.random() < 0.7 else r.choice(sorted(B38_IBAN))
+    n, body = B38_IBAN[cc]
+    bban = body(r)
+    chk = 98 - b38_mod97(cc + "00" + bban)
+    v = f"{cc}{chk:02d}{bban}"
+    if grouped if grouped is not None else r.random() < 0.5:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return v
+
+
+def b38_iban_ok(v):
+    s = v.replace(" ", "")
+    return s[:2] in B38_IBAN and len(s) == B38_IBAN[s[:2]][0] and b38_mod97(s) == 1
+
+
+B38_SSN_SPECIMEN = {"078051120", "219099999", "123456789", "457555462"}
+
+
+def b38_ssn(r):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        if a == 666 or f"{a:03d}{g:02d}{s:04d}" in B38_SSN_SPECIMEN:
+            continue
+        st = r.choice(["dash", "dash", "dash", "space", "bare"])
+        return {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[st]
+
+
+def b38_ssn_ok(v):
+    d = v.replace("-", "").replace(" ", "")
+    return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000" \
+        and d not in B38_SSN_SPECIMEN
+
+
+B38_BAD_NETS = [ipaddress.ip_network(n) for n in ["100.64.0.0/10", "198.18.0.0/15", "192.0.2.0/24", "198.51.100.0/24",
+                                                  "203.0.113.0/24", "192.0.0.0/24", "2001:db8::/32", "169.254.0.0/16"]]
+
+
+def b38_ip_ok(v):
+    try:
+        a = ipaddress.ip_address(v)
+    except ValueError:
+        return False
+    if a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast or a.is_reserved:
+        return False
+    return not any(a in n for n in B38_BAD_NETS if n.version == a.version)
+
+
+def b38_ip4(r):
+    while True:
+        k = r.randrange(4)
+        if k == 0: v = f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        elif k == 1: v = f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        elif k == 2: v = f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        else: v = f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        if b38_ip_ok(v) and not v.startswith("127."):
+            return v
+
+
+def b38_ip6(r):
+    while True:
+        if r.random() < 0.7:
+            first = r.choice(["2a01", "2a02", "2001", "2600", "2604", "2a00", "2406", "2c0f"])
+        else:
+            first = "fd" + rnd(r, HEX, 2)
+        groups = [first] + [format(r.randrange(65536), "x") for _ in range(7)]
+        if r.random() < 0.5:
+            groups[r.randint(4, 6)] = "0"
+            groups[r.randint(4, 6)] = "0"
+        a = ipaddress.ip_address(":".join(groups))
+        v = a.compressed if r.random() < 0.8 else a.exploded
+        if b38_ip_ok(v):
+            return v
+
+
+B38_JWT_SIG = {"HS256": 32, "HS384": 48, "HS512": 64, "RS256": 256, "RS384": 256, "RS512": 512, "PS256": 256,
+               "ES256": 64, "ES384": 96, "ES512": 132, "EdDSA": 64}
+B38_ISS = ["https://login.microsoftonline.com/" + "{t}/v2.0", "https://{c}.eu.auth0.com/", "https://accounts.google.com",
+           "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_{s}", "https://sso.{c}.io/realms/prod",
+           "https://token.actions.githubusercontent.com", "https://clerk.{c}.dev", "https://{c}.okta.com/oauth2/default"]
+
+
+def b38_jwt(r):
+    alg = r.choice(sorted(B38_JWT_SIG))
+    h = {"alg": alg, "typ": "JWT"}
+    if r.random() < 0.5:
+        h["kid"] = rnd(r, B38_AN, r.choice([8, 16, 27]))
+    iss = r.choice(B38_ISS).replace("{t}", "%s-%s" % (rnd(r, HEX, 8), rnd(r, HEX, 4))).replace("{c}", r.choice(B38_CO)).replace("{s}", rnd(r, B38_AN, 9))
+    now = 1799000000 + r.randint(0, 9000000)
+    p = {"iss": iss, "sub": rnd(r, string.digits, r.choice([8, 12, 21])), "iat": now, "exp": now + r.choice([300, 900, 3600, 86400])}
+    if r.random() < 0.5:
+        p["scope"] = r.choice(["openid profile email", "read:orders write:orders", "repo:deploy", "offline_access"])
+    if r.random() < 0.3:
+        p["jti"] = rnd(r, HEX, 16)
+    enc = lambda o: b38_b64u(json.dumps(o, separators=(",", ":")).encode())
+    return ".".join([enc(h), enc(p), b38_b64u(bytes(r.randrange(256) for _ in range(B38_JWT_SIG[alg])))])
+
+
+def b38_jwt_ok(v):
+    parts = v.split(".")
+    if len(parts) != 3:
+        return False
+    h = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    sig = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
+    return h.get("typ") == "JWT" and h.get("alg") in B38_JWT_SIG and len(sig) == B38_JWT_SIG[h["alg"]]
+
+
+def b38_pk(r, oneline):
+    k = r.randrange(5)
+    rb = lambda n: bytes(r.randrange(256) for _ in range(n))
+    if k == 0:
+        label, der = "PRIVATE KEY", bytes.fromhex("302e020100300506032b657004220420") + rb(32)
+    elif k == 1:
+        label, der = "EC PRIVATE KEY", bytes.fromhex("30770201010420") + rb(32) + bytes.fromhex("a00a06082a8648ce3d030107a144034200") + b"\x04" + rb(64)
+    elif k == 2:
+        label, der = "RSA PRIVATE KEY", bytes.fromhex("308204a40201000282010100") + rb(1180)
+    elif k == 3:
+        label, der = "PRIVATE KEY", bytes.fromhex("308204be020100300d06092a864886f70d0101010500048204a8308204a40201000282010100") + rb(1180)
+    else:
+        label = "OPENSSH PRIVATE KEY"
+        der = b"openssh-key-v1\x00" + b"\x00\x00\x00\x04none\x00\x00\x00\x04none\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x33\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + rb(32) + rb(150)
+    b = base64.b64encode(der).decode()
+    lines = [b[i:i + (70 if k == 4 else 64)] for i in range(0, len(b), 70 if k == 4 else 64)]
+    sep = " " if oneline else "\n"
+    return sep.join([f"-----BEGIN {label}-----"] + lines + [f"-----END {label}-----"])
+
+
+def b38_pk_ok(v):
+    m = re.fullmatch(r"-----BEGIN ([A-Z ]+)-----[ \n]([A-Za-z0-9+/=  \n]+)[ \n]-----END ([A-Z ]+)-----", v)
+    if not m or m.group(1) != m.group(3) or "PRIVATE KEY" not in m.group(1):
+        return False
+    base64.b64decode(re.sub(r"\s", "", m.group(2)), validate=True)
+    return True
+
+
+B38_GH = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+
+
+def b38_vendor(r, t):
+    if t == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16)
+    if t == "GITHUB_TOKEN":
+        p = r.choice(B38_GH)
+        return p + (rnd(r, B38_AN, 36) if p != "github_pat_" else "11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, B38_AN, 59))
+    if t == "GOOGLE_API_KEY":
+        return "AIzaSy" + rnd(r, B38_URLSAFE, 33)
+    if t == "OPENAI_KEY":
+        k = r.randrange(3)
+        if k == 0: return "sk-proj-" + rnd(r, B38_URLSAFE, 74) + "T3BlbkFJ" + rnd(r, B38_URLSAFE, 74)
+        if k == 1: return "sk-svcacct-" + rnd(r, B38_URLSAFE, 74) + "T3BlbkFJ" + rnd(r, B38_URLSAFE, 74)
+        return "sk-" + rnd(r, B38_AN, 20) + "T3BlbkFJ" + rnd(r, B38_AN, 20)
+    if t == "ANTHROPIC_KEY":
+        return "sk-ant-" + r.choice(["api03", "api03", "admin01"]) + "-" + rnd(r, B38_URLSAFE, 93) + "AA"
+    if t == "SLACK_TOKEN":
+        k = r.randrange(3)
+        if k == 0: return f"xoxb-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, B38_AN, 24)}"
+        if k == 1: return f"xoxp-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 32)}"
+        return f"xapp-1-A{rnd(r, string.ascii_uppercase + string.digits, 10)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 64)}"
+    if t == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"]) + rnd(r, B38_AN, r.choice([24, 99]))
+    if t == "JWT":
+        return b38_jwt(r)
+    raise ValueError(t)
+
+
+B38_SHAPE = {"AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}", "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59}",
+             "GOOGLE_API_KEY": r"AIzaSy[A-Za-z0-9_-]{33}", "OPENAI_KEY": r"sk-(proj|svcacct)-[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}",
+             "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA", "SLACK_TOKEN": r"xox[bp]-[0-9-]+-[A-Za-z0-9]+|xapp-1-A[A-Z0-9]{10}-\d{13}-[0-9a-f]{64}",
+             "STRIPE_KEY": r"(sk|rk)_(live|test)_[A-Za-z0-9]{24}([A-Za-z0-9]{75})?"}
+
+
+def b38_generic(r):
+    k = r.randrange(22)
+    if k == 0: return rnd(r, B38_AN + "+/", 40)  # AWS secret access key
+    if k == 1: return rnd(r, HEX, 64)
+    if k == 2: return "whsec_" + rnd(r, B38_AN, 32)
+    if k == 3: return "shpat_" + rnd(r, HEX, 32)
+    if k == 4: return "PMAK-" + rnd(r, HEX, 24) + "-" + rnd(r, HEX, 34)
+    if k == 5: return "dop_v1_" + rnd(r, HEX, 64)
+    if k == 6: return "NRAK-" + rnd(r, string.ascii_uppercase + string.digits, 27)
+    if k == 7: return "sbp_" + rnd(r, HEX, 40)
+    if k == 8: return "ATATT3xFfGF0" + rnd(r, B38_URLSAFE, 180) + "=" + rnd(r, HEX.upper(), 8)
+    if k == 9: return "fo1_" + rnd(r, B38_URLSAFE, 43)
+    if k == 10: return "rnd_" + rnd(r, B38_AN, 32)
+    if k == 11: return "hf_" + rnd(r, B38_AN, 34)
+    if k == 12: return "glpat-" + rnd(r, B38_URLSAFE, 20)
+    if k == 13: return "SG." + rnd(r, B38_URLSAFE, 22) + "." + rnd(r, B38_URLSAFE, 43)
+    if k == 14: return "npm_" + rnd(r, B38_AN, 36)
+    if k == 15: return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    if k == 16: return "django-insecure-" + rnd(r, string.ascii_lowercase + string.digits + "!@#%^&*(-_=+)", 50)
+    if k == 17: return "sl." + rnd(r, B38_URLSAFE, 138)
+    if k == 18: return "nfp_" + rnd(r, B38_AN, 36)
+    if k == 19: return "pscale_pw_" + rnd(r, B38_URLSAFE, 43)
+    if k == 20: return "ya29." + rnd(r, B38_URLSAFE, 120)
+    return rnd(r, B38_AN, 32)  # Datadog / Mistral-style unbranded
+    
+
+B38_WORDS = {"en": ["harbour", "lantern", "copper", "meadow", "biscuit", "thunder"], "de": ["Wolke", "Brezel", "Anker", "Himbeere", "Sternwarte"],
+             "fr": ["citron", "falaise", "moulin", "brioche", "lavande"], "es": ["girasol", "tortuga", "azulejo", "pimiento", "cometa"],
+             "it": ["girasole", "castagna", "gabbiano", "limone", "tramonto"], "nl": ["fiets", "molen", "tulpje", "hagelslag", "duinpan"]}
+
+
+def b38_pw(r, lang="en", urlsafe=False):
+    while True:
+        k = r.randrange(5)
+        if k == 0: v = r.choice(B38_WORDS[lang]).capitalize() + str(r.randint(1975, 2026)) + r.choice("!#$%*?")
+        elif k == 1: v = r.choice(B38_AN) + rnd(r, B38_AN + "!#$%&*@^", r.randint(9, 19))
+        elif k == 2: v = "-".join(r.choice(B38_WORDS[r.choice(sorted(B38_WORDS))]).lower() for _ in range(r.randint(3, 4))) + str(r.randint(1, 99))
+        elif k == 3:
+            w = r.choice(B38_WORDS[lang]).lower()
+            v = "".join({"a": "4", "e": "3", "o": "0", "i": "1", "s": "$"}.get(c, c) for c in w) + r.choice("!#&") + str(r.randint(1, 99))
+        else: v = rnd(r, string.ascii_lowercase, 3) + rnd(r, string.digits, 3) + rnd(r, string.ascii_uppercase, 2) + r.choice("!#$%&*") + rnd(r, B38_AN, 2)
+        if urlsafe:
+            v = "".join(c for c in v if c in B38_URLSAFE)
+        if len(v) >= 8 and v[0] in B38_AN and not any(c.isspace() for c in v):
+            return v
+
+
+def b38_dob(r, loc, iso=False, child=False):
+    y = r.randint(2012, 2022) if child else r.randint(1938, 2006)
+    d = datetime.date(y, r.randint(1, 12), r.randint(1, 28))
+    if iso:
+        return d.isoformat()
+    lang = b38_lang(loc)
+    mon = B38_MONTHS[lang][d.month - 1]
+    if r.random() < 0.35:
+        if loc == "en_US": return f"{mon} {d.day}, {y}"
+        if lang == "en": return f"{d.day} {mon} {y}"
+        if lang == "de": return f"{d.day}. {mon} {y}"
+        if lang == "es": return f"{d.day} de {mon} de {y}"
+        return f"{d.day} {mon} {y}"
+    if loc == "en_US": return f"{d.month:02d}/{d.day:02d}/{y}"
+    if lang == "de": return f"{d.day:02d}.{d.month:02d}.{y}"
+    if lang == "nl": return f"{d.day:02d}-{d.month:02d}-{y}"
+    return f"{d.day:02d}/{d.month:02d}/{y}"
+
+
+def b38_email(r, loc):
+    lang = b38_lang(loc)
+    fn = r.choice(B38_FIRST[lang]).lower().translate(B38_ASCII)
+    ln = r.choice(B38_LAST[lang]).lower().replace(" ", "").translate(B38_ASCII)
+    local = r.choice([f"{fn}.{ln}", f"{fn[0]}{ln}", f"{fn}{r.randint(1, 99)}", f"{ln}.{fn[0]}", f"{fn}_{ln}{r.randint(70, 99)}"])
+    dom = r.choice(B38_MAILDOM[loc]) if r.random() < 0.6 else f"{r.choice(B38_CO)}.{r.choice(B38_TLD)}"
+    return f"{local}@{dom}"
+
+
+def b38_ph(r):
+    return r.choice(B38_PLACEHOLDERS)
+
+
+B38_PLACEHOLDERS = [
+    "AKIAEXAMPLEKEY234567", "ASIAZZZZZZZZZZZZZZZZ",
+    "ghp_" + "EXAMPLE" + "0" * 29, "ghs_" + "x" * 36, "github_pat_11EXAMPLE0000000000000_" + "X" * 59,
+    "sk_test_" + "EXAMPLE" + "0" * 17, "rk_live_" + "x" * 24,
+    "xoxb-000000000000-0000000000000-" + "EXAMPLE" * 3 + "xyz", "xapp-1-A0000000000-0000000000000-" + "0" * 64,
+    "sk-proj-" + "EXAMPLE_" * 6, "sk-" + "x" * 20 + "T3BlbkFJ" + "x" * 20, "sk-ant-api03-" + "EXAMPLE" * 13 + "00AA",
+    "sk-ant-admin01-" + "x" * 93 + "AA", "AIzaSy" + "EXAMPLE_" * 4 + "0", "AIzaSy" + "0" * 33,
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyXzEyMyIsImV4YW1wbGUiOnRydWV9.EXAMPLE_SIGNATURE_EXAMPLE_SIGNATURE_0000000",
+    "whsec_EXAMPLE" + "0" * 25, "hf_" + "x" * 34, "SG.EXAMPLE_EXAMPLE_EXAM.EXAMPLE" + "0" * 36, "sk_live_" + "0" * 24,
+]
+B38_STANDINS = ["${API_TOKEN}", "<token>", "changeme", "********", "[REDACTED]", "{{ vault_secret }}", "$SECRET_KEY", "<paste-key-here>",
+                "sk-…", "ghp_…", "AKIA…", "%(api_key)s", "env(STRIPE_KEY)", "${{ secrets.DEPLOY_TOKEN }}", "REDACTED", "xxxxxxxx",
+                "@Microsoft.KeyVault(SecretUri=https://kv-prod.vault.azure.net/secrets/api-key)", "gopass:infra/db", "TODO-set-me"]
+
+
+# ---------- blind38 look-alikes and fillers (never labelled) ----------
+
+def b38_bad_card(r):
+    while True:
+        pre = r.choice(["4", "51", "53", "2223", "37", "6011", "3530"])
+        n = 15 if pre == "37" else 16
+        d = pre + rnd(r, string.digits, n - len(pre))
+        if not luhn_ok(d):
+            return " ".join(d[i:i + 4] for i in range(0, n, 4)) if r.random() < 0.5 else d
+
+
+def b38_bad_iban(r, loc):
+    v = b38_iban(r, loc, grouped=False)
+    while True:
+        w = v[:2] + f"{(int(v[2:4]) + r.randint(1, 90)) % 97 + 2:02d}" + v[4:]
+        if not b38_iban_ok(w):
+            return " ".join(w[i:i + 4] for i in range(0, len(w), 4)) if r.random() < 0.5 else w
+
+
+def b38_fill(r, loc, k):
+    lang = b38_lang(loc)
+    if k == "name": return f"{r.choice(B38_FIRST[lang])} {r.choice(B38_LAST[lang])}"
+    if k == "first": return r.choice(B38_FIRST[lang])
+    if k == "last": return r.choice(B38_LAST[lang])
+    if k == "city": return r.choice(B38_CITY[loc])
+    if k == "co": return r.choice(B38_CO)
+    if k == "dom": return f"{r.choice(B38_CO)}.{r.choice(B38_TLD)}"
+    if k == "host": return f"{r.choice(['api', 'db', 'edge', 'worker', 'vpn', 'mail', 'build'])}-{r.randint(1, 40):02d}.{r.choice(B38_CO)}.internal"
+    if k == "user": return r.choice(B38_FIRST[lang]).lower().translate(B38_ASCII) + r.choice(["", "_ops", "-dev", str(r.randint(1, 9))])
+    if k == "n": return str(r.randint(2, 98))
+    if k == "d4": return str(r.randint(1000, 9999))
+    if k == "port": return str(r.choice([5432, 3306, 6379, 8443, 27017, 5672, 9200, 8080, 2222, 587]))
+    if k == "uuid": return "-".join(rnd(r, HEX, n) for n in (8, 4, 4, 4, 12))
+    if k == "sha": return rnd(r, HEX, 40)
+    if k == "sha256": return rnd(r, HEX, 64)
+    if k == "hex": return rnd(r, HEX, 12)
+    if k == "ver": return f"{r.randint(0, 14)}.{r.randint(0, 40)}.{r.randint(0, 30)}"
+    if k == "epoch": return str(r.randint(1_790_000_000, 1_799_999_999))
+    if k == "amt": return f"{r.randint(3, 4999)}.{r.randint(0, 99):02d}"
+    if k == "mac": return ":".join(rnd(r, HEX, 2) for _ in range(6))
+    if k == "ts":
+        t = datetime.datetime(2027, 1, 7, r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
+        return t.isoformat() + r.choice(["Z", ".%03dZ" % r.randint(0, 999), "+01:00"])
+    if k == "hms": return f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
+    if k == "date":
+        d = B38_DAY + datetime.timedelta(days=r.randint(-400, 120))
+        return d.isoformat() if r.random() < 0.5 else b38_dob_like(d, loc)
+    if k == "ref": return r.choice([f"ORD-{r.randint(100000, 999999)}", f"INC{r.randint(1000000, 9999999)}", f"PO-27-{r.randint(1000, 9999)}",
+                                    f"CASE-{r.randint(10000, 99999)}", f"#{r.randint(10000, 999999)}", f"REQ{r.randint(100000, 999999)}",
+                                    f"INV/2027/{r.randint(1, 9999):04d}", f"BK{rnd(r, string.ascii_uppercase + string.digits, 6)}"])
+    if k == "badcard": return b38_bad_card(r)
+    if k == "badiban": return b38_bad_iban(r, loc)
+    if k == "mask": return r.choice([f"**** **** **** {r.randint(1000, 9999)}", f"***-**-{r.randint(1000, 9999)}", f"XXXX-XXXX-XXXX-{r.randint(1000, 9999)}",
+                                     f"ending {r.randint(1000, 9999)}", f"DE** **** **** **** **{r.randint(10, 99)} {r.randint(10, 99)}"])
+    if k == "maskc": return r.choice([f"**** **** **** {r.randint(1000, 9999)}", f"XXXX-XXXX-XXXX-{r.randint(1000, 9999)}", f"•••• {r.randint(1000, 9999)}"])
+    if k == "masks": return r.choice([f"***-**-{r.randint(1000, 9999)}", f"XXX-XX-{r.randint(1000, 9999)}"])
+    if k == "standin": return r.choice(B38_STANDINS)
+    if k == "lo": return r.choice(["127.0.0.1", "0.0.0.0", "::1", "169.254.169.254", "localhost"])
+    if k == "imei":
+        return luhn_digit(r.choice(["35", "86", "01"]) + rnd(r, string.digits, 12))
+    if k == "pk": return r.choice(["pk_live_", "pk_test_"]) + rnd(r, B38_AN, 24)
+    if k == "ssh": return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + rnd(r, B38_AN + "+/", 43)
+    if k == "region": return r.choice(["eu-west-1", "eu-central-1", "us-east-2", "europe-west4", "westeurope"])
+    if k == "word": return r.choice(B38_WORDS[lang])
+    raise KeyError(k)
+
+
+def b38_dob_like(d, loc):
+    if loc == "en_US": return f"{d.month:02d}/{d.day:02d}/{d.year}"
+    if loc.startswith("de"): return f"{d.day:02d}.{d.month:02d}.{d.year}"
+    if loc.startswith("nl"): return f"{d.day:02d}-{d.month:02d}-{d.year}"
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+B38_VENDOR_KEYS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GOOGLE_API_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "SLACK_TOKEN", "STRIPE_KEY", "JWT"]
+B38_MARK = {"AWS": "AWS_ACCESS_KEY", "GH": "GITHUB_TOKEN", "GOOG": "GOOGLE_API_KEY", "OAI": "OPENAI_KEY", "ANT": "ANTHROPIC_KEY",
+            "SLACK": "SLACK_TOKEN", "STRIPE": "STRIPE_KEY", "JWT": "JWT"}
+
+
+def b38_value(r, loc, m, inj):
+    """(type, value) for an upper-case marker; inj: value must fit in a JSON string (one line)."""
+    if m == "KEY":
+        m = r.choice(sorted(B38_MARK))
+    if m == "PII":
+        m = r.choice(["EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IPA", "DOB"])
+    if m == "IPA":
+        m = r.choice(["IP4", "IP6"])
+    if m in B38_MARK:
+        t = B38_MARK[m]
+        return t, b38_vendor(r, t)
+    if m == "EMAIL": return "EMAIL", b38_email(r, loc)
+    if m == "PHONE": return "PHONE", b38_phone(r, loc)[0]
+    if m == "PHONEUS": return "PHONE", b38_phone(r, "en_US")[0]
+    if m == "CARD": return "CREDIT_CARD", b38_card(r)
+    if m == "CARDB": return "CREDIT_CARD", b38_card(r, "bare")
+    if m == "IBAN": return "IBAN", b38_iban(r, loc)
+    if m == "IBANB": return "IBAN", b38_iban(r, loc, grouped=False)
+    if m == "SSN": return "US_SSN", b38_ssn(r)
+    if m == "IP4": return "IPV4", b38_ip4(r)
+    if m == "IP6": return "IPV6", b38_ip6(r)
+    if m == "DOB": return "DATE_OF_BIRTH", b38_dob(r, loc, iso=inj and r.random() < 0.5)
+    if m == "DOBISO": return "DATE_OF_BIRTH", b38_dob(r, loc, iso=True)
+    if m == "DOBKID": return "DATE_OF_BIRTH", b38_dob(r, loc, child=True)
+    if m == "PW": return "PASSWORD", b38_pw(r, b38_lang(loc))
+    if m == "PWU": return "PASSWORD", b38_pw(r, b38_lang(loc), urlsafe=True)
+    if m == "SEC": return "GENERIC_SECRET", b38_generic(r)
+    if m == "AWSSEC": return "GENERIC_SECRET", rnd(r, B38_AN + "+/", 40)
+    if m == "CVC": return "GENERIC_SECRET", rnd(r, string.digits, 3)
+    if m == "PK": return "PRIVATE_KEY", b38_pk(r, inj)
+    if m == "PH": return "PLACEHOLDER", b38_ph(r)
+    raise KeyError(m)
+
+
+def b38_render(r, loc, tmpl, inj):
+    """A template string into parts (str and B38L)."""
+    parts, pos = [], 0
+    for m in B38_RE.finditer(tmpl):
+        if m.start() > pos:
+            parts.append(tmpl[pos:m.start()])
+        k = m.group(1)
+        if k[0].isupper():
+            t, v = b38_value(r, loc, k, inj)
+            parts.append(B38L(t, v))
+        else:
+            parts.append(b38_fill(r, loc, k))
+        pos = m.end()
+    if pos < len(tmpl):
+        parts.append(tmpl[pos:])
+    return parts or [""]
+
+
+# ---------- blind38 text kinds (name, template); upper-case markers are labelled values ----------
+
+B38_TEXT = [
+    ("pgpass", "# ~/.pgpass (chmod 600)\n⟨host⟩:⟨port⟩:billing:⟨user⟩:⟨PW⟩\nreplica-⟨n⟩.⟨dom⟩:5432:*:readonly:⟨PW⟩\n"),
+    ("s3cfg", "[default]\naccess_key = ⟨AWS⟩\nsecret_key = ⟨AWSSEC⟩\nhost_base = s3.⟨region⟩.amazonaws.com\nuse_https = True\n# rotated ⟨date⟩ by ⟨user⟩\n"),
+    ("restic_env", "export RESTIC_REPOSITORY=s3:s3.amazonaws.com/⟨co⟩-backups\nexport RESTIC_PASSWORD=⟨PW⟩\nexport AWS_ACCESS_KEY_ID=⟨AWS⟩\nexport AWS_SECRET_ACCESS_KEY=⟨AWSSEC⟩\n# snapshot ⟨hex⟩ ok at ⟨ts⟩\n"),
+    ("borgmatic", "location:\n    repositories:\n        - ssh://borg@⟨IP4⟩:2222/./repo\nstorage:\n    encryption_passphrase: ⟨PW⟩\n    ssh_command: ssh -i /root/.ssh/borg_ed25519\nhooks:\n    healthchecks: https://hc-ping.com/⟨uuid⟩\n"),
+    ("postfix_sasl", "# /etc/postfix/sasl_passwd  (postmap after editing)\n[smtp.⟨dom⟩]:587 ⟨EMAIL⟩:⟨PW⟩\n# relayhost set ⟨date⟩, ticket ⟨ref⟩\n"),
+    ("mycnf", "[client]\nuser=⟨user⟩\npassword=⟨PW⟩\nhost=⟨IP4⟩\nport=3306\n\n[mysqldump]\nsingle-transaction\n"),
+    ("redis_conf", "bind ⟨IP4⟩ ⟨lo⟩\nport 6379\nrequirepass ⟨PW⟩\nmasterauth ⟨PW⟩\nmaxmemory 2gb\n# version ⟨ver⟩\n"),
+    ("kafka_jaas", "KafkaClient {\n  org.apache.kafka.common.security.plain.PlainLoginModule required\n  username=\"⟨user⟩\"\n  password=\"⟨PW⟩\";\n};\n"),
+    ("kibana_yml", "server.host: \"⟨IP4⟩\"\nelasticsearch.hosts: [\"https://⟨host⟩:9200\"]\nelasticsearch.username: \"kibana_system\"\nelasticsearch.password: \"⟨PW⟩\"\nxpack.encryptedSavedObjects.encryptionKey: \"⟨SEC⟩\"\n"),
+    ("traefik_dyn", "http:\n  middlewares:\n    auth:\n      basicAuth:\n        users:\n          - \"⟨user⟩:$apr1$⟨hex⟩$⟨hex⟩\"\n  routers:\n    api:\n      rule: Host(`api.⟨dom⟩`)\ncertificatesResolvers:\n  le:\n    acme:\n      email: ⟨EMAIL⟩\n"),
+    ("haproxy_cfg", "userlist admins\n    user ⟨user⟩ insecure-password ⟨PW⟩\nbackend app\n    server app1 ⟨IP4⟩:8080 check\n    server app2 ⟨IP6⟩ check\n"),
+    ("gitea_ini", "[database]\nDB_TYPE = postgres\nHOST = ⟨host⟩:5432\nUSER = gitea\nPASSWD = ⟨PW⟩\n[security]\nINTERNAL_TOKEN = ⟨JWT⟩\nSECRET_KEY = ⟨SEC⟩\n[mailer]\nFROM = ⟨EMAIL⟩\n"),
+    ("maven_settings", "<settings>\n  <servers>\n    <server>\n      <id>github</id>\n      <username>⟨user⟩</username>\n      <password>⟨GH⟩</password>\n    </server>\n    <server><id>nexus</id><username>deploy</username><password>⟨PW⟩</password></server>\n  </servers>\n</settings>\n"),
+    ("gradle_props", "org.gradle.jvmargs=-Xmx4g\ngpr.user=⟨user⟩\ngpr.key=⟨GH⟩\nsigning.keyId=⟨hex⟩\nsigning.password=⟨PW⟩\nMAPS_API_KEY=⟨GOOG⟩\n"),
+    ("nuget_config", "<configuration>\n  <packageSourceCredentials>\n    <github>\n      <add key=\"Username\" value=\"⟨user⟩\" />\n      <add key=\"ClearTextPassword\" value=\"⟨GH⟩\" />\n    </github>\n  </packageSourceCredentials>\n</configuration>\n"),
+    ("cargo_creds", "# ~/.cargo/credentials.toml\n[registry]\ntoken = \"⟨SEC⟩\"\n\n[registries.internal]\ntoken = \"Bearer ⟨JWT⟩\"\n"),
+    ("pypirc", "[distutils]\nindex-servers = pypi testpypi\n\n[pypi]\nusername = __token__\npassword = ⟨SEC⟩\n\n[testpypi]\nusername = ⟨user⟩\npassword = ⟨PW⟩\n"),
+    ("terraformrc", "credentials \"app.terraform.io\" {\n  token = \"⟨SEC⟩\"\n}\nprovider_installation {\n  direct {}\n}\n# ⟨user⟩ ⟨date⟩\n"),
+    ("fly_toml", "app = \"⟨co⟩-api\"\nprimary_region = \"ams\"\n[env]\n  LOG_LEVEL = \"info\"\n  STRIPE_SECRET_KEY = \"⟨STRIPE⟩\"\n  SUPPORT_EMAIL = \"⟨EMAIL⟩\"\n[[services]]\n  internal_port = 8080\n"),
+    ("netlify_toml", "[build]\n  command = \"npm run build\"\n[build.environment]\n  NODE_VERSION = \"22\"\n  GOOGLE_MAPS_KEY = \"⟨GOOG⟩\"\n  OPENAI_API_KEY = \"⟨OAI⟩\"\n[[redirects]]\n  from = \"/api/*\"\n"),
+    ("heroku_config", "$ heroku config -a ⟨co⟩-prod\n=== ⟨co⟩-prod Config Vars\nDATABASE_URL:       postgres://u⟨hex⟩:⟨PWU⟩@ec2-⟨n⟩-⟨n⟩.compute-1.amazonaws.com:5432/d⟨hex⟩\nANTHROPIC_API_KEY:  ⟨ANT⟩\nSENTRY_RELEASE:     ⟨sha⟩\n"),
+    ("dokku_config", "$ dokku config:show shop\n=====> shop env vars\nSTRIPE_API_KEY:   ⟨STRIPE⟩\nSLACK_BOT_TOKEN:  ⟨SLACK⟩\nDOKKU_APP_TYPE:   herokuish\n"),
+    ("woodpecker_env", "WOODPECKER_HOST=https://ci.⟨dom⟩\nWOODPECKER_GITHUB=true\nWOODPECKER_GITHUB_CLIENT=Iv1.⟨hex⟩\nWOODPECKER_GITHUB_SECRET=⟨SEC⟩\nWOODPECKER_AGENT_SECRET=⟨SEC⟩\n"),
+    ("renovate_js", "module.exports = {\n  platform: 'github',\n  token: '⟨GH⟩',\n  hostRules: [{ hostType: 'npm', matchHost: 'npm.pkg.github.com', token: '⟨GH⟩' }],\n  gitAuthor: 'Renovate Bot <⟨EMAIL⟩>',\n};\n"),
+    ("sonar_props", "sonar.projectKey=⟨co⟩_api\nsonar.host.url=https://sonar.⟨dom⟩\nsonar.token=⟨SEC⟩\nsonar.projectVersion=⟨ver⟩\n"),
+    ("caddyfile", "shop.⟨dom⟩ {\n    tls ⟨EMAIL⟩\n    basicauth /admin/* {\n        ⟨user⟩ $2a$14$⟨hex⟩⟨hex⟩⟨hex⟩⟨hex⟩\n    }\n    reverse_proxy ⟨IP4⟩:3000\n}\n"),
+    ("rabbitmq_conf", "default_user = ⟨user⟩\ndefault_pass = ⟨PW⟩\nlisteners.tcp.default = 5672\nmanagement.tcp.ip = ⟨IP4⟩\ncluster_formation.classic_config.nodes.1 = rabbit@⟨host⟩\n"),
+    ("mongod_uri", "# app.properties\nspring.data.mongodb.uri=mongodb+srv://⟨user⟩:⟨PWU⟩@cluster0.⟨hex⟩.mongodb.net/orders?retryWrites=true\nspring.mail.username=⟨EMAIL⟩\nspring.mail.password=⟨PW⟩\n"),
+    ("sentry_conf", "SENTRY_OPTIONS['system.secret-key'] = '⟨SEC⟩'\nSENTRY_OPTIONS['mail.username'] = '⟨EMAIL⟩'\nSENTRY_OPTIONS['mail.password'] = '⟨PW⟩'\nSENTRY_OPTIONS['slack.signing-secret'] = '⟨SEC⟩'\n"),
+    ("dependabot_yml", "version: 2\nregistries:\n  npm-github:\n    type: npm-registry\n    url: https://npm.pkg.github.com\n    token: ⟨GH⟩\n  maven:\n    type: maven-repository\n    url: https://maven.⟨dom⟩\n    username: ⟨user⟩\n    password: ⟨standin⟩\n"),
+    ("crontab", "$ crontab -l\n# m h dom mon dow command\n15 3 * * * PGPASSWORD=⟨PW⟩ pg_dump -h ⟨IP4⟩ -U backup shop > /srv/dump.sql\n*/5 * * * * curl -s -H 'Authorization: Bearer ⟨KEY⟩' https://hooks.⟨dom⟩/ping\n"),
+    ("mysql_cli", "$ mysql -h ⟨IP4⟩ -u ⟨user⟩ -p⟨PW⟩ shop\nmysql: [Warning] Using a password on the command line interface can be insecure.\nmysql> SELECT email, phone FROM customers WHERE id = ⟨n⟩;\n| ⟨EMAIL⟩ | ⟨PHONE⟩ |\n"),
+    ("redis_cli", "$ redis-cli -h ⟨IP4r⟩ -a ⟨PW⟩ --no-auth-warning\n⟨IP4r⟩:6379> HGETALL session:⟨uuid⟩\n1) \"email\"\n2) \"⟨EMAIL⟩\"\n3) \"token\"\n4) \"⟨JWT⟩\"\n"),
+    ("mongosh", "$ mongosh \"mongodb://⟨user⟩:⟨PWU⟩@⟨IP4⟩:27017/crm?authSource=admin\"\nCurrent Mongosh Log ID: ⟨hex⟩⟨hex⟩\ncrm> db.leads.findOne({}, {email: 1, phone: 1})\n{ _id: ObjectId('⟨hex⟩⟨hex⟩'), email: '⟨EMAIL⟩', phone: '⟨PHONE⟩' }\n"),
+    ("sshpass", "$ sshpass -p '⟨PW⟩' ssh -o StrictHostKeyChecking=no deploy@⟨IP4r⟩ 'systemctl restart api'\nWarning: Permanently added '⟨IP4r⟩' (ED25519) to the list of known hosts.\n"),
+    ("wget_auth", "$ wget --user=⟨user⟩ --password=⟨PW⟩ https://files.⟨dom⟩/exports/customers-⟨date⟩.csv\nResolving files.⟨dom⟩... ⟨IP6⟩\nHTTP request sent, awaiting response... 200 OK\n"),
+    ("kubectl_secret", "$ kubectl create secret generic api-keys -n prod \\\n    --from-literal=OPENAI_API_KEY=⟨OAI⟩ \\\n    --from-literal=DB_PASSWORD=⟨PW⟩\nsecret/api-keys created\n"),
+    ("az_kv_show", "$ az keyvault secret show --vault-name kv-⟨co⟩ --name stripe-key --query value -o tsv\n⟨STRIPE⟩\n$ az keyvault secret show --vault-name kv-⟨co⟩ --name sendgrid --query value -o tsv\n⟨SEC⟩\n"),
+    ("fly_secrets", "$ fly secrets set ANTHROPIC_API_KEY=⟨ANT⟩ -a ⟨co⟩-agents\nUpdating existing machines in '⟨co⟩-agents' with rolling strategy\n> [1/2] Machine ⟨hex⟩ [app] update succeeded\n"),
+    ("gh_auth_status", "$ gh auth status -t\ngithub.com\n  ✓ Logged in to github.com account ⟨user⟩ (keyring)\n  - Git operations protocol: https\n  - Token: ⟨GH⟩\n  - Token scopes: 'gist', 'read:org', 'repo', 'workflow'\n"),
+    ("doctl_init", "$ doctl auth init --context ⟨co⟩\nPlease authenticate doctl for use with your DigitalOcean account. You can generate a token in the control panel.\n\nEnter your access token: ⟨SEC⟩\nValidating token... OK\n"),
+    ("printenv", "$ printenv | sort | grep -iE 'key|token|pass'\nANTHROPIC_API_KEY=⟨ANT⟩\nGH_TOKEN=⟨GH⟩\nGOOGLE_API_KEY=⟨GOOG⟩\nPGPASSWORD=⟨PW⟩\nTOKEN_TTL=3600\n"),
+    ("bash_history", "  501  cd ~/src/⟨co⟩\n  502  export SLACK_BOT_TOKEN=⟨SLACK⟩\n  503  python notify.py --to ⟨EMAIL⟩\n  504  git push origin ⟨hex⟩\n  505  export OPENAI_API_KEY=⟨standin⟩\n"),
+    ("nmap", "$ nmap -sV ⟨IP4⟩/28\nNmap scan report for ⟨host⟩ (⟨IP4⟩)\nPORT     STATE SERVICE VERSION\n22/tcp   open  ssh     OpenSSH ⟨ver⟩\n5432/tcp open  postgresql\nMAC Address: ⟨mac⟩\n"),
+    ("traceroute", "$ traceroute -n api.⟨dom⟩\n 1  ⟨IP4⟩  0.412 ms\n 2  ⟨IP4⟩  3.110 ms\n 3  ⟨IP4⟩  9.874 ms\n 4  * * *\n"),
+    ("arp", "$ arp -an\n? (⟨IP4⟩) at ⟨mac⟩ [ether] on eth0\n? (⟨IP4⟩) at ⟨mac⟩ [ether] on eth0\n? (⟨lo⟩) at <incomplete> on lo\n"),
+    ("tcpdump", "⟨hms⟩.⟨n⟩ IP6 ⟨IP6⟩.443 > ⟨IP6⟩.51544: Flags [P.], seq 1:518, ack 1, win 502, length 517\n⟨hms⟩.⟨n⟩ IP ⟨IP4⟩.53 > ⟨IP4⟩.41022: 4412 1/0/0 A ⟨IP4⟩ (48)\n"),
+    ("ssh_config", "Host bastion\n    HostName ⟨IP4⟩\n    User ⟨user⟩\n    IdentityFile ~/.ssh/id_ed25519\n# the key below was pasted here by mistake on ⟨date⟩\n⟨PK⟩\n"),
+    ("haproxy_log", "⟨ts⟩ lb1 haproxy[⟨n⟩⟨n⟩]: ⟨IP4⟩:⟨n⟩⟨n⟩ [07/Jan/2027:⟨hms⟩.⟨n⟩] fe_https be_api/app2 0/0/1/34/35 200 1423 - - ---- 12/12/0/0/0 0/0 \"GET /v1/users?email=⟨EMAIL⟩ HTTP/1.1\"\n"),
+    ("envoy_log", "[⟨ts⟩] \"POST /v1/charges HTTP/2\" 402 - 318 97 41 40 \"⟨IP4⟩\" \"okhttp/4.12\" \"⟨uuid⟩\" \"payments:8443\" \"⟨IP6⟩\" card=⟨CARD⟩\n"),
+    ("traefik_access", "⟨IP6⟩ - ⟨user⟩ [07/Jan/2027:⟨hms⟩ +0000] \"GET /reset?token=⟨JWT⟩ HTTP/2.0\" 302 0 \"-\" \"Mozilla/5.0\" 1841 \"web@docker\" \"http://⟨IP4⟩:3000\" 7ms\n"),
+    ("apache_error", "[Thu Jan 07 ⟨hms⟩.⟨n⟩ 2027] [php:error] [pid ⟨n⟩⟨n⟩] [client ⟨IP4⟩:⟨n⟩⟨n⟩] PHP Fatal error:  Uncaught PDOException: SQLSTATE[HY000] [1045] Access denied for user 'shop'@'⟨IP4⟩' (using password: YES) in /var/www/config.php:12 -- dsn mysql:host=db;user=shop;password=⟨PW⟩\n"),
+    ("iis_log", "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port c-ip sc-status\n2027-01-07 ⟨hms⟩ ⟨IP4⟩ GET /api/lookup phone=⟨PHONE⟩&dob=⟨DOBISO⟩ 443 ⟨IP4⟩ 200\n"),
+    ("dovecot_auth", "Jan  7 ⟨hms⟩ mail dovecot: auth: Debug: client passdb out: OK\t1\tuser=⟨EMAIL⟩\nJan  7 ⟨hms⟩ mail dovecot: imap-login: Login: user=<⟨EMAIL⟩>, method=PLAIN, rip=⟨IP4⟩, lip=⟨IP4⟩, TLS\n"),
+    ("sshd_auth", "Jan  7 ⟨hms⟩ bastion sshd[⟨n⟩⟨n⟩]: Failed password for invalid user ⟨user⟩ from ⟨IP4⟩ port ⟨n⟩⟨n⟩ ssh2\nJan  7 ⟨hms⟩ bastion sshd[⟨n⟩⟨n⟩]: Accepted publickey for deploy from ⟨IP6⟩ port 50122 ssh2: ED25519 SHA256:⟨hex⟩⟨hex⟩\n"),
+    ("fail2ban", "⟨ts⟩ fail2ban.actions [⟨n⟩]: NOTICE  [sshd] Ban ⟨IP4⟩\n⟨ts⟩ fail2ban.filter  [⟨n⟩]: INFO    [postfix-sasl] Found ⟨IP6⟩ - 2027-01-07 ⟨hms⟩\n"),
+    ("sudo_log", "Jan  7 ⟨hms⟩ web2 sudo: ⟨user⟩ : TTY=pts/0 ; PWD=/home/⟨user⟩ ; USER=root ; COMMAND=/usr/bin/mysql -uroot -p⟨PW⟩ -e SHOW DATABASES\n"),
+    ("celery_log", "[⟨ts⟩: ERROR/ForkPoolWorker-3] Task billing.charge[⟨uuid⟩] raised unexpected: CardError('Your card was declined.', card=⟨CARD⟩, customer=⟨EMAIL⟩)\n"),
+    ("sidekiq_log", "⟨ts⟩ pid=⟨n⟩ tid=⟨hex⟩ class=SmsJob jid=⟨hex⟩ args=[\"⟨PHONE⟩\", \"Your code is ⟨n⟩⟨n⟩\"] INFO: start\n⟨ts⟩ pid=⟨n⟩ tid=⟨hex⟩ class=SmsJob elapsed=0.41 INFO: done\n"),
+    ("spring_boot", "⟨ts⟩  WARN 1 --- [nio-8080-exec-4] c.a.p.PaymentService : retrying SEPA debit for iban=⟨IBAN⟩ mandate=⟨ref⟩ amount=⟨amt⟩ EUR\n"),
+    ("dotnet_log", "info: Api.Controllers.SignupController[0]\n      New signup ⟨EMAIL⟩ from ⟨IP4⟩, dob ⟨DOBISO⟩\nwarn: Microsoft.AspNetCore.DataProtection[35]\n      No XML encryptor configured. Key {⟨uuid⟩} may be persisted to storage in unencrypted form.\n"),
+    ("rust_tracing", "⟨ts⟩  INFO request{method=POST uri=/v1/messages}: agent::llm: calling upstream api_key=⟨ANT⟩ model=claude\n⟨ts⟩ DEBUG agent::tools: tool=lookup_customer phone=⟨PHONE⟩\n"),
+    ("flask_traceback", "Traceback (most recent call last):\n  File \"/app/worker.py\", line 88, in sync\n    client = Client(api_key=\"⟨OAI⟩\")\n  File \"/app/worker.py\", line 91, in sync\n    push(user=\"⟨EMAIL⟩\")\nrequests.exceptions.HTTPError: 429 Client Error\n"),
+    ("lambda_log", "START RequestId: ⟨uuid⟩ Version: $LATEST\n⟨ts⟩\t⟨uuid⟩\tINFO\tevent {\"customer\": \"⟨EMAIL⟩\", \"ssn_last4\": \"⟨d4⟩\", \"ssn\": \"⟨SSN⟩\"}\nEND RequestId: ⟨uuid⟩\nREPORT Duration: 182.44 ms\n"),
+    ("heroku_router", "⟨ts⟩ heroku[router]: at=info method=GET path=\"/callback?code=⟨hex⟩&id_token=⟨JWT⟩\" host=⟨co⟩.herokuapp.com fwd=\"⟨IP4⟩\" dyno=web.1 connect=0ms service=41ms status=302\n"),
+    ("jenkins_console", "Started by user ⟨name⟩\n[Pipeline] sh\n+ curl -fsS -u ⟨user⟩:⟨PW⟩ https://nexus.⟨dom⟩/repository/releases/app-⟨ver⟩.jar -T target/app.jar\n+ echo AWS_ACCESS_KEY_ID=⟨AWSr⟩\nAWS_ACCESS_KEY_ID=⟨AWSr⟩\nFinished: SUCCESS\n"),
+    ("circleci_log", "#!/bin/bash -eo pipefail\nnpx vercel deploy --prod --token=⟨SEC⟩\nVercel CLI ⟨ver⟩\n🔍  Inspect: https://vercel.com/⟨co⟩/web/⟨hex⟩\n✅  Production: https://web-⟨hex⟩.vercel.app\n"),
+    ("bitbucket_pipe", "+ pipe: atlassian/aws-s3-deploy:1.1.0\n  variables:\n    AWS_ACCESS_KEY_ID: ⟨AWS⟩\n    AWS_SECRET_ACCESS_KEY: ⟨AWSSEC⟩\n    S3_BUCKET: ⟨co⟩-static\nINFO: Successfully uploaded 42 files.\n"),
+    ("azure_devops", "##[section]Starting: Deploy\n==============================================================================\n/usr/bin/bash --noprofile --norc /home/vsts/work/_temp/⟨uuid⟩.sh\nconnecting to ⟨IP4⟩ with SLACK_WEBHOOK token ⟨SLACK⟩\n##[section]Finishing: Deploy\n"),
+    ("tf_plan", "  # aws_db_instance.main will be updated in-place\n  ~ resource \"aws_db_instance\" \"main\" {\n      ~ password = (sensitive value)\n        username = \"⟨user⟩\"\n    }\n  # random_password.x: master_password = \"⟨PW⟩\"   <- printed by a local-exec debug echo\n"),
+    ("discord_chat", "⟨first⟩ — Today at ⟨hms⟩\nok who pushed the bot token to the public repo 🙃\n⟨first⟩ — Today at ⟨hms⟩\nmy bad, it was this one: ⟨SEC⟩ — revoking now. the slack one ⟨SLACK⟩ is fine, that repo is private\n"),
+    ("mattermost", "@⟨user⟩ can you add ⟨EMAIL⟩ to the vendor channel? also their mobile is ⟨PHONE⟩ if the invite bounces. ref ⟨ref⟩\n"),
+    ("matrix_room", "<⟨user⟩> the homeserver admin token is ⟨SEC⟩, registration shared secret is ⟨PW⟩\n<⟨user⟩> thanks, put it in the vault pls, not here\n"),
+    ("google_chat", "⟨name⟩, ⟨hms⟩\nfor the vendor call tomorrow dial ⟨PHONE⟩ (bridge pin ⟨n⟩⟨n⟩⟨n⟩#). backup number ⟨PHONE⟩\n"),
+    ("helpscout", "Conversation #⟨n⟩⟨n⟩⟨n⟩ · Billing\nCustomer: ⟨name⟩ <⟨EMAIL⟩>\n\nHi, I was charged twice on my card ⟨CARD⟩ — once on ⟨date⟩ and again today. Order ⟨ref⟩. Please refund to the same card.\n"),
+    ("front_inbox", "From: ⟨name⟩ <⟨EMAIL⟩>\nSubject: Update bank details\n\nPlease use my new account ⟨IBAN⟩ for the refund. The old one (⟨badiban⟩) is closed. Call me on ⟨PHONE⟩.\n"),
+    ("zoho_desk", "Ticket ⟨ref⟩ | Priority: High\nContact: ⟨name⟩, ⟨PHONE⟩\nDescription: Customer read out card ⟨CARD⟩, CVV ⟨CVC⟩, over the phone before the agent could stop them. Card masked as ⟨maskc⟩ in CRM.\n"),
+    ("servicenow", "Number: ⟨ref⟩\nCaller: ⟨name⟩\nShort description: VPN login failing from ⟨IP4⟩\nWork notes: reset AD password to ⟨PW⟩ (temporary, must change at next logon). User DOB confirmed ⟨DOB⟩ for identity check.\n"),
+    ("monday_update", "Update on item “Onboard ⟨name⟩” · ⟨date⟩\nCandidate sent SSN ⟨SSN⟩ and DOB ⟨DOB⟩ in the chat, moved to the HR portal and deleted here. Start date ⟨date⟩.\n"),
+    ("confluence_page", "h2. Staging access\n||Service||User||Secret||\n|Postgres|app|⟨PW⟩|\n|Stripe|—|⟨STRIPE⟩|\n|Maps|—|⟨GOOG⟩|\n_Last updated ⟨date⟩ by ⟨name⟩ (version ⟨ver⟩)_\n"),
+    ("obsidian_note", "---\ntags: [homelab]\n---\n# NAS\n- ip: ⟨IP4⟩ / ⟨IP6⟩\n- admin pw: ⟨PW⟩\n- tailscale auth: ⟨SEC⟩\n- serial ⟨hex⟩, bought ⟨date⟩\n"),
+    ("sms_thread", "[⟨hms⟩] +⟨n⟩ Hi it's ⟨first⟩, new number is ⟨PHONE⟩ 👋\n[⟨hms⟩] Me: got it. can you send your IBAN for the dinner split?\n[⟨hms⟩] ⟨first⟩: ⟨IBAN⟩ thx!\n"),
+    ("meeting_minutes", "Minutes — vendor onboarding, ⟨date⟩\nAttendees: ⟨name⟩, ⟨name⟩\n1. Vendor contact ⟨EMAIL⟩, ⟨PHONE⟩.\n2. Sandbox key shared in meeting (⟨STRIPE⟩) — rotate after pilot.\n3. Next review ⟨date⟩.\n"),
+    ("sales_call", "Call notes ⟨date⟩ with ⟨name⟩ (⟨co⟩)\n- budget ⟨amt⟩ EUR, decision by ⟨date⟩\n- direct line ⟨PHONE⟩, assistant ⟨EMAIL⟩\n- wants SSO; their IdP token sample: ⟨JWT⟩\n"),
+    ("vet_appt", "Appointment request — ⟨city⟩ Vet Clinic\nOwner: ⟨name⟩, ⟨PHONE⟩, ⟨EMAIL⟩\nPet: Biscuit (dog), last vaccination ⟨date⟩ — note: owner's own DOB ⟨DOB⟩ needed for the insurance form\n"),
+    ("real_estate", "Viewing feedback ⟨ref⟩\nBuyer: ⟨name⟩ ⟨PHONE⟩\nProof of funds sent from ⟨EMAIL⟩; deposit will come from ⟨IBAN⟩. Offer ⟨amt⟩ by ⟨date⟩.\n"),
+    ("agent_plan", "Thought: the user wants the refund sent. I have their IBAN ⟨IBAN⟩ and email ⟨EMAIL⟩ from the previous tool call.\nAction: payments.refund\nAction Input: {\"order\": \"⟨ref⟩\", \"amount\": \"⟨amt⟩\"}\n"),
+    ("gemini_cli", "✦ I'll check the environment first.\n╭──────────────────────────────╮\n│ ✔  Shell cat .env            │\n│ GEMINI_API_KEY=⟨GOOG⟩ │\n│ DATABASE_PASSWORD=⟨PW⟩    │\n╰──────────────────────────────╯\n✦ The key is set; I won't print it again.\n"),
+    ("goose_session", "( O)> run the migration against staging\n─── shell | developer ──────\ncommand: PGPASSWORD=⟨PW⟩ psql -h ⟨IP4⟩ -U app -f 0042.sql\nALTER TABLE\n"),
+    ("openhands_obs", "**CmdOutputObservation (source=environment, exit code=0)**\n$ cat ~/.config/gh/hosts.yml\ngithub.com:\n    user: ⟨user⟩\n    oauth_token: ⟨GH⟩\n    git_protocol: https\n"),
+    ("cline_task", "Cline wants to read this file: config/production.json\n{ \"slack\": { \"token\": \"⟨SLACK⟩\" }, \"owner\": \"⟨EMAIL⟩\" }\nCline: I found the Slack token in production.json; you should move it to an env var.\n"),
+    ("windsurf_term", "> cascade: running `aws sts get-caller-identity`\n{\n  \"UserId\": \"AIDA⟨hex⟩\",\n  \"Account\": \"⟨n⟩⟨n⟩⟨n⟩⟨n⟩⟨n⟩⟨n⟩\",\n  \"Arn\": \"arn:aws:iam::⟨n⟩:user/⟨user⟩\"\n}\n> env had AWS_ACCESS_KEY_ID=⟨AWS⟩ AWS_SECRET_ACCESS_KEY=⟨AWSSEC⟩\n"),
+    ("copilot_chat", "@workspace why does the test fail?\n\nGitHub Copilot: `test_checkout` uses the hard-coded card `⟨CARD⟩` with CVC `⟨CVC⟩`; the fixture expects a Stripe test card. Also line 14 embeds `⟨STRIPE⟩` — move it to the CI secret store.\n"),
+    ("langchain_verbose", "> Entering new AgentExecutor chain...\nInvoking: `crm_lookup` with `{'email': '⟨EMAIL⟩'}`\n{'name': '⟨name⟩', 'phone': '⟨PHONE⟩', 'dob': '⟨DOBISO⟩'}\n> Finished chain.\n"),
+    ("smithery_log", "[⟨ts⟩] [mcp-server-postgres] connecting postgresql://app:⟨PWU⟩@⟨IP4⟩:5432/app\n[⟨ts⟩] [mcp-server-postgres] ready, 14 tables\n"),
+    ("vscode_launch", "{\n  \"configurations\": [{\n    \"name\": \"api\",\n    \"type\": \"node\",\n    \"env\": { \"OPENAI_API_KEY\": \"⟨OAI⟩\", \"ADMIN_EMAIL\": \"⟨EMAIL⟩\" }\n  }]\n}\n"),
+    ("rmd_chunk", "```{r setup}\nSys.setenv(ANTHROPIC_API_KEY = \"⟨ANT⟩\")\ncon <- DBI::dbConnect(RPostgres::Postgres(), host = \"⟨IP4⟩\", password = \"⟨PW⟩\")\n```\n"),
+    ("matlab_script", "% fetch weather\nopts = weboptions('HeaderFields', {'Authorization', ['Bearer ' '⟨JWT⟩']});\ndata = webread('https://api.⟨dom⟩/v2/obs', opts);\n"),
+    ("swift_code", "enum Secrets {\n    static let mapsKey = \"⟨GOOG⟩\"\n    static let supportPhone = \"⟨PHONE⟩\"\n}\n"),
+    ("kotlin_code", "object BuildConfigLocal {\n    const val OPENAI_KEY = \"⟨OAI⟩\"\n    const val STRIPE = \"⟨STRIPE⟩\"\n    const val PUBLISHABLE = \"⟨pk⟩\"\n}\n"),
+    ("php_wpconfig", "define( 'DB_NAME', 'wp_⟨co⟩' );\ndefine( 'DB_USER', 'wp' );\ndefine( 'DB_PASSWORD', '⟨PW⟩' );\ndefine( 'DB_HOST', '⟨IP4⟩' );\ndefine( 'AUTH_KEY', '⟨SEC⟩' );\n"),
+    ("perl_dbi", "my $dbh = DBI->connect('dbi:Pg:dbname=crm;host=⟨IP4⟩', 'crm', '⟨PW⟩', { RaiseError => 1 });\nmy $sth = $dbh->prepare('SELECT * FROM contacts WHERE ssn = ?');\n$sth->execute('⟨SSN⟩');\n"),
+    ("powershell", "PS C:\\> $cred = New-Object PSCredential('⟨user⟩', (ConvertTo-SecureString '⟨PW⟩' -AsPlainText -Force))\nPS C:\\> Invoke-RestMethod -Uri https://api.⟨dom⟩/v1/me -Headers @{ Authorization = 'Bearer ⟨KEY⟩' }\n"),
+    ("lua_nvim", "require('codecompanion').setup({\n  adapters = { anthropic = function() return require('codecompanion.adapters').extend('anthropic', { env = { api_key = '⟨ANT⟩' } }) end },\n})\n"),
+    ("makefile", "DEPLOY_HOST := ⟨IP4⟩\nSLACK_TOKEN ?= ⟨SLACK⟩\n\nrelease:\n\tcurl -X POST -H \"Authorization: Bearer $(SLACK_TOKEN)\" https://slack.com/api/chat.postMessage -d channel=⟨hex⟩\n"),
+    ("sql_dump", "INSERT INTO `customers` VALUES (⟨n⟩,'⟨name⟩','⟨EMAIL⟩','⟨PHONE⟩','⟨DOBISO⟩','⟨date⟩');\nINSERT INTO `payment_methods` VALUES (⟨n⟩,⟨n⟩,'⟨CARDB⟩','⟨maskc⟩');\n"),
+    ("csv_payroll", "employee_id,name,iban,ssn,birth_date,hire_date\nE⟨n⟩⟨n⟩,⟨name⟩,⟨IBANB⟩,⟨SSN⟩,⟨DOBISO⟩,⟨date⟩\nE⟨n⟩⟨n⟩,⟨name⟩,⟨badiban⟩,⟨masks⟩,,⟨date⟩\n"),
+    ("ldif", "dn: uid=⟨user⟩,ou=people,dc=⟨co⟩,dc=com\nobjectClass: inetOrgPerson\nmail: ⟨EMAIL⟩\ntelephoneNumber: ⟨PHONE⟩\nuserPassword: ⟨PW⟩\n"),
+    ("vcard", "BEGIN:VCARD\nVERSION:4.0\nFN:⟨name⟩\nTEL;TYPE=cell:⟨PHONE⟩\nEMAIL:⟨EMAIL⟩\nBDAY:⟨DOBISO⟩\nEND:VCARD\n"),
+    ("ical_invite", "BEGIN:VEVENT\nUID:⟨uuid⟩\nDTSTART:20270112T090000Z\nORGANIZER;CN=⟨name⟩:mailto:⟨EMAIL⟩\nDESCRIPTION:Dial-in ⟨PHONE⟩ or join from ⟨IP4⟩ VPN\nEND:VEVENT\n"),
+    ("http_dump", "POST /oauth/token HTTP/1.1\nHost: auth.⟨dom⟩\nContent-Type: application/x-www-form-urlencoded\n\ngrant_type=password&username=⟨EMAIL⟩&password=⟨PWU⟩&client_secret=⟨SEC⟩\n"),
+    ("har_note", "Copied from the HAR file (request #⟨n⟩):\ncookie: _session=⟨SEC⟩; theme=dark\nx-api-key: ⟨KEY⟩\nreferer: https://⟨dom⟩/checkout?step=⟨n⟩\n"),
+    ("email_fwd", "---------- Forwarded message ---------\nFrom: ⟨name⟩ <⟨EMAIL⟩>\nDate: ⟨date⟩\n\n> Our accountant needs your SSN ⟨SSN⟩ and date of birth ⟨DOB⟩ for the 1099. Sent via ⟨dom⟩ secure mail.\n"),
+    ("pr_description", "## Summary\nMoves the Google key out of `app.config.ts`.\n\n## Notes\nThe old key `⟨GOOG⟩` was live in history since ⟨sha⟩ — already restricted in the console. Placeholder in the docs is `⟨PH⟩`.\n"),
+    ("readme_setup", "## Setup\n1. Copy `.env.example` to `.env`.\n2. Set `OPENAI_API_KEY` (looks like `⟨PH⟩`).\n3. Set `WEBHOOK_SECRET=⟨standin⟩`.\n4. Run `make dev`.\n"),
+    ("gpg_export", "$ gpg --export-secret-keys --armor ⟨EMAIL⟩ > backup.asc   # wrong command for the ticket, pasting the other key instead:\n⟨PK⟩\n"),
+    ("cert_bundle", "# /etc/ssl/private/api.pem  (cert + key concatenated)\n-----BEGIN CERTIFICATE-----\nMIIB⟨hex⟩⟨hex⟩\n-----END CERTIFICATE-----\n⟨PK⟩\n"),
+    ("prose_pw", "⟨PWPROSE⟩"),
+    ("dob_prose", "⟨DOBPROSE⟩"),
+]
+
+
+# ---------- blind38 prose in seven languages (passwords and birth dates stated in sentences) ----------
+
+B38_PWPROSE = {
+    "en": (["Hey, the guest wifi password is now {p} — please don't post it on the noticeboard.", "Temporary login for the kiosk: user kiosk, password {p}. It expires Friday.",
+            "As discussed on the call, the shared mailbox password was reset to {p}."],
+           ["Reminder: passwords must be rotated every 90 days.", "I never got the password reset e-mail, can you resend it?"]),
+    "de": (["Das WLAN-Passwort im Besprechungsraum lautet jetzt {p}.", "Zugang für die Aushilfe: Benutzer aushilfe, Kennwort {p}.",
+            "Hab das Passwort für das Lager-Tablet auf {p} geändert."],
+           ["Bitte das Passwort nicht per Mail verschicken.", "Das Kennwort läuft nächste Woche ab."]),
+    "fr": (["Le mot de passe du wifi invités est désormais {p}.", "Accès provisoire : identifiant accueil, mot de passe {p}.",
+            "J'ai remis le mot de passe de la boîte partagée à {p}."],
+           ["Merci de ne jamais partager votre mot de passe.", "Le lien de réinitialisation du mot de passe a expiré."]),
+    "es": (["La contraseña del wifi de la oficina ahora es {p}.", "Acceso temporal: usuario recepcion, contraseña {p}.",
+            "He cambiado la contraseña del buzón compartido a {p}."],
+           ["Recuerda que la contraseña caduca cada 90 días.", "No me ha llegado el correo para restablecer la contraseña."]),
+    "it": (["La password del wifi ospiti adesso è {p}.", "Accesso temporaneo: utente cassa2, password {p}.",
+            "Ho reimpostato la password della casella condivisa a {p}."],
+           ["Non condividete la password via chat.", "Il link per reimpostare la password è scaduto."]),
+    "nl": (["Het wifi-wachtwoord voor gasten is nu {p}.", "Tijdelijke login: gebruiker balie, wachtwoord {p}.",
+            "Ik heb het wachtwoord van de gedeelde mailbox veranderd in {p}."],
+           ["Deel je wachtwoord nooit via de chat.", "De link om je wachtwoord te herstellen is verlopen."]),
+}
+B38_DOBPROSE = {
+    "en": ["Patient confirmed her date of birth as {d} before the results were read out.", "For the booking we need the lead passenger's date of birth: {d}.",
+           "He was born on {d}, so the senior fare applies."],
+    "de": ["Geburtsdatum laut Ausweis: {d}.", "Der Versicherte ist am {d} geboren.", "Bitte Geburtsdatum {d} im Vertrag ergänzen."],
+    "fr": ["Date de naissance indiquée sur la pièce d'identité : {d}.", "L'assuré est né le {d}.", "Merci de confirmer la date de naissance ({d})."],
+    "es": ["Fecha de nacimiento según el DNI: {d}.", "La titular nació el {d}.", "Confirme por favor la fecha de nacimiento: {d}."],
+    "it": ["Data di nascita riportata sul documento: {d}.", "Il richiedente è nato il {d}.", "Confermare la data di nascita ({d}) per la pratica."],
+    "nl": ["Geboortedatum volgens het paspoort: {d}.", "De verzekerde is geboren op {d}.", "Graag de geboortedatum ({d}) bevestigen."],
+}
+
+
+def b38_prose(r, loc, k):
+    lang = b38_lang(loc)
+    if k == "PWPROSE":
+        pos, neg = B38_PWPROSE[lang]
+        a, b = r.choice(pos).split("{p}")
+        out = [a, B38L("PASSWORD", b38_pw(r, lang)), b]
+        return ([r.choice(neg) + " "] + out) if r.random() < 0.5 else (out + [" " + r.choice(neg)])
+    a, b = r.choice(B38_DOBPROSE[lang]).split("{d}")
+    return [a, B38L("DATE_OF_BIRTH", b38_dob(r, loc)), b]
+
+
+# ---------- blind38 paperwork in seven languages (a form, an e-mail or a Markdown table) ----------
+
+B38_FIELDS = {  # name, birth date, phone, e-mail, IBAN for direct debit, city, start date, reference
+    "en": ["Full name", "Date of birth", "Phone", "E-mail", "IBAN for direct debit", "Town", "Start date", "Reference"],
+    "de": ["Name", "Geburtsdatum", "Telefon", "E-Mail", "IBAN für Lastschrift", "Ort", "Beginn", "Aktenzeichen"],
+    "fr": ["Nom complet", "Date de naissance", "Téléphone", "Courriel", "IBAN pour le prélèvement", "Ville", "Date de début", "Référence"],
+    "es": ["Nombre completo", "Fecha de nacimiento", "Teléfono", "Correo electrónico", "IBAN para domiciliación", "Localidad", "Fecha de inicio", "Referencia"],
+    "it": ["Nome e cognome", "Data di nascita", "Telefono", "E-mail", "IBAN per addebito", "Città", "Data di inizio", "Riferimento"],
+    "nl": ["Volledige naam", "Geboortedatum", "Telefoon", "E-mail", "IBAN voor incasso", "Woonplaats", "Startdatum", "Kenmerk"],
+}
+B38_PAPER = {  # kind: titles in en de fr es it nl
+    "gym": ["Gym membership form", "Mitgliedsantrag Fitnessstudio", "Adhésion salle de sport", "Alta en el gimnasio", "Iscrizione palestra", "Inschrijving sportschool"],
+    "parking": ["Resident parking permit", "Anwohnerparkausweis", "Vignette de stationnement résident", "Tarjeta de aparcamiento para residentes", "Permesso sosta residenti", "Parkeervergunning bewoners"],
+    "language": ["Language course enrolment", "Anmeldung Sprachkurs", "Inscription cours de langue", "Matrícula curso de idiomas", "Iscrizione corso di lingua", "Aanmelding taalcursus"],
+    "contents": ["Home contents claim", "Schadenmeldung Hausrat", "Déclaration de sinistre habitation", "Parte de siniestro hogar", "Denuncia sinistro casa", "Schademelding inboedel"],
+    "bikelease": ["Bike lease application", "Antrag Dienstrad-Leasing", "Demande de vélo de fonction", "Solicitud de bici de empresa", "Richiesta bici aziendale", "Aanvraag fietslease"],
+    "movers": ["Removal quote request", "Umzugsangebot anfragen", "Demande de devis déménagement", "Presupuesto de mudanza", "Preventivo trasloco", "Offerte verhuizing"],
+    "music": ["Music school registration", "Anmeldung Musikschule", "Inscription école de musique", "Inscripción escuela de música", "Iscrizione scuola di musica", "Inschrijving muziekschool"],
+    "volunteer": ["Volunteer registration", "Anmeldung Ehrenamt", "Inscription bénévole", "Registro de voluntariado", "Iscrizione volontari", "Aanmelding vrijwilliger"],
+    "ferry": ["Ferry booking passenger list", "Fähre Passagierliste", "Liste des passagers ferry", "Lista de pasajeros ferry", "Lista passeggeri traghetto", "Passagierslijst veerboot"],
+    "lab": ["Blood test appointment", "Termin Blutabnahme", "Rendez-vous prise de sang", "Cita análisis de sangre", "Prenotazione prelievo", "Afspraak bloedprikken"],
+    "sailing": ["Sailing course sign-up", "Anmeldung Segelkurs", "Inscription stage de voile", "Inscripción curso de vela", "Iscrizione corso di vela", "Aanmelding zeilcursus"],
+}
+B38_GREET = {"en": ("Hello,", "Kind regards"), "de": ("Guten Tag,", "Mit freundlichen Grüßen"), "fr": ("Bonjour,", "Cordialement"),
+             "es": ("Hola:", "Un saludo"), "it": ("Buongiorno,", "Cordiali saluti"), "nl": ("Beste,", "Met vriendelijke groet")}
+
+
+def b38_paperwork(r, loc):
+    lang = b38_lang(loc)
+    li = ["en", "de", "fr", "es", "it", "nl"].index(lang)
+    kind = r.choice(sorted(B38_PAPER))
+    title = B38_PAPER[kind][li]
+    fl = B38_FIELDS[lang]
+    name = b38_fill(r, loc, "name")
+    vals = [(fl[0], [name]), (fl[1], [B38L("DATE_OF_BIRTH", b38_dob(r, loc, child=kind == "music" and r.random() < 0.5))]),
+            (fl[2], [B38L("PHONE", *b38_phone(r, loc))]), (fl[3], [B38L("EMAIL", b38_email(r, loc))])]
+    if loc != "en_US" and (kind not in ("lab", "ferry") or r.random() < 0.3):  # no IBAN on US forms
+        vals.append((fl[4], [B38L("IBAN", b38_iban(r, loc))]))
+    vals += [(fl[5], [b38_fill(r, loc, "city")]), (fl[6], [b38_fill(r, loc, "date")]), (fl[7], [b38_fill(r, loc, "ref")])]
+    if kind == "ferry":
+        vals.insert(2, (fl[1] + " (2)", [B38L("DATE_OF_BIRTH", b38_dob(r, loc, child=True))]))
+    form = r.randrange(3)
+    out = []
+    if form == 0:
+        out.append(f"{title}\n" + "=" * len(title) + "\n")
+        for k, v in vals:
+            out += [f"{k}: "] + v + ["\n"]
+    elif form == 1:
+        g, s = B38_GREET[lang]
+        out.append(f"Subject: {title} – {name}\n\n{g}\n\n")
+        for k, v in vals:
+            out += [f"- {k}: "] + v + ["\n"]
+        out.append(f"\n{s},\n{name}\n")
+    else:
+        out.append(f"### {title}\n\n| | |\n|---|---|\n")
+        for k, v in vals:
+            out += [f"| {k} | "] + v + [" |\n"]
+    return out
+
+
+# ---------- blind38 US paperwork (en_US only) ----------
+
+B38_US = [
+    ("w4_update", "Payroll ticket ⟨ref⟩: employee ⟨name⟩ submitted a new W-4.\nSSN: ⟨SSN⟩\nDate of birth: ⟨DOB⟩\nFiling status: Married filing jointly. Extra withholding $⟨n⟩ per period, effective ⟨date⟩.\n"),
+    ("hsa_enrol", "HSA enrollment — plan year 2027\nAccount holder: ⟨name⟩, SSN ⟨SSN⟩, DOB ⟨DOB⟩\nContribution: $⟨amt⟩/yr. Contact ⟨PHONEUS⟩ / ⟨EMAIL⟩\n"),
+    ("ui_claim", "Unemployment insurance weekly certification\nClaimant SSN: ⟨SSN⟩   Claim ID: ⟨ref⟩\nPhone on file: ⟨PHONEUS⟩   Birth date: ⟨DOB⟩\nWeek ending ⟨date⟩: no work, no earnings.\n"),
+    ("sec8_recert", "Housing Choice Voucher annual recertification\nHead of household: ⟨name⟩ (DOB ⟨DOB⟩, SSN ⟨SSN⟩)\nChild: DOB ⟨DOBKID⟩\nInspection scheduled ⟨date⟩. Call ⟨PHONEUS⟩ to reschedule.\n"),
+    ("idr_plan", "Notes for the IDR application (studentaid.gov):\n- borrower SSN ⟨SSN⟩, born ⟨DOB⟩\n- spouse SSN ⟨SSN⟩\n- FSA ID email ⟨EMAIL⟩, password is NOT ⟨standin⟩, ask ⟨first⟩\n"),
+    ("ds11", "DS-11 passport appointment checklist for ⟨name⟩\nSSN (item 5): ⟨SSN⟩\nDate of birth (item 3): ⟨DOB⟩\nPhone: ⟨PHONEUS⟩ · appointment ⟨date⟩ at the ⟨city⟩ post office\n"),
+    ("va_benefits", "VA Form 21-526EZ draft\nVeteran: ⟨name⟩  SSN ⟨SSN⟩  DOB ⟨DOB⟩\nDirect deposit card on file ends ⟨d4⟩; routing 0⟨n⟩⟨n⟩⟨n⟩⟨n⟩⟨n⟩\nEmail ⟨EMAIL⟩\n"),
+    ("tenant_screen", "Tenant screening consent\nApplicant ⟨name⟩, SSN ⟨SSN⟩, DOB ⟨DOB⟩\nApplication fee paid with ⟨CARD⟩ (exp 0⟨n⟩/29, CVV ⟨CVC⟩)\nCurrent landlord ⟨PHONEUS⟩\n"),
+    ("plan529", "529 account opening — beneficiary ⟨first⟩ (DOB ⟨DOBKID⟩, SSN ⟨SSN⟩)\nOwner: ⟨name⟩, SSN ⟨SSN⟩, ⟨EMAIL⟩\nInitial contribution $⟨amt⟩ on ⟨date⟩\n"),
+    ("cp2000", "Re: IRS CP2000 notice dated ⟨date⟩\nTaxpayer ⟨name⟩, SSN ⟨SSN⟩. The 1099-B proceeds of $⟨amt⟩ were reported twice; response faxed from ⟨PHONEUS⟩.\n"),
+]
+
+
+# ---------- blind38 JSON shapes (every string is a template; lists of strings are JSON arrays) ----------
+
+def b38_json_shapes():
+    return [
+        ("vercel_ai_tool", lambda t: {"type": "tool-result", "toolCallId": t("call_⟨hex⟩"), "toolName": t("lookupCustomer"),
+                                      "result": {"email": t("⟨EMAIL⟩"), "phone": t("⟨PHONE⟩"), "since": t("⟨date⟩")}}),
+        ("google_adk_event", lambda t: {"author": t("billing_agent"), "invocationId": t("e-⟨uuid⟩"),
+                                        "content": {"role": t("user"), "parts": [{"functionResponse": {"name": t("get_payment_method"), "response": {"card": t("⟨CARD⟩"), "holder": t("⟨name⟩"), "masked": t("⟨mask⟩")}}}]}}),
+        ("openai_chat_tool", lambda t: {"role": t("tool"), "tool_call_id": t("call_⟨hex⟩"), "content": t("Found account ⟨ref⟩ for ⟨EMAIL⟩, IBAN ⟨IBAN⟩")}),
+        ("gemini_fn", lambda t: {"functionCall": {"name": t("send_sms"), "args": {"to": t("⟨PHONE⟩"), "body": t("Your code is ⟨n⟩⟨n⟩⟨n⟩")}}}),
+        ("bedrock_converse", lambda t: {"toolResult": {"toolUseId": t("tooluse_⟨hex⟩"), "content": [{"json": {"ip": t("⟨IPA⟩"), "asn": t("AS⟨n⟩⟨n⟩⟨n⟩"), "lastLogin": t("⟨ts⟩")}}], "status": t("success")}}),
+        ("mistral_tool", lambda t: {"model": t("mistral-large-2411"), "messages": [{"role": t("tool"), "name": t("read_env"), "content": t("MISTRAL_API_KEY=⟨SEC⟩ OPENAI_API_KEY=⟨OAI⟩")}]}),
+        ("cohere_results", lambda t: {"tool_results": [{"call": {"name": t("hr_lookup"), "parameters": {"employee": t("⟨name⟩")}}, "outputs": [{"ssn": t("⟨SSN⟩"), "birth_date": t("⟨DOBISO⟩")}]}]}),
+        ("pydantic_ai", lambda t: {"kind": t("tool-return"), "tool_name": t("get_secret"), "content": t("⟨KEY⟩"), "timestamp": t("⟨ts⟩"), "tool_call_id": t("⟨uuid⟩")}),
+        ("temporal_activity", lambda t: {"activityType": {"name": t("ChargeCard")}, "input": {"payloads": [{"metadata": {"encoding": t("json/plain")}, "data": {"card": t("⟨CARD⟩"), "cvc": t("⟨CVC⟩"), "email": t("⟨EMAIL⟩")}}]}, "attempt": 2}),
+        ("n8n_item", lambda t: {"json": {"name": t("⟨name⟩"), "email": t("⟨EMAIL⟩"), "phone": t("⟨PHONE⟩"), "dob": t("⟨DOB⟩")}, "pairedItem": {"item": 0}}),
+        ("zapier_step", lambda t: {"id": t("⟨uuid⟩"), "app": t("Webhooks by Zapier"), "output": {"querystring__token": t("⟨SLACK⟩"), "querystring__user": t("⟨EMAIL⟩")}}),
+        ("airtable_record", lambda t: {"id": t("rec⟨hex⟩"), "createdTime": t("⟨ts⟩"), "fields": {"Name": t("⟨name⟩"), "Phone": t("⟨PHONE⟩"), "Bank": t("⟨IBAN⟩"), "Birthday": t("⟨DOBISO⟩")}}),
+        ("notion_props", lambda t: {"object": t("page"), "properties": {"Email": {"email": t("⟨EMAIL⟩")}, "Phone": {"phone_number": t("⟨PHONE⟩")}, "API key": {"rich_text": [{"plain_text": t("⟨KEY⟩")}]}}}),
+        ("jira_issue", lambda t: {"key": t("OPS-⟨n⟩⟨n⟩"), "fields": {"summary": t("Rotate leaked key"), "description": t("Found ⟨KEY⟩ in build ⟨ver⟩ logs; owner ⟨EMAIL⟩")}}),
+        ("gitlab_user", lambda t: {"id": 4411, "username": t("⟨user⟩"), "public_email": t("⟨EMAIL⟩"), "current_sign_in_ip": t("⟨IP4⟩"), "last_sign_in_ip": t("⟨IP6⟩")}),
+        ("sentry_event", lambda t: {"event_id": t("⟨hex⟩⟨hex⟩"), "user": {"email": t("⟨EMAIL⟩"), "ip_address": t("⟨IPA⟩")}, "extra": {"headers": {"Authorization": t("Bearer ⟨JWT⟩")}}}),
+        ("pagerduty", lambda t: {"incident": {"id": t("Q⟨hex⟩"), "title": t("DB auth failures from ⟨IP4⟩"), "body": {"details": t("conn string had password ⟨PW⟩")}}}),
+        ("opsgenie", lambda t: {"alias": t("⟨uuid⟩"), "message": t("Webhook signature mismatch"), "details": {"secret": t("⟨SEC⟩"), "source_ip": t("⟨IP4⟩")}}),
+        ("datadog_log", lambda t: {"service": t("checkout"), "status": t("error"), "message": t("declined card ⟨CARD⟩ for ⟨EMAIL⟩"), "network": {"client": {"ip": t("⟨IPA⟩")}}}),
+        ("elastic_hit", lambda t: {"_index": t("logs-2027.01.07"), "_id": t("⟨hex⟩"), "_source": {"user.email": t("⟨EMAIL⟩"), "source.ip": t("⟨IP6⟩"), "url.query": t("api_key=⟨GOOG⟩")}}),
+        ("splunk_hec", lambda t: {"time": 1799123456, "host": t("⟨host⟩"), "event": {"msg": t("login ok"), "user": t("⟨EMAIL⟩"), "src": t("⟨IP4⟩"), "session": t("⟨JWT⟩")}}),
+        ("segment_identify", lambda t: {"type": t("identify"), "userId": t("⟨uuid⟩"), "traits": {"email": t("⟨EMAIL⟩"), "phone": t("⟨PHONE⟩"), "birthday": t("⟨DOBISO⟩")}}),
+        ("braze_user", lambda t: {"external_id": t("⟨uuid⟩"), "email": t("⟨EMAIL⟩"), "phone": t("⟨PHONE⟩"), "dob": t("⟨DOBISO⟩"), "country": t("⟨city⟩")}),
+        ("square_payment", lambda t: {"payment": {"id": t("⟨hex⟩"), "card_details": {"card": {"last_4": t("⟨d4⟩"), "fingerprint": t("sq-1-⟨hex⟩")}}, "note": t("manual entry ⟨CARD⟩"), "buyer_email_address": t("⟨EMAIL⟩")}}),
+        ("paypal_capture", lambda t: {"id": t("⟨hex⟩"), "status": t("COMPLETED"), "payer": {"email_address": t("⟨EMAIL⟩"), "phone": {"phone_number": {"national_number": t("⟨PHONE⟩")}}}}),
+        ("paddle_customer", lambda t: {"data": {"id": t("ctm_⟨hex⟩"), "email": t("⟨EMAIL⟩"), "custom_data": {"vat_iban": t("⟨IBAN⟩")}}, "meta": {"request_id": t("⟨uuid⟩")}}),
+        ("xero_contact", lambda t: {"Contacts": [{"Name": t("⟨co⟩"), "EmailAddress": t("⟨EMAIL⟩"), "BankAccountDetails": t("⟨IBAN⟩"), "Phones": [{"PhoneNumber": t("⟨PHONE⟩")}]}]}),
+        ("quickbooks", lambda t: {"Customer": {"DisplayName": t("⟨name⟩"), "PrimaryEmailAddr": {"Address": t("⟨EMAIL⟩")}, "Notes": t("old card ⟨badcard⟩ replaced by ⟨CARD⟩")}}),
+        ("revolut_cp", lambda t: {"name": t("⟨name⟩"), "account": {"iban": t("⟨IBANB⟩"), "bic": t("REVOLT21")}, "profile_type": t("personal"), "rejected_iban": t("⟨badiban⟩")}),
+        ("postmark_bounce", lambda t: {"RecordType": t("Bounce"), "Email": t("⟨EMAIL⟩"), "Details": t("smtp; 550 5.1.1 user unknown"), "BouncedAt": t("⟨ts⟩"), "ServerToken": t("⟨SEC⟩")}),
+        ("ecs_taskdef", lambda t: {"family": t("api"), "containerDefinitions": [{"name": t("api"), "environment": [{"name": t("ANTHROPIC_API_KEY"), "value": t("⟨ANT⟩")}, {"name": t("DB_PASSWORD"), "value": t("⟨PW⟩")}]}]}),
+        ("azure_appsettings", lambda t: [{"name": t("STRIPE_KEY"), "value": t("⟨STRIPE⟩"), "slotSetting": False}, {"name": t("MAPS_KEY"), "value": t("⟨GOOG⟩"), "slotSetting": False}, {"name": t("FALLBACK"), "value": t("⟨standin⟩"), "slotSetting": True}]),
+        ("tfstate", lambda t: {"version": 4, "resources": [{"type": t("tls_private_key"), "instances": [{"attributes": {"private_key_pem": t("⟨PK⟩"), "algorithm": t("ED25519")}}]}]}),
+        ("github_actions_var", lambda t: {"total_count": 2, "secrets_leaked_in_logs": [{"name": t("AWS_KEY"), "value": t("⟨AWS⟩")}, {"name": t("GH_PAT"), "value": t("⟨GH⟩")}]}),
+        ("k8s_configmap", lambda t: {"apiVersion": t("v1"), "kind": t("ConfigMap"), "metadata": {"name": t("agent-config")}, "data": {"SLACK_TOKEN": t("⟨SLACK⟩"), "OPENAI_KEY": t("⟨OAI⟩"), "EXAMPLE_KEY": t("⟨PH⟩")}}),
+        ("ssh_deploy_key", lambda t: {"title": t("deploy@⟨host⟩"), "key": t("⟨ssh⟩"), "private": t("⟨PK⟩"), "read_only": True}),
+        ("hr_record", lambda t: {"employee": {"name": t("⟨name⟩"), "dob": t("⟨DOB⟩"), "ssn": t("⟨SSN⟩"), "hired": t("⟨date⟩"), "bank": {"iban": t("⟨IBAN⟩")}}}),
+        ("wifi_provision", lambda t: {"ssid": t("⟨co⟩-guest"), "psk": t("⟨PW⟩"), "controller": t("⟨IP4⟩"), "mac": t("⟨mac⟩")}),
+        ("docs_example", lambda t: {"docs": {"snippet": t("client = Client(api_key=⟨PH⟩)"), "note": t("replace ⟨standin⟩ with your key"), "second_example": t("⟨PH⟩")}}),
+        ("ip_allowlist", lambda t: {"allowlist": [{"cidr": t("⟨IP4⟩/32"), "label": t("office")}, {"cidr": t("⟨IP6⟩/128"), "label": t("vpn")}, {"cidr": t("⟨lo⟩"), "label": t("local")}]}),
+        ("prose_chat", lambda t: {"messages": [{"role": t("user"), "content": t("⟨PWPROSE⟩")}, {"role": t("assistant"), "content": t("⟨DOBPROSE⟩")}]}),
+    ]
+
+
+B38_JSON = b38_json_shapes()
+B38_RARE = {"AWS": 3, "GH": 2, "GOOG": 2, "OAI": 2, "ANT": 3, "SLACK": 2, "STRIPE": 2, "JWT": 2, "PK": 3, "PH": 2, "IBAN": 1, "IBANB": 1,
+            "SSN": 1, "CARD": 1, "CARDB": 1, "DOB": 1, "DOBISO": 1, "DOBKID": 1, "CVC": 1, "SEC": 1, "IP6": 1, "KEY": 1, "PWPROSE": 1, "DOBPROSE": 1}
+
+
+def b38_weight(tmpl):
+    return 2 + sum(B38_RARE.get(m, 0) for m in B38_RE.findall(tmpl))
+
+
+def b38_parts(r, loc, tmpl, inj, cache):
+    """A template string into parts (str and B38L); a marker ending in r repeats its value within the document."""
+    parts, pos = [], 0
+    for m in B38_RE.finditer(tmpl):
+        if m.start() > pos:
+            parts.append(tmpl[pos:m.start()])
+        k = m.group(1)
+        if k in ("PWPROSE", "DOBPROSE"):
+            parts += b38_prose(r, loc, k)
+        elif k[0].isupper():
+            base = k[:-1] if k.endswith("r") else k
+            if base != k and k in cache:
+                t, v, reg = cache[k]
+            else:
+                reg = None
+                if base in ("PHONE", "PHONEUS"):
+                    v, reg = b38_phone(r, "en_US" if base == "PHONEUS" else loc)
+                    t = "PHONE"
+                else:
+                    t, v = b38_value(r, loc, base, inj)
+                    if t == "PHONE":
+                        v, reg = b38_phone(r, loc)
+                cache[k] = (t, v, reg)
+            parts.append(B38L(t, v, reg))
+        else:
+            parts.append(b38_fill(r, loc, k))
+        pos = m.end()
+    if pos < len(tmpl):
+        parts.append(tmpl[pos:])
+    return parts or [""]
+
+
+def b38_labels(doc):
+    if isinstance(doc, B38L):
+        return [doc]
+    if isinstance(doc, dict):
+        return [x for v in doc.values() for x in b38_labels(v)]
+    if isinstance(doc, list):
+        return [x for v in doc for x in b38_labels(v)]
+    return []
+
+
+def b38_render_doc(kind, doc):
+    w = Writer()
+    if kind == "json":
+        w.json(doc)
+    else:
+        w.text(doc)
+    return w
+
+
+def b38_copies_ok(w):
+    buf = bytes(w.buf)
+    starts = {(sp["start"], sp["end"]) for sp in w.spans}
+    for sp in w.spans:
+        v = buf[sp["start"]:sp["end"]]
+        if len(v) < 6:
+            continue
+        i = buf.find(v)
+        while i >= 0:
+            if not any(a <= i and i + len(v) <= b for a, b in starts):
+                return False
+            i = buf.find(v, i + 1)
+    return True
+
+
+def b38_pick(r, items, weights):
+    x = r.random() * sum(weights)
+    for it, wt in zip(items, weights):
+        x -= wt
+        if x < 0:
+            return it
+    return items[-1]
+
+
+B38_TEXT_W = [b38_weight(t) for _, t in B38_TEXT]
+B38_US_W = [b38_weight(t) for _, t in B38_US]
+
+
+class B38Probe:
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, s):
+        self.seen.append(s)
+        return s
+
+
+def b38_json_w():
+    out = []
+    for _, fn in B38_JSON:
+        p = B38Probe()
+        fn(p)
+        out.append(b38_weight(" ".join(p.seen)))
+    return out
+
+
+B38_JSON_W = b38_json_w()
+
+
+B38_MARK_TYPE = {"AWS": "AWS_ACCESS_KEY", "GH": "GITHUB_TOKEN", "GOOG": "GOOGLE_API_KEY", "OAI": "OPENAI_KEY", "ANT": "ANTHROPIC_KEY",
+                 "SLACK": "SLACK_TOKEN", "STRIPE": "STRIPE_KEY", "JWT": "JWT", "PK": "PRIVATE_KEY", "PH": "PLACEHOLDER", "EMAIL": "EMAIL",
+                 "PHONE": "PHONE", "PHONEUS": "PHONE", "CARD": "CREDIT_CARD", "CARDB": "CREDIT_CARD", "IBAN": "IBAN", "IBANB": "IBAN",
+                 "SSN": "US_SSN", "IP4": "IPV4", "IP6": "IPV6", "DOB": "DATE_OF_BIRTH", "DOBISO": "DATE_OF_BIRTH", "DOBKID": "DATE_OF_BIRTH",
+                 "DOBPROSE": "DATE_OF_BIRTH", "PW": "PASSWORD", "PWU": "PASSWORD", "PWPROSE": "PASSWORD", "SEC": "GENERIC_SECRET",
+                 "CVC": "GENERIC_SECRET", "AWSSEC": "GENERIC_SECRET"}
+
+
+def b38_types_of(tmpl):
+    return {B38_MARK_TYPE[m[:-1] if m.endswith("r") else m] for m in B38_RE.findall(tmpl) if (m[:-1] if m.endswith("r") else m) in B38_MARK_TYPE}
+
+
+def b38_json_tmpls():
+    out = []
+    for _, fn in B38_JSON:
+        p = B38Probe()
+        fn(p)
+        out.append(" ".join(p.seen))
+    return out
+
+
+B38_TEXT_TYPES = [b38_types_of(t) for _, t in B38_TEXT]
+B38_JSON_TYPES = [b38_types_of(t) for t in b38_json_tmpls()]
+B38_SEEN = {}  # gold spans drawn so far in this run, per type: a quarter of the documents go to a kind holding the rarest type so far
+
+
+def b38_steer(r, items, types):
+    """A kind holding the type drawn least so far (one draw in four), else None."""
+    if r.random() >= 0.25:
+        return None
+    need = min(sorted(B38_TYPES), key=lambda t: B38_SEEN.get(t, 0))
+    cands = [it for it, ts in zip(items, types) if need in ts]
+    return r.choice(cands) if cands else None
+
+
+def b38_seen(doc):
+    for lab in b38_labels(doc):
+        B38_SEEN[lab.typ] = B38_SEEN.get(lab.typ, 0) + 1
+    return doc
+
+
+def b38_text(f, r, loc):
+    while True:
+        cache = {}
+        if loc == "en_US" and r.random() < 0.35:
+            doc = b38_parts(r, loc, b38_pick(r, B38_US, B38_US_W)[1], False, cache)
+        elif r.random() < 0.14:
+            doc = b38_paperwork(r, loc)
+        else:
+            kind = b38_steer(r, B38_TEXT, B38_TEXT_TYPES) or b38_pick(r, B38_TEXT, B38_TEXT_W)
+            doc = b38_parts(r, loc, kind[1], False, cache)
+        if b38_copies_ok(b38_render_doc("text", doc)):
+            return b38_seen(doc)
+
+
+def b38_json(f, r, loc):
+    while True:
+        cache = {}
+        fn = (b38_steer(r, B38_JSON, B38_JSON_TYPES) or b38_pick(r, B38_JSON, B38_JSON_W))[1]
+        doc = fn(lambda s: b38_parts(r, loc, s, True, cache))
+        if b38_copies_ok(b38_render_doc("json", doc)):
+            return b38_seen(doc)
+
+
+B38_TYPES = {"ANTHROPIC_KEY", "AWS_ACCESS_KEY", "GITHUB_TOKEN", "GOOGLE_API_KEY", "OPENAI_KEY", "SLACK_TOKEN", "STRIPE_KEY", "JWT",
+             "PRIVATE_KEY", "EMAIL", "PHONE", "CREDIT_CARD", "US_SSN", "IBAN", "IPV4", "IPV6", "DATE_OF_BIRTH", "PASSWORD",
+             "GENERIC_SECRET", "PLACEHOLDER"}
+
+
+def b38_check(i, kind, doc, w, text, loc):
+    labs = b38_labels(doc)
+    assert len(labs) == len(w.spans), (i, len(labs), len(w.spans))
+    last = -1
+    for lab, sp in zip(labs, w.spans):
+        v = lab.text
+        assert sp["type"] == lab.typ and sp["start"] >= last and w.buf[sp["start"]:sp["end"]].decode("utf-8") == v, (i, sp)
+        last = sp["end"]
+        t = lab.typ
+        assert t in B38_TYPES, (i, t)
+        if t in B38_SHAPE:
+            assert re.fullmatch(B38_SHAPE[t], v), (i, t, v)
+        elif t == "JWT":
+            assert b38_jwt_ok(v), (i, v)
+        elif t == "CREDIT_CARD":
+            assert b38_card_ok(v), (i, v)
+        elif t == "IBAN":
+            assert b38_iban_ok(v), (i, v)
+        elif t == "US_SSN":
+            assert b38_ssn_ok(v), (i, v)
+        elif t == "PHONE":
+            assert lab.region and b38_phone_ok(v, lab.region), (i, v, lab.region)
+        elif t in ("IPV4", "IPV6"):
+            assert b38_ip_ok(v) and ipaddress.ip_address(v).version == (4 if t == "IPV4" else 6), (i, v)
+        elif t == "PRIVATE_KEY":
+            assert b38_pk_ok(v) and (kind == "text" or "\n" not in v), (i, v)
+        elif t == "PLACEHOLDER":
+            assert v in B38_PLACEHOLDERS, (i, v)
+        elif t == "EMAIL":
+            assert re.fullmatch(r"[a-z0-9._]+@[a-z0-9-]+(\.[a-z0-9-]+)+", v), (i, v)
+        elif t == "DATE_OF_BIRTH":
+            y = int(re.findall(r"\d{4}", v)[0])
+            assert 1930 <= y <= 2024, (i, v)
+        elif t in ("PASSWORD", "GENERIC_SECRET"):
+            assert v and not any(c.isspace() or c in "\"'\\" for c in v), (i, v)
+    assert b38_copies_ok(w), i
+    if kind == "json":
+        json.loads(text)
+        assert "\\" not in text and not any(ord(c) < 32 for c in text), i
 
 
 if __name__ == "__main__":
