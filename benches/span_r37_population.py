@@ -14,7 +14,10 @@ blank, no `;`/`&`, `=` only as final padding). Groups:
   rest         REST after such a head, any gold label;
   name-other   the `NAME=` head when NAME fails that test (`roMFoL5=…` in a password): left
                whole by the rule;
-  rest-other   REST after such a head.
+  rest-other   REST after such a head;
+  glpat-ph     GitLab's `glpat-` with an `EXAMPLE` / `xxxx…` / `0000…` body, any context (the
+               second construction of the brief, counted, not taken);
+  glpat-real   any other `glpat-` token, any context.
 Reported per group: gold (any label, listed), not gold, gold the variant missed (same label).
 """
 import os
@@ -39,7 +42,14 @@ def program_name(n):
             and n.lower().endswith(SECRET_WORDS))
 
 
+GLPAT = re.compile(rb"(?<![A-Za-z0-9_-])(glpat-[A-Za-z0-9_-]{8,})")
+
+
 def candidates(raw, kind=None):
+    for m in GLPAT.finditer(raw):
+        body = m.group(1)[6:]
+        ph = b"EXAMPLE" in body or re.fullmatch(rb"[xX]{8,}|0{8,}", body) is not None
+        yield ("glpat-ph" if ph else "glpat-real"), "ANY", m.start(1), m.end(1)
     for m in RX.finditer(raw):
         ok = program_name(m.group(1))
         yield ("name" if ok else "name-other"), "ANY", m.start(1), m.end(1) + 1
@@ -47,7 +57,7 @@ def candidates(raw, kind=None):
 
 
 def main():
-    entity_groups_main(["name", "rest", "name-other", "rest-other"], candidates)
+    entity_groups_main(["name", "rest", "name-other", "rest-other", "glpat-ph", "glpat-real"], candidates)
 
 
 if __name__ == "__main__":
