@@ -889,7 +889,26 @@ impl Detector {
             && v::mixed_classes(value)
             && v::shannon_entropy(value) >= self.entropy_threshold
         {
-            Outcome::Hit(Hit::new(Entity::GenericSecret, vs, e))
+            // A value that is itself a `NAME=` pair (`token: slackToken=xoxb-…`): the value
+            // after its `=`, judged alone; a vendor's key is its own rule's (`evidence_r37s`).
+            // Asked here, where a value is about to be reported, so that no other value pays.
+            match super::evidence_r37s::pair_head(hay, vs, e) {
+                None => Outcome::Hit(Hit::new(Entity::GenericSecret, vs, e)),
+                Some(r) => {
+                    let rest = &hay[r..e];
+                    if rest.len() >= 8
+                        && !starts_with_known_secret(rest)
+                        && !stand_in(rest)
+                        && !v::secret_placeholder(rest)
+                        && v::mixed_classes(rest)
+                        && v::shannon_entropy(rest) >= self.entropy_threshold
+                    {
+                        Outcome::Hit(Hit::new(Entity::GenericSecret, r, e))
+                    } else {
+                        Outcome::Reject
+                    }
+                }
+            }
         } else {
             Outcome::Reject
         }

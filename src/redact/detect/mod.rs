@@ -56,6 +56,7 @@ pub(crate) mod evidence_r35p;
 pub(crate) mod evidence_r36c;
 pub(crate) mod evidence_r36g;
 pub(crate) mod evidence_r36p;
+pub(crate) mod evidence_r37s;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -864,5 +865,7 @@ mod tests_r36c;
 mod tests_r36g;
 #[cfg(test)]
 mod tests_r36p;
+#[cfg(test)]
+mod tests_r37s;
 #[cfg(test)]
 pub(crate) mod tests_support;
