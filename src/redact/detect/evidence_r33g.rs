@@ -44,23 +44,9 @@ pub(super) fn litellm_master_key(hay: &[u8], s: usize, body: &[u8]) -> bool {
 /// `LITELLM_MASTER_KEY`) and its `:`/`=` stand right before the value at `s` (a quote and
 /// blanks between).
 pub(super) fn litellm_master_key_before(hay: &[u8], s: usize) -> bool {
-    let mut k = s;
-    if k > 0 && matches!(hay[k - 1], b'"' | b'\'') {
-        k -= 1;
-    }
-    while k > 0 && matches!(hay[k - 1], b' ' | b'\t') {
-        k -= 1;
-    }
-    if k == 0 || !matches!(hay[k - 1], b':' | b'=') {
+    let Some(k) = assigned_name_end(hay, s) else {
         return false;
-    }
-    k -= 1;
-    while k > 0 && matches!(hay[k - 1], b' ' | b'\t') {
-        k -= 1;
-    }
-    if k > 0 && matches!(hay[k - 1], b'"' | b'\'') {
-        k -= 1;
-    }
+    };
     let name = &hay[..k];
     [b"master_key".as_slice(), b"master-key", b"masterkey"]
         .iter()
@@ -72,6 +58,30 @@ pub(super) fn litellm_master_key_before(hay: &[u8], s: usize) -> bool {
                     !b.is_ascii_alphanumeric() || b == b'_'
                 })
         })
+}
+
+/// The end of the name a value at `s` is assigned to: back over an optional quote, blanks, one
+/// `:` or `=`, blanks and an optional quote (`NAME = "v`, `"NAME": 'v`, `NAME=v`). `None` when
+/// no `:`/`=` stands there.
+pub(super) fn assigned_name_end(hay: &[u8], s: usize) -> Option<usize> {
+    let mut k = s;
+    if k > 0 && matches!(hay[k - 1], b'"' | b'\'') {
+        k -= 1;
+    }
+    while k > 0 && matches!(hay[k - 1], b' ' | b'\t') {
+        k -= 1;
+    }
+    if k == 0 || !matches!(hay[k - 1], b':' | b'=') {
+        return None;
+    }
+    k -= 1;
+    while k > 0 && matches!(hay[k - 1], b' ' | b'\t') {
+        k -= 1;
+    }
+    if k > 0 && matches!(hay[k - 1], b'"' | b'\'') {
+        k -= 1;
+    }
+    Some(k)
 }
 
 /// The kinds of Tailscale's keys (`tskey-<kind>-`).

@@ -184,7 +184,7 @@ pub(super) fn pipe_cvc_cell(hay: &[u8], i: usize) -> Option<(usize, usize)> {
         (s == 0 || !cell[s - 1].is_ascii_alphanumeric())
             && PIPE_CVC_WORDS
                 .iter()
-                .chain(&super::evidence_r36c::PIPE_CVC_NAMES)
+                .chain(super::evidence_r36c::PIPE_CVC_NAMES)
                 .any(|w| {
                     cell.get(s..s + w.len())
                         .is_some_and(|x| x.eq_ignore_ascii_case(w))

@@ -45,17 +45,9 @@
 
 /// The names of a card security code a pipe table's label cell may hold besides
 /// `evidence_r34d`'s abbreviations (lower case; matched in any ASCII case, each standing
-/// alone in the cell): `numbers::CVC_WORDS`' names of the code, and `Prüfziffer`.
-pub(super) const PIPE_CVC_NAMES: [&[u8]; 8] = [
-    b"security code",
-    b"kartenpr\xc3\xbcfnummer",
-    b"pr\xc3\xbcfnummer",
-    b"pr\xc3\xbcfziffer",
-    b"cryptogramme",
-    b"c\xc3\xb3digo de seguridad",
-    b"codice di sicurezza",
-    b"beveiligingscode",
-];
+/// alone in the cell): `numbers::CVC_WORDS`' names of the code (its words after the seven
+/// abbreviations), `Prüfziffer` among them.
+pub(super) const PIPE_CVC_NAMES: &[&[u8]] = super::numbers::CVC_WORDS.split_at(7).1;
 
 /// Whether a member's name is a JSON Schema / OpenAPI keyword giving an example of the value
 /// its object describes: `default`, `examples`, `example` (exact case, as the

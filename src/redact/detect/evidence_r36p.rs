@@ -62,23 +62,9 @@ pub(super) fn cloud_auth_at(hay: &[u8], q: usize) -> bool {
     if user == 0 || user > USER_MAX {
         return false;
     }
-    let mut k = q - user;
-    if k > 0 && matches!(hay[k - 1], b'"' | b'\'') {
-        k -= 1;
-    }
-    while k > 0 && matches!(hay[k - 1], b' ' | b'\t') {
-        k -= 1;
-    }
-    if k == 0 || !matches!(hay[k - 1], b':' | b'=') {
+    let Some(k) = super::evidence_r33g::assigned_name_end(hay, q - user) else {
         return false;
-    }
-    k -= 1;
-    while k > 0 && matches!(hay[k - 1], b' ' | b'\t') {
-        k -= 1;
-    }
-    if k > 0 && matches!(hay[k - 1], b'"' | b'\'') {
-        k -= 1;
-    }
+    };
     const NAME: &[u8] = b"cloud.auth";
     k >= NAME.len()
         && &hay[k - NAME.len()..k] == NAME
