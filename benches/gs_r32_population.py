@@ -36,7 +36,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from population import secret_groups_main  # noqa: E402
+from population import regex_groups_main  # noqa: E402
 
 R = {
     "nsupdate": re.compile(rb"nsupdate[^\n]*?-y[ \t]+(?:[A-Za-z0-9.-]+:)?[A-Za-z0-9._-]+:([A-Za-z0-9+/=]{8,})"),
@@ -59,17 +59,8 @@ R = {
     "radius": re.compile(rb"(?:radius|tacacs)(?:-server)?[ \t]+(?:host[ \t]+)?\S+[ \t]+(?:secret|key)[ \t]+(?:\d[ \t]+)?\"?([^\"\s]+)"),
     "default": re.compile(rb"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}\s]+)\}"),
 }
-GROUPS = list(R)
-
-
-def generate(raw, kind="text"):
-    for g, rx in R.items():
-        for m in rx.finditer(raw):
-            yield g, m.start(1), m.end(1)
-
-
 def main():
-    secret_groups_main(GROUPS, generate)
+    regex_groups_main(R)
 
 
 

@@ -30,7 +30,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from population import secret_groups_main  # noqa: E402
+from population import regex_groups_main  # noqa: E402
 
 R = {
     "tskey": re.compile(rb"(?<![A-Za-z0-9_-])(tskey-[a-z]+-[A-Za-z0-9]+-[A-Za-z0-9]+)"),
@@ -47,17 +47,8 @@ R = {
     "azure-q": re.compile(rb"(?<![A-Za-z0-9_~.-])([A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])"),
     "hash-csrf": re.compile(rb"\"csrf\"\n\d+\) \"([^\"]+)\""),
 }
-GROUPS = list(R)
-
-
-def generate(raw, kind="text"):
-    for g, rx in R.items():
-        for m in rx.finditer(raw):
-            yield g, m.start(1), m.end(1)
-
-
 def main():
-    secret_groups_main(GROUPS, generate)
+    regex_groups_main(R)
 
 
 

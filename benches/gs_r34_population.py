@@ -32,7 +32,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from population import secret_groups_main  # noqa: E402
+from population import regex_groups_main  # noqa: E402
 
 R = {
     "age": re.compile(rb"(?<![A-Za-z0-9_-])(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})(?![A-Za-z0-9_-])"),
@@ -52,17 +52,8 @@ R = {
     "tf-any": re.compile(rb"\" -> \"([^\"\n]+)\""),
     "app-key-dd": re.compile(rb"(?m)^[ \t]*app_key:[ \t]*([0-9a-f]{40})\b"),
 }
-GROUPS = list(R)
-
-
-def generate(raw, kind="text"):
-    for g, rx in R.items():
-        for m in rx.finditer(raw):
-            yield g, m.start(1), m.end(1)
-
-
 def main():
-    secret_groups_main(GROUPS, generate)
+    regex_groups_main(R)
 
 
 

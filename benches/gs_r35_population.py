@@ -30,7 +30,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from population import secret_groups_main  # noqa: E402
+from population import regex_groups_main  # noqa: E402
 
 R = {
     "pypi": re.compile(rb"(?<![A-Za-z0-9_-])(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{16,})(?![A-Za-z0-9_-])"),
@@ -45,17 +45,8 @@ R = {
     "cli-up-any": re.compile(rb" -u [^\s]+ -p ['\"]?([^\s'\"]+)"),
     "digits-name": re.compile(rb"(?i)(?:token|key|secret)[\"']?[ \t]*[=:][ \t]*[\"']?([0-9]{1,8})(?![0-9A-Za-z])"),
 }
-GROUPS = list(R)
-
-
-def generate(raw, kind="text"):
-    for g, rx in R.items():
-        for m in rx.finditer(raw):
-            yield g, m.start(1), m.end(1)
-
-
 def main():
-    secret_groups_main(GROUPS, generate)
+    regex_groups_main(R)
 
 
 if __name__ == "__main__":

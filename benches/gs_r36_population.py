@@ -43,7 +43,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from population import secret_groups_main  # noqa: E402
+from population import regex_groups_main  # noqa: E402
 
 V = rb"([^\s\"'<>,;]+)"
 R = {
@@ -73,17 +73,8 @@ R = {
     "az-quoted": re.compile(rb"az login --service-principal[^\n]*? -p '([^'\n]+)'"),
     "liquibase": re.compile(rb"liquibase\.hub\.apiKey[ \t]*[=:][ \t]*" + V),
 }
-GROUPS = list(R)
-
-
-def generate(raw, kind="text"):
-    for g, rx in R.items():
-        for m in rx.finditer(raw):
-            yield g, m.start(1), m.end(1)
-
-
 def main():
-    secret_groups_main(GROUPS, generate)
+    regex_groups_main(R)
 
 
 if __name__ == "__main__":

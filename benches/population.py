@@ -138,6 +138,18 @@ def secret_groups_main(groups, generate, argv=None):
                 print(f"  {g:10} {k}: " + ", ".join(f"{s} {n}" for s, n in c.items()))
 
 
+def regex_groups_main(regexes, argv=None):
+    """`secret_groups_main` over named regexes: each group's places are its regex's matches in
+    the raw document, the value its first group (the gs population scripts' form)."""
+
+    def generate(raw, kind="text"):
+        for g, rx in regexes.items():
+            for m in rx.finditer(raw):
+                yield g, m.start(1), m.end(1)
+
+    secret_groups_main(list(regexes), generate, argv)
+
+
 def regex_places(rx, grp, raw):
     """(match, start, end) of group `grp` of every match of `rx` in `raw`."""
     for m in rx.finditer(raw):
