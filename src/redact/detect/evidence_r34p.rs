@@ -205,21 +205,7 @@ pub(super) fn chpasswd_echo_password(hay: &[u8], s: usize, e: usize) -> Option<O
     }
     let t = t.strip_suffix(b"|")?.trim_ascii_end();
     // The echoed argument: quoted, or a word.
-    let (as_, ae) = match t.last() {
-        Some(&q @ (b'\'' | b'"')) => {
-            let body = &t[..t.len() - 1];
-            let o = memchr::memrchr(q, body)?;
-            (o + 1, body.len())
-        }
-        Some(_) => {
-            let o = t
-                .iter()
-                .rposition(|c| c.is_ascii_whitespace())
-                .map_or(0, |o| o + 1);
-            (o, t.len())
-        }
-        None => return None,
-    };
+    let (as_, ae) = last_argument(t)?;
     let arg = &t[as_..ae];
     let before = t[..as_]
         .strip_suffix(b"'")
@@ -243,4 +229,24 @@ pub(super) fn chpasswd_echo_password(hay: &[u8], s: usize, e: usize) -> Option<O
     let vs = ls + as_ + c + 1;
     let ve = ls + ae;
     password_like(&hay[vs..ve]).then(|| Outcome::Hit(Hit::new(Entity::Password, vs, ve)))
+}
+
+/// The last argument of a command's words `t` (no trailing blank): a quoted one's body (the
+/// quotes left out) or the last word; `None` for an empty `t` or an unclosed quote. Read by
+/// `echo … | chpasswd` here and `echo … | docker login` (`evidence_r35p`).
+pub(super) fn last_argument(t: &[u8]) -> Option<(usize, usize)> {
+    match t.last()? {
+        &q @ (b'\'' | b'"') => {
+            let body = &t[..t.len() - 1];
+            let o = memchr::memrchr(q, body)?;
+            Some((o + 1, body.len()))
+        }
+        _ => {
+            let o = t
+                .iter()
+                .rposition(|c| c.is_ascii_whitespace())
+                .map_or(0, |o| o + 1);
+            Some((o, t.len()))
+        }
+    }
 }

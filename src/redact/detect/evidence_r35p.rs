@@ -71,21 +71,7 @@ pub(super) fn docker_stdin_password(hay: &[u8], s: usize, e: usize) -> Option<Ou
     // Before the pipe: `echo [-n] WORD` (the word quoted or bare), at the line's start or
     // after a blank, `$ `, `;`, `&&`.
     let t = line[..p].trim_ascii_end();
-    let (as_, ae) = match t.last() {
-        Some(&q @ (b'\'' | b'"')) => {
-            let body = &t[..t.len() - 1];
-            let o = memchr::memrchr(q, body)?;
-            (o + 1, body.len())
-        }
-        Some(_) => {
-            let o = t
-                .iter()
-                .rposition(|c| c.is_ascii_whitespace())
-                .map_or(0, |o| o + 1);
-            (o, t.len())
-        }
-        None => return None,
-    };
+    let (as_, ae) = super::evidence_r34p::last_argument(t)?;
     let quoted = as_ > 0 && matches!(t[as_ - 1], b'\'' | b'"');
     let before = if quoted { &t[..as_ - 1] } else { &t[..as_] };
     if before.last().is_some_and(|c| !c.is_ascii_whitespace()) {
