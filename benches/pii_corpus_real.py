@@ -60657,6 +60657,13 @@ B39_MARK = {"EMAIL": "EMAIL", "PHONE": "PHONE", "PHONEE": "PHONE", "PHONEI": "PH
 def b39_value(r, loc, base, ctx):
     """A labelled value for marker `base`; ctx holds the document's state (json flag, region, last card)."""
     if base == "EMAIL":
+        who = ctx.get("vals", {}).get("name")
+        if who and "name_mail" not in ctx and r.random() < 0.6:  # the first address of a named person is theirs
+            ctx["name_mail"] = True
+            first, last = who.split(" ", 1)
+            local = r.choice([f"{b39_ascii(first)}.{b39_ascii(last.replace(' ', ''))}", f"{b39_ascii(first)[0]}{b39_ascii(last.replace(' ', ''))}",
+                              f"{b39_ascii(first)}{r.randint(1, 99)}"])
+            return f"{local}@{r.choice(B39_DOMAINS[loc]) if r.random() < 0.6 else r.choice(B39_CODOMAINS)}"
         return b39_email(r, loc)
     if base in ("PHONE", "PHONEE", "PHONEI"):
         variants = {"PHONE": None, "PHONEE": ["e164"], "PHONEI": ["intl", "intl", "e164", "intl_dashes"]}[base]
@@ -61031,12 +61038,13 @@ def b39_paper_tmpl(r, loc, entry):
         rows.insert(2, (f[1] + " (2)", "⟦DOB2⟧"))
     title = titles[li]
     style = r.randrange(3)
-    if style == 0:
-        return f"{title.upper()} — ⟦co⟧\n" + "".join(f"{k}: {v}\n" for k, v in rows) + f"Ref. ⟦ord⟧ · ⟦date⟧\n"
-    if style == 1:
+    if style == 0:  # a letter with numbered points
         hi, body, bye = B39_MAILWORDS[lang]
-        return f"Subject: {title} ⟦ord⟧\n\n{hi}\n{body.format(t=title)}\n\n" + "".join(f"- {k}: {v}\n" for k, v in rows) + f"\n{bye}\n⟦name⟧\n"
-    return f"### {title}\n\n| | |\n|---|---|\n" + "".join(f"| {k} | {v} |\n" for k, v in rows) + "\n_⟦co⟧, ⟦date⟧_\n"
+        return f"⟦co⟧ · {title}\n\n{hi}\n{body.format(t=title)}\n" + "".join(f"{n + 1}) {k}: {v}\n" for n, (k, v) in enumerate(rows)) + f"\n{bye}\n⟦name⟧, ⟦date⟧\n"
+    if style == 1:  # a web form's submission as the site's mailer sends it
+        return f"[web form] {title} · submitted ⟦ts⟧ · ref ⟦ord⟧\n" + "".join(f"{b39_ascii(k.replace(' ', '_'))}={v}\n" for k, v in rows)
+    sep = ";" if lang != "en" else ","  # a spreadsheet export: header and one row
+    return f"# {title} export ⟦isodate⟧\n" + sep.join(k for k, _ in rows) + "\n" + sep.join(v.replace(",", "").replace("⟦DOB", "⟦DOBNUM") for _, v in rows) + "\n"
 
 
 # ---------- blind39 US paperwork (en_US) ----------
@@ -61159,15 +61167,15 @@ B39_JSON = [
     ("argocd_repo_creds", {"url": "https://github.com/⟦word⟧", "username": "x-access-token", "password": "⟦GH⟧", "type": "git", "githubAppPrivateKey": "⟦PEM⟧"}),
     ("virustotal_ip", {"data": {"id": "⟦IPV⟧", "type": "ip_address", "attributes": {"last_analysis_stats": {"malicious": 4, "harmless": 80},
                        "network": "⟦IPV⟧/24", "whois": "abuse contact ⟦EMAIL⟧ phone ⟦PHONEI⟧"}}}),
-    ("docs_examples", {"examples": [{"lang": "bash", "code": "export API_KEY=⟦PH⟧"}, {"lang": "python", "code": "client = Client(api_key=⟦stand⟧)"},
-                                    {"lang": "note", "code": "Key id ⟦kid⟧ is public; keys like ⟦PH2⟧ are examples only"}]}),
-    ("key_audit_list", {"findings": [{"type": "google_api_key", "value": "⟦GOOG⟧", "file": "app/src/main/res/values/keys.xml"},
-                                     {"type": "anthropic", "value": "⟦ANT⟧", "file": "scripts/eval.py"},
-                                     {"type": "github", "value": "⟦GH⟧", "file": ".github/workflows/release.yml"}], "scanned_at": "⟦ts⟧"}),
+    ("contentful_api_keys", {"total": 2, "items": [{"name": "Website", "description": "delivery key, replaces the sample ⟦PH⟧ from the starter", "accessToken": "⟦SEC⟧",
+                              "sys": {"id": "⟦kid⟧", "createdBy": "⟦EMAIL⟧"}}, {"name": "Preview", "accessToken": "⟦stand⟧", "sys": {"id": "⟦kid2⟧"}}]}),
+    ("google_services_json", {"project_info": {"project_number": "⟦big⟧", "project_id": "app-⟦word⟧-⟦n⟧", "storage_bucket": "app-⟦word⟧-⟦n⟧.appspot.com"},
+                              "client": [{"client_info": {"mobilesdk_app_id": "1:⟦big⟧:android:⟦mdh⟧", "android_client_info": {"package_name": "com.⟦word⟧.app"}},
+                                          "api_key": [{"current_key": "⟦GOOG⟧"}]}], "configuration_version": "1"}),
     ("slack_oauth_access", {"ok": True, "app_id": "A0⟦big⟧", "authed_user": {"id": "U0⟦big2⟧"}, "scope": "chat:write,channels:read",
                             "token_type": "bot", "access_token": "⟦SLACK⟧", "team": {"name": "⟦co⟧"}}),
-    ("stripe_key_inventory", {"keys": [{"name": "server", "secret": "⟦STRIPE⟧", "created": "⟦isodate⟧"}, {"name": "web", "publishable": "⟦pk⟧"}],
-                              "owner": "⟦EMAIL⟧"}),
+    ("pipedream_account", {"id": "apn_⟦kid⟧", "app": {"name_slug": "stripe"}, "name": "⟦co⟧ billing", "credentials": {"api_key": "⟦STRIPE⟧"},
+                           "created_by": "⟦EMAIL⟧", "healthy": True, "last_refreshed_at": "⟦ts⟧"}),
     ("anthropic_batch_line", {"custom_id": "req-⟦n⟧", "result": {"type": "succeeded", "message": {"role": "assistant", "content": [
         {"type": "text", "text": "The config you pasted contains an API key (⟦ANT⟧) and an AWS key id (⟦AWS⟧); rotate both."}]}}}),
 ]
