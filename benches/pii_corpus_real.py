@@ -60649,7 +60649,7 @@ def b39_fill(r, loc, name):
 B39_MARK = {"EMAIL": "EMAIL", "PHONE": "PHONE", "PHONEE": "PHONE", "PHONEI": "PHONE", "CARD": "CREDIT_CARD", "CARDB": "CREDIT_CARD",
             "SSN": "US_SSN", "IBAN": "IBAN", "IBANB": "IBAN", "IPV": "IPV4", "IPS": "IPV6", "DOB": "DATE_OF_BIRTH", "DOBISO": "DATE_OF_BIRTH",
             "DOBNUM": "DATE_OF_BIRTH", "PW": "PASSWORD", "PWU": "PASSWORD", "SEC": "GENERIC_SECRET", "AWSSEC": "GENERIC_SECRET",
-            "HEXKEY": "GENERIC_SECRET", "WHSEC": "GENERIC_SECRET", "CVC": "GENERIC_SECRET", "AWS": "AWS_ACCESS_KEY", "GH": "GITHUB_TOKEN", "GHS": "GITHUB_TOKEN",
+            "HEXKEY": "GENERIC_SECRET", "WHSEC": "GENERIC_SECRET", "VTOK": "GENERIC_SECRET", "AZSEC": "GENERIC_SECRET", "PYPI": "GENERIC_SECRET", "CVC": "GENERIC_SECRET", "AWS": "AWS_ACCESS_KEY", "GH": "GITHUB_TOKEN", "GHS": "GITHUB_TOKEN",
             "GHP": "GITHUB_TOKEN", "GOOG": "GOOGLE_API_KEY", "OAI": "OPENAI_KEY", "ANT": "ANTHROPIC_KEY", "SLACK": "SLACK_TOKEN",
             "STRIPE": "STRIPE_KEY", "JWT": "JWT", "PEM": "PRIVATE_KEY", "PH": "PLACEHOLDER"}
 
@@ -60706,6 +60706,8 @@ def b39_value(r, loc, base, ctx):
         return b39_generic(r, r.choice(["hex32", "hex64", "kcclient"]))
     if base == "WHSEC":
         return "whsec_" + rnd(r, AN, 32)
+    if base in ("VTOK", "AZSEC", "PYPI"):
+        return b39_generic(r, {"VTOK": "vault", "AZSEC": "azclient", "PYPI": "pypi"}[base])
     if base == "CVC":
         c = ctx.get("card", "")
         return rnd(r, string.digits, 4 if c[:2] in ("34", "37") else 3)
@@ -60766,7 +60768,7 @@ def b39_types(tmpl):
     return {B39_MARK[m.group(1)] for m in B39_RE.finditer(tmpl) if m.group(1) in B39_MARK}
 
 
-# ---------- blind39 text kinds (name, template); ⟦UPPER⟧ markers are labelled values ----------
+# ---------- blind39 text kinds: a name and a template each, whose ⟦UPPER⟧ markers draw labelled values ----------
 
 B39_TEXT = [
     # --- config an agent reads ---
@@ -60793,7 +60795,7 @@ B39_TEXT = [
     ("django_settings", "# shop/settings/prod.py\nSECRET_KEY = '⟦SEC⟧'\nDATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'HOST': '⟦IPV⟧', 'USER': 'shop', 'PASSWORD': '⟦PW⟧'}}\nSTRIPE_SECRET_KEY = '⟦STRIPE⟧'\nSTRIPE_PUBLISHABLE_KEY = '⟦pk⟧'\nADMINS = [('⟦name⟧', '⟦EMAIL⟧')]\n"),
     ("rails_credentials", "$ bin/rails credentials:show -e production\nsecret_key_base: ⟦SEC⟧\naws:\n  access_key_id: ⟦AWS⟧\n  secret_access_key: ⟦AWSSEC⟧\nstripe:\n  secret: ⟦STRIPE⟧\n  publishable: ⟦pk⟧\nopenai_api_key: ⟦OAI⟧\n"),
     ("symfony_env", "# .env.local (not committed)\nAPP_ENV=prod\nAPP_SECRET=⟦HEXKEY⟧\nDATABASE_URL=\"mysql://app:⟦PWU⟧@⟦IPV⟧:3306/app?serverVersion=8.0\"\nMAILER_DSN=smtp://⟦EMAIL⟧:⟦PWU2⟧@smtp.⟦dom⟧:587\nGOOGLE_MAPS_KEY=⟦GOOG⟧\n"),
-    ("quarkus_props", "# src/main/resources/application-prod.properties\nquarkus.datasource.username=orders\nquarkus.datasource.password=⟦PW⟧\nquarkus.datasource.jdbc.url=jdbc:postgresql://⟦IPV⟧:5432/orders\nquarkus.oidc.credentials.secret=⟦SEC⟧\nquarkus.mailer.from=⟦EMAIL⟧\n"),
+    ("quarkus_props", "# src/main/resources/application-prod.properties\nquarkus.datasource.username=orders\nquarkus.datasource.password=⟦PW⟧\nquarkus.datasource.jdbc.url=jdbc:postgresql://⟦IPV⟧:5432/orders\nquarkus.oidc.credentials.secret=⟦HEXKEY⟧\nquarkus.mailer.from=⟦EMAIL⟧\n"),
     ("web_config", "<!-- Web.config (IIS site ⟦co⟧) -->\n<connectionStrings>\n  <add name=\"Crm\" connectionString=\"Server=⟦IPV⟧;Database=Crm;User Id=crm_app;Password=⟦PW⟧;\" providerName=\"System.Data.SqlClient\" />\n</connectionStrings>\n<appSettings>\n  <add key=\"SendGridKey\" value=\"⟦stand⟧\" />\n  <add key=\"MachineKey\" value=\"⟦HEXKEY⟧\" />\n</appSettings>\n"),
     ("ansible_inventory", "# inventory/prod/hosts.ini\n[db]\npg-01 ansible_host=⟦IPV⟧ ansible_user=deploy ansible_password=⟦PW⟧\npg-02 ansible_host=⟦IPV2⟧ ansible_user=deploy ansible_become_pass=⟦PW2⟧\n[win]\nfs-01 ansible_host=⟦IPS⟧ ansible_connection=winrm ansible_password=⟦stand⟧\n"),
     ("hiera_yaml", "# hieradata/nodes/⟦host⟧.yaml\nprofile::mysql::root_password: '⟦PW⟧'\nprofile::backup::s3_key_id: '⟦AWS⟧'\nprofile::backup::s3_secret: '⟦AWSSEC⟧'\nprofile::monitoring::contact: '⟦EMAIL⟧'\nprofile::ntp::servers: ['⟦IPV⟧']\n"),
@@ -60834,7 +60836,7 @@ B39_TEXT = [
     ("wrangler_secret", "$ echo ⟦SEC⟧ | npx wrangler secret put SESSION_SIGNING_KEY\n⛅️ wrangler ⟦ver⟧\n✨ Success! Uploaded secret SESSION_SIGNING_KEY\n$ npx wrangler whoami\nYou are logged in with an OAuth Token, associated with the email ⟦EMAIL⟧.\n"),
     ("kubectl_secret_decode", "$ kubectl -n billing get secret stripe-creds -o jsonpath='{.data.api-key}' | base64 -d\n⟦STRIPE⟧\n$ kubectl -n billing get secret smtp -o jsonpath='{.data.password}' | base64 -d\n⟦PW⟧\n"),
     ("git_remote_v", "$ git remote -v\norigin\thttps://⟦user⟧:⟦GH⟧@github.com/⟦word⟧/infra.git (fetch)\norigin\thttps://⟦user⟧:⟦GH⟧@github.com/⟦word⟧/infra.git (push)\nupstream\tgit@github.com:⟦word⟧/infra.git (fetch)\n$ git log -1 --format=%H\n⟦sha⟧\n"),
-    ("twine_upload", "$ twine upload -u __token__ -p ⟦SEC⟧ dist/*\nUploading distributions to https://upload.pypi.org/legacy/\nUploading corvid_sdk-⟦ver⟧-py3-none-any.whl\n100% ━━━━━━━━━━━━━━━━━━━━ ⟦n⟧.2/⟦n⟧.2 kB\nView at: https://pypi.org/project/corvid-sdk/⟦ver⟧/\n"),
+    ("twine_upload", "$ twine upload -u __token__ -p ⟦PYPI⟧ dist/*\nUploading distributions to https://upload.pypi.org/legacy/\nUploading corvid_sdk-⟦ver⟧-py3-none-any.whl\n100% ━━━━━━━━━━━━━━━━━━━━ ⟦n⟧.2/⟦n⟧.2 kB\nView at: https://pypi.org/project/corvid-sdk/⟦ver⟧/\n"),
     ("npm_config_list", "$ npm config list\n; \"user\" config from /home/⟦user⟧/.npmrc\n//registry.npmjs.org/:_authToken = (protected)\n//npm.pkg.github.com/:_authToken = ⟦GH⟧\nemail = ⟦EMAIL⟧\n; node version = v22.⟦n⟧.0\n"),
     ("s3_presign", "$ aws s3 presign s3://exports-⟦word⟧/customers-⟦isodate⟧.csv --expires-in 3600\nhttps://exports-⟦word⟧.s3.⟦region⟧.amazonaws.com/customers-⟦isodate⟧.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=⟦AWS⟧%2F20270108%2F⟦region⟧%2Fs3%2Faws4_request&X-Amz-Date=20270108T101500Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=⟦shal⟧\n"),
     ("az_storage_keys", "$ az storage account keys list -g rg-data -n stdata⟦n⟧ -o table\nCreationTime                      KeyName    Permissions    Value\n--------------------------------  ---------  -------------  ------------------------------------------------------------------------------------------\n⟦ts⟧          key1       FULL           ⟦SEC⟧\n"),
@@ -60922,7 +60924,7 @@ B39_TEXT = [
     ("pentest_finding", "Finding F-⟦n⟧ (High): credentials in JavaScript bundle\nURL: https://app.⟦dom⟧/static/js/main.⟦short⟧.js\nEvidence:\n  const AWS_KEY = \"⟦AWS⟧\";\n  const AWS_SECRET = \"⟦AWSSEC⟧\";\n  const MAPS = \"⟦GOOG⟧\";\nTested from ⟦IPV⟧ on ⟦date⟧.\n"),
     ("hibp_result", "Have I Been Pwned check for ⟦EMAIL⟧: pwned in 3 breaches (Canva, Dropbox, ⟦co⟧).\nPasted in the breach corpus next to it: ⟦PW⟧\nAction: forced reset, MFA enrolment link sent to ⟦PHONE⟧.\n"),
     ("virustotal_note", "VirusTotal · IP ⟦IPV⟧ · 7/94 malicious\nASN ⟦big⟧ · country NL · last analysis ⟦ts⟧\nCommunicating files: ⟦shal⟧\nAlso seen: ⟦IPS⟧ (same ASN)\n"),
-    ("greynoise_note", "GreyNoise: ⟦IPV⟧ — classification: malicious, tags: SSH Bruteforcer, Mirai\nfirst seen ⟦isodate⟧, last seen ⟦isodate2⟧\nOur honeypot logged it trying root / ⟦stand⟧ and admin / admin.\n"),
+    ("greynoise_note", "GreyNoise: ⟦IPV⟧ — classification: malicious, tags: SSH Bruteforcer, Mirai\nfirst seen ⟦isodate⟧, last seen ⟦isodate2⟧\nOur honeypot logged it trying root / ⟦stand⟧.\n"),
     ("docusign_note", "DocuSign envelope ⟦uuid⟧ — Completed\nSigner 1: ⟦name⟧ <⟦EMAIL⟧> signed from ⟦IPV⟧ at ⟦ts⟧\nSigner 2: ⟦name2⟧ <⟦EMAIL2⟧> (SMS auth ⟦PHONE⟧)\nDocument: Loan agreement ⟦inv⟧\n"),
     ("typeform_entry", "Typeform · Volunteer sign-up · Response ⟦kid⟧\n1. Full name → ⟦name⟧\n2. Date of birth → ⟦DOB⟧\n3. Phone → ⟦PHONE⟧\n4. Email → ⟦EMAIL⟧\n5. Availability → weekends\nSubmitted ⟦ts⟧ from ⟦IPV⟧\n"),
     ("api_docs_snippet", "## Authentication\nPass your key in the `Authorization` header:\n\n    curl https://api.⟦dom⟧/v1/charges -u ⟦PH⟧:\n\nNever commit real keys; in CI use `⟦stand⟧`. Our support team (⟦EMAIL⟧) will never ask for your key.\n"),
@@ -60936,7 +60938,7 @@ B39_TEXT = [
 ]
 
 
-# ---------- blind39 prose in six languages (a password or a birth date stated in a sentence) ----------
+# ---------- blind39 sentences in six languages that state a password or a birth date ----------
 
 B39_PROSE_PW = {
     "en": ["Quick note for the handover: the alarm panel master password is now ⟦PW⟧, the old one stopped working on ⟦date⟧.",
@@ -60973,7 +60975,7 @@ B39_PROSE_DOB = {
            "De aanvrager, ⟦name⟧, geboortedatum ⟦DOB⟧, is bereikbaar op ⟦PHONE⟧."],
 }
 
-# ---------- blind39 paperwork in seven locales (a form, an e-mail or a Markdown table) ----------
+# ---------- blind39 paperwork in seven locales (a letter with numbered points, a web form's mail or a spreadsheet row) ----------
 
 B39_FIELDS = {"en": ["Name", "Date of birth", "Phone", "Email", "Address", "IBAN", "Card"],
               "de": ["Name", "Geburtsdatum", "Telefon", "E-Mail", "Anschrift", "IBAN", "Karte"],
@@ -61047,7 +61049,7 @@ def b39_paper_tmpl(r, loc, entry):
     return f"# {title} export ⟦isodate⟧\n" + sep.join(k for k, _ in rows) + "\n" + sep.join(v.replace(",", "").replace("⟦DOB", "⟦DOBNUM") for _, v in rows) + "\n"
 
 
-# ---------- blind39 US paperwork (en_US) ----------
+# ---------- blind39 US forms and worksheets (drawn for en_US only) ----------
 
 B39_US = [
     ("ss5_replacement", "SS-5 (replacement card) — prep notes\nApplicant: ⟦name⟧\nSSN: ⟦SSN⟧\nDate of birth: ⟦DOB⟧  Place of birth: ⟦city⟧\nPhone: ⟦PHONE⟧  Email: ⟦EMAIL⟧\nReason: card lost in move on ⟦date⟧\n"),
@@ -61068,7 +61070,7 @@ B39_US = [
 ]
 
 
-# ---------- blind39 JSON shapes (every string is a template; lists of strings are JSON arrays) ----------
+# ---------- blind39 JSON shapes: nested dict templates, each string rendered through the same markers ----------
 
 B39_JSON = [
     ("autogen_result", {"type": "FunctionExecutionResultMessage", "source": "executor", "content": [
@@ -61131,12 +61133,12 @@ B39_JSON = [
                         "Email": "⟦EMAIL⟧", "National_ID": {"Type": "USA-SSN", "Value": "⟦SSN⟧"}}, "Payment_Election": {"IBAN": "⟦IBANB⟧"}}}),
     ("gcp_sa_key", {"type": "service_account", "project_id": "proj-⟦word⟧-⟦n⟧", "private_key_id": "⟦sha⟧", "private_key": "⟦PEM⟧",
                     "client_email": "uploader@proj-⟦word⟧-⟦n⟧.iam.gserviceaccount.com", "client_id": "1⟦acct⟧", "token_uri": "https://oauth2.googleapis.com/token"}),
-    ("az_sp_create", {"appId": "⟦uuid⟧", "displayName": "gh-actions-⟦word⟧", "password": "⟦SEC⟧", "tenant": "⟦uuid2⟧"}),
+    ("az_sp_create", {"appId": "⟦uuid⟧", "displayName": "gh-actions-⟦word⟧", "password": "⟦AZSEC⟧", "tenant": "⟦uuid2⟧"}),
     ("dbeaver_sources", {"folders": {}, "connections": {"postgres-jdbc-⟦kid⟧": {"provider": "postgresql", "name": "prod replica",
                          "configuration": {"host": "⟦IPV⟧", "port": "5432", "database": "app", "user": "readonly", "password": "⟦PW⟧", "auth-model": "native"}}}}),
     ("pgadmin_servers", {"Servers": {"1": {"Name": "billing", "Group": "Prod", "Host": "⟦IPS⟧", "Port": 5432, "Username": "⟦user⟧",
                          "PassFile": "/pgpass", "Comment": "temp password ⟦PW⟧ until SSO works"}}}),
-    ("keycloak_client", {"clientId": "grafana", "enabled": True, "clientAuthenticatorType": "client-secret", "secret": "⟦SEC⟧",
+    ("keycloak_client", {"clientId": "grafana", "enabled": True, "clientAuthenticatorType": "client-secret", "secret": "⟦HEXKEY⟧",
                          "redirectUris": ["https://grafana.⟦dom⟧/*"], "attributes": {"post.logout.redirect.uris": "+"}}),
     ("kafka_connect_config", {"name": "pg-source-orders", "config": {"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
                               "database.hostname": "⟦IPV⟧", "database.user": "debezium", "database.password": "⟦PW⟧", "topic.prefix": "orders"}}),
@@ -61163,7 +61165,7 @@ B39_JSON = [
     ("truelayer_accounts", {"results": [{"account_id": "⟦mdh⟧", "display_name": "Current account", "currency": "EUR",
                                          "account_number": {"iban": "⟦IBANB⟧", "number": "⟦acct⟧"}, "update_timestamp": "⟦ts⟧"}]}),
     ("ansible_facts", {"ansible_facts": {"ansible_hostname": "⟦host⟧", "ansible_default_ipv4": {"address": "⟦IPV⟧", "macaddress": "⟦mac⟧"},
-                       "ansible_default_ipv6": {"address": "⟦IPS⟧"}, "ansible_env": {"VAULT_TOKEN": "⟦SEC⟧", "HOME": "/root"}}}),
+                       "ansible_default_ipv6": {"address": "⟦IPS⟧"}, "ansible_env": {"VAULT_TOKEN": "⟦VTOK⟧", "HOME": "/root"}}}),
     ("argocd_repo_creds", {"url": "https://github.com/⟦word⟧", "username": "x-access-token", "password": "⟦GH⟧", "type": "git", "githubAppPrivateKey": "⟦PEM⟧"}),
     ("virustotal_ip", {"data": {"id": "⟦IPV⟧", "type": "ip_address", "attributes": {"last_analysis_stats": {"malicious": 4, "harmless": 80},
                        "network": "⟦IPV⟧/24", "whois": "abuse contact ⟦EMAIL⟧ phone ⟦PHONEI⟧"}}}),
