@@ -140,6 +140,9 @@ Splits, kept apart by construction, not only by seed:
   blind38  templates B38_*/b38_*: a thirty-ninth split (seed 3939, fixed day 2027-01-07) written by a thirty-seventh helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 140 text and 41 JSON document kinds of its own (see the blind38 section). Self-checked at generation; to be scored once.
+  blind39  templates B39_*/b39_*: a fortieth split (seed 4040, fixed day 2027-01-08) written by a thirty-eighth helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 193 text and 50 JSON document kinds of its own (see the blind39 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -148,7 +151,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37|blind38
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37|blind38|blind39
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2545,9 +2548,10 @@ def main():
               "blind35": (b35_text, b35_json),
               "blind36": (b36_text, b36_json),
               "blind37": (b37_text, b37_json),
-              "blind38": (b38_text, b38_json)}
+              "blind38": (b38_text, b38_json),
+              "blind39": (b39_text, b39_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37|blind38")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37|blind38|blind39")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2713,9 +2717,13 @@ def main():
                 b38_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind39":  # blind39's own self-check (labels in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, groups, serials and specimens, phones valid for the region drawn, IPs parse and are never loopback, unspecified, link-local, multicast, reserved or documentation, JWT headers and signature lengths, armoured keys, placeholder list, no unlabelled copy of a labelled value, JSON with no backslash or control character)
+                b39_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33", "blind34", "blind35", "blind36", "blind37", "blind38"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33", "blind34", "blind35", "blind36", "blind37", "blind38", "blind39"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -59956,6 +59964,1404 @@ def b38_check(i, kind, doc, w, text, loc):
         elif t in ("PASSWORD", "GENERIC_SECRET"):
             assert v and not any(c.isspace() or c in "\"'\\" for c in v), (i, v)
     assert b38_copies_ok(w), i
+    if kind == "json":
+        json.loads(text)
+        assert "\\" not in text and not any(ord(c) < 32 for c in text), i
+
+
+# ---------- blind39 (seed 4040) ----------
+# A fortieth split, templates B39_* / b39_*, written by a thirty-eighth helper who never read the
+# detection rules, their docs or history and never ran the engine or pii_eval on anything; of the
+# generator it read only the docstring, the shared framework and value generators, luhn_digit, main()
+# and the blind6 taxonomy comment; of pii_corpus.py its framework and helpers; of the docs only the
+# blind37 and blind38 paragraphs, whose kinds it avoids. Labels follow the lead's taxonomy (blind6
+# comment): DATE_OF_BIRTH only where the text says the date is a birth date; GENERIC_SECRET for
+# secrets with no vendor shape (client secrets, AWS secret access keys, signing keys, unbranded API
+# keys, CVC/CVV); PASSWORD for the password part of a URL, flag, config value or sentence; key-shaped
+# documentation examples are PLACEHOLDER; stand-ins that are not key-shaped are not labelled.
+# Documents are templates: an upper-case marker ⟦X⟧ draws one labelled value (the same marker in a
+# document repeats its value), a lower-case marker ⟦x⟧ draws an unlabelled filler or look-alike.
+# No Faker call at all: names, cities, companies and mail domains come from the lists below, dates
+# from the fixed day, so the split is byte-identical across runs, hash seeds and time zones.
+
+B39_DAY = datetime.date(2027, 1, 8)
+B39_LANGS = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B39_SEEN = {}  # gold spans per type drawn so far in this run (steers one document in three to the rarest type)
+
+
+class B39L(L):
+    """A blind39 labelled piece, kept verbatim (line breaks in text documents)."""
+    def __init__(self, typ, text):
+        self.typ = typ
+        self.text = text
+
+
+# ---------- blind39 names, places and words ----------
+
+B39_FIRST = {
+    "en_US": ["Tyler", "Brianna", "Marcus", "Keisha", "Dustin", "Alondra", "Caleb", "Shawna", "Trevor", "Destiny", "Rosa", "Jamal"],
+    "en_GB": ["Callum", "Niamh", "Rhys", "Imogen", "Alfie", "Poppy", "Euan", "Siobhan", "Jasper", "Freya", "Rohan", "Bethan"],
+    "de_DE": ["Jannik", "Frauke", "Malte", "Svenja", "Till", "Wiebke", "Ole", "Anke", "Jörg", "Heike", "Lennart", "Gesa"],
+    "fr_FR": ["Mathis", "Océane", "Gaëtan", "Solène", "Baptiste", "Maëlle", "Quentin", "Ambre", "Loïc", "Clémence", "Yanis", "Inès"],
+    "es_ES": ["Iker", "Nerea", "Unai", "Ainhoa", "Álvaro", "Rocío", "Hugo", "Itziar", "Rubén", "Lucía", "Gonzalo", "Maite"],
+    "it_IT": ["Matteo", "Chiara", "Davide", "Ginevra", "Lorenzo", "Martina", "Tommaso", "Beatrice", "Nicolò", "Federica", "Elia", "Noemi"],
+    "nl_NL": ["Daan", "Femke", "Sem", "Lotte", "Bram", "Sanne", "Thijs", "Anouk", "Joost", "Marloes", "Wout", "Ilse"],
+}
+B39_LAST = {
+    "en_US": ["Delgado", "Kowalczyk", "Whitfield", "Okafor", "Brennan", "Castillo", "Hutchins", "Nakamura", "Pruitt", "Lindqvist"],
+    "en_GB": ["Pemberton", "Ashworth", "McAllister", "Oduya", "Threlfall", "Bhattacharya", "Kershaw", "Llewellyn", "Fairbairn", "Hurst"],
+    "de_DE": ["Brinkmann", "Wojcik", "Heuer", "Kalinowski", "Stöckl", "Ahrens", "Tiedemann", "Özdemir", "Reinholz", "Pfeiffer"],
+    "fr_FR": ["Lemaire", "Benhamou", "Courtois", "Vasseur", "Nguyen", "Marchetti", "Roussel", "Kergoat", "Delmas", "Ferrand"],
+    "es_ES": ["Etxeberria", "Calvo", "Montero", "Iglesias", "Fuentes", "Sanz", "Aranda", "Pastor", "Vidal", "Quintana"],
+    "it_IT": ["Ferraro", "Galli", "Esposito", "Longo", "Mancini", "Rinaldi", "Caruso", "Fontana", "Barbieri", "Greco"],
+    "nl_NL": ["van Dijk", "Bakker", "de Boer", "Visser", "Smit", "Mulder", "Kuipers", "Hendriks", "van Leeuwen", "Brouwer"],
+}
+B39_CITY = {
+    "en_US": ["Tulsa", "Boise", "Spokane", "Dayton", "Chattanooga", "Fresno", "Madison", "Albany"],
+    "en_GB": ["Leicester", "Swansea", "Dundee", "Norwich", "Plymouth", "Bolton", "Derby", "Exeter"],
+    "de_DE": ["Bielefeld", "Kassel", "Rostock", "Augsburg", "Erfurt", "Oldenburg", "Würzburg", "Kiel"],
+    "fr_FR": ["Angers", "Brest", "Limoges", "Nancy", "Perpignan", "Reims", "Tours", "Annecy"],
+    "es_ES": ["Logroño", "Cáceres", "Gijón", "Almería", "Burgos", "Lleida", "Huelva", "Vigo"],
+    "it_IT": ["Bergamo", "Lecce", "Parma", "Trento", "Perugia", "Ancona", "Udine", "Salerno"],
+    "nl_NL": ["Zwolle", "Leeuwarden", "Tilburg", "Deventer", "Amersfoort", "Breda", "Venlo", "Delft"],
+}
+B39_STREET = {
+    "en_US": ["Sycamore Ave", "W 4th St", "Ridgeview Dr", "Old Mill Rd"], "en_GB": ["Station Road", "Church Lane", "Kingsway", "Mill Street"],
+    "de_DE": ["Lindenallee", "Bahnhofstraße", "Am Anger", "Kirchweg"], "fr_FR": ["rue des Tanneurs", "avenue Jean-Jaurès", "impasse du Moulin", "quai Voltaire"],
+    "es_ES": ["calle Mayor", "avenida de la Paz", "calle del Olmo", "paseo Marítimo"], "it_IT": ["via Garibaldi", "corso Vittorio Emanuele", "via dei Mille", "piazza Duomo"],
+    "nl_NL": ["Kerkstraat", "Molenweg", "Stationsplein", "Lindenlaan"],
+}
+B39_CO = ["Brightwater Logistics", "Okapi Health", "Nordlicht Energie", "Tessera Bank", "Quillon Labs", "Marisol Travel",
+          "Fennec Analytics", "Vantablue Retail", "Larkspur Insurance", "Corvid Systems", "Halden Pharma", "Palomar Foods"]
+B39_DOMAINS = {"en_US": ["comcast.net", "outlook.com", "gmail.com", "yahoo.com"], "en_GB": ["btinternet.com", "gmail.com", "outlook.co.uk", "sky.com"],
+               "de_DE": ["web.de", "gmx.de", "t-online.de", "posteo.de"], "fr_FR": ["orange.fr", "free.fr", "laposte.net", "sfr.fr"],
+               "es_ES": ["telefonica.net", "gmail.com", "hotmail.es", "yahoo.es"], "it_IT": ["libero.it", "virgilio.it", "tiscali.it", "gmail.com"],
+               "nl_NL": ["ziggo.nl", "kpnmail.nl", "xs4all.nl", "hotmail.nl"]}
+B39_CODOMAINS = ["brightwater.io", "okapihealth.com", "nordlicht-energie.de", "tesserabank.eu", "quillon.dev", "marisol.travel",
+                 "fennec-analytics.com", "vantablue.shop", "larkspur-ins.co.uk", "corvid.systems", "halden.it", "palomarfoods.es"]
+B39_PWWORDS = ["lantern", "harbour", "cobalt", "thistle", "walnut", "glacier", "Sonnenblume", "Eichhorn", "Kastanie", "papillon",
+               "tournesol", "citrouille", "girasol", "mariposa", "tortuga", "farfalla", "girasole", "castagna", "vlinder", "zonnebloem",
+               "eekhoorn", "meteor", "pelican", "saffron"]
+
+
+def b39_pick(r, loc, table):
+    return r.choice(table[loc])
+
+
+def b39_name(r, loc):
+    return f"{r.choice(B39_FIRST[loc])} {r.choice(B39_LAST[loc])}"
+
+
+def b39_ascii(s):
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in s if c.isascii() and (c.isalnum() or c in ".-")).lower()
+
+
+# ---------- blind39 entity values ----------
+
+def b39_email(r, loc):
+    first, last = b39_ascii(r.choice(B39_FIRST[loc])), b39_ascii(r.choice(B39_LAST[loc]).replace(" ", ""))
+    k = r.randrange(5)
+    local = [f"{first}.{last}", f"{first[0]}{last}", f"{first}{r.randint(1, 99)}", f"{last}.{first[0]}", f"{first}_{last}{r.randint(70, 99)}"][k]
+    dom = r.choice(B39_DOMAINS[loc]) if r.random() < 0.55 else r.choice(B39_CODOMAINS)
+    return f"{local}@{dom}"
+
+
+B39_OTHER_REGIONS = ["CH", "BE", "AT", "IE", "PL", "SE", "PT", "AU", "CA", "DK", "NO", "FI", "CZ", "MX", "BR", "IN", "ZA", "NZ", "SG"]
+
+
+def b39_phone(r, loc, variants=None):
+    """(value, region): a phone valid under libphonenumber for the region drawn, re-checked."""
+    region = REGION[loc] if r.random() < 0.8 else r.choice(B39_OTHER_REGIONS)
+    variants = variants or ["national", "national", "intl", "intl", "e164", "dashes", "dots", "intl_trunk", "intl00"]
+    while True:
+        v = phone(r, region, variants)
+        if not b39_phone_ok(v, region) or re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", v):
+            continue
+        if region in ("US", "CA") and (v.startswith("00") or b39_nanp_bad(v, region)):
+            continue
+        return v, region
+
+
+def b39_nanp_bad(v, region):
+    """A North American number on a 555 or N11 exchange (fictional or service codes)."""
+    nn = str(phonenumbers.parse(v, region).national_number)
+    return nn[3:6] == "555" or nn[4:6] == "11"
+
+
+def b39_phone_ok(v, region):
+    try:
+        n = phonenumbers.parse(v, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(n) and phonenumbers.region_code_for_number(n) == region
+
+
+B39_IIN = [("visa", ["4"], [16, 16, 16, 13, 19]), ("mc", ["51", "52", "53", "54", "55"], [16]),
+           ("mc2", [str(x) for x in range(2221, 2721, 37)], [16]), ("amex", ["34", "37"], [15]),
+           ("disc", ["6011", "644", "645", "646", "647", "648", "649", "65"], [16]), ("jcb", [str(x) for x in range(3528, 3590, 7)], [16]),
+           ("diners", ["36", "300", "301", "302", "303", "304", "305"], [14]), ("unionpay", ["62"], [16, 19])]
+
+
+def b39_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d[:4] == "6011" or 644 <= int(d[:3]) <= 649 or d[:2] == "65":
+        return n == 16
+    if 3528 <= int(d[:4]) <= 3589:
+        return n == 16
+    if d[:2] == "36" or 300 <= int(d[:3]) <= 305:
+        return n == 14
+    if d[:2] == "62":
+        return n in (16, 19)
+    return False
+
+
+def b39_card_digits(r, good=True):
+    scheme, pres, lens = r.choice(B39_IIN)
+    p, n = r.choice(pres), r.choice(lens)
+    body = p + rnd(r, string.digits, n - len(p) - 1)
+    d = luhn_digit(body)
+    if not good:
+        d = d[:-1] + str((int(d[-1]) + r.randint(1, 9)) % 10)
+    return d
+
+
+def b39_card_fmt(r, d):
+    k = r.random()
+    if k < 0.45:
+        return d
+    sep = " " if k < 0.8 else "-"
+    if len(d) == 15:
+        return f"{d[:4]}{sep}{d[4:10]}{sep}{d[10:]}"
+    if len(d) == 14:
+        return f"{d[:4]}{sep}{d[4:10]}{sep}{d[10:]}"
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    if len(d) == 19:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4)) + sep + d[16:]
+    return d
+
+
+def b39_card(r):
+    return b39_card_fmt(r, b39_card_digits(r))
+
+
+# country: (length, BBAN pattern, bank codes or None); n digit, a upper letter, c alphanumeric
+B39_IBAN = {"DE": (22, "8n10n", ["10070000", "37040044", "50010517", "20041133", "76026000"]),
+            "GB": (22, "4a6n8n", ["NWBK", "BARC", "LOYD", "HBUK", "MIDL"]),
+            "FR": (27, "5n5n11c2n", ["30004", "30003", "20041", "10107", "30066"]),
+            "ES": (24, "4n4n1n1n10n", ["2100", "0049", "0182", "0081", "2085"]),
+            "IT": (27, "1a5n5n12c", None), "NL": (18, "4a10n", ["ABNA", "INGB", "RABO", "TRIO", "SNSB"]),
+            "BE": (16, "3n7n2n", None), "AT": (20, "5n11n", None), "CH": (21, "5n12c", None),
+            "IE": (22, "4a6n8n", ["AIBK", "BOFI", "IPBS"]), "PT": (25, "4n4n11n2n", None), "LU": (20, "3n13c", None),
+            "PL": (28, "8n16n", None), "SE": (24, "3n16n1n", None), "DK": (18, "4n9n1n", None), "FI": (18, "3n11n", None),
+            "NO": (15, "4n6n1n", None), "CZ": (24, "4n6n10n", None)}
+B39_LOC_IBAN = {"en_US": ["DE", "GB", "NL", "IE"], "en_GB": ["GB", "GB", "IE"], "de_DE": ["DE", "DE", "AT", "CH"], "fr_FR": ["FR", "FR", "BE", "LU"],
+                "es_ES": ["ES", "ES", "PT"], "it_IT": ["IT", "IT", "CH"], "nl_NL": ["NL", "NL", "BE"]}
+
+
+def b39_mod97(s):
+    t = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in t)) % 97
+
+
+def b39_iban_raw(r, cc):
+    n, pat, banks = B39_IBAN[cc]
+    parts = re.findall(r"(\d+)([nac])", pat)
+    out = ""
+    for cnt, kind in parts:
+        cnt = int(cnt)
+        alpha = {"n": string.digits, "a": string.ascii_uppercase, "c": string.ascii_uppercase + string.digits}[kind]
+        out += rnd(r, alpha, cnt)
+    if banks:
+        b = r.choice(banks)
+        if cc == "IT":
+            out = out[0] + r.choice(["03069", "02008", "05034", "03062"]) + out[6:]
+        else:
+            out = b + out[len(b):]
+    chk = 98 - b39_mod97(cc + "00" + out)
+    v = f"{cc}{chk:02d}{out}"
+    assert len(v) == n and b39_mod97(v) == 1
+    return v
+
+
+def b39_iban_fmt(r, v):
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.5 else v
+
+
+def b39_iban(r, loc):
+    return b39_iban_fmt(r, b39_iban_raw(r, r.choice(B39_LOC_IBAN[loc]) if r.random() < 0.8 else r.choice(sorted(B39_IBAN))))
+
+
+def b39_bad_iban(r, loc):
+    v = b39_iban_raw(r, r.choice(B39_LOC_IBAN[loc]))
+    chk = int(v[2:4])
+    while True:
+        c2 = r.randint(2, 98)
+        if c2 != chk:
+            break
+    w = f"{v[:2]}{c2:02d}{v[4:]}"
+    assert b39_mod97(w) != 1
+    return b39_iban_fmt(r, w)
+
+
+B39_SSN_SPECIMENS = {"078051120", "219099999", "123456789"}
+
+
+def b39_ssn_ok(d):
+    a, g, s = d[:3], d[3:5], d[5:]
+    return a not in ("000", "666") and a[0] != "9" and g != "00" and s != "0000" and d not in B39_SSN_SPECIMENS
+
+
+def b39_ssn(r):
+    while True:
+        d = f"{r.randint(1, 899):03d}{r.randint(1, 99):02d}{r.randint(1, 9999):04d}"
+        if b39_ssn_ok(d):
+            break
+    k = r.random()
+    return f"{d[:3]}-{d[3:5]}-{d[5:]}" if k < 0.6 else (f"{d[:3]} {d[3:5]} {d[5:]}" if k < 0.8 else d)
+
+
+B39_V4_BAD = [ipaddress.ip_network(n) for n in ["100.64.0.0/10", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "198.18.0.0/15",
+                                                  "192.0.0.0/24", "192.88.99.0/24", "0.0.0.0/8", "255.255.255.255/32"]]
+
+
+def b39_ip4_ok(v):
+    a = ipaddress.IPv4Address(v)
+    if a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast or a.is_reserved or any(a in n for n in B39_V4_BAD):
+        return False
+    return True
+
+
+def b39_ip4(r):
+    while True:
+        k = r.random()
+        if k < 0.3:
+            v = f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        elif k < 0.4:
+            v = f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        elif k < 0.5:
+            v = f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        else:
+            v = f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        if b39_ip4_ok(v) and (k < 0.5 or ipaddress.IPv4Address(v).is_global):
+            return v
+
+
+def b39_ip6_ok(v):
+    a = ipaddress.IPv6Address(v)
+    if a.is_loopback or a.is_unspecified or a.is_link_local or a.is_multicast or a.is_reserved or a in ipaddress.ip_network("2001:db8::/32"):
+        return False
+    return a.is_global or a in ipaddress.ip_network("fc00::/7")
+
+
+def b39_ip6(r):
+    while True:
+        if r.random() < 0.75:
+            head = r.choice(["2a01", "2a02", "2a03", "2600", "2607", "2804", "2a00", "2c0f", "2406", "2003", "2001"])
+            if head == "2001":
+                head = "2001:" + r.choice(["4860", "67c", "1620", "41d0"])
+            groups = head.split(":") + [format(r.randint(0, 65535), "x") for _ in range(8 - len(head.split(":")))]
+        else:
+            groups = ["fd" + format(r.randint(0, 255), "02x")] + [format(r.randint(0, 65535), "x") for _ in range(7)]
+            if r.random() < 0.6:
+                for i in range(4, 7):
+                    groups[i] = "0"
+        a = ipaddress.IPv6Address(":".join(groups))
+        if not b39_ip6_ok(str(a)):
+            continue
+        k = r.random()
+        return a.exploded if k < 0.2 else (str(a) if k < 0.85 else ":".join(groups))
+
+
+B39_MONTHS = {"en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+              "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+              "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+              "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+              "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+              "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]}
+
+
+def b39_date_fmt(r, d, loc, numeric_only=False):
+    m = B39_MONTHS[B39_LANGS[loc]][d.month - 1]
+    num = {"en_US": f"{d.month:02d}/{d.day:02d}/{d.year}", "en_GB": f"{d.day:02d}/{d.month:02d}/{d.year}",
+           "de_DE": f"{d.day:02d}.{d.month:02d}.{d.year}", "fr_FR": f"{d.day:02d}/{d.month:02d}/{d.year}",
+           "es_ES": f"{d.day:02d}/{d.month:02d}/{d.year}", "it_IT": f"{d.day:02d}/{d.month:02d}/{d.year}",
+           "nl_NL": f"{d.day:02d}-{d.month:02d}-{d.year}"}[loc]
+    word = {"en_US": f"{m} {d.day}, {d.year}", "en_GB": f"{d.day} {m} {d.year}", "de_DE": f"{d.day}. {m} {d.year}",
+            "fr_FR": f"{d.day} {m} {d.year}", "es_ES": f"{d.day} de {m} de {d.year}", "it_IT": f"{d.day} {m} {d.year}",
+            "nl_NL": f"{d.day} {m} {d.year}"}[loc]
+    if numeric_only:
+        return num
+    return r.choice([num, num, word, d.isoformat()])
+
+
+def b39_dob_date(r):
+    age = r.choice([r.randint(1, 17), r.randint(18, 45), r.randint(18, 45), r.randint(46, 70), r.randint(71, 96)])
+    return B39_DAY - datetime.timedelta(days=int(age * 365.25) + r.randint(0, 364))
+
+
+def b39_dob(r, loc):
+    return b39_date_fmt(r, b39_dob_date(r), loc)
+
+
+def b39_pw(r, urlsafe=False):
+    while True:
+        k = r.randrange(5)
+        if k == 0:
+            v = r.choice(B39_PWWORDS).capitalize() + str(r.randint(1961, 2026)) + r.choice("!#$%&*?+")
+        elif k == 1:
+            w = r.choice(B39_PWWORDS)
+            v = "".join({"a": "@", "e": "3", "o": "0", "i": "1", "s": "5"}.get(c, c) for c in w) + str(r.randint(1, 999))
+        elif k == 2:
+            v = "-".join(r.choice(B39_PWWORDS).lower() for _ in range(r.choice([3, 4]))) + str(r.randint(0, 9))
+        elif k == 3:
+            v = rnd(r, AN, 1) + rnd(r, AN + "!#%&*+=?@^_-", r.randint(11, 23))
+        else:
+            v = rnd(r, string.ascii_uppercase, 1) + rnd(r, string.ascii_lowercase, r.randint(4, 6)) + r.choice(".-_") + rnd(r, string.digits, r.randint(3, 5))
+        if urlsafe:
+            v = "".join(c if c.isalnum() or c in "-._~" else r.choice("-._~") for c in v)
+        if v[0].isalnum() and not any(c in v for c in " \"'\\`") and not v.isdigit():
+            return v
+
+
+def b39_b64(r, nbytes, url=False):
+    raw = bytes(r.randrange(256) for _ in range(nbytes))
+    return (base64.urlsafe_b64encode(raw) if url else base64.b64encode(raw)).decode()
+
+
+def b39_generic(r, kind=None):
+    kinds = ["awssecret", "hex32", "hex64", "pcsk", "linear", "figma", "telegram", "airtable", "notion", "mailgun", "azstorage",
+             "railsbase", "fernet", "vault", "dockerhub", "pypi", "totp", "azclient", "kcclient", "cookie", "esphome"]
+    kind = kind or r.choice(kinds)
+    if kind == "awssecret":
+        return rnd(r, AN + "/+", 40)
+    if kind == "hex32":
+        return rnd(r, HEX, 32)
+    if kind == "hex64":
+        return rnd(r, HEX, 64)
+    if kind == "pcsk":
+        return f"pcsk_{rnd(r, AN, 6)}_{rnd(r, AN, 63)}"
+    if kind == "linear":
+        return "lin_api_" + rnd(r, AN, 40)
+    if kind == "figma":
+        return f"figd_{rnd(r, AN + '_-', 40)}"
+    if kind == "telegram":
+        return f"{r.randint(100000000, 7999999999)}:AA{rnd(r, AN + '_-', 33)}"
+    if kind == "airtable":
+        return f"pat{rnd(r, AN, 14)}.{rnd(r, HEX, 64)}"
+    if kind == "notion":
+        return "ntn_" + rnd(r, string.digits, 11) + rnd(r, AN, 35)
+    if kind == "mailgun":
+        return "key-" + rnd(r, HEX, 32)
+    if kind == "azstorage":
+        return b39_b64(r, 64)
+    if kind == "railsbase":
+        return rnd(r, HEX, 128)
+    if kind == "fernet":
+        return b39_b64(r, 32, True)
+    if kind == "vault":
+        return "hvs." + rnd(r, AN, 24) if r.random() < 0.5 else "hvs.CAESI" + rnd(r, AN + "_-", 86)
+    if kind == "dockerhub":
+        return "dckr_pat_" + rnd(r, AN + "_-", 27)
+    if kind == "pypi":
+        return "pypi-AgEIcHlwaS5vcmc" + rnd(r, AN + "_-", r.randint(60, 140))
+    if kind == "totp":
+        return rnd(r, string.ascii_uppercase + "234567", 32)
+    if kind == "azclient":
+        return rnd(r, AN, 3) + str(r.randint(0, 9)) + "Q~" + rnd(r, AN + "_.~-", 34)
+    if kind == "kcclient":
+        return rnd(r, AN, 32)
+    if kind == "cookie":
+        return b39_b64(r, 32)
+    return b39_b64(r, 32)  # esphome api encryption key
+
+
+B39_GH = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+
+
+def b39_gh(r, prefix=None):
+    p = prefix or r.choice(B39_GH)
+    return "github_pat_" + rnd(r, AN, 22) + "_" + rnd(r, AN, 59) if p == "github_pat_" else p + rnd(r, AN, 36)
+
+
+def b39_aws(r):
+    return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16)
+
+
+def b39_goog(r):
+    return "AIzaSy" + rnd(r, AN + "_-", 33)
+
+
+def b39_oai(r):
+    k = r.randrange(4)
+    if k == 0:
+        return "sk-proj-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+    if k == 1:
+        return "sk-svcacct-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+    if k == 2:
+        return "sk-admin-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+    return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+
+
+def b39_ant(r):
+    return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, AN + "_-", 93) + "AA"
+
+
+def b39_slack(r):
+    k = r.randrange(4)
+    if k == 0:
+        return f"xoxb-{rnd(r, string.digits, r.choice([11, 12, 13]))}-{rnd(r, string.digits, 13)}-{rnd(r, AN, 24)}"
+    if k == 1:
+        return f"xoxp-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 32)}"
+    if k == 2:
+        return f"xapp-1-A{rnd(r, string.ascii_uppercase + string.digits, 10)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 64)}"
+    return f"xoxe.xoxp-1-{rnd(r, AN, 140)}"
+
+
+def b39_stripe(r):
+    p = r.choice(["sk_live_", "sk_live_", "sk_test_", "rk_live_", "rk_test_"])
+    return p + ("51" + rnd(r, AN, 97) if r.random() < 0.6 else rnd(r, AN, 24))
+
+
+B39_JWT_SIG = {"HS256": 32, "HS384": 48, "HS512": 64, "RS256": 256, "RS384": 256, "RS512": 512, "PS256": 256, "PS512": 256,
+               "ES256": 64, "ES384": 96, "ES512": 132, "EdDSA": 64}
+B39_ISS = ["https://login.microsoftonline.com/{t}/v2.0", "https://securetoken.google.com/{p}", "https://{p}.zitadel.cloud",
+           "https://auth.{d}/realms/{p}", "https://kubernetes.default.svc.cluster.local", "https://{p}.fusionauth.io",
+           "https://hydra.{d}/", "https://dex.{d}", "jfrt@01h{p}", "https://{p}.b2clogin.com/{t}/v2.0/"]
+
+
+def b39_b64j(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def b39_jwt(r):
+    alg = r.choice(sorted(B39_JWT_SIG))
+    hdr = {"alg": alg, "typ": "JWT"}
+    if r.random() < 0.5:
+        hdr["kid"] = rnd(r, AN + "_-", r.choice([16, 27, 43]))
+    iat = 1799366400 + r.randint(-86400 * 30, 0)
+    iss = r.choice(B39_ISS).format(t=rnd(r, HEX, 8) + "-" + rnd(r, HEX, 4) + "-" + rnd(r, HEX, 4), p=rnd(r, string.ascii_lowercase, 7),
+                                   d=r.choice(B39_CODOMAINS))
+    body = {"iss": iss, "sub": rnd(r, AN, r.choice([10, 24])), "aud": r.choice(["api", "account", "https://api." + r.choice(B39_CODOMAINS)]),
+            "iat": iat, "exp": iat + r.choice([300, 900, 3600, 86400])}
+    if r.random() < 0.4:
+        body["scope"] = r.choice(["openid profile email", "read:orders write:orders", "offline_access"])
+    if r.random() < 0.3:
+        body["jti"] = rnd(r, HEX, 32)
+    sig = base64.urlsafe_b64encode(bytes(r.randrange(256) for _ in range(B39_JWT_SIG[alg]))).decode().rstrip("=")
+    return ".".join([b39_b64j(hdr), b39_b64j(body), sig])
+
+
+B39_PEM = [("PRIVATE KEY", "302e020100300506032b657004220420", 32),
+           ("EC PRIVATE KEY", "30770201010420", 0),
+           ("RSA PRIVATE KEY", "308204a40201000282010100", 1168),
+           ("PRIVATE KEY", "308204be020100300d06092a864886f70d0101010500048204a8308204a40201000282010100", 1168),
+           ("OPENSSH PRIVATE KEY", "6f70656e7373682d6b65792d7631000000000" + "46e6f6e65000000046e6f6e650000000000000001", 300)]
+
+
+def b39_pem_parts(r):
+    label, pre, n = r.choice(B39_PEM)
+    raw = bytes.fromhex(pre)
+    if label == "EC PRIVATE KEY":
+        raw += bytes(r.randrange(256) for _ in range(32)) + bytes.fromhex("a00a06082a8648ce3d030107a144034200") + b"\x04" + bytes(r.randrange(256) for _ in range(64))
+    else:
+        raw += bytes(r.randrange(256) for _ in range(n))
+    b = base64.b64encode(raw).decode()
+    width = 70 if label == "OPENSSH PRIVATE KEY" else 64
+    return label, [b[i:i + width] for i in range(0, len(b), width)]
+
+
+def b39_pem(r, oneline=False):
+    label, lines = b39_pem_parts(r)
+    sep = " " if oneline else "\n"
+    return f"-----BEGIN {label}-----{sep}" + sep.join(lines) + f"{sep}-----END {label}-----"
+
+
+B39_PLACEHOLDERS = ["AKIAEXAMPLEEXAMPLE00", "ASIA" + "X" * 16, "ghp_0123456789abcdefghijklmnopqrstuvwxyz", "gho_" + "x" * 36,
+                    "ghu_" + "X" * 36, "ghs_" + "EXAMPLE" * 5 + "E", "ghr_" + "0" * 36, "github_pat_" + "X" * 22 + "_" + "X" * 59,
+                    "sk-proj-" + "EXAMPLE" * 6 + "xxxxxx", "sk-svcacct-EXAMPLEKEYEXAMPLEKEYEXAMPLEKEY", "sk-ant-api03-EXAMPLE-KEY-DO-NOT-USE-" + "x" * 30,
+                    "sk-ant-admin01-" + "X" * 44, "xoxb-000000000000-0000000000000-EXAMPLEexampleEXAMPLE000",
+                    "xapp-1-A0000000000-0000000000000-" + "0" * 64, "xoxp-1234567890-1234567890123-abcdefghijklmnopqrstuvwx",
+                    "sk_test_EXAMPLE1234567890abcdefghij", "rk_live_" + "X" * 24, "sk_live_51" + "Example" * 4 + "00",
+                    "AIzaSyEXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE00", "AIzaSy" + "X" * 33,
+                    b39_b64j({"alg": "HS256", "typ": "JWT"}) + "." + b39_b64j({"sub": "user-123", "name": "Example User", "iat": 1700000000}) + ".EXAMPLE_SIGNATURE_do_not_use_0000000000000"]
+
+
+# ---------- blind39 look-alikes and fillers (never labelled) ----------
+
+B39_STANDINS = ["${STRIPE_SECRET}", "<token>", "<your-key-here>", "{{ .Values.apiKey }}", "$(cat /run/secrets/db_pw)", "***", "[hidden]",
+                "••••••••", "%env(MAILER_PASSWORD)%", "vault:secret/data/app#token", "xxxxxxxxxxxx", "TBD", "<redacted>", "process.env.API_KEY",
+                "$DB_PASS", "{{ secret_key }}", "REPLACE-WITH-YOUR-KEY", "sk-•••", "ghp_*****", "AKIA****************", "${{ vars.API_TOKEN }}",
+                "@Microsoft.KeyVault(SecretUri=https://kv-app.vault.azure.net/secrets/db)", "!vault |", "(set in 1Password)", "none"]
+
+
+def b39_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b39_ts(r):
+    t = datetime.datetime(2027, 1, 8, r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
+    k = r.randrange(3)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if k == 0 else (t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{r.randint(0, 999):03d}Z" if k == 1 else t.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def b39_mac(r):
+    return ":".join(format(r.randrange(256), "02x") for _ in range(6))
+
+
+def b39_imei(r):
+    return luhn_digit(r.choice(["35", "86", "01"]) + rnd(r, string.digits, 12))
+
+
+def b39_fill(r, loc, name):
+    """Unlabelled filler for lower-case marker `name` (digits at its end only tell copies apart)."""
+    base = name.rstrip("0123456789")
+    lang = B39_LANGS[loc]
+    if base == "name":
+        return b39_name(r, loc)
+    if base == "first":
+        return r.choice(B39_FIRST[loc])
+    if base == "last":
+        return r.choice(B39_LAST[loc])
+    if base == "city":
+        return r.choice(B39_CITY[loc])
+    if base == "street":
+        return f"{r.choice(B39_STREET[loc])} {r.randint(1, 180)}" if lang in ("de", "nl", "it", "es") else f"{r.randint(1, 180)} {r.choice(B39_STREET[loc])}"
+    if base == "co":
+        return r.choice(B39_CO)
+    if base == "dom":
+        return r.choice(B39_CODOMAINS)
+    if base == "host":
+        return f"{r.choice(['db', 'api', 'web', 'cache', 'mq', 'edge', 'batch', 'auth'])}-{r.randint(1, 9)}.{r.choice(['prod', 'stg', 'int'])}.{r.choice(B39_CODOMAINS)}"
+    if base == "user":
+        return b39_ascii(r.choice(B39_FIRST[loc]))[:6] + r.choice(["", "_ops", "2", ".svc", "_admin"])
+    if base == "ord":
+        return r.choice([f"ORD-2027-{r.randint(1, 99999):05d}", f"PO-{r.randint(10000, 99999)}", f"INC{r.randint(0, 9999999):07d}",
+                         f"REQ-{r.randint(1000, 99999)}", f"#{r.randint(100000, 999999)}", f"BK{rnd(r, string.ascii_uppercase, 2)}{r.randint(1000, 9999)}"])
+    if base == "inv":
+        return r.choice([f"INV/2027/{r.randint(1, 9999):04d}", f"RE-{r.randint(20270001, 20279999)}", f"F-2027-{r.randint(1, 999):03d}", f"FAC{r.randint(100000, 999999)}"])
+    if base == "ver":
+        return r.choice([f"v{r.randint(0, 9)}.{r.randint(0, 40)}.{r.randint(0, 20)}", f"{r.randint(1, 30)}.{r.randint(0, 12)}.{r.randint(0, 9)}",
+                         f"{r.randint(1, 12)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(100, 9999)}"])
+    if base == "ts":
+        return b39_ts(r)
+    if base == "date":  # a non-birth date near the fixed day, locale numeric
+        return b39_date_fmt(r, B39_DAY + datetime.timedelta(days=r.randint(-60, 90)), loc, numeric_only=True)
+    if base == "isodate":
+        return (B39_DAY + datetime.timedelta(days=r.randint(-400, 90))).isoformat()
+    if base == "time":
+        return f"{r.randint(7, 19):02d}:{r.choice(['00', '15', '30', '45'])}"
+    if base == "epoch":
+        return str(1799366400 + r.randint(-86400 * 10, 86400))
+    if base == "uuid":
+        return b39_uuid(r)
+    if base == "sha":
+        return rnd(r, HEX, 40)
+    if base == "short":
+        return rnd(r, HEX, 7)
+    if base == "shal":
+        return rnd(r, HEX, 64)
+    if base == "mdh":
+        return rnd(r, HEX, 32)
+    if base == "mac":
+        return b39_mac(r)
+    if base == "imei":
+        return b39_imei(r)
+    if base == "badcard":
+        return b39_card_fmt(r, b39_card_digits(r, good=False))
+    if base == "badiban":
+        return b39_bad_iban(r, loc)
+    if base == "maskcard":
+        return r.choice(["**** **** **** ", "XXXX-XXXX-XXXX-", "•••• ", "ending in ", "xxxxxxxxxxxx"]) + rnd(r, string.digits, 4)
+    if base == "maskssn":
+        return r.choice(["***-**-", "XXX-XX-", "xxx-xx-"]) + rnd(r, string.digits, 4)
+    if base == "maskiban":
+        cc = r.choice(B39_LOC_IBAN[loc])
+        return f"{cc}** **** **** **** {rnd(r, string.digits, 4)}"
+    if base == "lastd":
+        return rnd(r, string.digits, 4)
+    if base == "stand":
+        return r.choice(B39_STANDINS)
+    if base == "amt":
+        a = r.randint(5, 4999) + r.randint(0, 99) / 100
+        return f"${a:,.2f}" if loc == "en_US" else (f"£{a:,.2f}" if loc == "en_GB" else f"{a:,.2f} €".replace(",", "X").replace(".", ",").replace("X", "."))
+    if base == "port":
+        return str(r.choice([5432, 3306, 6379, 8443, 9200, 27017, 5672, 1433, 8080, 9092, 11211, 636]))
+    if base == "n":
+        return str(r.randint(2, 60))
+    if base == "big":
+        return str(r.randint(1000, 999999))
+    if base == "ms":
+        return str(r.randint(3, 2400))
+    if base == "pid":
+        return str(r.randint(300, 65000))
+    if base == "region":
+        return r.choice(["eu-central-1", "eu-west-3", "us-east-2", "eu-south-1", "eu-north-1", "us-west-2"])
+    if base == "lo":
+        return r.choice(["127.0.0.1", "0.0.0.0", "169.254.169.254", "::1", "localhost", "255.255.255.0", "127.0.0.53"])
+    if base == "sshpub":
+        return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + rnd(r, AN + "+/", 43) + " " + b39_ascii(r.choice(B39_FIRST[loc])) + "@laptop"
+    if base == "pk":
+        return r.choice(["pk_live_", "pk_test_"]) + rnd(r, AN, 24)
+    if base == "aid":
+        return r.choice(["AIDA", "AROA", "ANPA"]) + rnd(r, string.ascii_uppercase + "234567", 17)
+    if base == "track":
+        return "1Z" + rnd(r, string.ascii_uppercase + string.digits, 6) + rnd(r, string.digits, 10)
+    if base == "plate":
+        return {"en_US": f"{rnd(r, string.ascii_uppercase, 3)}-{r.randint(1000, 9999)}", "en_GB": f"{rnd(r, string.ascii_uppercase, 2)}{r.randint(10, 75)} {rnd(r, string.ascii_uppercase, 3)}",
+                "de_DE": f"{rnd(r, string.ascii_uppercase, 2)}-{rnd(r, string.ascii_uppercase, 2)} {r.randint(10, 9999)}", "fr_FR": f"{rnd(r, string.ascii_uppercase, 2)}-{r.randint(100, 999)}-{rnd(r, string.ascii_uppercase, 2)}",
+                "es_ES": f"{r.randint(1000, 9999)} {rnd(r, 'BCDFGHJKLMNPRSTVWXYZ', 3)}", "it_IT": f"{rnd(r, string.ascii_uppercase, 2)} {r.randint(100, 999)}{rnd(r, string.ascii_uppercase, 2)}",
+                "nl_NL": f"{rnd(r, string.ascii_uppercase, 2)}-{r.randint(100, 999)}-{rnd(r, string.ascii_uppercase, 1)}"}[loc]
+    if base == "zip":
+        return {"en_US": f"{r.randint(10000, 99950)}", "en_GB": f"{rnd(r, string.ascii_uppercase, 2)}{r.randint(1, 20)} {r.randint(1, 9)}{rnd(r, string.ascii_uppercase, 2)}",
+                "nl_NL": f"{r.randint(1000, 9999)} {rnd(r, string.ascii_uppercase, 2)}"}.get(loc, f"{r.randint(10000, 98999)}")
+    if base == "pct":
+        return str(r.randint(1, 99))
+    if base == "word":
+        return r.choice(["alpha", "staging", "blue", "canary", "nightly", "eu", "legacy", "ops"])
+    if base == "aba":
+        d = [r.randint(0, 9) for _ in range(8)]
+        c = (10 - (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5])) % 10) % 10
+        return "".join(map(str, d)) + str(c)
+    if base == "acct":
+        return rnd(r, string.digits, r.randint(8, 12))
+    if base == "ein":
+        return f"{r.randint(10, 99)}-{r.randint(1000000, 9999999)}"
+    if base == "npi":
+        return luhn_digit("1" + rnd(r, string.digits, 8))
+    if base == "kid":
+        return rnd(r, HEX, 16)
+    if base == "bcrypt":
+        return "$2b$12$" + rnd(r, AN + "./", 53)
+    raise KeyError(name)
+
+
+# ---------- blind39 labelled values by marker ----------
+
+B39_MARK = {"EMAIL": "EMAIL", "PHONE": "PHONE", "PHONEE": "PHONE", "PHONEI": "PHONE", "CARD": "CREDIT_CARD", "CARDB": "CREDIT_CARD",
+            "SSN": "US_SSN", "IBAN": "IBAN", "IBANB": "IBAN", "IPV": "IPV4", "IPS": "IPV6", "DOB": "DATE_OF_BIRTH", "DOBISO": "DATE_OF_BIRTH",
+            "DOBNUM": "DATE_OF_BIRTH", "PW": "PASSWORD", "PWU": "PASSWORD", "SEC": "GENERIC_SECRET", "AWSSEC": "GENERIC_SECRET",
+            "HEXKEY": "GENERIC_SECRET", "WHSEC": "GENERIC_SECRET", "VTOK": "GENERIC_SECRET", "AZSEC": "GENERIC_SECRET", "PYPI": "GENERIC_SECRET", "CVC": "GENERIC_SECRET", "AWS": "AWS_ACCESS_KEY", "GH": "GITHUB_TOKEN", "GHS": "GITHUB_TOKEN",
+            "GHP": "GITHUB_TOKEN", "GOOG": "GOOGLE_API_KEY", "OAI": "OPENAI_KEY", "ANT": "ANTHROPIC_KEY", "SLACK": "SLACK_TOKEN",
+            "STRIPE": "STRIPE_KEY", "JWT": "JWT", "PEM": "PRIVATE_KEY", "PH": "PLACEHOLDER"}
+
+
+def b39_value(r, loc, base, ctx):
+    """A labelled value for marker `base`; ctx holds the document's state (json flag, region, last card)."""
+    if base == "EMAIL":
+        who = ctx.get("vals", {}).get("name")
+        if who and "name_mail" not in ctx and r.random() < 0.6:  # the first address of a named person is theirs
+            ctx["name_mail"] = True
+            first, last = who.split(" ", 1)
+            local = r.choice([f"{b39_ascii(first)}.{b39_ascii(last.replace(' ', ''))}", f"{b39_ascii(first)[0]}{b39_ascii(last.replace(' ', ''))}",
+                              f"{b39_ascii(first)}{r.randint(1, 99)}"])
+            return f"{local}@{r.choice(B39_DOMAINS[loc]) if r.random() < 0.6 else r.choice(B39_CODOMAINS)}"
+        return b39_email(r, loc)
+    if base in ("PHONE", "PHONEE", "PHONEI"):
+        variants = {"PHONE": None, "PHONEE": ["e164"], "PHONEI": ["intl", "intl", "e164", "intl_dashes"]}[base]
+        v, region = b39_phone(r, loc, variants)
+        ctx.setdefault("regions", {})[v] = region
+        return v
+    if base == "CARD":
+        v = b39_card(r)
+        ctx["card"] = v
+        return v
+    if base == "CARDB":
+        v = b39_card_digits(r)
+        ctx["card"] = v
+        return v
+    if base == "SSN":
+        return b39_ssn(r)
+    if base == "IBAN":
+        return b39_iban(r, loc)
+    if base == "IBANB":
+        return b39_iban_raw(r, r.choice(B39_LOC_IBAN[loc]))
+    if base == "IPV":
+        return b39_ip4(r)
+    if base == "IPS":
+        return b39_ip6(r)
+    if base == "DOB":
+        return b39_dob(r, loc)
+    if base == "DOBISO":
+        return b39_dob_date(r).isoformat()
+    if base == "DOBNUM":
+        return b39_date_fmt(r, b39_dob_date(r), loc, numeric_only=True)
+    if base == "PW":
+        return b39_pw(r)
+    if base == "PWU":
+        return b39_pw(r, urlsafe=True)
+    if base == "SEC":
+        return b39_generic(r)
+    if base == "AWSSEC":
+        return b39_generic(r, "awssecret")
+    if base == "HEXKEY":
+        return b39_generic(r, r.choice(["hex32", "hex64", "kcclient"]))
+    if base == "WHSEC":
+        return "whsec_" + rnd(r, AN, 32)
+    if base in ("VTOK", "AZSEC", "PYPI"):
+        return b39_generic(r, {"VTOK": "vault", "AZSEC": "azclient", "PYPI": "pypi"}[base])
+    if base == "CVC":
+        c = ctx.get("card", "")
+        return rnd(r, string.digits, 4 if c[:2] in ("34", "37") else 3)
+    if base == "AWS":
+        return b39_aws(r)
+    if base == "GH":
+        return b39_gh(r)
+    if base == "GHS":
+        return b39_gh(r, "ghs_")
+    if base == "GHP":
+        return b39_gh(r, r.choice(["ghp_", "github_pat_"]))
+    if base == "GOOG":
+        return b39_goog(r)
+    if base == "OAI":
+        return b39_oai(r)
+    if base == "ANT":
+        return b39_ant(r)
+    if base == "SLACK":
+        return b39_slack(r)
+    if base == "STRIPE":
+        return b39_stripe(r)
+    if base == "JWT":
+        return b39_jwt(r)
+    if base == "PEM":
+        return b39_pem(r, oneline=ctx.get("json", False))
+    if base == "PH":
+        return r.choice(B39_PLACEHOLDERS)
+    raise KeyError(base)
+
+
+B39_RE = re.compile(r"⟦([A-Za-z]+)(\d*)⟧")
+
+
+def b39_render(r, loc, tmpl, ctx):
+    """Template string -> list of str and B39L parts; a marker repeats its value within the document."""
+    parts, pos = [], 0
+    vals = ctx.setdefault("vals", {})
+    for m in B39_RE.finditer(tmpl):
+        if m.start() > pos:
+            parts.append(tmpl[pos:m.start()])
+        base, key = m.group(1), m.group(1) + m.group(2)
+        if key not in vals:
+            vals[key] = b39_value(r, loc, base, ctx) if base in B39_MARK else b39_fill(r, loc, key)
+        if base in B39_MARK:
+            part = B39L(B39_MARK[base], vals[key])
+            if part.typ == "PHONE":
+                part.region = ctx["regions"][vals[key]]
+            parts.append(part)
+        else:
+            parts.append(vals[key])
+        pos = m.end()
+    if pos < len(tmpl):
+        parts.append(tmpl[pos:])
+    return parts or [""]
+
+
+def b39_types(tmpl):
+    return {B39_MARK[m.group(1)] for m in B39_RE.finditer(tmpl) if m.group(1) in B39_MARK}
+
+
+# ---------- blind39 text kinds: a name and a template each, whose ⟦UPPER⟧ markers draw labelled values ----------
+
+B39_TEXT = [
+    # --- config an agent reads ---
+    ("netrc", "# ~/.netrc  (chmod 600)\nmachine api.⟦dom⟧\n  login ⟦user⟧\n  password ⟦PW⟧\nmachine ftp.⟦dom2⟧ login ⟦user2⟧ password ⟦PW2⟧\n"),
+    ("fetchmailrc", "# ~/.fetchmailrc\nset daemon 300\npoll imap.⟦dom⟧ proto IMAP port 993\n  user '⟦EMAIL⟧' there with password '⟦PW⟧' is ⟦user⟧ here\n  ssl sslcertck\n"),
+    ("muttrc", "# ~/.config/mutt/muttrc\nset from = ⟦EMAIL⟧\nset realname = ⟦name⟧\nset imap_user = ⟦EMAIL⟧\nset imap_pass = ⟦PW⟧\nset smtp_url = smtps://⟦EMAIL⟧@smtp.⟦dom⟧:465/\nset folder = imaps://imap.⟦dom⟧/\n"),
+    ("offlineimaprc", "[Repository remote-work]\ntype = IMAP\nremotehost = mail.⟦dom⟧\nremoteuser = ⟦EMAIL⟧\nremotepass = ⟦PW⟧\nsslcacertfile = /etc/ssl/certs/ca-certificates.crt\nmaxconnections = ⟦n⟧\n"),
+    ("rclone_conf", "$ rclone config show\n[backup-s3]\ntype = s3\nprovider = AWS\naccess_key_id = ⟦AWS⟧\nsecret_access_key = ⟦AWSSEC⟧\nregion = ⟦region⟧\n\n[photos-sftp]\ntype = sftp\nhost = ⟦IPV⟧\nuser = ⟦user⟧\nkey_file = ~/.ssh/id_ed25519\n"),
+    ("pip_conf", "# /etc/pip.conf on build agent ⟦host⟧\n[global]\nindex-url = https://⟦user⟧:⟦PWU⟧@pypi.⟦dom⟧/simple/\nextra-index-url = https://pypi.org/simple\ntimeout = ⟦n⟧\n"),
+    ("yarnrc", "# .yarnrc.yml\nnodeLinker: node-modules\nnpmScopes:\n  corvid:\n    npmRegistryServer: https://npm.pkg.github.com\n    npmAuthToken: ⟦GH⟧\n  internal:\n    npmRegistryServer: https://registry.⟦dom⟧\n    npmAuthToken: ⟦stand⟧\n"),
+    ("bundle_config", "$ cat .bundle/config\n---\nBUNDLE_PATH: vendor/bundle\nBUNDLE_GEMS__CONTRIBSYS__COM: ⟦user⟧:⟦PW⟧\nBUNDLE_RUBYGEMS__PKG__GITHUB__COM: ⟦user2⟧:⟦GHP⟧\nBUNDLE_JOBS: ⟦n⟧\n"),
+    ("keycloak_conf", "# conf/keycloak.conf\ndb=postgres\ndb-username=keycloak\ndb-password=⟦PW⟧\ndb-url=jdbc:postgresql://⟦IPV⟧:5432/keycloak\nhostname=sso.⟦dom⟧\nhttps-certificate-file=/opt/kc/tls.crt\n# admin bootstrap: ⟦stand⟧\n"),
+    ("grafana_ini", "; grafana.ini (excerpt)\n[security]\nadmin_user = admin\nadmin_password = ⟦PW⟧\nsecret_key = ⟦SEC⟧\n\n[smtp]\nenabled = true\nhost = smtp.⟦dom⟧:587\nuser = ⟦EMAIL⟧\npassword = ⟦PW2⟧\nfrom_address = grafana@⟦dom⟧\n"),
+    ("pgbouncer_userlist", "; /etc/pgbouncer/userlist.txt (plain entries still on ⟦host⟧)\n\"app_rw\" \"⟦PW⟧\"\n\"reporting\" \"md5⟦mdh⟧\"\n\"migrator\" \"SCRAM-SHA-256$4096:⟦mdh⟧\"\n"),
+    ("odbc_ini", "[ERP-Prod]\nDriver = ODBC Driver 18 for SQL Server\nServer = tcp:⟦IPV⟧,1433\nDatabase = erp\nUID = svc_erp\nPWD = ⟦PW⟧\nEncrypt = yes\nTrustServerCertificate = no\n"),
+    ("radius_clients", "# /etc/freeradius/3.0/clients.conf\nclient office-ap-⟦n⟧ {\n    ipaddr = ⟦IPV⟧\n    secret = ⟦SEC⟧\n    shortname = ap⟦n⟧\n}\nclient vpn-gw {\n    ipv6addr = ⟦IPS⟧\n    secret = ⟦stand⟧\n}\n"),
+    ("mastodon_env", "# .env.production (Mastodon ⟦ver⟧)\nLOCAL_DOMAIN=social.⟦dom⟧\nDB_HOST=⟦IPV⟧\nDB_PASS=⟦PW⟧\nSECRET_KEY_BASE=⟦SEC⟧\nOTP_SECRET=⟦HEXKEY⟧\nSMTP_LOGIN=⟦EMAIL⟧\nSMTP_PASSWORD=⟦PW2⟧\nS3_BUCKET=media-⟦word⟧\n"),
+    ("gitlab_rb", "# /etc/gitlab/gitlab.rb (diff against backup)\nexternal_url 'https://git.⟦dom⟧'\ngitlab_rails['smtp_user_name'] = '⟦EMAIL⟧'\ngitlab_rails['smtp_password'] = '⟦PW⟧'\ngitlab_rails['initial_root_password'] = '⟦PW2⟧'\ngitlab_rails['backup_upload_connection'] = { 'provider' => 'AWS', 'aws_access_key_id' => '⟦AWS⟧', 'aws_secret_access_key' => '⟦AWSSEC⟧' }\n"),
+    ("discourse_yml", "## containers/app.yml\nenv:\n  DISCOURSE_HOSTNAME: forum.⟦dom⟧\n  DISCOURSE_DEVELOPER_EMAILS: '⟦EMAIL⟧'\n  DISCOURSE_SMTP_ADDRESS: smtp.⟦dom2⟧\n  DISCOURSE_SMTP_USER_NAME: postmaster@⟦dom⟧\n  DISCOURSE_SMTP_PASSWORD: \"⟦PW⟧\"\n  DISCOURSE_MAXMIND_LICENSE_KEY: ⟦stand⟧\n"),
+    ("moodle_config", "<?php  // moodle/config.php\n$CFG->dbtype    = 'pgsql';\n$CFG->dbhost    = '⟦IPV⟧';\n$CFG->dbuser    = 'moodle';\n$CFG->dbpass    = '⟦PW⟧';\n$CFG->wwwroot   = 'https://learn.⟦dom⟧';\n$CFG->passwordsaltmain = '⟦SEC⟧';\n"),
+    ("drupal_settings", "// web/sites/default/settings.php\n$databases['default']['default'] = [\n  'database' => 'drupal',\n  'username' => 'drupal',\n  'password' => '⟦PW⟧',\n  'host' => '⟦IPV⟧',\n  'port' => '⟦port⟧',\n];\n$settings['hash_salt'] = '⟦SEC⟧';\n"),
+    ("joomla_conf", "<?php\nclass JConfig {\n\tpublic $host = '⟦IPV⟧';\n\tpublic $user = 'jml_⟦user⟧';\n\tpublic $password = '⟦PW⟧';\n\tpublic $db = 'joomla';\n\tpublic $secret = '⟦HEXKEY⟧';\n\tpublic $mailfrom = '⟦EMAIL⟧';\n\tpublic $smtppass = '⟦PW2⟧';\n}\n"),
+    ("magento_env", "// app/etc/env.php\n'db' => [\n    'connection' => [\n        'default' => [\n            'host' => '⟦IPV⟧',\n            'username' => 'magento',\n            'password' => '⟦PW⟧',\n        ],\n    ],\n],\n'crypt' => ['key' => 'base64⟦SEC⟧'],\n"),
+    ("django_settings", "# shop/settings/prod.py\nSECRET_KEY = '⟦SEC⟧'\nDATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'HOST': '⟦IPV⟧', 'USER': 'shop', 'PASSWORD': '⟦PW⟧'}}\nSTRIPE_SECRET_KEY = '⟦STRIPE⟧'\nSTRIPE_PUBLISHABLE_KEY = '⟦pk⟧'\nADMINS = [('⟦name⟧', '⟦EMAIL⟧')]\n"),
+    ("rails_credentials", "$ bin/rails credentials:show -e production\nsecret_key_base: ⟦SEC⟧\naws:\n  access_key_id: ⟦AWS⟧\n  secret_access_key: ⟦AWSSEC⟧\nstripe:\n  secret: ⟦STRIPE⟧\n  publishable: ⟦pk⟧\nopenai_api_key: ⟦OAI⟧\n"),
+    ("symfony_env", "# .env.local (not committed)\nAPP_ENV=prod\nAPP_SECRET=⟦HEXKEY⟧\nDATABASE_URL=\"mysql://app:⟦PWU⟧@⟦IPV⟧:3306/app?serverVersion=8.0\"\nMAILER_DSN=smtp://⟦EMAIL⟧:⟦PWU2⟧@smtp.⟦dom⟧:587\nGOOGLE_MAPS_KEY=⟦GOOG⟧\n"),
+    ("quarkus_props", "# src/main/resources/application-prod.properties\nquarkus.datasource.username=orders\nquarkus.datasource.password=⟦PW⟧\nquarkus.datasource.jdbc.url=jdbc:postgresql://⟦IPV⟧:5432/orders\nquarkus.oidc.credentials.secret=⟦HEXKEY⟧\nquarkus.mailer.from=⟦EMAIL⟧\n"),
+    ("web_config", "<!-- Web.config (IIS site ⟦co⟧) -->\n<connectionStrings>\n  <add name=\"Crm\" connectionString=\"Server=⟦IPV⟧;Database=Crm;User Id=crm_app;Password=⟦PW⟧;\" providerName=\"System.Data.SqlClient\" />\n</connectionStrings>\n<appSettings>\n  <add key=\"SendGridKey\" value=\"⟦stand⟧\" />\n  <add key=\"MachineKey\" value=\"⟦HEXKEY⟧\" />\n</appSettings>\n"),
+    ("ansible_inventory", "# inventory/prod/hosts.ini\n[db]\npg-01 ansible_host=⟦IPV⟧ ansible_user=deploy ansible_password=⟦PW⟧\npg-02 ansible_host=⟦IPV2⟧ ansible_user=deploy ansible_become_pass=⟦PW2⟧\n[win]\nfs-01 ansible_host=⟦IPS⟧ ansible_connection=winrm ansible_password=⟦stand⟧\n"),
+    ("hiera_yaml", "# hieradata/nodes/⟦host⟧.yaml\nprofile::mysql::root_password: '⟦PW⟧'\nprofile::backup::s3_key_id: '⟦AWS⟧'\nprofile::backup::s3_secret: '⟦AWSSEC⟧'\nprofile::monitoring::contact: '⟦EMAIL⟧'\nprofile::ntp::servers: ['⟦IPV⟧']\n"),
+    ("vagrantfile", "# Vagrantfile\nVagrant.configure('2') do |config|\n  config.vm.box = 'bento/ubuntu-24.04'\n  config.vm.network 'public_network', ip: '⟦IPV⟧'\n  config.vm.provision 'shell', env: { 'DB_ROOT_PW' => '⟦PW⟧', 'GH_TOKEN' => '⟦GH⟧' }, path: 'provision.sh'\nend\n"),
+    ("packer_vars", "# variables.auto.pkrvars.hcl\nvsphere_server   = \"vc.⟦dom⟧\"\nvsphere_user     = \"packer@vsphere.local\"\nvsphere_password = \"⟦PW⟧\"\nssh_password     = \"⟦PW2⟧\"\nvm_ip            = \"⟦IPV⟧\"\n"),
+    ("cloud_init", "#cloud-config\nhostname: ⟦host⟧\nchpasswd:\n  expire: false\n  users:\n    - name: ops\n      password: ⟦PW⟧\n      type: text\nssh_authorized_keys:\n  - ⟦sshpub⟧\nwrite_files:\n  - path: /etc/app/token\n    content: ⟦GH⟧\n"),
+    ("kickstart", "# ks.cfg generated by the provisioning agent for rack ⟦n⟧\nlang en_US.UTF-8\nnetwork --bootproto=static --ip=⟦IPV⟧ --netmask=255.255.255.0 --gateway=⟦IPV2⟧ --hostname=⟦host⟧\nrootpw --plaintext ⟦PW⟧\nuser --name=ansible --password=⟦PW2⟧ --plaintext --groups=wheel\n"),
+    ("autounattend", "<!-- Autounattend.xml (excerpt) -->\n<UserAccounts>\n  <AdministratorPassword>\n    <Value>⟦PW⟧</Value>\n    <PlainText>true</PlainText>\n  </AdministratorPassword>\n</UserAccounts>\n<RegisteredOwner>⟦name⟧</RegisteredOwner>\n<ProductKey>⟦stand⟧</ProductKey>\n"),
+    ("wpa_supplicant", "# /etc/wpa_supplicant/wpa_supplicant.conf on kiosk ⟦n⟧\nctrl_interface=DIR=/var/run/wpa_supplicant GROUP=netdev\ncountry=DE\nnetwork={\n    ssid=\"⟦co⟧-Guest\"\n    psk=\"⟦PW⟧\"\n}\nnetwork={\n    ssid=\"eduroam\"\n    key_mgmt=WPA-EAP\n    identity=\"⟦EMAIL⟧\"\n    password=\"⟦PW2⟧\"\n}\n"),
+    ("nmconnection", "# /etc/NetworkManager/system-connections/Office.nmconnection\n[connection]\nid=Office\ntype=wifi\n[wifi]\nssid=⟦co⟧\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=⟦PW⟧\n[ipv4]\naddress1=⟦IPV⟧/24\n"),
+    ("hostapd_conf", "# /etc/hostapd/hostapd.conf\ninterface=wlan0\nssid=Werkstatt-⟦n⟧\nhw_mode=g\nwpa=2\nwpa_passphrase=⟦PW⟧\nwpa_key_mgmt=WPA-PSK\nmacaddr_acl=0\n# bridge mac ⟦mac⟧\n"),
+    ("ddclient_conf", "# /etc/ddclient.conf\nprotocol=dyndns2\nuse=web\nserver=members.dyndns.org\nlogin=⟦user⟧\npassword='⟦PW⟧'\nhome-⟦n⟧.dyndns.org\n# last update: ⟦IPV⟧ at ⟦ts⟧\n"),
+    ("certbot_ini", "# /root/.secrets/certbot/dns.ini (chmod 600)\ndns_cloudflare_api_token = ⟦SEC⟧\n# issued for *.⟦dom⟧, contact ⟦EMAIL⟧, renew after ⟦date⟧\n"),
+    ("rsyncd_secrets", "# /etc/rsyncd.secrets\nbackup:⟦PW⟧\nmirror:⟦PW2⟧\n# hosts allow = ⟦IPV⟧ ⟦IPV2⟧\n"),
+    ("git_credentials", "$ cat ~/.git-credentials\nhttps://⟦user⟧:⟦GH⟧@github.com\nhttps://oauth2:⟦PWU⟧@git.⟦dom⟧\n"),
+    ("gitconfig_token", "# ~/.gitconfig\n[user]\n\tname = ⟦name⟧\n\temail = ⟦EMAIL⟧\n[url \"https://x-access-token:⟦GHS⟧@github.com/\"]\n\tinsteadOf = https://github.com/\n"),
+    ("keystore_props", "# android/keystore.properties (from the release laptop)\nstoreFile=release.jks\nstorePassword=⟦PW⟧\nkeyAlias=upload\nkeyPassword=⟦PW2⟧\n# play console owner: ⟦EMAIL⟧\n"),
+    ("fastlane_env", "# fastlane/.env.default\nFASTLANE_USER=⟦EMAIL⟧\nFASTLANE_PASSWORD=⟦PW⟧\nMATCH_PASSWORD=⟦PW2⟧\nFIREBASE_API_KEY=⟦GOOG⟧\nSLACK_URL=https://hooks.slack.com/services/T0⟦n⟧/B0⟦big⟧/⟦stand⟧\n"),
+    ("kubeconfig", "$ kubectl config view --raw --minify\napiVersion: v1\nclusters:\n- cluster:\n    server: https://⟦IPV⟧:6443\n  name: edge-⟦n⟧\nusers:\n- name: ci-deployer\n  user:\n    token: ⟦JWT⟧\ncontexts:\n- context: {cluster: edge-⟦n⟧, user: ci-deployer}\n  name: edge\n"),
+    ("grafana_datasource", "# provisioning/datasources/prom.yaml\napiVersion: 1\ndatasources:\n  - name: Thanos\n    type: prometheus\n    url: https://thanos.⟦dom⟧\n    basicAuth: true\n    basicAuthUser: grafana\n    secureJsonData:\n      basicAuthPassword: ⟦PW⟧\n  - name: Loki\n    url: http://⟦IPV⟧:3100\n"),
+    ("fluentbit_conf", "[OUTPUT]\n    Name        es\n    Match       kube.*\n    Host        ⟦IPV⟧\n    Port        9200\n    HTTP_User   fluent\n    HTTP_Passwd ⟦PW⟧\n    tls         On\n[OUTPUT]\n    Name  datadog\n    apikey ⟦HEXKEY⟧\n"),
+    ("filebeat_yml", "# filebeat.yml\noutput.elasticsearch:\n  hosts: [\"https://⟦IPV⟧:9200\"]\n  username: \"filebeat_writer\"\n  password: \"⟦PW⟧\"\n  # api_key: ⟦stand⟧\ncloud.auth: \"elastic:⟦PW2⟧\"\n"),
+    ("nagios_resource", "# /usr/local/nagios/etc/resource.cfg\n$USER1$=/usr/local/nagios/libexec\n$USER3$=monitor\n$USER4$=⟦PW⟧\n$USER7$=⟦SEC⟧\n# snmp target ⟦IPV⟧, pager ⟦PHONE⟧\n"),
+    ("clickhouse_users", "<!-- users.d/analyst.xml -->\n<clickhouse><users><analyst>\n  <password>⟦PW⟧</password>\n  <networks><ip>⟦IPV⟧/32</ip><ip>⟦IPS⟧</ip></networks>\n  <profile>readonly</profile>\n</analyst></users></clickhouse>\n"),
+    ("synapse_yaml", "# homeserver.yaml (excerpt)\nserver_name: chat.⟦dom⟧\nregistration_shared_secret: ⟦SEC⟧\nmacaroon_secret_key: ⟦HEXKEY⟧\nemail:\n  smtp_host: smtp.⟦dom⟧\n  smtp_user: ⟦EMAIL⟧\n  smtp_pass: ⟦PW⟧\n"),
+    ("paperless_env", "# docker-compose.env (paperless-ngx)\nPAPERLESS_SECRET_KEY=⟦SEC⟧\nPAPERLESS_ADMIN_USER=⟦user⟧\nPAPERLESS_ADMIN_PASSWORD=⟦PW⟧\nPAPERLESS_ADMIN_MAIL=⟦EMAIL⟧\nPAPERLESS_OCR_LANGUAGE=deu+eng\nPAPERLESS_URL=https://docs.⟦dom⟧\n"),
+    ("frigate_yml", "# frigate/config.yml\nmqtt:\n  host: ⟦IPV⟧\n  password: ⟦PW⟧\ncameras:\n  driveway:\n    ffmpeg:\n      inputs:\n        - path: rtsp://admin:⟦PWU⟧@⟦IPV2⟧:554/Streaming/Channels/101\n          roles: [detect, record]\n"),
+    ("esphome_secrets", "# esphome/secrets.yaml\nwifi_ssid: \"⟦co⟧ IoT\"\nwifi_password: \"⟦PW⟧\"\napi_encryption_key: \"⟦SEC⟧\"\nota_password: \"⟦PW2⟧\"\nfallback_ap_password: \"⟦stand⟧\"\n"),
+    ("sonarr_xml", "<!-- /config/config.xml (Sonarr) -->\n<Config>\n  <BindAddress>*</BindAddress>\n  <Port>8989</Port>\n  <ApiKey>⟦HEXKEY⟧</ApiKey>\n  <AuthenticationMethod>Forms</AuthenticationMethod>\n  <InstanceName>media-⟦n⟧</InstanceName>\n</Config>\n# seen from ⟦IPV⟧\n"),
+    # --- sessions ---
+    ("psql_uri", "$ psql \"postgresql://analytics:⟦PWU⟧@⟦IPV⟧:5432/warehouse?sslmode=require\" -c \"select count(*) from orders where created_at > '⟦isodate⟧'\"\n count\n-------\n ⟦big⟧\n(1 row)\n"),
+    ("curl_basic", "$ curl -sS -u ⟦user⟧:⟦PW⟧ https://jira.⟦dom⟧/rest/api/2/myself | jq .emailAddress\n\"⟦EMAIL⟧\"\n$ curl -sS -H \"Authorization: Bearer ⟦JWT⟧\" https://api.⟦dom⟧/v1/me\n{\"id\":\"⟦uuid⟧\",\"plan\":\"team\"}\n"),
+    ("sqlcmd", "PS C:\\> sqlcmd -S ⟦IPV⟧,1433 -U sa -P ⟦PW⟧ -Q \"SELECT name, email FROM dbo.Customers WHERE id = ⟦big⟧\"\nname                 email\n-------------------- ------------------------------\n⟦name⟧         ⟦EMAIL⟧\n(1 rows affected)\n"),
+    ("pg_dump_env", "$ PGPASSWORD='⟦PW⟧' pg_dump -h ⟦IPV⟧ -U backup -Fc crm > crm-⟦isodate⟧.dump\npg_dump: dumping contents of table public.contacts\npg_dump: dumping contents of table public.invoices (⟦big⟧ rows)\n"),
+    ("stripe_cli", "$ stripe listen --forward-to localhost:8000/webhooks/stripe --api-key ⟦STRIPE⟧\n> Ready! You are using Stripe API Version [2026-12-15]. Your webhook signing secret is ⟦WHSEC⟧ (^C to quit)\n⟦ts⟧   --> charge.succeeded [evt_⟦kid⟧]\n⟦ts2⟧  <--  [200] POST http://localhost:8000/webhooks/stripe\n"),
+    ("vercel_env_pull", "$ vercel env pull .env.production.local\nVercel CLI ⟦ver⟧\n> Downloading production Environment Variables for project shop-web\n$ cat .env.production.local\nDATABASE_URL=\"postgres://default:⟦PWU⟧@ep-⟦word⟧-⟦big⟧.eu-central-1.aws.neon.tech/verceldb\"\nANTHROPIC_API_KEY=\"⟦ANT⟧\"\nNEXT_PUBLIC_MAPS_KEY=\"⟦GOOG⟧\"\n"),
+    ("railway_vars", "$ railway variables --kv\nPGHOST=⟦IPV⟧\nPGPASSWORD=⟦PW⟧\nPGUSER=postgres\nOPENAI_API_KEY=⟦OAI⟧\nRAILWAY_ENVIRONMENT=production\nRAILWAY_DEPLOYMENT_ID=⟦uuid⟧\n"),
+    ("wrangler_secret", "$ echo ⟦SEC⟧ | npx wrangler secret put SESSION_SIGNING_KEY\n⛅️ wrangler ⟦ver⟧\n✨ Success! Uploaded secret SESSION_SIGNING_KEY\n$ npx wrangler whoami\nYou are logged in with an OAuth Token, associated with the email ⟦EMAIL⟧.\n"),
+    ("kubectl_secret_decode", "$ kubectl -n billing get secret stripe-creds -o jsonpath='{.data.api-key}' | base64 -d\n⟦STRIPE⟧\n$ kubectl -n billing get secret smtp -o jsonpath='{.data.password}' | base64 -d\n⟦PW⟧\n"),
+    ("git_remote_v", "$ git remote -v\norigin\thttps://⟦user⟧:⟦GH⟧@github.com/⟦word⟧/infra.git (fetch)\norigin\thttps://⟦user⟧:⟦GH⟧@github.com/⟦word⟧/infra.git (push)\nupstream\tgit@github.com:⟦word⟧/infra.git (fetch)\n$ git log -1 --format=%H\n⟦sha⟧\n"),
+    ("twine_upload", "$ twine upload -u __token__ -p ⟦PYPI⟧ dist/*\nUploading distributions to https://upload.pypi.org/legacy/\nUploading corvid_sdk-⟦ver⟧-py3-none-any.whl\n100% ━━━━━━━━━━━━━━━━━━━━ ⟦n⟧.2/⟦n⟧.2 kB\nView at: https://pypi.org/project/corvid-sdk/⟦ver⟧/\n"),
+    ("npm_config_list", "$ npm config list\n; \"user\" config from /home/⟦user⟧/.npmrc\n//registry.npmjs.org/:_authToken = (protected)\n//npm.pkg.github.com/:_authToken = ⟦GH⟧\nemail = ⟦EMAIL⟧\n; node version = v22.⟦n⟧.0\n"),
+    ("s3_presign", "$ aws s3 presign s3://exports-⟦word⟧/customers-⟦isodate⟧.csv --expires-in 3600\nhttps://exports-⟦word⟧.s3.⟦region⟧.amazonaws.com/customers-⟦isodate⟧.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=⟦AWS⟧%2F20270108%2F⟦region⟧%2Fs3%2Faws4_request&X-Amz-Date=20270108T101500Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=⟦shal⟧\n"),
+    ("az_storage_keys", "$ az storage account keys list -g rg-data -n stdata⟦n⟧ -o table\nCreationTime                      KeyName    Permissions    Value\n--------------------------------  ---------  -------------  ------------------------------------------------------------------------------------------\n⟦ts⟧          key1       FULL           ⟦SEC⟧\n"),
+    ("htpasswd_cli", "$ htpasswd -nbB ⟦user⟧ '⟦PW⟧'\n⟦user⟧:⟦bcrypt⟧\n$ # added to /etc/nginx/.htpasswd for staging.⟦dom⟧\n"),
+    ("ipmitool", "$ ipmitool -I lanplus -H ⟦IPV⟧ -U ADMIN -P '⟦PW⟧' chassis power status\nChassis Power is on\n$ ipmitool -I lanplus -H ⟦IPV⟧ -U ADMIN -P '⟦PW⟧' lan print 1 | grep MAC\nMAC Address             : ⟦mac⟧\n"),
+    ("snmpwalk_v3", "$ snmpwalk -v3 -l authPriv -u monitor -a SHA -A '⟦PW⟧' -x AES -X '⟦PW2⟧' ⟦IPV⟧ sysName\nSNMPv2-MIB::sysName.0 = STRING: sw-core-⟦n⟧\n"),
+    ("nmcli_wifi", "$ nmcli dev wifi connect \"⟦co⟧-5G\" password '⟦PW⟧' ifname wlp2s0\nDevice 'wlp2s0' successfully activated with '⟦uuid⟧'.\n$ ip -4 -br addr show wlp2s0\nwlp2s0  UP  ⟦IPV⟧/24\n"),
+    ("netsh_wlan", "C:\\> netsh wlan show profile name=\"⟦co⟧-Staff\" key=clear\nProfile ⟦co⟧-Staff on interface Wi-Fi:\n    SSID name              : \"⟦co⟧-Staff\"\n    Authentication         : WPA2-Personal\n    Key Content            : ⟦PW⟧\n    Physical address       : ⟦mac⟧\n"),
+    ("net_user_add", "C:\\Windows\\system32> net user svc_backup ⟦PW⟧ /add /passwordchg:no /comment:\"requested by ⟦name⟧ (⟦ord⟧)\"\nThe command completed successfully.\nC:\\Windows\\system32> net localgroup \"Backup Operators\" svc_backup /add\n"),
+    ("hashcat_show", "$ hashcat -m 1000 ntlm.txt --show\n⟦mdh⟧:⟦PW⟧\n⟦mdh2⟧:⟦PW2⟧\n# audit ⟦ord⟧: both accounts belong to ⟦name⟧, forced reset\n"),
+    ("dig_output", "$ dig +short mail.⟦dom⟧ A\n⟦IPV⟧\n$ dig +short mail.⟦dom⟧ AAAA\n⟦IPS⟧\n$ dig +short TXT _dmarc.⟦dom⟧\n\"v=DMARC1; p=quarantine; rua=mailto:⟦EMAIL⟧\"\n"),
+    ("last_logins", "$ last -i -n 5\n⟦user⟧   pts/0        ⟦IPV⟧     Fri Jan  8 09:14   still logged in\n⟦user⟧   pts/1        ⟦IPS⟧  Thu Jan  7 22:41 - 23:05  (00:23)\nreboot   system boot  0.0.0.0          Thu Jan  7 06:00   still running\n"),
+    ("nft_ruleset", "$ sudo nft list ruleset | sed -n 1,12p\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ip saddr ⟦IPV⟧ tcp dport 22 accept\n    ip6 saddr ⟦IPS⟧ tcp dport 22 accept\n    ip saddr 127.0.0.1 accept\n  }\n}\n"),
+    ("sqlite_query", "sqlite> .mode line\nsqlite> SELECT * FROM patients WHERE id = ⟦big⟧;\n        id = ⟦big⟧\n      name = ⟦name⟧\n       dob = ⟦DOBISO⟧\n     phone = ⟦PHONE⟧\n     email = ⟦EMAIL⟧\n  last_visit = ⟦isodate⟧\n"),
+    ("duckdb_result", "D SELECT name, iban, card_last4, birth_date FROM read_csv('payouts.csv') LIMIT 2;\n┌───────────────────┬──────────────────────────────┬────────────┬────────────┐\n│ ⟦name⟧ │ ⟦IBANB⟧ │ ⟦lastd⟧ │ ⟦DOBISO⟧ │\n│ ⟦name2⟧ │ ⟦IBANB2⟧ │ ⟦lastd2⟧ │ ⟦DOBISO2⟧ │\n└───────────────────┴──────────────────────────────┴────────────┴────────────┘\n"),
+    ("psql_expanded", "crm=> \\x\nExpanded display is on.\ncrm=> select * from contacts where id=⟦big⟧;\n-[ RECORD 1 ]-+---------------------------\nid            | ⟦big⟧\nfull_name     | ⟦name⟧\nemail         | ⟦EMAIL⟧\nmobile        | ⟦PHONEE⟧\nbirth_date    | ⟦DOBISO⟧\nssn           | ⟦SSN⟧\nupdated_at    | ⟦ts⟧\n"),
+    ("etcdctl_get", "$ ETCDCTL_API=3 etcdctl --endpoints=https://⟦IPV⟧:2379 get /config/payments --print-value-only\nprovider=adyen\napi_key=⟦SEC⟧\nmerchant=⟦co⟧ECOM\nfallback_card=⟦badcard⟧\n"),
+    ("gsutil_signurl", "$ gsutil signurl -d 10m sa-key.json gs://invoices-⟦word⟧/⟦inv⟧.pdf\nURL\tHTTP Method\tExpiration\tSigned URL\ngs://invoices-⟦word⟧/⟦inv⟧.pdf\tGET\t⟦ts⟧\thttps://storage.googleapis.com/invoices-⟦word⟧/⟦inv⟧.pdf?x-goog-signature=⟦shal⟧&x-goog-credential=signer%40proj-⟦n⟧.iam.gserviceaccount.com\n"),
+    ("expect_script", "#!/usr/bin/expect -f\n# push config to switch ⟦IPV⟧ (ticket ⟦ord⟧)\nspawn ssh admin@⟦IPV⟧\nexpect \"assword:\"\nsend \"⟦PW⟧\\r\"\nexpect \"#\"\nsend \"copy tftp://⟦IPV2⟧/sw.cfg running-config\\r\"\n"),
+    # --- logs ---
+    ("postfix_log", "Jan  8 08:12:44 mx1 postfix/smtpd[⟦pid⟧]: connect from unknown[⟦IPV⟧]\nJan  8 08:12:45 mx1 postfix/smtpd[⟦pid⟧]: 4Xk9Lq2zT1: client=unknown[⟦IPV⟧], sasl_method=LOGIN, sasl_username=⟦EMAIL⟧\nJan  8 08:12:46 mx1 postfix/qmgr[⟦pid2⟧]: 4Xk9Lq2zT1: from=<⟦EMAIL⟧>, size=⟦big⟧, nrcpt=1 (queue active)\nJan  8 08:12:47 mx1 postfix/smtp[⟦pid3⟧]: 4Xk9Lq2zT1: to=<⟦EMAIL2⟧>, relay=mx.⟦dom⟧[⟦IPS⟧]:25, status=sent\n"),
+    ("exim_mainlog", "2027-01-08 07:55:10 1tVq8M-000Abc-3Z <= ⟦EMAIL⟧ H=(laptop) [⟦IPV⟧] P=esmtpsa A=dovecot_plain:⟦EMAIL⟧ S=⟦big⟧\n2027-01-08 07:55:11 1tVq8M-000Abc-3Z => ⟦EMAIL2⟧ R=dnslookup T=remote_smtp H=mx.⟦dom⟧ [⟦IPV2⟧]\n2027-01-08 07:55:11 1tVq8M-000Abc-3Z Completed\n"),
+    ("keycloak_events", "⟦ts⟧ WARN  [org.keycloak.events] (executor-thread-⟦n⟧) type=\"LOGIN_ERROR\", realmName=\"customers\", clientId=\"web\", userId=\"null\", ipAddress=\"⟦IPV⟧\", error=\"invalid_user_credentials\", username=\"⟦EMAIL⟧\"\n⟦ts2⟧ INFO  [org.keycloak.events] type=\"LOGIN\", realmName=\"customers\", ipAddress=\"⟦IPS⟧\", username=\"⟦EMAIL⟧\"\n"),
+    ("alb_access_log", "https ⟦ts⟧ app/prod-alb/⟦kid⟧ ⟦IPV⟧:⟦pid⟧ 10.0.3.17:8080 0.001 0.042 0.000 200 200 ⟦n⟧ ⟦big⟧ \"GET https://api.⟦dom⟧:443/v2/export?api_key=⟦SEC⟧ HTTP/2.0\" \"okhttp/4.12.0\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2\n"),
+    ("squid_access", "1799401234.512    ⟦ms⟧ ⟦IPV⟧ TCP_TUNNEL/200 ⟦big⟧ CONNECT api.openai.com:443 ⟦user⟧ HIER_DIRECT/⟦IPV2⟧ -\n1799401236.003    ⟦ms2⟧ ⟦IPV⟧ TCP_MISS/200 ⟦big2⟧ GET http://updates.⟦dom⟧/feed?key=⟦SEC⟧ - HIER_DIRECT/⟦IPS⟧ text/xml\n"),
+    ("tomcat_catalina", "08-Jan-2027 06:30:02.118 SEVERE [main] org.apache.tomcat.jdbc.pool.ConnectionPool.init Unable to create initial connections of pool.\n java.sql.SQLException: Access denied for user 'erp'@'⟦IPV⟧' (using password: YES)\n   url=jdbc:mysql://⟦IPV2⟧:3306/erp?user=erp&password=⟦PWU⟧\n"),
+    ("postgres_log", "⟦ts⟧ UTC [⟦pid⟧] LOG:  connection authorized: user=app database=shop host=⟦IPV⟧ SSL enabled\n⟦ts2⟧ UTC [⟦pid⟧] LOG:  duration: ⟦ms⟧ ms  statement: UPDATE customers SET email='⟦EMAIL⟧', phone='⟦PHONE⟧' WHERE id=⟦big⟧\n⟦ts3⟧ UTC [⟦pid⟧] LOG:  statement: ALTER ROLE reporting WITH PASSWORD '⟦PW⟧'\n"),
+    ("mysql_slowlog", "# Time: ⟦ts⟧\n# User@Host: app[app] @  [⟦IPV⟧]  Id: ⟦pid⟧\n# Query_time: 3.⟦n⟧  Lock_time: 0.000  Rows_sent: 0  Rows_examined: ⟦big⟧\nSET timestamp=⟦epoch⟧;\nINSERT INTO payment_methods (customer_id, pan, cvc, exp) VALUES (⟦big⟧, '⟦CARDB⟧', '⟦CVC⟧', '07/29');\n"),
+    ("k8s_pod_env_log", "$ kubectl logs deploy/worker -n jobs --since=10m | head\n[boot] env dump (DEBUG=1):\n  REDIS_URL=redis://default:⟦PWU⟧@⟦IPV⟧:6379/0\n  SLACK_BOT_TOKEN=⟦SLACK⟧\n  SENTRY_ENVIRONMENT=prod\n[boot] worker ready in ⟦ms⟧ms\n"),
+    ("argocd_log", "time=\"⟦ts⟧\" level=error msg=\"repository https://⟦user⟧:⟦GH⟧@github.com/⟦word⟧/deploy.git: authentication required\" application=payments\ntime=\"⟦ts2⟧\" level=info msg=\"Refreshing app status\" application=payments dest-server=https://⟦IPV⟧:6443\n"),
+    ("buildkite_log", "~~~ :docker: Building image\n$ docker build --build-arg NPM_TOKEN=⟦SEC⟧ --build-arg SENTRY_AUTH=⟦stand⟧ -t registry.⟦dom⟧/web:⟦short⟧ .\nStep 4/12 : ARG NPM_TOKEN\n ---> Running in ⟦short2⟧\n~~~ :rocket: Deploy\nexport AWS_ACCESS_KEY_ID=⟦AWS⟧\n"),
+    ("drone_log", "+ echo \"deploying ${DRONE_COMMIT_SHA:0:8} to ⟦IPV⟧\"\ndeploying ⟦short⟧ to ⟦IPV⟧\n+ lftp -u deploy,⟦PW⟧ sftp://⟦IPV⟧ -e 'mirror -R dist /srv/www; bye'\n+ curl -fsS -X POST -H \"X-Api-Key: ⟦SEC⟧\" https://status.⟦dom⟧/api/deploys\n"),
+    ("ansible_output", "TASK [mysql : create application user] *********************************\nchanged: [db-01] => (item={'name': 'shop', 'password': '⟦PW⟧', 'host': '⟦IPV⟧'})\nchanged: [db-02] => (item={'name': 'report', 'password': '⟦PW2⟧', 'host': '%'})\nPLAY RECAP *************************************************************\ndb-01 : ok=⟦n⟧ changed=2 unreachable=0 failed=0\n"),
+    ("logcat", "01-08 09:21:44.902  ⟦pid⟧  ⟦pid2⟧ D OkHttp  : --> POST https://api.⟦dom⟧/v3/session\n01-08 09:21:44.903  ⟦pid⟧  ⟦pid2⟧ D OkHttp  : Authorization: Bearer ⟦JWT⟧\n01-08 09:21:44.903  ⟦pid⟧  ⟦pid2⟧ D OkHttp  : {\"phone\":\"⟦PHONEE⟧\",\"birthDate\":\"⟦DOBISO⟧\"}\n01-08 09:21:45.310  ⟦pid⟧  ⟦pid2⟧ D OkHttp  : <-- 201 Created (⟦ms⟧ms)\n"),
+    ("browser_console", "POST https://identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=⟦GOOG⟧ 400 (Bad Request)\nUncaught (in promise) FirebaseError: INVALID_LOGIN_CREDENTIALS  at auth.ts:41:13\n[vite] hot updated: /src/App.tsx\nPOST https://⟦IPV⟧:8443/api/login 401 (Unauthorized)  payload: user=⟦EMAIL⟧\n"),
+    ("win_event_4625", "An account failed to log on.\nSubject:\n\tSecurity ID:\t\tNULL SID\nAccount For Which Logon Failed:\n\tAccount Name:\t\t⟦user⟧\n\tAccount Domain:\t\tCORVID\nNetwork Information:\n\tWorkstation Name:\tLAPTOP-⟦n⟧\n\tSource Network Address:\t⟦IPV⟧\n\tSource Port:\t\t⟦pid⟧\nLogon Process:  NtLmSsp\n"),
+    ("auditd_log", "type=USER_AUTH msg=audit(⟦epoch⟧.512:⟦big⟧): pid=⟦pid⟧ uid=0 auid=1000 ses=4 msg='op=PAM:authentication grantors=? acct=\"⟦user⟧\" exe=\"/usr/sbin/sshd\" hostname=⟦IPV⟧ addr=⟦IPV⟧ terminal=ssh res=failed'\ntype=USER_LOGIN msg=audit(⟦epoch⟧.900:⟦big2⟧): addr=⟦IPS⟧ res=success\n"),
+    ("freeradius_log", "Fri Jan  8 07:12:03 2027 : Auth: (⟦big⟧) Login incorrect (pap: Cleartext password does not match \"known good\" password): [⟦user⟧/⟦PW⟧] (from client office-ap port 0 cli ⟦mac⟧)\nFri Jan  8 07:12:09 2027 : Auth: (⟦big2⟧) Login OK: [⟦user⟧] (from client office-ap port 0 cli ⟦mac⟧)\n"),
+    ("wp_debug_log", "[08-Jan-2027 10:02:17 UTC] PHP Warning:  Undefined array key \"billing_phone\" in /var/www/html/wp-content/plugins/checkout-fields/main.php on line 212\n[08-Jan-2027 10:02:17 UTC] order ⟦ord⟧ payload: email=⟦EMAIL⟧ phone=⟦PHONE⟧ card=⟦maskcard⟧\n[08-Jan-2027 10:02:18 UTC] order note saved by ⟦user⟧ from ⟦IPV⟧\n"),
+    ("odoo_log", "⟦ts⟧ ⟦pid⟧ INFO prod odoo.addons.base.models.res_users: Login successful for db:prod login:⟦EMAIL⟧ from ⟦IPV⟧\n⟦ts2⟧ ⟦pid⟧ WARNING prod odoo.addons.account: partner ⟦name⟧ has IBAN ⟦IBAN⟧ but mandate missing; rejected earlier: ⟦badiban⟧\n"),
+    ("ses_bounce_note", "Bounce from Amazon SES for campaign ⟦word⟧-⟦isodate⟧:\n  bounceType=Permanent subType=General\n  recipient=⟦EMAIL⟧ status=5.1.1 reportingMTA=dns; a⟦n⟧-⟦n2⟧.smtp-out.amazonses.com\n  sourceIp=⟦IPV⟧ feedbackId=⟦uuid⟧\n"),
+    ("vpc_flow_logs", "2 123456789012 eni-⟦kid⟧ ⟦IPV⟧ 10.20.⟦n⟧.11 ⟦pid⟧ 443 6 ⟦n2⟧ ⟦big⟧ ⟦epoch⟧ ⟦epoch2⟧ ACCEPT OK\n2 123456789012 eni-⟦kid⟧ ⟦IPV2⟧ 10.20.⟦n⟧.11 ⟦pid2⟧ 22 6 1 60 ⟦epoch⟧ ⟦epoch2⟧ REJECT OK\n"),
+    # --- chats, tickets, agents ---
+    ("teams_message", "[Microsoft Teams] #ops-payroll · ⟦time⟧\n⟦name⟧: can someone re-run the export for ⟦name2⟧? SSN on file is ⟦SSN⟧, DOB ⟦DOB⟧ (HR confirmed)\n⟦name3⟧: done, file is in SharePoint. please delete this message after\n"),
+    ("webex_chat", "Webex space \"Vendor onboarding\"\n⟦name⟧ (⟦time⟧): bank details for ⟦co⟧ → IBAN ⟦IBAN⟧, contact ⟦EMAIL⟧ / ⟦PHONE⟧\n⟦name2⟧ (⟦time2⟧): the old one ⟦badiban⟧ bounced, thanks\n"),
+    ("zoom_chat", "10:02:11 From ⟦name⟧ to Everyone:\n\tjoin the staging box: ssh ops@⟦IPV⟧, password ⟦PW⟧\n10:02:40 From ⟦name2⟧ to Everyone:\n\tpls don't paste that here 🙃 rotate it after the call\n"),
+    ("imessage_export", "iMessage with ⟦PHONE⟧\n[Jan 8, 2027 at 8:14 AM] Me: what's the garage door code / wifi?\n[Jan 8, 2027 at 8:16 AM] ⟦first⟧: wifi is ⟦co⟧-Home, pw ⟦PW⟧. door code changes tomorrow\n[Jan 8, 2027 at 8:17 AM] Me: 👍\n"),
+    ("line_chat", "[LINE] Chat history with ⟦name⟧\nSaved on: 2027/01/08 09:30\n2027/01/08(Fri)\n08:55\t⟦first⟧\tcard for the deposit: ⟦CARD⟧ exp 11/28 cvc ⟦CVC⟧\n08:57\tMe\tgot it, charging ⟦amt⟧ now\n"),
+    ("viber_chat", "Viber · ⟦name⟧ · ⟦date⟧\n⟦first⟧: Hi! I lost my phone, new number is ⟦PHONE⟧\n⟦first⟧: and my new email ⟦EMAIL⟧\nYou: updated in the client file (ref ⟦ord⟧)\n"),
+    ("eml_headers", "Return-Path: <⟦EMAIL⟧>\nReceived: from [⟦IPV⟧] (helo=laptop) by mx.⟦dom⟧ with esmtpsa (TLS1.3) id ⟦kid⟧; Fri, 08 Jan 2027 09:12:55 +0100\nReceived: from [⟦IPS⟧] by relay.⟦dom2⟧\nFrom: ⟦name⟧ <⟦EMAIL⟧>\nTo: ⟦EMAIL2⟧\nSubject: Re: access for the new contractor\nMessage-ID: <⟦uuid⟧@⟦dom⟧>\n\nHi, the temporary password for the portal is ⟦PW⟧ — please change it at first login.\n"),
+    ("gmail_original", "Original Message\nMessage ID\t<⟦uuid⟧@mail.gmail.com>\nCreated at:\tFri, Jan 8, 2027 at 7:41 AM\nFrom:\t⟦name⟧ <⟦EMAIL⟧>\nSPF:\tPASS with IP ⟦IPV⟧\nDKIM:\t'PASS' with domain ⟦dom⟧\n\nMobile ⟦PHONE⟧, call me before noon.\n"),
+    ("osticket", "osTicket #⟦big⟧ — \"Locked out of payroll portal\"\nFrom: ⟦name⟧ <⟦EMAIL⟧>  Phone: ⟦PHONE⟧\nSource: Web  IP: ⟦IPV⟧\n---\nI keep getting 'invalid credentials'. I set it to ⟦PW⟧ yesterday.\nDate of birth for verification: ⟦DOB⟧\n"),
+    ("glpi_ticket", "GLPI — Ticket ⟦big⟧ (Incident) · Priority: High\nRequester: ⟦name⟧ (⟦EMAIL⟧)\nLocation: ⟦city⟧ / floor ⟦n⟧\nDescription: printer ⟦IPV⟧ asks for the admin PIN; default was changed to ⟦PW⟧ by the vendor (tel. ⟦PHONE⟧).\nLinked asset: PRN-⟦big2⟧, MAC ⟦mac⟧\n"),
+    ("request_tracker", "RT #⟦big⟧: API key leaked in public gist\nRequestor: ⟦EMAIL⟧\nStatus: open  Queue: security\n---\nGist https://gist.github.com/⟦user⟧/⟦sha⟧ contains our Google key ⟦GOOG⟧ and an OpenAI key ⟦OAI⟧. Revoke both; the Stripe key there (⟦pk⟧) is publishable only.\n"),
+    ("zammad_ticket", "Zammad · Ticket#2027⟦big⟧ · ⟦co⟧ Support\nCustomer: ⟦name⟧ <⟦EMAIL⟧>, ⟦PHONE⟧\nArticle (note, internal): customer read out card ⟦CARD⟧ on the phone for the refund, CVV ⟦CVC⟧. Card failed twice before with ⟦badcard⟧.\n"),
+    ("kayako_reply", "Kayako conversation ⟦big⟧\n⟦name⟧ replied via email · ⟦ts⟧\n> Could you confirm the account holder?\nYes: ⟦name⟧, born ⟦DOB⟧, IBAN ⟦IBAN⟧. Reach me at ⟦PHONE⟧.\n"),
+    ("basecamp_msg", "Basecamp · Project: Website relaunch · Message board\n⟦name⟧ posted: Staging credentials (temporary)\nURL: https://staging.⟦dom⟧/wp-admin\nUser: agency\nPass: ⟦PW⟧\nMaps key for the store locator: ⟦GOOG⟧\n"),
+    ("redmine_issue", "Redmine Bug #⟦big⟧: SMTP auth fails after migration\nAuthor: ⟦name⟧ · Target version: ⟦ver⟧\n\n<pre>\nsmtp_settings:\n  address: smtp.⟦dom⟧\n  user_name: ⟦EMAIL⟧\n  password: ⟦PW⟧\n</pre>\nRelay IP ⟦IPV⟧ is on the allow-list.\n"),
+    ("bugzilla_comment", "Bugzilla – Bug ⟦big⟧ Comment ⟦n⟧ ⟦name⟧ ⟦ts⟧\nRepro with a fresh account: signup as ⟦EMAIL⟧ with birth date ⟦DOB⟧, then /api/profile returns 500.\nServer log shows the bearer ⟦JWT⟧ being rejected for clock skew.\n"),
+    ("autogen_trace", "---------- user_proxy ----------\nFind why the nightly export to S3 fails.\n---------- assistant ----------\n[FunctionCall(id='call_⟦kid⟧', arguments='{\"cmd\": \"env | grep AWS\"}', name='run_shell')]\n---------- user_proxy ----------\n[FunctionExecutionResult(content='AWS_ACCESS_KEY_ID=⟦AWS⟧\\nAWS_SECRET_ACCESS_KEY=⟦AWSSEC⟧\\nAWS_REGION=⟦region⟧', call_id='call_⟦kid⟧', is_error=False)]\n"),
+    ("crewai_log", "# Agent: Customer Data Analyst\n## Task: Summarise the complaint from ⟦name⟧\n## Using tool: CRM Lookup\n## Tool Input: {\"email\": \"⟦EMAIL⟧\"}\n## Tool Output: name=⟦name⟧; phone=⟦PHONE⟧; dob=⟦DOBISO⟧; card_on_file=⟦maskcard⟧\n# Agent: Customer Data Analyst\n## Final Answer: The customer was double charged on ⟦date⟧.\n"),
+    ("llamaindex_verbose", "> Running step ⟦uuid⟧. Step input: what is our SMTP setup?\nThought: I should read the config file.\nAction: read_file\nAction Input: {'path': 'deploy/smtp.env'}\nObservation: SMTP_HOST=smtp.⟦dom⟧\nSMTP_USER=⟦EMAIL⟧\nSMTP_PASS=⟦PW⟧\nThought: I can answer without exposing the password.\n"),
+    ("dspy_history", "[DSPy ReAct] trajectory\nthought_0: look up the customer's payout account\ntool_name_0: billing_lookup\ntool_args_0: {\"customer\": \"⟦ord⟧\"}\nobservation_0: holder=⟦name⟧ iban=⟦IBAN⟧ email=⟦EMAIL⟧\nthought_1: done\n"),
+    ("devin_session", "Devin · session ⟦uuid⟧\n> Running: cat ~/.config/gh/hosts.yml\ngithub.com:\n    user: ⟦user⟧\n    oauth_token: ⟦GH⟧\n    git_protocol: https\n> I found a token in the config; I will not print it in the PR description.\n"),
+    ("amazonq_cli", "Amazon Q  > run the db migration check\n🛠️  Using tool: execute_bash\n ⋮  ● I will run the following shell command: psql \"$DATABASE_URL\" -c '\\dt'\n ⋮  ↳ DATABASE_URL=postgres://migrator:⟦PWU⟧@⟦IPV⟧:5432/app\n ⋮  ● Completed in 0.⟦n⟧s\n"),
+    ("warp_ai_block", "⟡ Warp AI · suggested command\n  curl -X POST https://api.anthropic.com/v1/messages -H \"x-api-key: ⟦ANT⟧\" -H \"anthropic-version: 2023-06-01\" -d @req.json\n⟡ Output (⟦ms⟧ms)\n  {\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\"}}\n"),
+    ("open_interpreter", "▌ Model set to claude-sonnet\n> what's in the .env?\n  cat .env\n  ANTHROPIC_API_KEY=⟦ANT⟧\n  SLACK_WEBHOOK=⟦stand⟧\n  STRIPE_KEY=⟦STRIPE⟧\n  The file holds two live keys; consider moving them into a secrets manager.\n"),
+    ("swe_agent_traj", "🤖 ACTION (primary_0)\ngrep -rn \"sk_\" src/ --include=*.py | head -3\n🤖 OBSERVATION (primary_0)\nsrc/billing/client.py:12:STRIPE_KEY = \"⟦STRIPE⟧\"\nsrc/billing/tests/test_client.py:4:STRIPE_KEY = \"⟦PH⟧\"\n🤖 THOUGHT (primary_0)\nThe first is a live key committed to the repo.\n"),
+    ("replit_agent", "Replit Agent · Checkpoint ⟦n⟧\n✓ Added Secret OPENAI_API_KEY\n✓ Configured PostgreSQL\nConsole:\n  [express] listening on 0.0.0.0:5000\n  [db] connected as neondb_owner with password ⟦PW⟧ to ⟦IPV⟧\n  [openai] using key ⟦OAI⟧\n"),
+    ("junie_log", "Junie ▸ Plan\n 1. reproduce the failing auth test\n 2. fix token parsing\nJunie ▸ Terminal\n  ./gradlew test --tests AuthTest\n  AuthTest > rejectsExpired FAILED: token ⟦JWT⟧ accepted\nJunie ▸ the fixture's key is ⟦PEM⟧\n"),
+    ("otter_transcript", "Otter.ai · Intake call · ⟦date⟧\n⟦name⟧  0:12\nYeah so my date of birth is ⟦DOB⟧ and the best number is ⟦PHONE⟧.\nAgent  0:31\nAnd your email?\n⟦name⟧  0:33\n⟦EMAIL⟧.\n"),
+    ("zoom_vtt", "WEBVTT\n\n1\n00:04:11.200 --> 00:04:15.900\n⟦name⟧: the card number is ⟦CARD⟧\n\n2\n00:04:16.100 --> 00:04:19.000\n⟦name⟧: and the security code is ⟦CVC⟧\n"),
+    ("zoho_crm_note", "Zoho CRM · Lead ⟦name⟧ (⟦co⟧)\nEmail: ⟦EMAIL⟧ · Mobile: ⟦PHONE⟧ · Lead source: webinar ⟦isodate⟧\nNote by ⟦name2⟧: prefers SEPA, IBAN ⟦IBAN⟧; sent the contract draft ⟦inv⟧.\n"),
+    ("close_crm_call", "Close · Call with ⟦name⟧ · ⟦ms⟧s · outcome: Interested\nCalled ⟦PHONE⟧ from ⟦PHONE2⟧\nNotes: wants the annual plan, will pay by card ⟦CARD⟧ (exp 04/29). Send invoice to ⟦EMAIL⟧.\n"),
+    ("personio_note", "Personio · Employee ⟦name⟧ · Personal data changed by ⟦name2⟧\n- Date of birth: ⟦DOB⟧\n- Private phone: ⟦PHONE⟧\n- Bank account (IBAN): ⟦IBAN⟧\n- Hire date: ⟦date⟧\n- Tax ID: ⟦acct⟧\n"),
+    ("deel_contract", "Deel · Contractor agreement ⟦uuid⟧\nContractor: ⟦name⟧, ⟦city⟧\nEmail: ⟦EMAIL⟧ · Phone: ⟦PHONE⟧\nPayout: SEPA to ⟦IBAN⟧ (verified ⟦isodate⟧)\nUS tax form W-8BEN on file; no SSN. Start: ⟦date⟧\n"),
+    ("wise_transfer_note", "Wise · Transfer #⟦big⟧ · ⟦amt⟧ → ⟦name⟧\nRecipient IBAN ⟦IBAN⟧ · reference ⟦inv⟧\nEstimated arrival ⟦date⟧ · your debit card ⟦maskcard⟧\nFailed earlier to ⟦badiban⟧: invalid checksum\n"),
+    ("sepa_pain001", "<CdtTrfTxInf>\n  <PmtId><EndToEndId>⟦inv⟧</EndToEndId></PmtId>\n  <Amt><InstdAmt Ccy=\"EUR\">⟦big⟧.00</InstdAmt></Amt>\n  <Cdtr><Nm>⟦name⟧</Nm></Cdtr>\n  <CdtrAcct><Id><IBAN>⟦IBANB⟧</IBAN></Id></CdtrAcct>\n  <RmtInf><Ustrd>⟦ord⟧</Ustrd></RmtInf>\n</CdtTrfTxInf>\n"),
+    ("mt103", "{1:F01⟦co⟧XXXX0000000000}{2:I103BANKDEFFXXXXN}{4:\n:20:⟦big⟧\n:32A:270108EUR⟦big2⟧,00\n:50K:/⟦IBANB⟧\n⟦name⟧\n:59:/⟦IBANB2⟧\n⟦name2⟧\n:70:⟦inv⟧\n:71A:SHA\n-}\n"),
+    ("camt_statement", "camt.053 · Statement ⟦big⟧ · Account ⟦IBANB⟧\nEntry ⟦isodate⟧ CRDT ⟦amt⟧ from ⟦name⟧ (⟦IBANB2⟧) Ref ⟦inv⟧\nEntry ⟦isodate2⟧ DBIT ⟦amt2⟧ card ⟦maskcard⟧ ⟦co⟧\n"),
+    ("shopify_order_note", "Shopify · Order ⟦ord⟧ · Fraud analysis: high risk\nCustomer: ⟦name⟧ · ⟦EMAIL⟧ · ⟦PHONE⟧\nBrowser IP ⟦IPV⟧ (proxy detected), billing ⟦zip⟧ ⟦city⟧\nCard: ⟦maskcard⟧ · AVS: N · CVV: Y\n"),
+    ("hl7_adt", "MSH|^~\\&|ADT|⟦co⟧|LAB|⟦co⟧|20270108091500||ADT^A04|⟦big⟧|P|2.5.1\nPID|1||⟦big2⟧^^^MRN||⟦last⟧^⟦first⟧||⟦DOBNUM⟧|F|||⟦street⟧^^⟦city⟧||⟦PHONE⟧|||||⟦acct⟧|⟦SSN⟧\nPV1|1|O|CLINIC^⟦n⟧\n"),
+    ("fhir_note", "FHIR Patient/⟦uuid⟧ (summary from the EHR tool)\nname: ⟦name⟧\nbirthDate: ⟦DOBISO⟧\ntelecom: phone ⟦PHONE⟧, email ⟦EMAIL⟧\nidentifier (http://hl7.org/fhir/sid/us-ssn): ⟦SSN⟧\nlast encounter: ⟦isodate⟧\n"),
+    ("pharmacy_refill", "Refill request · ⟦co⟧ Pharmacy\nPatient: ⟦name⟧ · DOB ⟦DOB⟧ · ⟦PHONE⟧\nRx #⟦big⟧ atorvastatin 20 mg · prescriber NPI ⟦npi⟧\nPay with card on file ⟦maskcard⟧; insurance member ID ⟦acct⟧\n"),
+    ("pentest_finding", "Finding F-⟦n⟧ (High): credentials in JavaScript bundle\nURL: https://app.⟦dom⟧/static/js/main.⟦short⟧.js\nEvidence:\n  const AWS_KEY = \"⟦AWS⟧\";\n  const AWS_SECRET = \"⟦AWSSEC⟧\";\n  const MAPS = \"⟦GOOG⟧\";\nTested from ⟦IPV⟧ on ⟦date⟧.\n"),
+    ("hibp_result", "Have I Been Pwned check for ⟦EMAIL⟧: pwned in 3 breaches (Canva, Dropbox, ⟦co⟧).\nPasted in the breach corpus next to it: ⟦PW⟧\nAction: forced reset, MFA enrolment link sent to ⟦PHONE⟧.\n"),
+    ("virustotal_note", "VirusTotal · IP ⟦IPV⟧ · 7/94 malicious\nASN ⟦big⟧ · country NL · last analysis ⟦ts⟧\nCommunicating files: ⟦shal⟧\nAlso seen: ⟦IPS⟧ (same ASN)\n"),
+    ("greynoise_note", "GreyNoise: ⟦IPV⟧ — classification: malicious, tags: SSH Bruteforcer, Mirai\nfirst seen ⟦isodate⟧, last seen ⟦isodate2⟧\nOur honeypot logged it trying root / ⟦stand⟧.\n"),
+    ("docusign_note", "DocuSign envelope ⟦uuid⟧ — Completed\nSigner 1: ⟦name⟧ <⟦EMAIL⟧> signed from ⟦IPV⟧ at ⟦ts⟧\nSigner 2: ⟦name2⟧ <⟦EMAIL2⟧> (SMS auth ⟦PHONE⟧)\nDocument: Loan agreement ⟦inv⟧\n"),
+    ("typeform_entry", "Typeform · Volunteer sign-up · Response ⟦kid⟧\n1. Full name → ⟦name⟧\n2. Date of birth → ⟦DOB⟧\n3. Phone → ⟦PHONE⟧\n4. Email → ⟦EMAIL⟧\n5. Availability → weekends\nSubmitted ⟦ts⟧ from ⟦IPV⟧\n"),
+    ("api_docs_snippet", "## Authentication\nPass your key in the `Authorization` header:\n\n    curl https://api.⟦dom⟧/v1/charges -u ⟦PH⟧:\n\nNever commit real keys; in CI use `⟦stand⟧`. Our support team (⟦EMAIL⟧) will never ask for your key.\n"),
+    ("runbook_rotation", "# Runbook: rotate the CRM integration key\n1. Old key (revoked ⟦date⟧): ⟦SEC⟧\n2. Generate a new one in the admin UI and store it as `crm/api-key` in Vault.\n3. Example config (do not copy): `CRM_KEY=⟦PH⟧`\n4. Ping ⟦name⟧ (⟦PHONE⟧) when done.\n"),
+    ("ssh_key_paste", "hey, here's the deploy key for ⟦host⟧ you asked for — delete after use\n\n⟦PEM⟧\n\npublic half is ⟦sshpub⟧\n"),
+    ("github_app_pem", "GitHub App \"⟦co⟧ Bot\" (App ID ⟦big⟧) — private key generated ⟦ts⟧\nSHA256:⟦shal⟧\n⟦PEM⟧\nInstallation token for org ⟦word⟧: ⟦GHS⟧ (expires in 1 hour)\n"),
+    ("slack_manifest_note", "Slack app \"Deploy Notifier\" — credentials page (copied into the ticket by mistake)\nApp ID: A0⟦big⟧\nClient ID: ⟦big2⟧.⟦big3⟧\nClient Secret: ⟦HEXKEY⟧\nSigning Secret: ⟦HEXKEY2⟧\nBot User OAuth Token: ⟦SLACK⟧\n"),
+    ("gh_actions_secret_list", "$ gh secret list -R ⟦word⟧/api\nNAME               UPDATED\nAWS_ROLE_ARN       about 2 months ago\nNPM_TOKEN          about 5 days ago\n$ gh secret set SLACK_BOT_TOKEN -R ⟦word⟧/api --body \"⟦SLACK⟧\"\n✓ Set Actions secret SLACK_BOT_TOKEN for ⟦word⟧/api\n"),
+    ("anthropic_console_note", "Anthropic Console → API keys → \"ci-evals\"\nCreated by ⟦EMAIL⟧ on ⟦isodate⟧, workspace Default\nKey (shown once): ⟦ANT⟧\nUsage limit: ⟦amt⟧ per month\n"),
+    ("openai_usage_mail", "From: OpenAI <noreply@tm.openai.com>\nTo: ⟦EMAIL⟧\nSubject: Your API key was found in a public repository\n\nWe detected the key ⟦OAI⟧ in https://github.com/⟦user⟧/⟦word⟧ and disabled it. Create a new key at platform.openai.com.\n"),
+]
+
+
+# ---------- blind39 sentences in six languages that state a password or a birth date ----------
+
+B39_PROSE_PW = {
+    "en": ["Quick note for the handover: the alarm panel master password is now ⟦PW⟧, the old one stopped working on ⟦date⟧.",
+           "Hi ⟦first⟧, I reset your account — log in with ⟦PW⟧ and pick a new one. Ticket ⟦ord⟧.",
+           "For the record, the router admin login is admin and the password I set is ⟦PW⟧ (firmware ⟦ver⟧)."],
+    "de": ["Kurze Info zur Übergabe: Das Master-Passwort der Alarmanlage lautet jetzt ⟦PW⟧, das alte geht seit ⟦date⟧ nicht mehr.",
+           "Hallo ⟦first⟧, ich habe dein Konto zurückgesetzt, melde dich mit ⟦PW⟧ an und vergib ein neues Kennwort. Vorgang ⟦ord⟧.",
+           "Zur Info: Router-Login ist admin, das Passwort habe ich auf ⟦PW⟧ gesetzt (Firmware ⟦ver⟧)."],
+    "fr": ["Petit mot pour la passation : le mot de passe maître de l'alarme est désormais ⟦PW⟧, l'ancien ne marche plus depuis le ⟦date⟧.",
+           "Bonjour ⟦first⟧, j'ai réinitialisé ton compte : connecte-toi avec ⟦PW⟧ puis choisis-en un nouveau. Dossier ⟦ord⟧.",
+           "Pour info, l'identifiant du routeur est admin et le mot de passe que j'ai mis est ⟦PW⟧ (firmware ⟦ver⟧)."],
+    "es": ["Nota para el relevo: la contraseña maestra de la alarma ahora es ⟦PW⟧, la antigua dejó de funcionar el ⟦date⟧.",
+           "Hola ⟦first⟧, he restablecido tu cuenta: entra con ⟦PW⟧ y elige una nueva. Incidencia ⟦ord⟧.",
+           "Para que conste, el usuario del router es admin y la clave que puse es ⟦PW⟧ (firmware ⟦ver⟧)."],
+    "it": ["Nota per il passaggio di consegne: la password principale dell'allarme ora è ⟦PW⟧, la vecchia non va più dal ⟦date⟧.",
+           "Ciao ⟦first⟧, ho reimpostato il tuo account: accedi con ⟦PW⟧ e scegline una nuova. Pratica ⟦ord⟧.",
+           "Per la cronaca, l'utente del router è admin e la password che ho impostato è ⟦PW⟧ (firmware ⟦ver⟧)."],
+    "nl": ["Korte notitie voor de overdracht: het hoofdwachtwoord van het alarm is nu ⟦PW⟧, het oude werkt sinds ⟦date⟧ niet meer.",
+           "Hoi ⟦first⟧, ik heb je account gereset: log in met ⟦PW⟧ en kies een nieuw wachtwoord. Melding ⟦ord⟧.",
+           "Ter info: de routerlogin is admin en het wachtwoord dat ik heb ingesteld is ⟦PW⟧ (firmware ⟦ver⟧)."],
+}
+B39_PROSE_DOB = {
+    "en": ["My son ⟦first⟧ was born on ⟦DOB⟧, so he qualifies for the junior rate; our appointment is on ⟦date⟧.",
+           "The applicant, ⟦name⟧, date of birth ⟦DOB⟧, can be reached on ⟦PHONE⟧."],
+    "de": ["Meine Tochter ⟦first⟧ ist am ⟦DOB⟧ geboren, der Termin ist am ⟦date⟧.",
+           "Der Antragsteller ⟦name⟧, geboren am ⟦DOB⟧, ist unter ⟦PHONE⟧ erreichbar."],
+    "fr": ["Mon fils ⟦first⟧ est né le ⟦DOB⟧ ; le rendez-vous est fixé au ⟦date⟧.",
+           "Le demandeur, ⟦name⟧, né le ⟦DOB⟧, est joignable au ⟦PHONE⟧."],
+    "es": ["Mi hija ⟦first⟧ nació el ⟦DOB⟧ y la cita es el ⟦date⟧.",
+           "El solicitante, ⟦name⟧, con fecha de nacimiento ⟦DOB⟧, está disponible en el ⟦PHONE⟧."],
+    "it": ["Mio figlio ⟦first⟧ è nato il ⟦DOB⟧; l'appuntamento è il ⟦date⟧.",
+           "Il richiedente, ⟦name⟧, nato il ⟦DOB⟧, è raggiungibile al ⟦PHONE⟧."],
+    "nl": ["Mijn dochter ⟦first⟧ is geboren op ⟦DOB⟧; de afspraak is op ⟦date⟧.",
+           "De aanvrager, ⟦name⟧, geboortedatum ⟦DOB⟧, is bereikbaar op ⟦PHONE⟧."],
+}
+
+# ---------- blind39 paperwork in seven locales (a letter with numbered points, a web form's mail or a spreadsheet row) ----------
+
+B39_FIELDS = {"en": ["Name", "Date of birth", "Phone", "Email", "Address", "IBAN", "Card"],
+              "de": ["Name", "Geburtsdatum", "Telefon", "E-Mail", "Anschrift", "IBAN", "Karte"],
+              "fr": ["Nom", "Date de naissance", "Téléphone", "Courriel", "Adresse", "IBAN", "Carte"],
+              "es": ["Nombre", "Fecha de nacimiento", "Teléfono", "Correo electrónico", "Dirección", "IBAN", "Tarjeta"],
+              "it": ["Nome", "Data di nascita", "Telefono", "E-mail", "Indirizzo", "IBAN", "Carta"],
+              "nl": ["Naam", "Geboortedatum", "Telefoon", "E-mail", "Adres", "IBAN", "Kaart"]}
+B39_MAILWORDS = {"en": ("Hello,", "please find my details for the {t} below.", "Kind regards,"),
+                 "de": ("Guten Tag,", "anbei meine Angaben für: {t}.", "Mit freundlichen Grüßen"),
+                 "fr": ("Bonjour,", "voici mes informations pour : {t}.", "Cordialement,"),
+                 "es": ("Hola:", "les envío mis datos para: {t}.", "Un saludo,"),
+                 "it": ("Buongiorno,", "di seguito i miei dati per: {t}.", "Cordiali saluti,"),
+                 "nl": ("Beste,", "hieronder mijn gegevens voor: {t}.", "Met vriendelijke groet,")}
+# (kind, titles en/de/fr/es/it/nl, extra field labels en/de/fr/es/it/nl, filler marker, card?)
+B39_PAPER = [
+    ("driving_school", ["driving school enrolment", "Anmeldung Fahrschule", "inscription auto-école", "matrícula autoescuela", "iscrizione autoscuola", "inschrijving rijschool"],
+     ["Learner permit no.", "Führerscheinantrag Nr.", "N° de dossier ANTS", "N.º expediente DGT", "N. foglio rosa", "Dossiernr. CBR"], "acct", False),
+    ("pet_microchip", ["pet microchip registration", "Haustierregistrierung (Chip)", "identification de l'animal (puce)", "registro de microchip de mascota", "registrazione microchip animale", "registratie chip huisdier"],
+     ["Chip no.", "Chipnummer", "N° de puce", "N.º de microchip", "N. microchip", "Chipnummer"], "imei", False),
+    ("parking_appeal", ["parking fine appeal", "Einspruch Bußgeldbescheid Parken", "contestation d'amende de stationnement", "recurso de multa de aparcamiento", "ricorso multa sosta", "bezwaar parkeerboete"],
+     ["Vehicle registration", "Kennzeichen", "Immatriculation", "Matrícula", "Targa", "Kenteken"], "plate", False),
+    ("energy_switch", ["electricity supplier switch", "Stromanbieterwechsel", "changement de fournisseur d'électricité", "cambio de comercializadora eléctrica", "cambio fornitore luce", "overstap energieleverancier"],
+     ["Meter number", "Zählernummer", "N° de compteur (PDL)", "CUPS", "POD", "EAN-code meter"], "acct", False),
+    ("broadband_order", ["broadband order", "Bestellung Glasfaseranschluss", "souscription box fibre", "alta de fibra", "attivazione fibra", "bestelling glasvezel"],
+     ["Line ID", "Anschlusskennung", "Réf. de ligne", "ID de línea", "Codice migrazione", "Lijn-ID"], "big", True),
+    ("health_reimbursement", ["health insurance reimbursement claim", "Kostenerstattung Krankenversicherung", "demande de remboursement mutuelle", "reembolso del seguro médico", "rimborso assicurazione sanitaria", "declaratie zorgverzekering"],
+     ["Member no.", "Versichertennummer", "N° d'adhérent", "N.º de póliza", "N. tessera", "Relatienummer"], "acct", False),
+    ("optician", ["optician appointment", "Termin beim Optiker", "rendez-vous chez l'opticien", "cita en la óptica", "appuntamento dall'ottico", "afspraak bij de opticien"],
+     ["Appointment", "Termin", "Rendez-vous", "Cita", "Appuntamento", "Afspraak"], "date", False),
+    ("wedding_venue", ["wedding venue booking", "Buchung Hochzeitslocation", "réservation de salle de mariage", "reserva de finca para boda", "prenotazione location matrimonio", "boeking trouwlocatie"],
+     ["Event date", "Veranstaltungsdatum", "Date de l'événement", "Fecha del evento", "Data evento", "Datum"], "date", True),
+    ("rooming_list", ["hotel rooming list", "Zimmerliste Hotel", "rooming list hôtel", "rooming list del hotel", "rooming list hotel", "kamerlijst hotel"],
+     ["Booking ref.", "Buchungsnr.", "Réf. de réservation", "Localizador", "Rif. prenotazione", "Boekingsnr."], "ord", True),
+    ("scholarship", ["scholarship application", "Stipendienantrag", "demande de bourse", "solicitud de beca", "domanda di borsa di studio", "aanvraag studiebeurs"],
+     ["Student no.", "Matrikelnummer", "N° étudiant (INE)", "N.º de expediente", "Matricola", "Studentnummer"], "big", False),
+    ("self_storage", ["self-storage rental", "Mietvertrag Lagerraum", "location de box de stockage", "alquiler de trastero", "noleggio box deposito", "huur opslagbox"],
+     ["Unit", "Abteil", "Box", "Trastero", "Box", "Box"], "n", True),
+    ("heat_pump_grant", ["heat pump subsidy application", "Förderantrag Wärmepumpe", "demande MaPrimeRénov' pompe à chaleur", "subvención bomba de calor", "incentivo pompa di calore", "ISDE-subsidie warmtepomp"],
+     ["Application no.", "Antragsnummer", "N° de dossier", "N.º de expediente", "N. pratica", "Aanvraagnummer"], "ord", False),
+    ("car_lease", ["car leasing application", "Leasingantrag Pkw", "demande de LOA automobile", "solicitud de renting de coche", "richiesta noleggio lungo termine", "aanvraag private lease"],
+     ["Vehicle", "Fahrzeug", "Véhicule", "Vehículo", "Veicolo", "Voertuig"], "plate", False),
+    ("summer_camp", ["summer camp registration", "Anmeldung Ferienlager", "inscription colonie de vacances", "inscripción campamento de verano", "iscrizione campo estivo", "inschrijving zomerkamp"],
+     ["Session", "Turnus", "Séjour", "Turno", "Turno", "Week"], "date", True),
+    ("physio_referral", ["physiotherapy referral", "Heilmittelverordnung Physiotherapie", "prescription de kinésithérapie", "derivación a fisioterapia", "prescrizione fisioterapia", "verwijzing fysiotherapie"],
+     ["Referral no.", "Verordnungsnr.", "N° d'ordonnance", "N.º de volante", "N. impegnativa", "Verwijsnummer"], "big", False),
+    ("pension_transfer", ["pension transfer request", "Antrag Übertragung Betriebsrente", "demande de transfert d'épargne retraite", "traspaso de plan de pensiones", "trasferimento fondo pensione", "waardeoverdracht pensioen"],
+     ["Policy no.", "Vertragsnummer", "N° de contrat", "N.º de plan", "N. posizione", "Polisnummer"], "acct", False),
+]
+
+
+def b39_paper_tmpl(r, loc, entry):
+    kind, titles, extra, filler, with_card = entry
+    lang = B39_LANGS[loc]
+    li = ["en", "de", "fr", "es", "it", "nl"].index(lang)
+    f = B39_FIELDS[lang]
+    rows = [(f[0], "⟦name⟧"), (f[1], "⟦DOB⟧"), (f[2], "⟦PHONE⟧"), (f[3], "⟦EMAIL⟧"), (f[4], "⟦street⟧, ⟦zip⟧ ⟦city⟧"), (extra[li], f"⟦{filler}⟧")]
+    if loc != "en_US":
+        rows.append((f[5], "⟦IBAN⟧"))
+    if with_card or loc == "en_US":
+        rows.append((f[6], "⟦CARD⟧"))
+    if r.random() < 0.3:
+        rows.insert(2, (f[1] + " (2)", "⟦DOB2⟧"))
+    title = titles[li]
+    style = r.randrange(3)
+    if style == 0:  # a letter with numbered points
+        hi, body, bye = B39_MAILWORDS[lang]
+        return f"⟦co⟧ · {title}\n\n{hi}\n{body.format(t=title)}\n" + "".join(f"{n + 1}) {k}: {v}\n" for n, (k, v) in enumerate(rows)) + f"\n{bye}\n⟦name⟧, ⟦date⟧\n"
+    if style == 1:  # a web form's submission as the site's mailer sends it
+        return f"[web form] {title} · submitted ⟦ts⟧ · ref ⟦ord⟧\n" + "".join(f"{b39_ascii(k.replace(' ', '_'))}={v}\n" for k, v in rows)
+    sep = ";" if lang != "en" else ","  # a spreadsheet export: header and one row
+    return f"# {title} export ⟦isodate⟧\n" + sep.join(k for k, _ in rows) + "\n" + sep.join(v.replace(",", "").replace("⟦DOB", "⟦DOBNUM") for _, v in rows) + "\n"
+
+
+# ---------- blind39 US forms and worksheets (drawn for en_US only) ----------
+
+B39_US = [
+    ("ss5_replacement", "SS-5 (replacement card) — prep notes\nApplicant: ⟦name⟧\nSSN: ⟦SSN⟧\nDate of birth: ⟦DOB⟧  Place of birth: ⟦city⟧\nPhone: ⟦PHONE⟧  Email: ⟦EMAIL⟧\nReason: card lost in move on ⟦date⟧\n"),
+    ("w9_request", "Re: W-9 for vendor setup\n⟦name⟧ (sole proprietor) — TIN: SSN ⟦SSN⟧\nAddress: ⟦street⟧, ⟦city⟧ ⟦zip⟧\nRemit by ACH: routing ⟦aba⟧ account ⟦acct⟧\nQuestions: ⟦EMAIL⟧ / ⟦PHONE⟧\n"),
+    ("form_2848", "Form 2848 Power of Attorney — draft\nTaxpayer: ⟦name⟧, SSN ⟦SSN⟧\nRepresentative: ⟦name2⟧, CAF No. ⟦acct⟧, PTIN P0⟦big⟧\nTax matters: Income, 1040, 2023–2025\nTaxpayer phone ⟦PHONE⟧\n"),
+    ("cobra_election", "COBRA Continuation Election Form\nQualified beneficiary: ⟦name⟧  DOB ⟦DOB⟧  SSN ⟦SSN⟧\nDependent: ⟦name2⟧  DOB ⟦DOB2⟧\nCoverage elected: Medical + Dental, first premium ⟦amt⟧ by card ⟦CARD⟧\nContact: ⟦EMAIL⟧\n"),
+    ("aca_application", "Marketplace application summary (HealthCare.gov)\nPrimary: ⟦name⟧, born ⟦DOB⟧, SSN ⟦SSN⟧\nHousehold income estimate: ⟦amt⟧\nPhone ⟦PHONE⟧ · Email ⟦EMAIL⟧\nApplication ID ⟦big⟧, submitted ⟦date⟧\n"),
+    ("wic_appointment", "WIC certification appointment — ⟦date⟧ ⟦time⟧\nParent: ⟦name⟧, phone ⟦PHONE⟧\nChild: ⟦first⟧ ⟦last⟧, date of birth ⟦DOB⟧\nBring: proof of address, ID, the child's immunization record\n"),
+    ("urla_1003", "Uniform Residential Loan Application (1003) — borrower section\nBorrower: ⟦name⟧  SSN: ⟦SSN⟧  DOB: ⟦DOBNUM⟧\nCell: ⟦PHONE⟧  Email: ⟦EMAIL⟧\nCurrent address: ⟦street⟧, ⟦city⟧ ⟦zip⟧ (own, 6 yrs)\nLoan no. ⟦big⟧ · Loan amount ⟦amt⟧\n"),
+    ("auto_loan", "Auto loan credit application — ⟦co⟧ Credit Union\nApplicant ⟦name⟧ · SSN ⟦SSN⟧ · DOB ⟦DOB⟧\nEmployer ⟦co⟧, monthly income ⟦amt⟧\nVehicle VIN 1HG⟦acct⟧ · plate ⟦plate⟧\nCo-applicant ⟦name2⟧ · SSN ⟦SSN2⟧\n"),
+    ("workers_comp", "Employer's First Report of Injury\nEmployee: ⟦name⟧  SSN: ⟦SSN⟧  DOB: ⟦DOB⟧\nHome phone: ⟦PHONE⟧\nDate of injury: ⟦date⟧  Claim no. WC-⟦big⟧\nEmployer FEIN ⟦ein⟧\n"),
+    ("dmv_title", "DMV title transfer checklist\nSeller: ⟦name⟧ · buyer: ⟦name2⟧ (DOB ⟦DOB⟧)\nBuyer phone ⟦PHONE⟧ · email ⟦EMAIL⟧\nOdometer ⟦big⟧ · plate ⟦plate⟧ · fee paid with card ⟦CARD⟧\n"),
+    ("child_support", "Child support services — enrollment\nCustodial parent: ⟦name⟧, SSN ⟦SSN⟧, phone ⟦PHONE⟧\nChild: ⟦first⟧, born ⟦DOB⟧\nNon-custodial parent: ⟦name2⟧, SSN ⟦SSN2⟧\nCase no. ⟦big⟧\n"),
+    ("liheap", "LIHEAP energy assistance application\nHead of household: ⟦name⟧ (SSN ⟦SSN⟧, DOB ⟦DOB⟧)\nUtility account ⟦acct⟧ · last bill ⟦amt⟧\nPhone ⟦PHONE⟧ · interview ⟦date⟧ ⟦time⟧\n"),
+    ("form_9465", "Form 9465 Installment Agreement — worksheet\nTaxpayer ⟦name⟧ · SSN ⟦SSN⟧ · spouse SSN ⟦SSN2⟧\nBalance due ⟦amt⟧ · proposed monthly payment ⟦amt2⟧\nDirect debit: routing ⟦aba⟧ account ⟦acct⟧\nDaytime phone ⟦PHONE⟧\n"),
+    ("lifeline", "Lifeline program application\nName: ⟦name⟧  DOB: ⟦DOB⟧\nLast four of SSN: ⟦lastd⟧ (full SSN on the verified copy: ⟦SSN⟧)\nContact phone: ⟦PHONE⟧  Email: ⟦EMAIL⟧\n"),
+    ("life_insurance", "Term life application — agent notes\nProposed insured: ⟦name⟧, DOB ⟦DOB⟧, SSN ⟦SSN⟧\nBeneficiary: ⟦name2⟧ (spouse)\nPremium draft from card ⟦CARD⟧, exp 08/30\nPhone ⟦PHONE⟧\n"),
+]
+
+
+# ---------- blind39 JSON shapes: nested dict templates, each string rendered through the same markers ----------
+
+B39_JSON = [
+    ("autogen_result", {"type": "FunctionExecutionResultMessage", "source": "executor", "content": [
+        {"call_id": "call_⟦kid⟧", "name": "read_env", "is_error": False, "content": "DB_URL=postgres://app:⟦PWU⟧@⟦IPV⟧:5432/app SLACK_TOKEN=⟦SLACK⟧"}]}),
+    ("crewai_task_output", {"description": "Collect the customer's payout details", "agent": "Billing Specialist", "output_format": "json",
+                            "json_dict": {"holder": "⟦name⟧", "iban": "⟦IBAN⟧", "email": "⟦EMAIL⟧", "phone": "⟦PHONE⟧"}, "summary": "Payout details for ⟦ord⟧"}),
+    ("llamaindex_tool_output", {"tool_name": "sql_query", "raw_input": {"query": "select * from users where email = '⟦EMAIL⟧'"},
+                                "raw_output": [{"id": 17, "email": "⟦EMAIL⟧", "birth_date": "⟦DOBISO⟧", "ssn": "⟦SSN⟧"}], "is_error": False}),
+    ("haystack_chat_message", {"_role": "tool", "_content": [{"tool_call_result": {"result": "Found key in repo: ⟦GOOG⟧ (maps) and ⟦AWS⟧ (s3 uploader)",
+                               "origin": {"tool_name": "repo_search", "arguments": {"pattern": "AIza|AKIA"}, "id": "⟦uuid⟧"}, "error": False}}], "_meta": {"ts": "⟦ts⟧"}}),
+    ("ollama_chat_tool", {"model": "qwen3:14b", "created_at": "⟦ts⟧", "message": {"role": "tool", "tool_name": "lookup_customer",
+                          "content": "name: ⟦name⟧, phone: ⟦PHONE⟧, card: ⟦CARD⟧, cvc: ⟦CVC⟧"}, "done": True}),
+    ("mcp_resources_read", {"jsonrpc": "2.0", "id": 41, "result": {"contents": [{"uri": "file:///srv/app/.env", "mimeType": "text/plain",
+                            "text": "OPENAI_API_KEY=⟦OAI⟧ ANTHROPIC_API_KEY=⟦ANT⟧ EXAMPLE_KEY=⟦PH⟧"}]}}),
+    ("mcp_sampling_request", {"jsonrpc": "2.0", "id": 7, "method": "sampling/createMessage", "params": {"messages": [{"role": "user", "content": {
+        "type": "text", "text": "Summarise this login failure: user ⟦EMAIL⟧ from ⟦IPV⟧ tried password ⟦PW⟧ three times"}}], "maxTokens": 300}}),
+    ("a2a_task_artifact", {"jsonrpc": "2.0", "id": "⟦uuid⟧", "result": {"kind": "task", "id": "⟦uuid2⟧", "status": {"state": "completed", "timestamp": "⟦ts⟧"},
+                           "artifacts": [{"artifactId": "⟦kid⟧", "name": "kyc_summary", "parts": [{"kind": "text", "text": "⟦name⟧, born ⟦DOB⟧, IBAN ⟦IBAN⟧, phone ⟦PHONE⟧"}]}]}}),
+    ("cloudtrail_event", {"eventVersion": "1.10", "userIdentity": {"type": "IAMUser", "principalId": "⟦aid⟧", "accessKeyId": "⟦AWS⟧", "userName": "⟦user⟧"},
+                          "eventTime": "⟦ts⟧", "eventSource": "s3.amazonaws.com", "eventName": "GetObject", "awsRegion": "⟦region⟧",
+                          "sourceIPAddress": "⟦IPV⟧", "userAgent": "aws-cli/2.22.⟦n⟧", "requestID": "⟦kid⟧"}),
+    ("gcp_audit_log", {"protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog", "authenticationInfo": {"principalEmail": "⟦EMAIL⟧"},
+                       "requestMetadata": {"callerIp": "⟦IPS⟧", "callerSuppliedUserAgent": "google-cloud-sdk gcloud/5⟦n⟧.0.0"},
+                       "methodName": "google.iam.admin.v1.CreateServiceAccountKey"}, "severity": "NOTICE", "timestamp": "⟦ts⟧"}),
+    ("azure_signin_log", {"createdDateTime": "⟦ts⟧", "userPrincipalName": "⟦EMAIL⟧", "appDisplayName": "Azure Portal", "ipAddress": "⟦IPV⟧",
+                          "status": {"errorCode": 50126, "failureReason": "Invalid username or password."}, "location": {"city": "⟦city⟧"},
+                          "correlationId": "⟦uuid⟧"}),
+    ("k8s_audit_event", {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse", "verb": "create",
+                         "user": {"username": "system:serviceaccount:ci:deployer"}, "sourceIPs": ["⟦IPV⟧"],
+                         "objectRef": {"resource": "secrets", "namespace": "payments", "name": "psp"},
+                         "requestObject": {"stringData": {"api_key": "⟦SEC⟧", "webhook_secret": "⟦WHSEC⟧"}}, "stageTimestamp": "⟦ts⟧"}),
+    ("sendgrid_events", {"events": [{"email": "⟦EMAIL⟧", "event": "open", "ip": "⟦IPV⟧", "timestamp": 1799401234, "sg_message_id": "⟦kid⟧.filter"},
+                                    {"email": "⟦EMAIL2⟧", "event": "bounce", "reason": "550 5.1.1 mailbox unavailable", "timestamp": 1799401300}]}),
+    ("mailgun_event", {"event-data": {"event": "failed", "severity": "permanent", "recipient": "⟦EMAIL⟧", "envelope": {"sending-ip": "⟦IPV⟧", "sender": "⟦EMAIL2⟧"},
+                       "delivery-status": {"code": 550, "message": "No such user"}, "id": "⟦kid⟧"}, "signature": {"token": "⟦sha⟧", "timestamp": "⟦epoch⟧"}}),
+    ("twilio_sms_webhook", {"SmsSid": "SM⟦mdh⟧", "AccountSid": "AC⟦mdh2⟧", "From": "⟦PHONEE⟧", "To": "⟦PHONEE2⟧",
+                            "Body": "Hi it's ⟦first⟧, my new email is ⟦EMAIL⟧ and DOB ⟦DOB⟧ for the booking", "NumMedia": "0"}),
+    ("adyen_notification", {"live": "true", "notificationItems": [{"NotificationRequestItem": {"eventCode": "AUTHORISATION", "success": "true",
+                            "pspReference": "⟦acct⟧", "merchantReference": "⟦ord⟧", "amount": {"currency": "EUR", "value": 12900},
+                            "additionalData": {"cardSummary": "⟦lastd⟧", "shopperEmail": "⟦EMAIL⟧", "shopperIP": "⟦IPV⟧", "cardHolderName": "⟦name⟧"}}}]}),
+    ("braintree_txn", {"transaction": {"id": "⟦kid⟧", "status": "processor_declined", "amount": "⟦big⟧.00", "customer": {"email": "⟦EMAIL⟧", "phone": "⟦PHONE⟧"},
+                       "credit_card": {"number": "⟦CARDB⟧", "cvv": "⟦CVC⟧", "expiration_date": "09/2029"}, "created_at": "⟦ts⟧"}}),
+    ("razorpay_payment", {"entity": "payment", "id": "pay_⟦kid⟧", "amount": 250000, "currency": "INR", "status": "captured", "method": "card",
+                          "email": "⟦EMAIL⟧", "contact": "⟦PHONEE⟧", "card": {"last4": "⟦lastd⟧", "network": "Visa"}, "notes": {"order": "⟦ord⟧"}}),
+    ("wise_recipient", {"id": 1420077, "currency": "EUR", "type": "iban", "accountHolderName": "⟦name⟧",
+                        "details": {"iban": "⟦IBANB⟧", "email": "⟦EMAIL⟧"}, "active": True}),
+    ("shopify_order", {"order": {"id": 5512300112, "name": "⟦ord⟧", "email": "⟦EMAIL⟧", "phone": "⟦PHONEE⟧", "browser_ip": "⟦IPV⟧",
+                       "customer": {"first_name": "⟦first⟧", "last_name": "⟦last⟧", "note": "birthday ⟦DOB⟧ - send the gift card"},
+                       "payment_details": {"credit_card_number": "⟦maskcard⟧", "credit_card_company": "Visa"}}}),
+    ("woocommerce_order", {"id": 8812, "status": "on-hold", "billing": {"first_name": "⟦first⟧", "last_name": "⟦last⟧", "email": "⟦EMAIL⟧", "phone": "⟦PHONE⟧",
+                           "city": "⟦city⟧"}, "payment_method": "bacs", "customer_note": "Please debit ⟦IBAN⟧, not the old account ⟦badiban⟧",
+                           "customer_ip_address": "⟦IPS⟧"}),
+    ("zoho_crm_lead", {"data": [{"Full_Name": "⟦name⟧", "Email": "⟦EMAIL⟧", "Mobile": "⟦PHONE⟧", "Date_of_Birth": "⟦DOBISO⟧", "Lead_Source": "Trade fair",
+                                 "Description": "Wants quote ⟦inv⟧; call after ⟦time⟧", "id": "⟦big⟧"}]}),
+    ("dynamics_contact", {"@odata.etag": "W/⟦big⟧", "contactid": "⟦uuid⟧", "fullname": "⟦name⟧", "emailaddress1": "⟦EMAIL⟧", "mobilephone": "⟦PHONE⟧",
+                          "birthdate": "⟦DOBISO⟧", "address1_city": "⟦city⟧", "modifiedon": "⟦ts⟧"}),
+    ("bamboohr_employee", {"id": "⟦big⟧", "displayName": "⟦name⟧", "workEmail": "⟦EMAIL⟧", "mobilePhone": "⟦PHONE⟧", "dateOfBirth": "⟦DOBISO⟧",
+                           "ssn": "⟦SSN⟧", "hireDate": "⟦isodate⟧", "location": "⟦city⟧"}),
+    ("workday_worker", {"Worker": {"Worker_ID": "⟦big⟧", "Personal_Data": {"Legal_Name": "⟦name⟧", "Birth_Date": "⟦DOBISO⟧", "Phone": "⟦PHONEI⟧",
+                        "Email": "⟦EMAIL⟧", "National_ID": {"Type": "USA-SSN", "Value": "⟦SSN⟧"}}, "Payment_Election": {"IBAN": "⟦IBANB⟧"}}}),
+    ("gcp_sa_key", {"type": "service_account", "project_id": "proj-⟦word⟧-⟦n⟧", "private_key_id": "⟦sha⟧", "private_key": "⟦PEM⟧",
+                    "client_email": "uploader@proj-⟦word⟧-⟦n⟧.iam.gserviceaccount.com", "client_id": "1⟦acct⟧", "token_uri": "https://oauth2.googleapis.com/token"}),
+    ("az_sp_create", {"appId": "⟦uuid⟧", "displayName": "gh-actions-⟦word⟧", "password": "⟦AZSEC⟧", "tenant": "⟦uuid2⟧"}),
+    ("dbeaver_sources", {"folders": {}, "connections": {"postgres-jdbc-⟦kid⟧": {"provider": "postgresql", "name": "prod replica",
+                         "configuration": {"host": "⟦IPV⟧", "port": "5432", "database": "app", "user": "readonly", "password": "⟦PW⟧", "auth-model": "native"}}}}),
+    ("pgadmin_servers", {"Servers": {"1": {"Name": "billing", "Group": "Prod", "Host": "⟦IPS⟧", "Port": 5432, "Username": "⟦user⟧",
+                         "PassFile": "/pgpass", "Comment": "temp password ⟦PW⟧ until SSO works"}}}),
+    ("keycloak_client", {"clientId": "grafana", "enabled": True, "clientAuthenticatorType": "client-secret", "secret": "⟦HEXKEY⟧",
+                         "redirectUris": ["https://grafana.⟦dom⟧/*"], "attributes": {"post.logout.redirect.uris": "+"}}),
+    ("kafka_connect_config", {"name": "pg-source-orders", "config": {"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+                              "database.hostname": "⟦IPV⟧", "database.user": "debezium", "database.password": "⟦PW⟧", "topic.prefix": "orders"}}),
+    ("vercel_env_api", {"envs": [{"key": "STRIPE_SECRET_KEY", "value": "⟦STRIPE⟧", "target": ["production"], "type": "encrypted", "id": "⟦kid⟧"},
+                                 {"key": "NEXT_PUBLIC_STRIPE_KEY", "value": "⟦pk⟧", "target": ["production", "preview"], "type": "plain"}]}),
+    ("github_install_token", {"token": "⟦GHS⟧", "expires_at": "2027-01-08T11:00:00Z", "permissions": {"contents": "read", "pull_requests": "write"},
+                              "repository_selection": "selected"}),
+    ("artifactory_token", {"token_id": "⟦uuid⟧", "access_token": "⟦JWT⟧", "expires_in": 3600, "scope": "applied-permissions/user", "token_type": "Bearer"}),
+    ("keycloak_token_resp", {"access_token": "⟦JWT⟧", "expires_in": 300, "refresh_expires_in": 1800, "refresh_token": "⟦JWT2⟧", "token_type": "Bearer",
+                             "session_state": "⟦uuid⟧"}),
+    ("graph_user", {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity", "displayName": "⟦name⟧", "mail": "⟦EMAIL⟧",
+                    "mobilePhone": "⟦PHONEI⟧", "businessPhones": ["⟦PHONEI2⟧"], "birthday": "⟦DOBISO⟧T00:00:00Z", "id": "⟦uuid⟧"}),
+    ("scim_user", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "⟦EMAIL⟧", "name": {"formatted": "⟦name⟧"},
+                   "emails": [{"value": "⟦EMAIL⟧", "primary": True}], "phoneNumbers": [{"value": "⟦PHONEI⟧", "type": "mobile"}],
+                   "password": "⟦PW⟧", "active": True}),
+    ("fhir_patient", {"resourceType": "Patient", "id": "⟦uuid⟧", "identifier": [{"system": "http://hl7.org/fhir/sid/us-ssn", "value": "⟦SSN⟧"}],
+                      "name": [{"family": "⟦last⟧", "given": ["⟦first⟧"]}], "telecom": [{"system": "phone", "value": "⟦PHONE⟧"}, {"system": "email", "value": "⟦EMAIL⟧"}],
+                      "birthDate": "⟦DOBISO⟧"}),
+    ("cognito_admin_get_user", {"Username": "⟦uuid⟧", "UserAttributes": [{"Name": "email", "Value": "⟦EMAIL⟧"}, {"Name": "phone_number", "Value": "⟦PHONEE⟧"},
+                                {"Name": "birthdate", "Value": "⟦DOBISO⟧"}], "UserStatus": "CONFIRMED", "UserCreateDate": "⟦ts⟧"}),
+    ("posthog_person", {"distinct_ids": ["⟦uuid⟧", "⟦EMAIL⟧"], "properties": {"email": "⟦EMAIL⟧", "$geoip_city_name": "⟦city⟧", "$ip": "⟦IPV⟧", "plan": "pro"}}),
+    ("typeform_webhook", {"event_type": "form_response", "form_response": {"form_id": "⟦kid⟧", "submitted_at": "⟦ts⟧", "answers": [
+        {"type": "text", "text": "⟦name⟧"}, {"type": "date", "date": "⟦DOBISO⟧"}, {"type": "phone_number", "phone_number": "⟦PHONEE⟧"}, {"type": "email", "email": "⟦EMAIL⟧"}]}}),
+    ("truelayer_accounts", {"results": [{"account_id": "⟦mdh⟧", "display_name": "Current account", "currency": "EUR",
+                                         "account_number": {"iban": "⟦IBANB⟧", "number": "⟦acct⟧"}, "update_timestamp": "⟦ts⟧"}]}),
+    ("ansible_facts", {"ansible_facts": {"ansible_hostname": "⟦host⟧", "ansible_default_ipv4": {"address": "⟦IPV⟧", "macaddress": "⟦mac⟧"},
+                       "ansible_default_ipv6": {"address": "⟦IPS⟧"}, "ansible_env": {"VAULT_TOKEN": "⟦VTOK⟧", "HOME": "/root"}}}),
+    ("argocd_repo_creds", {"url": "https://github.com/⟦word⟧", "username": "x-access-token", "password": "⟦GH⟧", "type": "git", "githubAppPrivateKey": "⟦PEM⟧"}),
+    ("virustotal_ip", {"data": {"id": "⟦IPV⟧", "type": "ip_address", "attributes": {"last_analysis_stats": {"malicious": 4, "harmless": 80},
+                       "network": "⟦IPV⟧/24", "whois": "abuse contact ⟦EMAIL⟧ phone ⟦PHONEI⟧"}}}),
+    ("contentful_api_keys", {"total": 2, "items": [{"name": "Website", "description": "delivery key, replaces the sample ⟦PH⟧ from the starter", "accessToken": "⟦SEC⟧",
+                              "sys": {"id": "⟦kid⟧", "createdBy": "⟦EMAIL⟧"}}, {"name": "Preview", "accessToken": "⟦stand⟧", "sys": {"id": "⟦kid2⟧"}}]}),
+    ("google_services_json", {"project_info": {"project_number": "⟦big⟧", "project_id": "app-⟦word⟧-⟦n⟧", "storage_bucket": "app-⟦word⟧-⟦n⟧.appspot.com"},
+                              "client": [{"client_info": {"mobilesdk_app_id": "1:⟦big⟧:android:⟦mdh⟧", "android_client_info": {"package_name": "com.⟦word⟧.app"}},
+                                          "api_key": [{"current_key": "⟦GOOG⟧"}]}], "configuration_version": "1"}),
+    ("slack_oauth_access", {"ok": True, "app_id": "A0⟦big⟧", "authed_user": {"id": "U0⟦big2⟧"}, "scope": "chat:write,channels:read",
+                            "token_type": "bot", "access_token": "⟦SLACK⟧", "team": {"name": "⟦co⟧"}}),
+    ("pipedream_account", {"id": "apn_⟦kid⟧", "app": {"name_slug": "stripe"}, "name": "⟦co⟧ billing", "credentials": {"api_key": "⟦STRIPE⟧"},
+                           "created_by": "⟦EMAIL⟧", "healthy": True, "last_refreshed_at": "⟦ts⟧"}),
+    ("anthropic_batch_line", {"custom_id": "req-⟦n⟧", "result": {"type": "succeeded", "message": {"role": "assistant", "content": [
+        {"type": "text", "text": "The config you pasted contains an API key (⟦ANT⟧) and an AWS key id (⟦AWS⟧); rotate both."}]}}}),
+]
+
+
+# ---------- blind39 document drawing ----------
+
+B39_TYPES = ["EMAIL", "PHONE", "CREDIT_CARD", "US_SSN", "IBAN", "IPV4", "IPV6", "DATE_OF_BIRTH", "PASSWORD", "GENERIC_SECRET", "PLACEHOLDER",
+             "AWS_ACCESS_KEY", "GITHUB_TOKEN", "GOOGLE_API_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "SLACK_TOKEN", "STRIPE_KEY", "JWT", "PRIVATE_KEY"]
+
+
+def b39_json_strings(v):
+    if isinstance(v, dict):
+        for x in v.values():
+            yield from b39_json_strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from b39_json_strings(x)
+    elif isinstance(v, str):
+        yield v
+
+
+B39_TEXT_KINDS = [(n, b39_types(t)) for n, t in B39_TEXT] + \
+    [("prose_password", {"PASSWORD"}), ("prose_birth_date", {"DATE_OF_BIRTH", "PHONE"})] + \
+    [(p[0], {"EMAIL", "PHONE", "DATE_OF_BIRTH", "IBAN", "CREDIT_CARD"}) for p in B39_PAPER]
+B39_JSON_KINDS = [(n, set().union(*[b39_types(s) for s in b39_json_strings(d)])) for n, d in B39_JSON]
+
+
+def b39_pick_kind(r, kinds):
+    """One kind in two holds the type drawn least so far in this run; the rest are uniform."""
+    if r.random() < 0.5:
+        have = set().union(*[t for _, t in kinds])
+        low = min(B39_TYPES, key=lambda t: (B39_SEEN.get(t, 0), B39_TYPES.index(t)) if t in have else (10 ** 9, 0))
+        return r.choice([n for n, t in kinds if low in t])
+    return r.choice(kinds)[0]
+
+
+def b39_text_tmpl(r, loc, name):
+    lang = B39_LANGS[loc]
+    if name == "prose_password":
+        return r.choice(B39_PROSE_PW[lang]) + (" " + r.choice(B39_PROSE_DOB[lang]) if r.random() < 0.3 else "")
+    if name == "prose_birth_date":
+        return r.choice(B39_PROSE_DOB[lang])
+    for p in B39_PAPER:
+        if p[0] == name:
+            return b39_paper_tmpl(r, loc, p)
+    return dict(B39_TEXT)[name]
+
+
+def b39_json_render(r, loc, v, ctx):
+    if isinstance(v, dict):
+        return {k: b39_json_render(r, loc, x, ctx) for k, x in v.items()}
+    if isinstance(v, list):
+        return [b39_json_render(r, loc, x, ctx) for x in v]
+    if isinstance(v, str):
+        return b39_render(r, loc, v, ctx)
+    return v
+
+
+def b39_unlabelled_copy(w):
+    """True when a labelled value of six bytes or more also occurs outside every span."""
+    buf = bytes(w.buf)
+    for sp in w.spans:
+        v = buf[sp["start"]:sp["end"]]
+        if len(v) < 6:
+            continue
+        at = buf.find(v)
+        while at >= 0:
+            if not any(s["start"] <= at and at + len(v) <= s["end"] for s in w.spans):
+                return True
+            at = buf.find(v, at + 1)
+    return False
+
+
+def b39_count(w):
+    for sp in w.spans:
+        B39_SEEN[sp["type"]] = B39_SEEN.get(sp["type"], 0) + 1
+
+
+def b39_text(f, r, loc):
+    for _ in range(100):
+        if loc == "en_US" and r.random() < 0.35:
+            name, tmpl = r.choice(B39_US)
+        else:
+            name = b39_pick_kind(r, B39_TEXT_KINDS)
+            tmpl = b39_text_tmpl(r, loc, name)
+        doc = b39_render(r, loc, tmpl, {"json": False})
+        w = Writer()
+        w.text(doc)
+        if not b39_unlabelled_copy(w):
+            b39_count(w)
+            return doc
+    raise AssertionError("blind39: no clean text document drawn")
+
+
+def b39_json(f, r, loc):
+    for _ in range(100):
+        name = b39_pick_kind(r, B39_JSON_KINDS)
+        doc = b39_json_render(r, loc, dict(B39_JSON)[name], {"json": True})
+        w = Writer()
+        w.json(doc)
+        if not b39_unlabelled_copy(w):
+            b39_count(w)
+            return doc
+    raise AssertionError("blind39: no clean JSON document drawn")
+
+
+# ---------- blind39 self-check ----------
+
+B39_SHAPES = {
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
+    "GOOGLE_API_KEY": r"AIzaSy[A-Za-z0-9_-]{33}",
+    "OPENAI_KEY": r"sk-(proj|svcacct|admin)-[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "SLACK_TOKEN": r"xoxb-\d{11,13}-\d{13}-[A-Za-z0-9]{24}|xoxp-\d{12}-\d{12}-\d{13}-[0-9a-f]{32}|xapp-1-A[A-Z0-9]{10}-\d{13}-[0-9a-f]{64}|xoxe\.xoxp-1-[A-Za-z0-9]{140}",
+    "STRIPE_KEY": r"(sk|rk)_(live|test)_(51[A-Za-z0-9]{97}|[A-Za-z0-9]{24})",
+    "EMAIL": r"[a-z0-9._+-]+@[a-z0-9-]+(\.[a-z0-9-]+)+",
+}
+
+
+def b39_labels(doc):
+    if isinstance(doc, dict):
+        for x in doc.values():
+            yield from b39_labels(x)
+    elif isinstance(doc, list):
+        for x in doc:
+            if isinstance(x, L):
+                yield x
+            elif not isinstance(x, str):
+                yield from b39_labels(x)
+
+
+def b39_check(i, kind, doc, w, text, loc):
+    want = list(b39_labels(doc)) if kind == "json" else [p for p in doc if isinstance(p, L)]
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    buf = bytes(w.buf)
+    for lab_, sp in zip(want, w.spans):
+        v = buf[sp["start"]:sp["end"]].decode("utf-8")
+        t = sp["type"]
+        assert t == lab_.typ and v == lab_.text and t in B39_TYPES, (i, sp)
+        if t in B39_SHAPES:
+            assert re.fullmatch(B39_SHAPES[t], v), (i, t, v)
+        if t == "PHONE":
+            assert b39_phone_ok(v, lab_.region), (i, v, lab_.region)
+            assert not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", v), (i, v)
+            if lab_.region in ("US", "CA"):
+                assert not v.startswith("00") and not b39_nanp_bad(v, lab_.region), (i, v)
+        elif t == "CREDIT_CARD":
+            d = re.sub(r"[ -]", "", v)
+            assert d.isdigit() and luhn_ok(d) and b39_iin_ok(d), (i, v)
+            assert re.fullmatch(r"\d+|\d+( \d+)+|\d+(-\d+)+", v), (i, v)
+        elif t == "US_SSN":
+            d = re.sub(r"[ -]", "", v)
+            assert len(d) == 9 and d.isdigit() and b39_ssn_ok(d), (i, v)
+            assert re.fullmatch(r"\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9}", v), (i, v)
+        elif t == "IBAN":
+            d = v.replace(" ", "")
+            assert d[:2] in B39_IBAN and len(d) == B39_IBAN[d[:2]][0] and b39_mod97(d) == 1, (i, v)
+            assert v == d or v == " ".join(d[k:k + 4] for k in range(0, len(d), 4)), (i, v)
+        elif t == "IPV4":
+            assert b39_ip4_ok(v), (i, v)
+        elif t == "IPV6":
+            assert b39_ip6_ok(v), (i, v)
+        elif t == "DATE_OF_BIRTH":
+            years = [int(y) for y in re.findall(r"\d{4}", v)]
+            assert len(years) == 1 and 1925 <= years[0] <= 2026, (i, v)
+        elif t in ("PASSWORD", "GENERIC_SECRET"):
+            assert v and not any(c in v for c in " \t\n\"'\\`"), (i, v)
+            if v.isdigit():
+                assert t == "GENERIC_SECRET" and len(v) in (3, 4), (i, v)
+        elif t == "JWT":
+            h, p, s = v.split(".")
+            hdr = json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+            json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+            assert hdr["typ"] == "JWT" and hdr["alg"] in B39_JWT_SIG, (i, v)
+            assert len(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))) == B39_JWT_SIG[hdr["alg"]] and "=" not in s, (i, v)
+        elif t == "PRIVATE_KEY":
+            m = re.fullmatch(r"-----BEGIN ((?:RSA |EC |OPENSSH )?PRIVATE KEY)-----[ \n]([A-Za-z0-9+/=\n ]+)[ \n]-----END \1-----", v)
+            assert m, (i, v[:60])
+            base64.b64decode(re.sub(r"\s", "", m.group(2)), validate=True)
+        elif t == "PLACEHOLDER":
+            assert v in B39_PLACEHOLDERS, (i, v)
+    assert not b39_unlabelled_copy(w), i
     if kind == "json":
         json.loads(text)
         assert "\\" not in text and not any(ord(c) < 32 for c in text), i
