@@ -34,16 +34,20 @@ fn b64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
 }
 
-/// Laravel's key after `base64:` in the value `hay[vs..e]`: the base64 of 32 bytes (43
-/// characters and `=`) or of 16 (22 and `==`), the value's whole rest.
+/// Laravel's key after `base64:` in the value `hay[vs..e]`, the value's whole rest, in
+/// base64's form: 16 characters or more, a multiple of four with its padding, at most two
+/// `=`. `key:generate` writes the base64 of 32 bytes (43 characters and `=`) or of 16 (22
+/// and `==`); a key of another length (blind37's 48 bytes, 64 characters) is still the
+/// application's key, and every `APP_KEY=base64:` value of the training splits is gold
+/// (thirty-eighth round, `evidence_r38g`).
 pub(super) fn laravel_key(hay: &[u8], vs: usize, e: usize) -> Option<Hit> {
     let ks = vs + 7;
     let key = hay.get(vs..e)?.strip_prefix(b"base64:")?;
     let pad = key.iter().rev().take_while(|&&b| b == b'=').count();
-    let ok = match (key.len(), pad) {
-        (44, 1) | (24, 2) => key[..key.len() - pad].iter().all(|&b| b64(b)),
-        _ => false,
-    };
+    let ok = key.len() >= 16
+        && key.len() % 4 == 0
+        && pad <= 2
+        && key[..key.len() - pad].iter().all(|&b| b64(b));
     ok.then(|| Hit::new(Entity::GenericSecret, ks, e))
 }
 

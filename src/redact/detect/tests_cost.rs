@@ -1055,6 +1055,7 @@ fn the_key_facts_are_the_tests_they_stand_for() {
         KeyClass::MessageId,
         KeyClass::Ciphertext,
         KeyClass::JwtSection,
+        KeyClass::HostSection,
     ];
     parents.extend(Entity::ALL.iter().map(|&e| KeyClass::Whole(e)));
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);

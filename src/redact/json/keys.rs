@@ -75,6 +75,12 @@ pub(crate) enum KeyClass {
     /// under the secret's own name; any other value is read as under a plain key.
     /// Thirty-sixth round, task cvc (`detect::evidence_r36c`).
     SecretExample,
+    /// Composer's section of bearer tokens by host (`auth.json`'s `"bearer":
+    /// {"repo.example.org": "…"}`; `detect::evidence_r38g::host_section_key`): a member
+    /// named like a host (`evidence_r38g::section_host`) is that host's token, a
+    /// GENERIC_SECRET; its other members keep their own classes, its own text is scanned as
+    /// under a plain key. Thirty-eighth round, task gs.
+    HostSection,
 }
 
 impl KeyClass {
@@ -130,6 +136,15 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
         && host_name(key)
     {
         return parent;
+    }
+    if parent == KeyClass::HostSection {
+        return if class == KeyClass::Plain
+            && crate::redact::detect::evidence_r38g::section_host(key)
+        {
+            KeyClass::Whole(Entity::GenericSecret)
+        } else {
+            class
+        };
     }
     if class != KeyClass::Plain || (key.len() > 9 && !typed_string_key(key)) {
         if matches!(parent, KeyClass::Card | KeyClass::FormResponse)
@@ -198,6 +213,8 @@ impl KeyFacts {
     const TABLE_HEADER: u32 = 1 << 15;
     // A JSON Schema / OpenAPI example keyword (`detect::evidence_r36c::schema_example_key`).
     const SCHEMA_EXAMPLE: u32 = 1 << 16;
+    // A dotted member name of Composer's `bearer` section (`detect::evidence_r38g::section_host`).
+    const SECTION_HOST: u32 = 1 << 17;
 
     /// The facts of `key` (the decoded key), each from the function it stands for.
     pub(crate) fn of(key: &str) -> KeyFacts {
@@ -239,6 +256,10 @@ impl KeyFacts {
             (
                 crate::redact::detect::evidence_r36c::schema_example_key(key),
                 Self::SCHEMA_EXAMPLE,
+            ),
+            (
+                crate::redact::detect::evidence_r38g::section_host(key),
+                Self::SECTION_HOST,
             ),
         ];
         KeyFacts(
@@ -324,6 +345,13 @@ fn member_class_of_parent(parent: KeyClass, class: KeyClass, key: KeyFacts) -> K
     );
     if secret && class == KeyClass::Plain && key.has(KeyFacts::HOST) {
         return parent;
+    }
+    if parent == KeyClass::HostSection {
+        return if class == KeyClass::Plain && key.has(KeyFacts::SECTION_HOST) {
+            KeyClass::Whole(Entity::GenericSecret)
+        } else {
+            class
+        };
     }
     if class != KeyClass::Plain || key.has(KeyFacts::LONG) {
         if matches!(parent, KeyClass::Card | KeyClass::FormResponse) && key.has(KeyFacts::TOKEN) {
@@ -936,7 +964,6 @@ const KEY_ROLES: &[&str] = &[
     "account",
     "storage",
     "subscription",
-    "consumer",
     "client",
     "server",
     "service",
@@ -1096,6 +1123,10 @@ pub(crate) const NOT_SECRET_KEY_WORDS: &[&str] = &[
     "pgp",
     "kms",
     "fingerprint",
+    // An OAuth consumer key: the client's identifier, no secret (RFC 5849 §3.1, RFC 6749
+    // §2.2; Salesforce's connected app `consumerKey` is its `client_id`). Thirty-eighth
+    // round, task gs (`detect::evidence_r38g`).
+    "consumer",
 ];
 
 /// Keys ending like a secret that are not secrets (pagination cursors and the like, and
@@ -1339,6 +1370,8 @@ impl KeyRules {
             KeyClass::Party
         } else if norm == "form_response" {
             KeyClass::FormResponse
+        } else if crate::redact::detect::evidence_r38g::host_section_key(norm) {
+            KeyClass::HostSection
         } else if birth_parent_key(norm) {
             KeyClass::BirthParent
         } else if crate::redact::detect::evidence_r30g::jwt_section(norm) {
