@@ -1,0 +1,106 @@
+//! Thirty-eighth round, task pw (issue #20; docs/redaction-accuracy.md, "Thirty-eighth round,
+//! task pw"; counted on every training split by `benches/pw_r38_population.py`).
+//!
+//! **A pipe table's password row whose label holds more words** (`| Portal password | X |`,
+//! `| Passwort für das Portal | X |`, `| Contraseña del portal | X |`, `| Wachtwoord portaal
+//! | X |`, `| Mot de passe espace client | X |`, `| Password area clienti | X |`). The
+//! thirty-first round took the row whose first cell is the password keyword alone
+//! (`evidence_r31p::table_row_password`, GFM's table); a label naming what the password is
+//! for, in the locale's words, was read only when the value's shape alone made it a
+//! password. `pw_r38_population.py` (`pipe-locale`) over every training split: 99 rows whose
+//! first cell holds a password word (alone or with other words), all gold PASSWORD, none not
+//! gold, on seven writers' splits (blind30 16, blind32 13, blind33 13, blind34 3, blind35 6,
+//! blind36 42, blind37 6); main (`m21`) missed 59, 58 of them rows with more words in the
+//! label. Taken under the three-writer clause. The label cell opens the line, holds the
+//! keyword among words only (letters, digits, blanks, parentheses, `'`, `-`, `.`; 48 bytes
+//! at most each side), and the second cell is read as the thirty-first round reads it (one
+//! token shaped as a password). A second cell that is no password leaves the keyword to the
+//! rules after this one (nothing is rejected here that was not before).
+//!
+//! Reached at the keyword, where the prose pass already stops; no literal is added.
+
+use super::check::Outcome;
+
+/// The most bytes of label words on either side of the keyword.
+const LABEL_MAX: usize = 48;
+
+/// Whether `b` may stand in a label's words beside the keyword.
+#[inline]
+fn label_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || b >= 0x80
+        || matches!(b, b' ' | b'\t' | b'(' | b')' | b'\'' | b'-' | b'.')
+}
+
+/// At the keyword `hay[s..e]`: when it stands among other words in the first cell of a
+/// Markdown table's row (the cell's `|` opening the line), the second cell's value when it
+/// is a PASSWORD; `None` otherwise (the keyword is then judged by the later rules).
+#[inline(never)]
+pub(super) fn label_cell_password(hay: &[u8], s: usize, e: usize) -> Option<Outcome> {
+    // The cell's closing `|` after the keyword: a blank first, then words.
+    if !matches!(hay.get(e), Some(b' ' | b'\t')) {
+        return None;
+    }
+    let fwd = hay.get(e..(e + LABEL_MAX + 1).min(hay.len()))?;
+    let i = e + fwd.iter().position(|&b| !label_byte(b))?;
+    if hay.get(i) != Some(&b'|') {
+        return None;
+    }
+    // The cell's opening `|` before it, first on its line.
+    let from = s.saturating_sub(LABEL_MAX + 1);
+    let back = hay.get(from..s)?;
+    let k = from + back.iter().rposition(|&b| !label_byte(b))?;
+    if hay.get(k) != Some(&b'|') || !super::evidence_r31p::row_opens(hay, k) {
+        return None;
+    }
+    // Words beside the keyword (the keyword alone is `table_row_password`'s).
+    let words = |x: &[u8]| x.iter().any(u8::is_ascii_alphanumeric);
+    if !words(&hay[k + 1..s]) && !words(&hay[e..i]) {
+        return None;
+    }
+    match super::evidence_r31p::second_cell_password(hay, i) {
+        hit @ Outcome::Hit(_) => Some(hit),
+        _ => None,
+    }
+}
+
+/// The YAML short forms of CloudFormation's intrinsic functions (the CloudFormation User
+/// Guide, "Intrinsic function reference": `!Ref`, `!Sub`, `!GetAtt`, … and the condition
+/// functions), as a template spells them.
+const CFN_FUNCTIONS: [&[u8]; 18] = [
+    b"Base64",
+    b"Cidr",
+    b"FindInMap",
+    b"GetAtt",
+    b"GetAZs",
+    b"ImportValue",
+    b"Join",
+    b"Select",
+    b"Split",
+    b"Sub",
+    b"Transform",
+    b"Ref",
+    b"And",
+    b"Equals",
+    b"If",
+    b"Not",
+    b"Or",
+    b"Condition",
+];
+
+/// Whether a value opens with a CloudFormation intrinsic function's YAML short form, a blank
+/// or the value's end after it (`MasterUserPassword: !Ref MasterUserPasswordParam`): a
+/// reference the stack resolves, no password. `!Refund2024` is not one.
+///
+/// `pw_r38_population.py` (`cfn-intrinsic`): 6 such values on the training splits, all on
+/// blind37 (`MasterUserPassword: !Ref MasterUserPassword`), none gold, all found as
+/// PASSWORD by main (`m21`); taken under the standard clause.
+#[inline]
+pub(crate) fn cfn_intrinsic(v: &[u8]) -> bool {
+    v.first() == Some(&b'!')
+        && CFN_FUNCTIONS.iter().any(|f| {
+            v.get(1..1 + f.len()) == Some(f)
+                && v.get(1 + f.len())
+                    .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        })
+}
