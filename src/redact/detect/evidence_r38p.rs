@@ -104,3 +104,126 @@ pub(crate) fn cfn_intrinsic(v: &[u8]) -> bool {
                     .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
         })
 }
+
+/// The longest user name and value of a `USER:PASSWORD` pair read here (bytes).
+const USER_MAX: usize = 32;
+const VALUE_MAX: usize = 64;
+
+/// A byte of a user name.
+fn user_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')
+}
+
+/// Which documented `USER:PASSWORD` pair the `:` at `q` ends the user of.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UserPass {
+    /// skopeo's `--src-creds USER:PASSWORD`, `--dest-creds`, `--creds` (`=` or blanks
+    /// after the flag; the value an argument, to a blank or a quote).
+    Creds,
+    /// libcurl's `CURLOPT_USERPWD` string `"USER:PASSWORD"` (`curl_easy_setopt(h,
+    /// CURLOPT_USERPWD, "…")`, `#define UPLOAD_USERPWD "…"`; the value to the closing quote).
+    /// `true` when the quotes are escaped (`\"`, the string inside a JSON document's raw
+    /// bytes).
+    Userpwd(bool),
+}
+
+/// The pair whose user the `:` at `q` (the colon pass) ends, if any.
+fn user_pass_at(hay: &[u8], q: usize) -> Option<UserPass> {
+    // The cheapest test first: a URL's `scheme://` is the commonest such `:`.
+    if matches!(hay.get(q + 1), None | Some(b'/' | b'"' | b' ')) {
+        return None;
+    }
+    let user = hay[..q]
+        .iter()
+        .rev()
+        .take(USER_MAX + 1)
+        .take_while(|&&b| user_byte(b))
+        .count();
+    if user == 0 || user > USER_MAX || user == q {
+        return None;
+    }
+    let us = q - user;
+    match hay[us - 1] {
+        b'"' => {
+            // `CURLOPT_USERPWD, "` or `#define NAME_USERPWD "`: blanks, an optional `,`.
+            let mut k = us - 1;
+            let escaped = k > 0 && hay[k - 1] == b'\\';
+            k -= usize::from(escaped);
+            while k > 0 && matches!(hay[k - 1], b' ' | b'\t') {
+                k -= 1;
+            }
+            if k > 0 && hay[k - 1] == b',' {
+                k -= 1;
+                while k > 0 && matches!(hay[k - 1], b' ' | b'\t') {
+                    k -= 1;
+                }
+            }
+            const NAME: &[u8] = b"USERPWD";
+            let before = &hay[..k];
+            (before.ends_with(NAME) && {
+                let head = &before[..k - NAME.len()];
+                head.last().is_none_or(|b| !b.is_ascii_alphanumeric()) || head.ends_with(b"PROXY")
+            })
+            .then_some(UserPass::Userpwd(escaped))
+        }
+        b'=' | b' ' | b'\t' => {
+            // The flag ends right before the `=`, or before the blanks.
+            let mut k = us - 1;
+            if hay[k] != b'=' {
+                while k > 0 && matches!(hay[k - 1], b' ' | b'\t') {
+                    k -= 1;
+                }
+            }
+            let flag = &hay[..k];
+            [b"--src-creds".as_slice(), b"--dest-creds", b"--creds"]
+                .iter()
+                .any(|f| {
+                    flag.ends_with(f)
+                        && (flag.len() == f.len()
+                            || matches!(flag[flag.len() - f.len() - 1], b' ' | b'\t'))
+                })
+                .then_some(UserPass::Creds)
+        }
+        _ => None,
+    }
+}
+
+/// Whether the `:` at `q` (the colon pass, `evidence_r30p::colon_secret_at`) ends the user of
+/// skopeo's `--src-creds USER:PASSWORD` / `--dest-creds` / `--creds` (skopeo(1): "
+/// --src-creds username[:password]") or of libcurl's `CURLOPT_USERPWD` string (libcurl's
+/// CURLOPT_USERPWD: "user:password").
+#[inline]
+pub(super) fn user_pass_colon_at(hay: &[u8], q: usize) -> bool {
+    user_pass_at(hay, q).is_some()
+}
+
+/// The password after the `:` at `q` when `user_pass_colon_at`: a PASSWORD when shaped as
+/// one (`flag_value_password`, as `cloud.auth`'s), else a rejection; `None` for another `:`.
+pub(super) fn user_pass_colon_password(hay: &[u8], q: usize) -> Option<Outcome> {
+    let kind = user_pass_at(hay, q)?;
+    let vs = q + 1;
+    let rest = hay.get(vs..)?;
+    let n = match kind {
+        UserPass::Userpwd(escaped) => rest
+            .iter()
+            .take(VALUE_MAX + 2)
+            .position(|&b| b == b'"' || b == b'\n')
+            .filter(|&n| rest[n] == b'"')
+            .map(|n| n - usize::from(escaped && n > 0 && rest[n - 1] == b'\\')),
+        UserPass::Creds => Some(
+            rest.iter()
+                .take(VALUE_MAX + 1)
+                .take_while(|&&b| !(b.is_ascii_whitespace() || matches!(b, b'"' | b'\'')))
+                .count(),
+        ),
+    };
+    let ve = match n {
+        Some(n) if n > 0 && n <= VALUE_MAX => vs + n,
+        _ => return Some(Outcome::Reject),
+    };
+    Some(if super::evidence_r26p::flag_value_password(&hay[vs..ve]) {
+        Outcome::Hit(super::Hit::new(super::Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    })
+}

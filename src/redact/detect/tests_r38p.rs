@@ -102,3 +102,44 @@ fn a_cloudformation_intrinsic_function_is_no_password() {
         let _ = found(&CFN[..cut]);
     }
 }
+
+#[test]
+fn skopeo_creds_and_libcurl_userpwd_hold_a_password() {
+    for (text, pw) in [
+        ("$ skopeo copy --src-creds etl_reader:Noisette2021. docker://registry.example.io/shop:4.19.13 docker://ghcr.io/x/shop:8.3.10\n", "Noisette2021."),
+        ("skopeo copy --dest-creds=ci-bot:Brezel2021% docker://a/b docker://c/d\n", "Brezel2021%"),
+        ("skopeo inspect --creds svc_backup:0ileVU*jiUWY2A docker://r/x\n", "0ileVU*jiUWY2A"),
+        ("#define UPLOAD_USERPWD \"svc_backup:zsD4j2SxBC?B9!*2NZ\"\n", "zsD4j2SxBC?B9!*2NZ"),
+        ("curl_easy_setopt(h, CURLOPT_USERPWD, \"grafana:P1??rUC3jqfO7*v9l\");\n", "P1??rUC3jqfO7*v9l"),
+        ("curl_easy_setopt(h, CURLOPT_PROXYUSERPWD, \"proxy:Kx9#mPq2vL\");\n", "Kx9#mPq2vL"),
+    ] {
+        let f = found(text);
+        assert!(has_password(&f, pw), "{text}: {f:?}");
+        let json = serde_json::json!({ "cmd": text }).to_string();
+        let f = found(&json);
+        assert!(
+            f.iter().any(|(t, _)| t == "PASSWORD"),
+            "{json}: {f:?}"
+        );
+        for cut in 0..=text.len() {
+            let _ = found(&text[..cut]);
+            let _ = found(&serde_json::json!({ "cmd": &text[..cut] }).to_string());
+        }
+    }
+}
+
+#[test]
+fn creds_and_userpwd_look_alikes_are_not_found() {
+    for text in [
+        "skopeo copy --src-creds etl_reader docker://a/b docker://c/d\n",
+        "skopeo copy --src-creds $CREDS docker://a/b docker://c/d\n",
+        "skopeo copy --src-creds user:${REGISTRY_PASSWORD} docker://a/b\n",
+        "skopeo copy --src-no-creds docker://registry:5000/x docker://c/d\n",
+        "#define MY_USERPWD_LEN \"user:12\"\n",
+        "curl_easy_setopt(h, CURLOPT_USERPWD, UPLOAD_USERPWD);\n",
+        "x --mycreds user:Kx9#mPq2vL\n",
+    ] {
+        let f = found(text);
+        assert!(f.iter().all(|(t, _)| t != "PASSWORD"), "{text}: {f:?}");
+    }
+}
