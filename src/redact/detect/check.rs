@@ -749,6 +749,7 @@ impl Detector {
             || super::evidence_r24s::lowercase_path(value)
             || super::evidence_r32g::twilio_sid(value)
             || super::evidence_r32g::user_provided(value)
+            || super::evidence_r38p::cfn_intrinsic(value)
         {
             return Outcome::Reject;
         }
@@ -2959,6 +2960,11 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     // A Markdown table's row `| Password | … |`, GNU make's `PASSWORD ?= …`
     // (`evidence_r31p`).
     if let Some(o) = super::evidence_r31p::table_row_password(hay, s, e) {
+        return o;
+    }
+    // The same row with more words in its label (`| Portal password | … |`, `| Passwort für
+    // das Portal | … |`; `evidence_r38p`).
+    if let Some(o) = super::evidence_r38p::label_cell_password(hay, s, e) {
         return o;
     }
     if let Some(o) = super::evidence_r31p::make_conditional_password(hay, e) {

@@ -117,6 +117,9 @@ pub(super) fn colon_secret_at(hay: &[u8], q: usize) -> bool {
             stats_auth_at(hay, q)
                 // Elastic Beats' `cloud.auth: "USER:PASSWORD"` (`evidence_r36p`).
                 || super::evidence_r36p::cloud_auth_at(hay, q)
+                // skopeo's `--src-creds USER:PASSWORD`, libcurl's `CURLOPT_USERPWD`
+                // string (`evidence_r38p`).
+                || super::evidence_r38p::user_pass_colon_at(hay, q)
                 // `nsupdate -y hmac-sha256:NAME:SECRET` (`evidence_r32g`).
                 || (q > 0
                     && hay[q - 1].is_ascii_digit()
@@ -186,6 +189,10 @@ pub(super) fn colon_password(hay: &[u8], q: usize) -> Outcome {
     // strongSwan's `: PSK "…"`, a pre-shared key (`evidence_r31g`).
     if let Some(open) = super::evidence_r31g::ipsec_psk_open(hay, q) {
         return super::evidence_r31g::ipsec_psk(hay, open).map_or(Outcome::Reject, Outcome::Hit);
+    }
+    // skopeo's `--src-creds USER:…`, libcurl's `CURLOPT_USERPWD` string (`evidence_r38p`).
+    if let Some(o) = super::evidence_r38p::user_pass_colon_password(hay, q) {
+        return o;
     }
     let value = match ipsec_secret_open(hay, q) {
         Some(open) => value_at(hay, open),

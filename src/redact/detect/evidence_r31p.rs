@@ -155,18 +155,26 @@ pub(super) fn table_row_password(hay: &[u8], s: usize, e: usize) -> Option<Outco
     if k == 0 || hay[k - 1] != b'|' {
         return None;
     }
-    let mut j = k - 1;
+    if !row_opens(hay, k - 1) {
+        return None;
+    }
+    Some(second_cell_password(hay, i))
+}
+
+/// Whether the `|` at `p` opens a line (blanks before it): the text's start, a line break,
+/// or (in a JSON document's raw bytes) a string's opening quote or its escaped line break
+/// `\n`, as the parsed string reads it.
+pub(super) fn row_opens(hay: &[u8], p: usize) -> bool {
+    let mut j = p;
     while j > 0 && matches!(hay[j - 1], b' ' | b'\t') {
         j -= 1;
     }
-    // A line's start: the text's, after a line break, or (in a JSON document's raw bytes)
-    // after a string's opening quote or its escaped line break `\n`, as the parsed string
-    // reads it.
-    let opens =
-        j == 0 || matches!(hay[j - 1], b'\n' | b'"') || (j >= 2 && &hay[j - 2..j] == b"\\n");
-    if !opens {
-        return None;
-    }
+    j == 0 || matches!(hay[j - 1], b'\n' | b'"') || (j >= 2 && &hay[j - 2..j] == b"\\n")
+}
+
+/// The second cell of a row whose first cell closes with the `|` at `i`: a PASSWORD when it
+/// is one token shaped as one, else a rejection.
+pub(super) fn second_cell_password(hay: &[u8], i: usize) -> Outcome {
     let mut vs = i + 1;
     while matches!(hay.get(vs), Some(b' ' | b'\t')) {
         vs += 1;
@@ -178,20 +186,18 @@ pub(super) fn table_row_password(hay: &[u8], s: usize, e: usize) -> Option<Outco
         .count();
     let cell_end = vs + n;
     if hay.get(cell_end) != Some(&b'|') {
-        return Some(Outcome::Reject);
+        return Outcome::Reject;
     }
     let mut ve = cell_end;
     while ve > vs && matches!(hay[ve - 1], b' ' | b'\t') {
         ve -= 1;
     }
     let v = &hay[vs..ve];
-    Some(
-        if !v.is_empty() && !v.iter().any(|&b| b == b' ' || b == b'\t') && password_like(v) {
-            Outcome::Hit(Hit::new(Entity::Password, vs, ve))
-        } else {
-            Outcome::Reject
-        },
-    )
+    if !v.is_empty() && !v.iter().any(|&b| b == b' ' || b == b'\t') && password_like(v) {
+        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    }
 }
 
 /// After the keyword ending a variable's name at `e`: GNU make's `?=` (blanks around), then

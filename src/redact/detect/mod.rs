@@ -58,6 +58,7 @@ pub(crate) mod evidence_r36g;
 pub(crate) mod evidence_r36p;
 pub(crate) mod evidence_r37s;
 pub(crate) mod evidence_r38g;
+pub(crate) mod evidence_r38p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -870,5 +871,7 @@ mod tests_r36p;
 mod tests_r37s;
 #[cfg(test)]
 mod tests_r38g;
+#[cfg(test)]
+mod tests_r38p;
 #[cfg(test)]
 pub(crate) mod tests_support;
