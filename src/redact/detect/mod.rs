@@ -57,6 +57,7 @@ pub(crate) mod evidence_r36c;
 pub(crate) mod evidence_r36g;
 pub(crate) mod evidence_r36p;
 pub(crate) mod evidence_r37s;
+mod evidence_r38v;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -867,5 +868,7 @@ mod tests_r36g;
 mod tests_r36p;
 #[cfg(test)]
 mod tests_r37s;
+#[cfg(test)]
+mod tests_r38v;
 #[cfg(test)]
 pub(crate) mod tests_support;
