@@ -31,10 +31,11 @@ pub(super) const FIRST_TIER: [&[&str]; BUCKETS] = [
     &["ghp_"],
     &["bearer "],
     &["sk-ant-", "ABIA"],
-    &[],
+    // Hugging Face's `hf_` (thirty-eighth round, task vp): the empty bucket, alone.
+    &["hf_"],
     &["wJalrXUtnFEMI/", "F. nac", "d.o.b", "ASIA", "ACCA"],
     &["data di nascita", "nato/a il", "ghu_"],
-    &["s_secret_access_key ", "sk_live_", "rk_live_", "ghs_"],
+    &["sk_live_", "rk_live_", "ghs_"],
     &["birt", "AKIA"],
     &["je7MtGbClwBF/", "nacido el", "naiss", "gho_"],
     &["geboortedatum", "nee le", "ghr_"],
@@ -65,6 +66,14 @@ pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
 /// The prose searcher's plan (`ProseTriggers`: `PROSE_LITERALS`, then `more_triggers`'), as
 /// `FIRST_TIER`.
 ///
+/// The vendors' token prefixes (thirty-eighth round, task vp; `evidence_r38v`: `glpat-`,
+/// `whsec_`, `ya29.`, …) and `s_secret_access_key ` (moved here from the first tier) are
+/// pinned where a model of the candidates (each bucket's masks against the bench payloads'
+/// clean and PII-dense JSON, each candidate weighed by its bucket's literals to verify) added
+/// none, in buckets no bench payload's text fits: unplanned, they took the free ids and cost
+/// 64 KB of clean text +13 % (callgrind); in the bucket of `oken ` (which every PII record's
+/// `"token"` fits) the PII-dense bytes +0.36 %.
+///
 /// ` -U ` (thirty-second round, task pw; `evidence_r32p`) shares ` -u `'s low nibbles and
 /// joins its bucket, pinned there; `masterauth` and `add_user ` (the same round) are pinned
 /// where they landed unplanned, in the buckets of `community ` and ` -a `.
@@ -76,22 +85,29 @@ pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
 /// took the ids left over, and one more literal (` -P `) moved them (`rootpwmodpw` into
 /// bucket 0: clean text +6 %, callgrind), so each is pinned where it sat.
 pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
-    &["dentified ", "\npw ", "\"pw ", " -p'", "D.N."],
-    &["in with ", "<Pass ", "rootpwmodpw"],
+    &["dentified ", "\npw ", "\"pw ", " -p'", "D.N.", "ntn_"],
+    &["in with ", "<Pass ", "rootpwmodpw", "lin_api_"],
     &["de_pas", "basic ", "mdp ", "bindpw"],
     &["(0010,0030)", "ss phr", "ss -p ", "ssco", "t it to "],
     &["de pas", "$ cat "],
     &["key 0 ", "cret ", "/webhooks/"],
-    &["chiave", "ssph", "señ", " pw "],
-    &["ennwort", "wachtw"],
+    &["chiave", "ssph", "señ", " pw ", "shpat_"],
+    &["ennwort", "wachtw", "glpat-", "glsa_", "dop_v1_"],
     &["oken ", "mysql"],
-    &["sswo", " -u ", " -U "],
+    &[
+        "sswo",
+        " -u ",
+        " -U ",
+        "pypi-",
+        "whsec_",
+        "s_secret_access_key ",
+    ],
     &["> auth ", "pwd ", " -a ", " -P ", " -w ", "add_user "],
     &["community ", "fecha nac", "masterauth"],
     &["requirepass", "USERPASS>", "depas", "sswd"],
-    &["de-pas", "clave", "DTM+329:"],
-    &["login is ", "nascita", "nata a ", " key ", "pass "],
-    &["nato a ", "DMG*D8*", " -p\""],
+    &["de-pas", "clave", "DTM+329:", "gldt-", "glc_", "npm_"],
+    &["login is ", "nascita", "nata a ", " key ", "pass ", "ya29."],
+    &["nato a ", "DMG*D8*", " -p\"", "glrt-"],
 ];
 
 /// The order to hand `lits` to Teddy in (`order[id]` is an index into `lits`) so that each

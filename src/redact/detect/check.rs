@@ -76,7 +76,9 @@ impl Detector {
                 // Langfuse's secret key `sk-lf-<uuid>` (`evidence_r35g`).
                 if ok
                     && (super::evidence_r33g::litellm_master_key(hay, s, body)
-                        || super::evidence_r35g::langfuse_secret_key(body))
+                        || super::evidence_r35g::langfuse_secret_key(body)
+                        // OpenRouter's `sk-or-v1-…` (`evidence_r38v`).
+                        || super::evidence_r38v::openrouter_key(body))
                 {
                     return secret_if(true, Entity::GenericSecret, hay, s, e);
                 }
@@ -387,6 +389,8 @@ impl Detector {
                     hit(Entity::Ipv4, s, e)
                 }
             }
+            // A vendor's documented token prefix anywhere (`evidence_r38v`).
+            Kind::VendorPrefix => super::evidence_r38v::vendor_prefix(hay, s, e),
             Kind::Phone => {
                 let bad_before = before.is_some_and(|b| {
                     v::is_word(b) || matches!(b, b'.' | b'-' | b'/' | b'+' | b'@')
@@ -2620,6 +2624,7 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
             }));
         }
         Kind::Github => return Ok(github_end(hay, p)),
+        Kind::VendorPrefix => return Ok(super::evidence_r38v::vendor_prefix_end(hay, p)),
         // A Django secret key as the value (`evidence_r30g`), `&` and all.
         Kind::KeyValue => {
             if let Some(e) = super::evidence_r30g::django_value_end(hay, p) {

@@ -59,6 +59,7 @@ pub(crate) mod evidence_r36p;
 pub(crate) mod evidence_r37s;
 pub(crate) mod evidence_r38g;
 pub(crate) mod evidence_r38p;
+mod evidence_r38v;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -873,5 +874,7 @@ mod tests_r37s;
 mod tests_r38g;
 #[cfg(test)]
 mod tests_r38p;
+#[cfg(test)]
+mod tests_r38v;
 #[cfg(test)]
 pub(crate) mod tests_support;
