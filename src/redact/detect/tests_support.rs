@@ -95,6 +95,19 @@ pub(super) fn both(text: &str) -> [String; 2] {
     [text.to_string(), format!("{}{text}{}", pad.repeat(3), pad)]
 }
 
+/// `text` cut at every byte (a char boundary), scanned as text, as a JSON string member and
+/// as a JSON body cut at the same byte: each must return, whatever it finds.
+pub(super) fn scan_every_cut(text: &str) {
+    for cut in (0..=text.len()).filter(|&c| text.is_char_boundary(c)) {
+        let t = &text[..cut];
+        let _ = hits(t);
+        let body = format!("{{\"k\":{}}}", serde_json::Value::from(t));
+        let _ = json_findings_checked(&body);
+        // A JSON body cut anywhere is text.
+        let _ = json_findings(body.get(..cut).unwrap_or(&body));
+    }
+}
+
 /// Each `(text, value)`: `value` is the one finding of `entity`, in the text as it stands and
 /// inside a long document ([`both`]).
 pub(super) fn assert_each_found(entity: Entity, cases: &[(&str, &str)]) {
