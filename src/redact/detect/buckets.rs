@@ -74,6 +74,11 @@ pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
 /// 64 KB of clean text +13 % (callgrind); in the bucket of `oken ` (which every PII record's
 /// `"token"` fits) the PII-dense bytes +0.36 %.
 ///
+/// The thirty-ninth round's prefixes (task vp2; `evidence_r39v`: `PMAK-`, `sbp_`, `pscale_`,
+/// `nfp_`, `rnd_`, `fo1_`, `django-insecure-`) are pinned by the same model, each where it
+/// added no candidate on the bench payloads (`django-insecure-` not in the bucket of `oken `,
+/// where the PII-dense JSON's candidates would each verify one literal more).
+///
 /// ` -U ` (thirty-second round, task pw; `evidence_r32p`) shares ` -u `'s low nibbles and
 /// joins its bucket, pinned there; `masterauth` and `add_user ` (the same round) are pinned
 /// where they landed unplanned, in the buckets of `community ` and ` -a `.
@@ -85,14 +90,36 @@ pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
 /// took the ids left over, and one more literal (` -P `) moved them (`rootpwmodpw` into
 /// bucket 0: clean text +6 %, callgrind), so each is pinned where it sat.
 pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
-    &["dentified ", "\npw ", "\"pw ", " -p'", "D.N.", "ntn_"],
-    &["in with ", "<Pass ", "rootpwmodpw", "lin_api_"],
+    &[
+        "dentified ",
+        "\npw ",
+        "\"pw ",
+        " -p'",
+        "D.N.",
+        "ntn_",
+        "nfp_",
+    ],
+    &[
+        "in with ",
+        "<Pass ",
+        "rootpwmodpw",
+        "lin_api_",
+        "rnd_",
+        "fo1_",
+    ],
     &["de_pas", "basic ", "mdp ", "bindpw"],
     &["(0010,0030)", "ss phr", "ss -p ", "ssco", "t it to "],
     &["de pas", "$ cat "],
     &["key 0 ", "cret ", "/webhooks/"],
-    &["chiave", "ssph", "señ", " pw ", "shpat_"],
-    &["ennwort", "wachtw", "glpat-", "glsa_", "dop_v1_"],
+    &["chiave", "ssph", "señ", " pw ", "shpat_", "pscale_"],
+    &[
+        "ennwort",
+        "wachtw",
+        "glpat-",
+        "glsa_",
+        "dop_v1_",
+        "django-insecure-",
+    ],
     &["oken ", "mysql"],
     &[
         "sswo",
@@ -104,8 +131,10 @@ pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
     ],
     &["> auth ", "pwd ", " -a ", " -P ", " -w ", "add_user "],
     &["community ", "fecha nac", "masterauth"],
-    &["requirepass", "USERPASS>", "depas", "sswd"],
-    &["de-pas", "clave", "DTM+329:", "gldt-", "glc_", "npm_"],
+    &["requirepass", "USERPASS>", "depas", "sswd", "sbp_"],
+    &[
+        "de-pas", "clave", "DTM+329:", "gldt-", "glc_", "npm_", "PMAK-",
+    ],
     &["login is ", "nascita", "nata a ", " key ", "pass ", "ya29."],
     &["nato a ", "DMG*D8*", " -p\"", "glrt-"],
 ];

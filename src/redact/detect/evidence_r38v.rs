@@ -44,19 +44,60 @@ use super::super::validate as v;
 use super::check::Outcome;
 use super::Hit;
 
-/// The prefixes: `hf_` and `MORE_PREFIXES`.
-const PREFIXES: [&str; 14] = [
-    "glpat-", "gldt-", "glrt-", "glc_", "glsa_", "npm_", "pypi-", "hf_", "dop_v1_", "shpat_",
-    "lin_api_", "ntn_", "whsec_", "ya29.",
+/// The prefixes: `hf_` and `MORE_PREFIXES` (the thirty-ninth round's, `evidence_r39v`, from
+/// `"PMAK-"` on; PlanetScale's three reached through the trigger `pscale_`).
+const PREFIXES: [&str; 23] = [
+    "glpat-",
+    "gldt-",
+    "glrt-",
+    "glc_",
+    "glsa_",
+    "npm_",
+    "pypi-",
+    "hf_",
+    "dop_v1_",
+    "shpat_",
+    "lin_api_",
+    "ntn_",
+    "whsec_",
+    "ya29.",
+    "PMAK-",
+    "sbp_",
+    "pscale_pw_",
+    "pscale_tkn_",
+    "pscale_oauth_",
+    "nfp_",
+    "rnd_",
+    "fo1_",
+    super::evidence_r39v::DJANGO,
 ];
 
 /// The prefixes of four bytes or more, the second trigger tier's literals
 /// (`patterns::more_triggers`): a three-byte literal there shortens both of its searchers'
 /// fingerprints to three bytes (callgrind: 64 KB of clean text +74 %); `hf_` is the first
 /// tier's (`patterns::triggers`), whose fingerprint is three bytes long already.
-pub(super) const MORE_PREFIXES: [&str; 13] = [
-    "glpat-", "gldt-", "glrt-", "glc_", "glsa_", "npm_", "pypi-", "dop_v1_", "shpat_", "lin_api_",
-    "ntn_", "whsec_", "ya29.",
+pub(super) const MORE_PREFIXES: [&str; 20] = [
+    "glpat-",
+    "gldt-",
+    "glrt-",
+    "glc_",
+    "glsa_",
+    "npm_",
+    "pypi-",
+    "dop_v1_",
+    "shpat_",
+    "lin_api_",
+    "ntn_",
+    "whsec_",
+    "ya29.",
+    // The thirty-ninth round's (`evidence_r39v`).
+    "PMAK-",
+    "sbp_",
+    "pscale_",
+    "nfp_",
+    "rnd_",
+    "fo1_",
+    super::evidence_r39v::DJANGO,
 ];
 
 /// The longest body read (a `ya29.` token holds ~200 bytes; a longer run is no token).
@@ -70,6 +111,9 @@ pub(super) fn vendor_prefix_end(hay: &[u8], p: usize) -> Option<usize> {
     let prefix = PREFIXES.iter().find(|x| rest.starts_with(x.as_bytes()))?;
     if p > 0 && hay.get(p - 1).is_some_and(|&b| v::is_word(b) || b == b'-') {
         return None;
+    }
+    if *prefix == super::evidence_r39v::DJANGO {
+        return super::evidence_r39v::django_key_end(hay, p + prefix.len());
     }
     let (extra, least): (&[u8], usize) = match *prefix {
         "whsec_" => (b"+/=", 16),

@@ -60,6 +60,7 @@ pub(crate) mod evidence_r37s;
 pub(crate) mod evidence_r38g;
 pub(crate) mod evidence_r38p;
 mod evidence_r38v;
+mod evidence_r39v;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -876,5 +877,7 @@ mod tests_r38g;
 mod tests_r38p;
 #[cfg(test)]
 mod tests_r38v;
+#[cfg(test)]
+mod tests_r39v;
 #[cfg(test)]
 pub(crate) mod tests_support;
