@@ -36,27 +36,12 @@ pub(crate) fn codebuild_reference_type(name: &str) -> bool {
     name == "SECRETS_MANAGER" || name == "PARAMETER_STORE"
 }
 
-/// The longest user name `user_before` walks back over (bytes).
+/// The longest user name `cloud_auth_at` walks back over (bytes).
 const USER_MAX: usize = 32;
 
 /// A byte of a user name.
 fn user_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')
-}
-
-/// The length of the user name that ends at the `:` at `q` (letters, digits, `.`, `_`, `-`;
-/// 1 to `USER_MAX` bytes), if one does: the user of a `USER:PASSWORD` pair (Beats'
-/// `cloud.auth` here, skopeo's `--creds` and libcurl's `CURLOPT_USERPWD` in `evidence_r38p`).
-#[inline]
-pub(super) fn user_before(hay: &[u8], q: usize) -> Option<usize> {
-    let user = hay
-        .get(..q)?
-        .iter()
-        .rev()
-        .take(USER_MAX + 1)
-        .take_while(|&&b| user_byte(b))
-        .count();
-    (user != 0 && user <= USER_MAX).then_some(user)
 }
 
 /// Whether the `:` at `q` (the colon pass) ends the user of Elastic Beats' `cloud.auth`
@@ -68,9 +53,15 @@ pub(super) fn cloud_auth_at(hay: &[u8], q: usize) -> bool {
     if matches!(hay.get(q + 1), None | Some(b'/')) {
         return false;
     }
-    let Some(user) = user_before(hay, q) else {
+    let user = hay[..q]
+        .iter()
+        .rev()
+        .take(USER_MAX + 1)
+        .take_while(|&&b| user_byte(b))
+        .count();
+    if user == 0 || user > USER_MAX {
         return false;
-    };
+    }
     let Some(k) = super::evidence_r33g::assigned_name_end(hay, q - user) else {
         return false;
     };

@@ -116,9 +116,14 @@ pub(crate) fn cfn_intrinsic(v: &[u8]) -> bool {
         })
 }
 
-/// The longest value of a `USER:PASSWORD` pair read here (bytes; the user's is
-/// `evidence_r36p::user_before`'s).
+/// The longest user name and value of a `USER:PASSWORD` pair read here (bytes).
+const USER_MAX: usize = 32;
 const VALUE_MAX: usize = 64;
+
+/// A byte of a user name.
+fn user_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')
+}
 
 /// Which documented `USER:PASSWORD` pair the `:` at `q` ends the user of.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -139,8 +144,13 @@ fn user_pass_at(hay: &[u8], q: usize) -> Option<UserPass> {
     if matches!(hay.get(q + 1), None | Some(b'/' | b'"' | b' ')) {
         return None;
     }
-    let user = super::evidence_r36p::user_before(hay, q)?;
-    if user == q {
+    let user = hay[..q]
+        .iter()
+        .rev()
+        .take(USER_MAX + 1)
+        .take_while(|&&b| user_byte(b))
+        .count();
+    if user == 0 || user > USER_MAX || user == q {
         return None;
     }
     let us = q - user;
