@@ -62688,7 +62688,8 @@ Redirected to https://app.{{cdom}}/welcome
 Completed 302 Found in {{ms}}ms (ActiveRecord: 4.{{n}}ms | Allocations: {{nn}})"""),
     ("express access log", """{{IPVI}} - - [09/Jan/2027:{{time}} +0000] "POST /webhooks/telnyx?token={{HEXSIG}} HTTP/1.1" 204 - "-" "telnyx-webhooks"
 {{IPV}} - - [09/Jan/2027:{{time2}} +0000] "GET /healthz HTTP/1.1" 200 2 "-" "kube-probe/1.31\""""),
-    ("istio access log", """[2027-01-09T{{time}}.{{nn}}Z] "GET /v1/customers/{{nn2}} HTTP/2" 200 - via_upstream - "-" 0 {{nn3}} {{ms}} {{ms2}} "{{IPV}}" "Go-http-client/2.0" "{{uuid}}" "crm.prod.svc.cluster.local" "{{IPV2}}:8080" outbound|8080||crm.prod.svc.cluster.local {{IPV3}}:{{port}} {{IPV2}}:8080 {{IPV}}:{{port2}} - default"""),
+    ("uwsgi request log", """[pid: {{pid}}|app: 0|req: {{nn}}/{{nn2}}] {{IPV}} () {46 vars in 812 bytes} [Sat Jan  9 {{time}} 2027] POST /api/v1/members?email={{EMAIL}} => generated 212 bytes in {{ms}} msecs (HTTP/1.1 201) 7 headers in 281 bytes (1 switches on core 0)
+[pid: {{pid}}|app: 0|req: {{nn3}}/{{nn4}}] {{IPVI}} () {44 vars in 790 bytes} [Sat Jan  9 {{time2}} 2027] GET /healthz => generated 2 bytes in 1 msecs (HTTP/1.1 200) 3 headers in 98 bytes (1 switches on core 1)"""),
     ("vercel runtime log", """2027-01-09 {{time}} [POST] /api/chat status=500
 [error] AI_APICallError: Incorrect API key provided: sk-proj-****{{last4}}
     at /var/task/.next/server/chunks/{{nn}}.js:1:{{nn2}}
@@ -62998,7 +62999,7 @@ SLACK_SIGNING_SECRET={{md5}}
 PORT=3000"""),
     ("slack user token note", """Ticket {{tkt}}: the reporting script still uses a user token ({{XOXP}}) issued to {{name}} before they left on {{ldate}}.
 Replace it with a bot token and revoke this one. Workspace admin: {{EMAIL}}."""),
-    ("github actions secret audit mail", """From: Security team <{{EMAIL2}}>
+    ("gist token scanner mail", """From: Security team <{{EMAIL2}}>
 Subject: [{{tkt}}] token found in a public gist
 
 Hi {{first}}, our scanner matched a GitHub token in a gist you own:
@@ -63029,19 +63030,23 @@ Account {{awsacct}}, user ci-deployer ({{roleid}})."""),
     ("openai key in notebook output", """[notebook cell 14 output]
 Using key {{OPENAI}} for org org-{{req}}
 Batch {{uuid}} submitted, {{nn}} requests, ETA 24h"""),
-    ("placeholder docs snippet", """## Quickstart
-Set your key before running the examples (the value below is the documentation example, not a real key):
-
-    export API_KEY={{PH}}
-
-Then run `make demo`. Keys look like the example but are unique to your account; never commit them.
-Questions: {{EMAIL}}"""),
-    ("placeholder sdk readme", """# Configuration
-| Variable | Example | Notes |
-|---|---|---|
-| `TOKEN` | `{{PH}}` | documentation value, replace with yours |
-| `WEBHOOK_SECRET` | `{{standin}}` | from the dashboard |
-| `REGION` | `{{region}}` | |"""),
+    ("changelog entry", """## 4.2.0 ({{date}})
+- auth: the example key shown in the error message is now {{PH}} (documentation value, never valid)
+- retries: back off up to {{n}} s on 429
+- fixed: timezone of invoice {{inv}} exports
+Thanks to {{name}} for the report."""),
+    ("openapi example", """components:
+  securitySchemes:
+    ApiKeyAuth:
+      type: apiKey
+      in: header
+      name: X-API-Key
+      x-example: {{PH}}
+  schemas:
+    Order:
+      properties:
+        id: {type: string, example: {{ord}}}
+        token: {type: string, example: '{{standin}}'}"""),
     ("placeholder test fixture", """// test/fixtures/credentials.ts: dummy values, safe to commit
 export const FAKE_KEY = "{{PH}}";
 export const FAKE_KEY_2 = "{{PH2}}";
@@ -63149,7 +63154,7 @@ B40_US_PAPER = [
     ("SNAP application", "SNAP application, household member 1", ["name", "dob", "ssn", "addr", "phone"]),
     ("Medicare Part D enrollment", "Medicare Part D enrollment form", ["name", "dob", "addr", "phone", "email", "card"]),
     ("1099-NEC contractor onboarding", "Contractor onboarding (1099-NEC)", ["name", "ssn", "addr", "email", "phone", "aba"]),
-    ("Form 8821", "Form 8821, Tax Information Authorization", ["name", "ssn", "addr", "phone", "ref"]),
+    ("bankruptcy intake", "Chapter 7 intake, debtor information", ["name", "dob", "ssn", "addr", "phone", "email", "card"]),
     ("FMLA request", "FMLA leave request", ["name", "dob", "ssn", "email", "phone", "start"]),
     ("ACH direct deposit", "Direct deposit authorization (ACH)", ["name", "ssn", "aba", "email", "phone"]),
     ("credit union membership", "Credit union membership application", ["name", "dob", "ssn", "addr", "email", "phone", "card", "pw"]),
@@ -63315,14 +63320,16 @@ B40_JSON = [
                                                     "support_phone": {"defaultValue": {"value": "{{PHONE}}"}},
                                                     "support_key_example": {"defaultValue": {"value": "{{PH}}"}}},
                                      "version": {"versionNumber": "{{nn}}", "updateUser": {"email": "{{EMAIL}}"}}}),
-    ("sdk docs example", {"language": "python", "title": "Authenticate", "snippet": "client = Client(api_key={{PH}})",
-                          "note": "the key shown is the documentation example", "see_also": ["{{PH2}}", "{{standin}}"]}),
+    ("json schema example", {"$id": "https://schemas.{{cdom}}/credentials.json", "title": "Credentials", "type": "object",
+                             "properties": {"apiKey": {"type": "string", "examples": ["{{PH}}", "{{PH2}}"], "description": "documentation values only"},
+                                            "region": {"type": "string", "default": "{{region}}"}}}),
     ("us payroll record", {"employee": {"name": "{{name}}", "ssn": "{{SSN}}", "dob": "{{DOBISO}}", "email": "{{EMAIL}}", "phone": "{{PHONE}}"},
                            "deposit": {"routing": "{{aba}}", "account": "{{acct}}"}, "pay_date": "{{date}}", "ein": "{{ein}}"}),
     ("anthropic admin api key list", {"data": [{"id": "apikey_{{req}}", "name": "ci-{{word}}", "partial_key_hint": "sk-ant-api03-...{{last4}}", "status": "active",
                                                 "created_by": {"type": "user", "id": "user_{{req2}}"}}], "note": "rotated key {{ANTHROPIC}} pasted by {{EMAIL}}"}),
-    ("github app credentials", {"app_id": 1048576, "installation_id": "{{nn}}", "private_key": "{{PEM}}", "webhook_secret": "{{HEXSIG}}",
-                                "client_id": "Iv23li{{cid}}", "installation_token": "{{GHS}}"}),
+    ("coolify env api", [{"uuid": "{{uuid}}", "key": "SERVICE_PASSWORD_POSTGRES", "value": "{{PW}}", "is_build_time": False, "is_preview": False},
+                         {"uuid": "{{uuid2}}", "key": "RESEND_API_KEY", "value": "{{RESEND}}", "is_build_time": False, "is_preview": False},
+                         {"uuid": "{{uuid3}}", "key": "GITHUB_TOKEN", "value": "{{GH}}", "is_build_time": True, "is_preview": False}]),
     ("slack app manifest export", {"display_information": {"name": "ops-bot"}, "settings": {"socket_mode_enabled": True},
                                    "credentials": {"app_token": "{{XAPP}}", "bot_token": "{{XOXB}}", "user_token": "{{XOXP}}"}}),
 ]
