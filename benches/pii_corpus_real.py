@@ -145,7 +145,7 @@ Splits, kept apart by construction, not only by seed:
            lead's taxonomy; 193 text and 50 JSON document kinds of its own (see the blind39 section). Self-checked at generation; to be scored once.
   blind40  templates B40_*/b40_*: a forty-first split (seed 4141, fixed day 2027-01-09) written by a thirty-ninth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; 145 text and 52 JSON document kinds of its own (see the blind40 section). Self-checked at generation; to be scored once.
+           lead's taxonomy; 151 text and 52 JSON document kinds of its own (see the blind40 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -63051,6 +63051,42 @@ Thanks to {{name}} for the report."""),
 export const FAKE_KEY = "{{PH}}";
 export const FAKE_KEY_2 = "{{PH2}}";
 export const REAL_LOOKING_ORDER = "{{ord}}";"""),
+    ("ssh host key changed", """$ ssh deploy@{{IPV}}
+@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @
+@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+The fingerprint for the ED25519 key sent by the remote host is
+{{fp}}.
+Offending ED25519 key in /home/{{user}}/.ssh/known_hosts:{{n}}
+Host key for {{IPV}} has changed and you have requested strict checking.
+Host key verification failed."""),
+    ("dnsmasq leases", """$ cat /var/lib/misc/dnsmasq.leases
+{{epoch}} {{mac}} {{IPV}} {{first}}s-phone 01:{{mac}}
+{{epoch}} {{mac2}} {{IPV2}} printer-{{word}} *
+duid 00:01:00:01:2c:{{mac3}}
+{{epoch}} {{nn}} {{IPVI}} nas-{{word}} 00:04:{{mac4}}"""),
+    ("parcel notification", """Your parcel {{track}} from {{company}} is out for delivery today between {{time}} and {{time2}}.
+Recipient: {{name}}, {{street}}, {{zip}} {{city}}
+The driver may call you on {{PHONE}}. Manage delivery: a link was sent to {{EMAIL}}."""),
+    ("device trade-in quote", """Trade-in quote {{ord}} · {{ldate}}
+Device: iPhone 15 Pro, IMEI {{imei}}, serial {{cid}}
+Offer: {{amt}} EUR, paid to {{IBAN}} (account holder {{name}}) after inspection.
+Questions: {{EMAIL}}"""),
+    ("motor policy renewal", """Renewal notice · policy {{policy}} · vehicle {{plate}}
+Policyholder: {{name}}, date of birth {{DOB}}
+Premium {{amt}} EUR will be collected from {{ibanmask}} on {{ldate}}.
+Named driver added: {{name2}}, born {{DOB2}}."""),
+    ("docker pull and login", """$ docker pull ghcr.io/{{word}}/api:{{ver}}
+{{ver}}: Pulling from {{word}}/api
+Digest: {{digest}}
+Status: Downloaded newer image for ghcr.io/{{word}}/api:{{ver}}
+$ docker login ghcr.io -u {{user}} -p {{GHP}}
+WARNING! Using --password via the CLI is insecure. Use --password-stdin.
+Login Succeeded
+$ docker run -d -p 8080:8080 ghcr.io/{{word}}/api:{{ver}}
+{{cid}}{{sha}}
+$ docker logs {{cid}} | head -n 1
+listening on {{iplo}}:8080"""),
     ("password sentences", """{{PWSENT}}"""),
     ("birth date sentences", """{{DOBSENT}}"""),
     ("iban transfer note", """Überweisung vorbereitet / transfer prepared {{ldate}}
