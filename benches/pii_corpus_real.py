@@ -62237,7 +62237,7 @@ supabase local development setup is running.
       Studio URL: http://127.0.0.1:54323
         anon key: {{JWT}}
 service_role key: {{JWT2}}
-   S3 Access Key: {{md5}}"""),
+    Inbucket URL: http://127.0.0.1:54324"""),
     ("helm get values", """$ helm get values billing -n payments
 USER-SUPPLIED VALUES:
 image:
@@ -62782,10 +62782,10 @@ Amp: The token above is an OAuth token for {{user}}; it should not be pasted int
 wifi in the flat is "{{word}}-5G", password {{PW}}
 
 {{first2}} {{last2}}, [09.01.27 {{time2}}]
-merci ! and the alarm code?
+merci ! and who do we call if the boiler acts up?
 
 {{first}} {{last}}, [09.01.27 {{time3}}]
-{{last4}}, and the landlord's number is {{PHONE}}"""),
+the landlord, {{PHONE}} (flat no. {{n}})"""),
     ("rocket.chat message", """#ops-{{word}}  ·  {{user}}  {{time}}
 heads up: rotated the Brevo key, new one is {{BREVO}}
 (old one revoked, request id {{req}})
@@ -62797,7 +62797,7 @@ heads up: rotated the Brevo key, new one is {{BREVO}}
 {{name}} (11:05): fixed, thanks. incident {{tkt}}"""),
     ("intercom conversation", """Conversation #{{nn}} · Inbox: Billing · {{ts}}
 {{name}} (user): hi, my card {{CARD}} was charged twice for {{ord}}
-{{name}} (user): exp 0{{n}}/29, security code {{CVC}}, can you refund one?
+{{name}} (user): exp 08/29, security code {{CVC}}, can you refund one?
 Fin AI Agent: I can't process card details in chat. I've removed them and passed this to a teammate.
 Note (internal, {{name2}}): customer phone {{PHONE}}, refund {{amt}} EUR via Stripe {{cus}}"""),
     ("crisp chat", """[crisp] session_{{uuid}}  · {{city}}  · {{IPV}}
@@ -62995,7 +62995,7 @@ layout python3"""),
     ("slack socket mode env", """# bot/.env.development
 SLACK_APP_TOKEN={{XAPP}}
 SLACK_BOT_TOKEN={{XOXB}}
-SLACK_SIGNING_SECRET={{md5}}
+SLACK_SIGNING_SECRET={{DDAPI}}
 PORT=3000"""),
     ("slack user token note", """Ticket {{tkt}}: the reporting script still uses a user token ({{XOXP}}) issued to {{name}} before they left on {{ldate}}.
 Replace it with a bot token and revoke this one. Workspace admin: {{EMAIL}}."""),
@@ -63279,7 +63279,7 @@ B40_JSON = [
     ("infisical export", {"secrets": [{"key": "TWILIO_AUTH_TOKEN", "value": "{{TWILIO}}", "type": "shared"},
                                       {"key": "XAI_API_KEY", "value": "{{XAI}}", "type": "shared"},
                                       {"key": "APP_URL", "value": "https://app.{{cdom}}", "type": "shared"}], "environment": "prod", "workspace": "{{uuid}}"}),
-    ("docker config auths", {"auths": {"ghcr.io": {"auth": "{{standin}}", "identitytoken": "{{GHP}}"}, "registry.{{cdom}}": {"auth": "{{md5}}"}},
+    ("docker config auths", {"auths": {"ghcr.io": {"auth": "{{standin}}", "identitytoken": "{{GHP}}"}, "registry.{{cdom}}": {}},
                              "credsStore": "desktop", "currentContext": "default"}),
     ("cloudflare tunnel credentials", {"AccountTag": "{{md5}}", "TunnelSecret": "{{BKEY}}", "TunnelID": "{{uuid}}", "Endpoint": ""}),
     ("mollie payment", {"resource": "payment", "id": "tr_{{req}}", "mode": "live", "amount": {"value": "{{amt}}", "currency": "EUR"},
@@ -63346,7 +63346,7 @@ B40_JSON = [
                        "url": "/login", "message": "Login failed: {{user}} (Remote IP: {{IPV}})", "userAgent": "Mozilla/5.0", "version": "{{build}}"}),
     ("vault audit entry", {"time": "{{tsms}}", "type": "response", "auth": {"display_name": "approle", "policies": ["default", "ci"]},
                            "request": {"operation": "read", "path": "secret/data/ci/slack", "remote_address": "{{IPV}}"},
-                           "response": {"data": {"data": {"bot_token": "{{XOXB}}", "signing_secret": "{{md5}}"}}}}),
+                           "response": {"data": {"data": {"bot_token": "{{XOXB}}", "signing_secret": "{{DDAPI}}"}}}}),
     ("gitlab ci variables api", [{"variable_type": "env_var", "key": "GOOGLE_MAPS_KEY", "value": "{{GOOGLE}}", "protected": True, "masked": True},
                                  {"variable_type": "file", "key": "DEPLOY_KEY", "value": "{{PEM}}", "protected": True, "masked": False},
                                  {"variable_type": "env_var", "key": "RELEASE", "value": "{{ver}}", "protected": False, "masked": False}]),
