@@ -63045,7 +63045,7 @@ Thanks to {{name}} for the report."""),
   schemas:
     Order:
       properties:
-        id: {type: string, example: {{ord}}}
+        id: {type: string, example: '{{ord}}'}
         token: {type: string, example: '{{standin}}'}"""),
     ("placeholder test fixture", """// test/fixtures/credentials.ts: dummy values, safe to commit
 export const FAKE_KEY = "{{PH}}";
