@@ -63308,7 +63308,7 @@ B40_JSON = [
     ("hibob employee", {"id": "{{nn}}", "displayName": "{{name}}", "email": "{{EMAIL}}",
                         "personal": {"birthDate": "{{DOBISO}}", "communication": {"mobilePhone": "{{PHONE}}"}},
                         "financial": {"iban": "{{IBAN}}", "accountHolder": "{{name}}"}, "work": {"startDate": "{{date}}", "site": "{{city}}"}}),
-    ("auth0-free stytch user", {"status_code": 200, "user": {"user_id": "user-live-{{uuid}}", "emails": [{"email": "{{EMAIL}}", "verified": True}],
+    ("stytch user", {"status_code": 200, "user": {"user_id": "user-live-{{uuid}}", "emails": [{"email": "{{EMAIL}}", "verified": True}],
                                                                "phone_numbers": [{"phone_number": "{{PHONE}}", "verified": False}],
                                                                "created_at": "{{ts}}"}, "session_jwt": "{{JWT}}"}),
     ("workos directory user", {"object": "directory_user", "id": "directory_user_{{req}}", "first_name": "{{first}}", "last_name": "{{last}}",
