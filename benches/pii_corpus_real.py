@@ -143,6 +143,9 @@ Splits, kept apart by construction, not only by seed:
   blind39  templates B39_*/b39_*: a fortieth split (seed 4040, fixed day 2027-01-08) written by a thirty-eighth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 193 text and 50 JSON document kinds of its own (see the blind39 section). Self-checked at generation; to be scored once.
+  blind40  templates B40_*/b40_*: a forty-first split (seed 4141, fixed day 2027-01-09) written by a thirty-ninth helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 151 text and 52 JSON document kinds of its own (see the blind40 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -151,7 +154,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37|blind38|blind39
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37|blind38|blind39|blind40
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2549,9 +2552,10 @@ def main():
               "blind36": (b36_text, b36_json),
               "blind37": (b37_text, b37_json),
               "blind38": (b38_text, b38_json),
-              "blind39": (b39_text, b39_json)}
+              "blind39": (b39_text, b39_json),
+              "blind40": (b40_text, b40_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37|blind38|blind39")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31|blind32|blind33|blind34|blind35|blind36|blind37|blind38|blind39|blind40")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2721,9 +2725,13 @@ def main():
                 b39_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind40":  # blind40's own self-check (labels in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, groups, serials and specimens, phones valid for the region drawn, IPs parse and are never loopback, unspecified, link-local, multicast, reserved or documentation, JWT headers and signature lengths, armoured keys, placeholder list, no unlabelled copy of a labelled value, JSON with no backslash or control character)
+                b40_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33", "blind34", "blind35", "blind36", "blind37", "blind38", "blind39"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31", "blind32", "blind33", "blind34", "blind35", "blind36", "blind37", "blind38", "blind39", "blind40"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -61365,6 +61373,2143 @@ def b39_check(i, kind, doc, w, text, loc):
     if kind == "json":
         json.loads(text)
         assert "\\" not in text and not any(ord(c) < 32 for c in text), i
+
+
+# ---------- blind40 (seed 4141) ----------
+# A forty-first split, templates B40_* / b40_*, written by a thirty-ninth helper who never read the
+# detection rules, their docs or history, never ran the engine or pii_eval, and never read another
+# blind split's template section: of this file only the docstring, the shared framework and value
+# generators, luhn_digit, main() and the blind6 taxonomy comment; of pii_corpus.py its framework and
+# helpers; of the docs only the blind38 and blind39 paragraphs, whose kinds it avoids. Labels follow
+# the lead's taxonomy (blind6 comment). Documents are templates: an upper-case marker {{EMAIL}} draws
+# one labelled value per document (repeated markers repeat it), a lower-case marker {{ord}} draws an
+# unlabelled filler or look-alike. No Faker call and no wall clock: names, places, companies and mail
+# domains come from the lists below, times from the fixed day 2027-01-09.
+
+B40_DAY = datetime.datetime(2027, 1, 9, 0, 0, 0)
+B40_LANGS = ["en", "de", "fr", "es", "it", "nl"]
+B40_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+B40_BECH = "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"
+
+
+class B40L(L):
+    """A labelled value, kept verbatim, with what it was drawn for (a phone's region)."""
+    def __init__(self, typ, text, meta=None):
+        self.typ, self.text, self.meta = typ, text, meta
+
+
+def b40_b64u(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def b40_bytes(r, n):
+    return bytes(r.randrange(256) for _ in range(n))
+
+
+def b40_ascii(s):
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if ord(c) < 128)
+
+
+# ---------- blind40 people, places, companies ----------
+
+B40_FIRST = {
+    "en_US": ["Tyler", "Brianna", "Marcus", "Kayla", "Dmitri", "Latoya", "Hunter", "Priya", "Wesley", "Gabriela", "Cody", "Imani", "Trevor", "Naomi"],
+    "en_GB": ["Alfie", "Imogen", "Callum", "Freya", "Rhys", "Harriet", "Declan", "Poppy", "Angus", "Niamh", "Jasper", "Tilly", "Rory", "Beatrix"],
+    "de_DE": ["Jannik", "Leonie", "Malte", "Svenja", "Torben", "Annika", "Bastian", "Wiebke", "Henrik", "Jördis", "Lukas", "Mareike", "Ole", "Friederike"],
+    "fr_FR": ["Théo", "Maëlys", "Baptiste", "Clémence", "Grégoire", "Océane", "Florian", "Solène", "Mathis", "Anaïs", "Quentin", "Léonie", "Yannick", "Margaux"],
+    "es_ES": ["Iker", "Lucía", "Álvaro", "Nerea", "Rubén", "Ainhoa", "Gonzalo", "Itziar", "Sergio", "Begoña", "Adrián", "Rocío", "Unai", "Maite"],
+    "it_IT": ["Lorenzo", "Ginevra", "Tommaso", "Aurora", "Matteo", "Beatrice", "Edoardo", "Chiara", "Riccardo", "Noemi", "Filippo", "Arianna", "Davide", "Ludovica"],
+    "nl_NL": ["Daan", "Fenna", "Sem", "Lotte", "Jesse", "Sanne", "Thijs", "Femke", "Bram", "Noor", "Ruben", "Ilse", "Joris", "Maartje"],
+}
+B40_LAST = {
+    "en_US": ["Kowalski", "Delgado", "Whitfield", "Okafor", "Brennan", "Nakamura", "Castellanos", "Haldane", "Pruitt", "Vasquez", "Lindqvist", "Ashworth"],
+    "en_GB": ["Pemberton", "Ashcroft", "McAllister", "Thistlewood", "Okonkwo", "Fairbairn", "Hollis", "Rutherford", "Carrick", "Penhaligon", "Sowerby", "Mistry"],
+    "de_DE": ["Brinkmann", "Häußler", "Tiedemann", "Oberländer", "Kowalczyk", "Dreßler", "Lüttke", "Schomaker", "Wendland", "Pfisterer", "Janßen", "Reuter"],
+    "fr_FR": ["Lefebvre", "Garnier", "Chevallier", "Benhamou", "Rousseau", "Dufresne", "Marchetti", "Lambert", "Perrin", "Delacroix", "Tessier", "Boucher"],
+    "es_ES": ["Etxeberria", "Castaño", "Villalba", "Murillo", "Quintana", "Azcárate", "Benítez", "Orozco", "Salgado", "Arrieta", "Lozano", "Carmona"],
+    "it_IT": ["Bellandi", "Trevisan", "Caruso", "Fumagalli", "Santoro", "Pellegrini", "Mancuso", "Zanetti", "Guidi", "Ferraro", "Longo", "Bassi"],
+    "nl_NL": ["Vermeulen", "de Graaf", "Hoekstra", "van Dijk", "Bosman", "Kuipers", "Veenstra", "Smit", "Dekker", "van Leeuwen", "Brouwer", "Postma"],
+}
+B40_CITY = {
+    "en_US": ["Tacoma", "Boise", "Chattanooga", "Dayton", "Fresno", "Lansing", "Savannah", "Albuquerque"],
+    "en_GB": ["Norwich", "Stockport", "Swansea", "Carlisle", "Dundee", "Reading", "Exeter", "Bolton"],
+    "de_DE": ["Bielefeld", "Göttingen", "Rostock", "Freiburg", "Kassel", "Würzburg", "Oldenburg", "Jena"],
+    "fr_FR": ["Angers", "Besançon", "Nancy", "Perpignan", "Limoges", "Brest", "Tours", "Rouen"],
+    "es_ES": ["Logroño", "Cáceres", "Gijón", "Albacete", "Pamplona", "Huesca", "Vigo", "Jaén"],
+    "it_IT": ["Bergamo", "Lecce", "Trento", "Perugia", "Ancona", "Udine", "Ravenna", "Pescara"],
+    "nl_NL": ["Zwolle", "Leeuwarden", "Deventer", "Tilburg", "Amersfoort", "Haarlem", "Venlo", "Assen"],
+}
+B40_STREET = {
+    "en_US": ["1847 Larkspur Ave", "92 Quarry Rd", "3310 Old Mill Ln", "515 W Juniper St"],
+    "en_GB": ["14 Ashgrove Terrace", "7 Kiln Lane", "221 Weaver Road", "3 Mill Close"],
+    "de_DE": ["Lindenstraße 14", "Am Kiesberg 3a", "Hafenweg 27", "Gartenstraße 8"],
+    "fr_FR": ["12 rue des Tanneurs", "4 impasse du Moulin", "37 avenue Foch", "8 allée des Cerisiers"],
+    "es_ES": ["Calle del Pez 21", "Avenida de Burgos 88", "Plaza Mayor 4", "Calle Almendro 9"],
+    "it_IT": ["Via dei Mille 42", "Corso Garibaldi 7", "Via Solferino 15", "Piazza Cavour 3"],
+    "nl_NL": ["Lindengracht 112", "Molenweg 5", "Prinsesselaan 38", "Kerkstraat 19"],
+}
+B40_COMPANY = ["Quillfeather Labs", "Brightmoor Freight", "Nordlicht Solar", "Atelier Pivoine", "Cobalt Tern", "Vela Dental",
+               "Hopsack Logistics", "Marlowe & Finch", "Zuiderduin Zorg", "Terraverde Agro", "Kettleby Insurance", "Lumen Ridge"]
+B40_CORPDOM = ["quillfeather.io", "brightmoor-freight.com", "nordlicht-solar.de", "atelier-pivoine.fr", "cobalttern.dev", "veladental.es",
+               "hopsack.co.uk", "marlowefinch.com", "zuiderduinzorg.nl", "terraverde.it", "kettleby.co.uk", "lumenridge.net"]
+B40_FREEDOM = {
+    "en_US": ["gmail.com", "outlook.com", "icloud.com", "yahoo.com", "proton.me"],
+    "en_GB": ["btinternet.com", "hotmail.co.uk", "gmail.com", "sky.com", "outlook.com"],
+    "de_DE": ["gmx.de", "web.de", "posteo.de", "t-online.de", "mailbox.org"],
+    "fr_FR": ["orange.fr", "free.fr", "laposte.net", "sfr.fr", "gmail.com"],
+    "es_ES": ["telefonica.net", "yahoo.es", "gmail.com", "hotmail.es", "outlook.es"],
+    "it_IT": ["libero.it", "virgilio.it", "tiscali.it", "gmail.com", "alice.it"],
+    "nl_NL": ["ziggo.nl", "kpnmail.nl", "xs4all.nl", "hotmail.nl", "gmail.com"],
+}
+B40_OTHER_REGIONS = ["CH", "BE", "AT", "IE", "PL", "SE", "PT", "DK", "NO", "FI", "CZ", "AU", "NZ", "IN", "BR", "JP", "MX", "ZA", "SG", "CA"]
+B40_IBAN_CC = {"en_US": None, "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+# ---------- blind40 entity values ----------
+
+
+def b40_phone(r, loc):
+    region = REGION[loc] if r.random() < 0.8 else r.choice(B40_OTHER_REGIONS)
+    while True:
+        v = phone(r, region, ["national", "national", "intl", "intl", "e164", "dashes", "dots", "intl_trunk", "intl00"])
+        if region in ("US", "CA"):
+            nd = "".join(c for c in v if c.isdigit())[-10:]
+            if nd[3:6] == "555" or nd[4:6] == "11" or v.startswith("00"):
+                continue
+        if re.fullmatch(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}", v):
+            continue
+        n = phonenumbers.parse(v, region)
+        if phonenumbers.is_valid_number(n) and phonenumbers.region_code_for_number(n) == region:
+            return v, region
+
+
+B40_CARD_KINDS = ["visa", "visa", "visa", "mc", "mc", "mc2", "amex", "amex", "disc", "disc6", "jcb", "diners", "visa13", "visa19", "cup"]
+
+
+def b40_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d[:4] == "6011" or d[:2] == "65" or 644 <= int(d[:3]) <= 649:
+        return n in (16, 19)
+    if 3528 <= int(d[:4]) <= 3589:
+        return n == 16
+    if d[:2] == "36":
+        return n == 14
+    if d[:2] == "62":
+        return n in (16, 19)
+    return False
+
+
+def b40_card_digits(r):
+    k = r.choice(B40_CARD_KINDS)
+    pre, n = {"visa": ("4", 16), "visa13": ("4", 13), "visa19": ("4", 19), "mc": (str(r.randint(51, 55)), 16),
+              "mc2": (str(r.randint(2221, 2720)), 16), "amex": (r.choice(["34", "37"]), 15), "disc": ("6011", 16),
+              "disc6": (r.choice(["65", str(r.randint(644, 649))]), 16), "jcb": (str(r.randint(3528, 3589)), 16),
+              "diners": ("36", 14), "cup": ("62" + str(r.randint(1, 9)), r.choice([16, 16, 19]))}[k]
+    return luhn_digit(pre + rnd(r, string.digits, n - 1 - len(pre)))
+
+
+def b40_card(r):
+    d = b40_card_digits(r)
+    g = r.random()
+    if len(d) == 16 and g < 0.55:
+        return r.choice([" ", " ", "-"]).join(d[i:i + 4] for i in range(0, 16, 4))
+    if len(d) in (14, 15) and g < 0.45:
+        return f"{d[:4]} {d[4:10]} {d[10:]}"
+    if len(d) == 19 and g < 0.3:
+        return " ".join(d[i:i + 4] for i in range(0, 19, 4))
+    return d
+
+
+def b40_bad_card(r):
+    while True:
+        d = b40_card_digits(r)
+        d = d[:-1] + str((int(d[-1]) + r.randint(1, 9)) % 10)
+        if not luhn_ok(d):
+            return " ".join(d[i:i + 4] for i in range(0, len(d), 4)) if len(d) == 16 and r.random() < 0.5 else d
+
+
+B40_IBAN = {"DE": (22, ["n8", "n10"]), "GB": (22, ["a4", "n6", "n8"]), "FR": (27, ["n5", "n5", "n11", "n2"]), "ES": (24, ["n4", "n4", "n2", "n10"]),
+            "IT": (27, ["a1", "n5", "n5", "n12"]), "NL": (18, ["a4", "n10"]), "BE": (16, ["n12"]), "AT": (20, ["n16"]), "CH": (21, ["n17"]),
+            "PL": (28, ["n24"]), "PT": (25, ["n21"]), "IE": (22, ["a4", "n6", "n8"]), "LU": (20, ["n3", "n13"]), "FI": (18, ["n14"]),
+            "DK": (18, ["n14"]), "SE": (24, ["n20"]), "NO": (15, ["n11"]), "CZ": (24, ["n20"])}
+B40_BANKS = {"DE": ["10070000", "20050550", "37040044", "50010517", "70150000", "12030000", "43060967", "76050101"],
+             "GB": ["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "MONZ", "SRLG"], "NL": ["ABNA", "INGB", "RABO", "SNSB", "TRIO", "KNAB", "BUNQ"],
+             "IE": ["AIBK", "BOFI", "IPBS"], "FR": ["30004", "30003", "20041", "10278", "30066"], "ES": ["0049", "2100", "0182", "0081", "1465"],
+             "IT": ["03069", "02008", "05034", "03111", "01030"]}
+
+
+def b40_iban_check(cc, bban):
+    num = "".join(str(int(c, 36)) for c in bban + cc) + "00"
+    return f"{98 - int(num) % 97:02d}"
+
+
+def b40_mod97_ok(v):
+    v = v.replace(" ", "")
+    num = "".join(str(int(c, 36)) for c in v[4:] + v[:4])
+    return int(num) % 97 == 1
+
+
+def b40_iban_raw(r, cc):
+    n, parts = B40_IBAN[cc]
+    out = []
+    for i, p in enumerate(parts):
+        t, k = p[0], int(p[1:])
+        if i == 0 and cc in B40_BANKS and len(B40_BANKS[cc][0]) == k:
+            out.append(r.choice(B40_BANKS[cc]))
+        elif i == 1 and cc == "IT":
+            out.append(r.choice(B40_BANKS["IT"]))
+        else:
+            out.append(rnd(r, string.ascii_uppercase if t == "a" else string.digits, k))
+    bban = "".join(out)
+    v = cc + b40_iban_check(cc, bban) + bban
+    assert len(v) == n
+    return v
+
+
+def b40_iban(r, loc):
+    cc = B40_IBAN_CC.get(loc)
+    if cc is None or r.random() < 0.3:
+        cc = r.choice(sorted(B40_IBAN))
+    v = b40_iban_raw(r, cc)
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.45 else v
+
+
+def b40_bad_iban(r, loc):
+    cc = B40_IBAN_CC.get(loc) or r.choice(sorted(B40_IBAN))
+    v = b40_iban_raw(r, cc)
+    while True:
+        ck = f"{r.randint(2, 98):02d}"
+        w = v[:2] + ck + v[4:]
+        if not b40_mod97_ok(w):
+            return " ".join(w[i:i + 4] for i in range(0, len(w), 4)) if r.random() < 0.5 else w
+
+
+B40_SSN_SPECIMEN = ("078-05-1120", "219-09-9999", "123-45-6789")
+
+
+def b40_ssn(r):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        t = f"{a:03d}-{g:02d}-{s:04d}"
+        if a == 666 or t in B40_SSN_SPECIMEN:
+            continue
+        k = r.random()
+        return t if k < 0.6 else (t.replace("-", " ") if k < 0.75 else t.replace("-", ""))
+
+
+def b40_ssn_ok(v):
+    d = v.replace("-", "").replace(" ", "")
+    if not re.fullmatch(r"\d{9}", d):
+        return False
+    a, g, s = int(d[:3]), int(d[3:5]), int(d[5:])
+    return 0 < a < 900 and a != 666 and g > 0 and s > 0 and f"{d[:3]}-{d[3:5]}-{d[5:]}" not in B40_SSN_SPECIMEN
+
+
+B40_NOT4 = [ipaddress.ip_network(x) for x in ("0.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "192.0.0.0/24", "192.0.2.0/24",
+                                               "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3")]
+
+
+def b40_ip4_ok(v):
+    try:
+        ip = ipaddress.IPv4Address(v)
+    except ValueError:
+        return False
+    return not (any(ip in n for n in B40_NOT4) or ip.is_loopback or ip.is_unspecified or ip.is_link_local or ip.is_multicast or ip.is_reserved)
+
+
+def b40_ip4(r):
+    while True:
+        k = r.random()
+        if k < 0.2:
+            v = f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        elif k < 0.3:
+            v = f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        elif k < 0.42:
+            v = f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        else:
+            v = f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        if b40_ip4_ok(v):
+            return v
+
+
+B40_V6PRE = ["2001:470", "2a01:4f8", "2a02:c207", "2600:1f18", "2607:f8b0", "2a00:1450", "2a03:2880", "2001:67c", "2a0e:97c0", "2604:a880",
+             "2a05:d014", "2001:1c00", "2a02:a46e", "2a01:cb00"]
+
+
+def b40_ip6_ok(v):
+    try:
+        ip = ipaddress.IPv6Address(v)
+    except ValueError:
+        return False
+    if ip in ipaddress.ip_network("2001:db8::/32") or ip.is_loopback or ip.is_unspecified or ip.is_link_local or ip.is_multicast:
+        return False
+    return ip.is_global or ip in ipaddress.ip_network("fc00::/7")
+
+
+def b40_ip6(r):
+    while True:
+        if r.random() < 0.8:
+            g = r.choice(B40_V6PRE).split(":") + [f"{r.randrange(65536):x}" for _ in range(6)]
+        else:
+            g = [f"fd{r.randrange(256):02x}"] + [f"{r.randrange(65536):x}" for _ in range(7)]
+        g = g[:8]
+        if r.random() < 0.6:
+            z = r.randint(2, 5)
+            for j in range(z, min(8, z + r.randint(1, 3))):
+                g[j] = "0"
+        ip = ipaddress.IPv6Address(":".join(g))
+        k = r.random()
+        v = ip.compressed if k < 0.75 else (ip.exploded if k < 0.88 else ":".join(g))
+        if b40_ip6_ok(v):
+            return v
+
+
+B40_JWT_SIG = {"HS256": 32, "HS384": 48, "HS512": 64, "RS256": 256, "RS384": 256, "RS512": 256, "PS256": 256, "PS384": 384,
+               "ES256": 64, "ES384": 96, "ES512": 132, "EdDSA": 64}
+B40_ISS = ["https://{p}.supabase.co/auth/v1", "https://api.stytch.com/v1/projects/project-live-{u}", "https://api.workos.com/user_management/client_{u}",
+           "https://api.descope.com/P{u}", "https://{p}.logto.app/oidc", "https://auth.{p}.org/application/o/grafana/",
+           "https://{p}.kinde.com", "https://{p}.cloudflareaccess.com", "https://gitlab.com", "https://vault.{p}.internal:8200/v1/identity/oidc",
+           "https://door.casdoor.com", "https://auth.{p}.net"]
+
+
+def b40_jwt(r):
+    alg = r.choice(sorted(B40_JWT_SIG))
+    hdr = {"alg": alg, "typ": "JWT"}
+    if r.random() < 0.5:
+        hdr["kid"] = rnd(r, AN + "-_", r.choice([16, 22, 43]))
+    iss = r.choice(B40_ISS).format(p=rnd(r, string.ascii_lowercase, r.randint(6, 12)), u=rnd(r, HEX, 12))
+    iat = int((B40_DAY - datetime.datetime(1970, 1, 1)).total_seconds()) + r.randint(-86400 * 3, 86400)
+    pl = {"iss": iss, "sub": r.choice([str(r.randint(10 ** 6, 10 ** 9)), f"user_{rnd(r, AN, 24)}",
+                                       f"{rnd(r, HEX, 8)}-{rnd(r, HEX, 4)}-4{rnd(r, HEX, 3)}-a{rnd(r, HEX, 3)}-{rnd(r, HEX, 12)}"]),
+          "aud": r.choice(["authenticated", "api://default", "grafana", "https://api.internal", "vault"]), "iat": iat,
+          "exp": iat + r.choice([300, 900, 3600, 86400])}
+    if r.random() < 0.4:
+        pl["scope"] = r.choice(["openid profile email", "read:orders write:orders", "offline_access"])
+    if r.random() < 0.3:
+        pl["jti"] = rnd(r, AN, 22)
+    enc = lambda o: b40_b64u(json.dumps(o, separators=(",", ":")).encode())
+    return f"{enc(hdr)}.{enc(pl)}.{b40_b64u(b40_bytes(r, B40_JWT_SIG[alg]))}"
+
+
+def b40_jwt_ok(v):
+    try:
+        h, p, s = v.split(".")
+        hd = json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+        json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+        sig = base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+    except Exception:
+        return False
+    return hd.get("typ") == "JWT" and hd.get("alg") in B40_JWT_SIG and len(sig) == B40_JWT_SIG[hd["alg"]]
+
+
+def b40_pem(r, oneline):
+    k = r.randrange(5)
+    if k == 0:
+        label, der = "PRIVATE KEY", bytes.fromhex("302e020100300506032b657004220420") + b40_bytes(r, 32)
+    elif k == 1:
+        label, der = "EC PRIVATE KEY", (bytes.fromhex("30770201010420") + b40_bytes(r, 32) + bytes.fromhex("a00a06082a8648ce3d030107a144034200")
+                                        + b"\x04" + b40_bytes(r, 64))
+    elif k == 2:
+        label, der = "RSA PRIVATE KEY", bytes.fromhex("308204a40201000282010100") + b40_bytes(r, 0x4a4 + 4 - 12)
+    elif k == 3:
+        label, der = "PRIVATE KEY", bytes.fromhex("308204bd020100300d06092a864886f70d0101010500048204a7308204a30201000282010100") + b40_bytes(r, 0x4bd + 4 - 38)
+    else:
+        pub = b40_bytes(r, 32)
+        blob = (b"openssh-key-v1\x00" + b"\x00\x00\x00\x04none" * 2 + b"\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x33"
+                + b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + pub + b"\x00\x00\x00\x88" + b40_bytes(r, 4) * 2
+                + b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + pub + b"\x00\x00\x00\x40" + b40_bytes(r, 64) + b"\x00\x00\x00\x00\x01\x02\x03\x04\x05")
+        label, der = "OPENSSH PRIVATE KEY", blob
+    b = base64.b64encode(der).decode()
+    width = 70 if label == "OPENSSH PRIVATE KEY" else 64
+    lines = [b[i:i + width] for i in range(0, len(b), width)]
+    sep = " " if oneline else "\n"
+    return sep.join([f"-----BEGIN {label}-----"] + lines + [f"-----END {label}-----"])
+
+
+def b40_pem_ok(v):
+    m = re.fullmatch(r"-----BEGIN ([A-Z ]+)-----[ \n]([A-Za-z0-9+/=\n ]+)[ \n]-----END ([A-Z ]+)-----", v)
+    if not m or m.group(1) != m.group(3):
+        return False
+    try:
+        base64.b64decode(re.sub(r"[ \n]", "", m.group(2)), validate=True)
+    except Exception:
+        return False
+    return True
+
+
+def b40_vendor(r, typ, sub=None):
+    if typ == "AWS_ACCESS_KEY":
+        return (sub or r.choice(["AKIA", "AKIA", "ASIA"])) + rnd(r, B40_B32, 16)
+    if typ == "GITHUB_TOKEN":
+        pre = sub or r.choice(["ghp_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"])
+        if pre == "github_pat_":
+            return pre + "11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, AN, 59)
+        return pre + rnd(r, AN, 36)
+    if typ == "SLACK_TOKEN":
+        k = sub or r.choice(["xoxb-", "xoxb-", "xoxp-", "xapp-"])
+        if k == "xoxb-":
+            return f"xoxb-{rnd(r, string.digits, r.choice([11, 12, 13]))}-{rnd(r, string.digits, 13)}-{rnd(r, AN, 24)}"
+        if k == "xoxp-":
+            return f"xoxp-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 32)}"
+        return f"xapp-1-A{rnd(r, string.ascii_uppercase + string.digits, 10)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 64)}"
+    if typ == "STRIPE_KEY":
+        return (sub or r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"])) + "51" + rnd(r, AN, r.choice([22, 97]))
+    if typ == "OPENAI_KEY":
+        k = r.random()
+        if k < 0.55:
+            return "sk-proj-" + rnd(r, AN, 2) + rnd(r, AN + "_-", r.choice([46, 154])) + rnd(r, AN, 2)
+        if k < 0.75:
+            return "sk-svcacct-" + rnd(r, AN, 2) + rnd(r, AN + "_-", 150) + rnd(r, AN, 2)
+        if k < 0.85:
+            return "sk-admin-" + rnd(r, AN, 2) + rnd(r, AN + "_-", 150) + rnd(r, AN, 2)
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, AN, 2) + rnd(r, AN + "_-", 89) + rnd(r, AN, 2) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIzaSy" + rnd(r, AN + "_-", 33)
+    raise ValueError(typ)
+
+
+B40_VENDOR_RE = {
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Z0-9]{22}_[A-Za-z0-9]{59})",
+    "SLACK_TOKEN": r"(xoxb-\d{11,13}-\d{13}-[A-Za-z0-9]{24}|xoxp-\d{12}-\d{12}-\d{13}-[0-9a-f]{32}|xapp-1-A[A-Z0-9]{10}-\d{13}-[0-9a-f]{64})",
+    "STRIPE_KEY": r"[sr]k_(live|test)_51[A-Za-z0-9]{22}([A-Za-z0-9]{75})?",
+    "OPENAI_KEY": r"(sk-proj-[A-Za-z0-9][A-Za-z0-9_-]{48}([A-Za-z0-9_-]{108})?[A-Za-z0-9]|sk-(svcacct|admin)-[A-Za-z0-9_-]{154}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9][A-Za-z0-9_-]{91}[A-Za-z0-9]AA",
+    "GOOGLE_API_KEY": r"AIzaSy[A-Za-z0-9_-]{33}",
+}
+
+# generic secrets with no vendor shape in the taxonomy (labelled GENERIC_SECRET)
+
+
+def b40_uuid(r):
+    return f"{rnd(r, HEX, 8)}-{rnd(r, HEX, 4)}-4{rnd(r, HEX, 3)}-{r.choice('89ab')}{rnd(r, HEX, 3)}-{rnd(r, HEX, 12)}"
+
+
+B40_GENERIC = {
+    "awssecret": lambda r: rnd(r, AN, 2) + rnd(r, AN + "+/", 36) + rnd(r, AN, 2),
+    "tskey": lambda r: f"tskey-auth-k{rnd(r, AN, 10)}CNTRL-{rnd(r, AN, 32)}",
+    "ngrok": lambda r: f"2{rnd(r, AN, 26)}_{rnd(r, AN, 21)}",
+    "wgkey": lambda r: base64.b64encode(b40_bytes(r, 32)).decode(),
+    "agekey": lambda r: "AGE-SECRET-KEY-1" + rnd(r, B40_BECH, 58),
+    "glrt": lambda r: "glrt-t" + str(r.randint(1, 3)) + "_" + rnd(r, AN + "_-", 25) + rnd(r, AN, 2),
+    "twilio": lambda r: rnd(r, HEX, 32),
+    "dapi": lambda r: "dapi" + rnd(r, HEX, 32),
+    "groq": lambda r: "gsk_" + rnd(r, AN, 52),
+    "replicate": lambda r: "r8_" + rnd(r, AN, 37),
+    "pplx": lambda r: "pplx-" + rnd(r, AN, 48),
+    "xai": lambda r: "xai-" + rnd(r, AN, 80),
+    "langfuse": lambda r: "sk-lf-" + b40_uuid(r),
+    "langsmith": lambda r: f"lsv2_pt_{rnd(r, HEX, 32)}_{rnd(r, HEX, 10)}",
+    "glsa": lambda r: f"glsa_{rnd(r, AN, 32)}_{rnd(r, HEX, 8)}",
+    "rubygems": lambda r: "rubygems_" + rnd(r, HEX, 48),
+    "mollie": lambda r: "live_" + rnd(r, AN, 30),
+    "brevo": lambda r: f"xkeysib-{rnd(r, HEX, 64)}-{rnd(r, AN, 16)}",
+    "resend": lambda r: f"re_{rnd(r, AN, 8)}_{rnd(r, AN, 24)}",
+    "doppler": lambda r: "dp.st.prd." + rnd(r, AN, 43),
+    "okta": lambda r: "00" + rnd(r, AN, 2) + rnd(r, AN + "-_", 36) + rnd(r, AN, 2),
+    "ddapi": lambda r: rnd(r, HEX, 32),
+    "cfapi": lambda r: rnd(r, AN, 2) + rnd(r, AN + "_-", 36) + rnd(r, AN, 2),
+    "discord": lambda r: f"{b40_b64u(str(r.randint(10 ** 17, 10 ** 18)).encode())}.{rnd(r, AN, 6)}.{rnd(r, AN, 2)}{rnd(r, AN + '_-', 34)}{rnd(r, AN, 2)}",
+    "hex64": lambda r: rnd(r, HEX, 64),
+    "hex48": lambda r: rnd(r, HEX, 48),
+    "b64key": lambda r: base64.b64encode(b40_bytes(r, r.choice([32, 48]))).decode(),
+    "cookie": lambda r: rnd(r, AN, 2) + rnd(r, AN + "-_", 41) + rnd(r, AN, 2),
+    "meili": lambda r: rnd(r, AN, 2) + rnd(r, AN + "-_", 28) + rnd(r, AN, 2),
+    "proxmox": b40_uuid,
+    "sq0": lambda r: "EAAA" + rnd(r, AN, 2) + rnd(r, AN + "-_", 56) + rnd(r, AN, 2),
+    "fw": lambda r: "fw_" + rnd(r, AN, 24),
+    "elastic": lambda r: base64.b64encode(f"{rnd(r, AN, 20)}:{rnd(r, AN, 22)}".encode()).decode(),
+}
+B40_GENERIC_KEYS = sorted(B40_GENERIC)
+
+B40_PW_WORDS = ["Kastanie", "Lavendel", "Pfirsich", "tournesol", "marmotte", "girasol", "mariposa", "gabbiano", "tramonto", "molen",
+                "tulpen", "zeilboot", "harbour", "lantern", "granite", "copper", "meadow", "thistle", "juniper", "saffron", "Wolke", "escargot"]
+
+
+def b40_pw(r, urlsafe=False):
+    k = r.randrange(6)
+    w = lambda: b40_ascii(r.choice(B40_PW_WORDS))
+    if k == 0:
+        v = w().capitalize() + str(r.randint(1979, 2026)) + r.choice("!*?#+")
+    elif k == 1:
+        v = rnd(r, AN, 1) + rnd(r, AN + "!*+-=?@^_~.#", r.randint(11, 19))
+    elif k == 2:
+        v = r.choice("-.").join(w().lower() for _ in range(r.choice([3, 4]))) + str(r.randint(1, 99))
+    elif k == 3:
+        v = "".join({"a": "4", "e": "3", "o": "0", "i": "1", "s": "5"}.get(c, c) for c in w().lower()) + r.choice("!@#") + str(r.randint(10, 99))
+    elif k == 4:
+        v = w().capitalize() + r.choice("._") + w().capitalize() + str(r.randint(10, 99))
+    else:
+        v = rnd(r, string.ascii_lowercase, 3) + rnd(r, string.digits, 3) + rnd(r, string.ascii_uppercase, 2) + r.choice("!?*") + rnd(r, AN, 3)
+    if urlsafe:
+        v = "".join(c if c in AN + "-_.~" else r.choice("-_.~") for c in v)
+    return v
+
+
+B40_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+}
+
+
+def b40_dob(r, loc, iso=False, child=False):
+    y = r.randint(2009, 2022) if child else r.randint(1938, 2006)
+    m, d = r.randint(1, 12), r.randint(1, 28)
+    if iso:
+        return f"{y}-{m:02d}-{d:02d}"
+    lang = loc[:2]
+    k = r.random()
+    mn = B40_MONTHS[lang][m - 1]
+    if k < 0.3:
+        return {"en": f"{mn} {d}, {y}" if loc == "en_US" else f"{d} {mn} {y}", "de": f"{d}. {mn} {y}", "fr": f"{d} {mn} {y}",
+                "es": f"{d} de {mn} de {y}", "it": f"{d} {mn} {y}", "nl": f"{d} {mn} {y}"}[lang]
+    if k < 0.4:
+        return f"{y}-{m:02d}-{d:02d}"
+    if loc == "en_US":
+        return f"{m:02d}/{d:02d}/{y}" if k < 0.8 else f"{m}/{d}/{y}"
+    if lang == "de":
+        return f"{d:02d}.{m:02d}.{y}"
+    if lang == "nl":
+        return f"{d:02d}-{m:02d}-{y}"
+    return f"{d:02d}/{m:02d}/{y}"
+
+
+def b40_dob_ok(v):
+    ys = re.findall(r"(?<!\d)\d{4}(?!\d)", v)
+    return len(ys) == 1 and 1930 <= int(ys[0]) <= 2023
+
+
+def b40_email(r, loc, first=None, last=None):
+    if first and r.random() < 0.6:
+        a, b = b40_ascii(first).lower().replace(" ", ""), b40_ascii(last).lower().replace(" ", "")
+        local = r.choice([f"{a}.{b}", f"{a[0]}{b}", f"{a}{r.randint(1, 99)}", f"{b}.{a}", f"{a}_{b}"])
+    else:
+        local = r.choice([rnd(r, string.ascii_lowercase, r.randint(4, 8)) + str(r.randint(1, 999)), "billing", "ops-" + rnd(r, string.ascii_lowercase, 4),
+                          b40_ascii(r.choice(B40_FIRST[loc])).lower() + "." + b40_ascii(r.choice(B40_LAST[loc])).lower().replace(" ", "")])
+    dom = r.choice(B40_FREEDOM[loc]) if r.random() < 0.55 else r.choice(B40_CORPDOM)
+    return f"{local}@{dom}"
+
+
+B40_EMAIL_RE = r"[a-z0-9._+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}"
+
+
+def b40_ph_build():
+    def pad(s, n, c="0"):
+        return (s + c * n)[:n]
+    hdr = b40_b64u(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    pl = b40_b64u(json.dumps({"sub": "00000000", "name": "Example User", "iat": 1700000000}, separators=(",", ":")).encode())
+    return [
+        ("AWS_ACCESS_KEY", "AKIA0000EXAMPLE00000"),
+        ("AWS_ACCESS_KEY", "ASIAEXAMPLETEMPKEY00"),
+        ("GITHUB_TOKEN", "ghp_" + pad("EXAMPLE", 36)),
+        ("GITHUB_TOKEN", "gho_" + pad("YOUR_OAUTH_TOKEN_GOES_HERE_", 36)),
+        ("GITHUB_TOKEN", "github_pat_" + pad("11EXAMPLE", 22) + "_" + pad("example", 59, "x")),
+        ("GITHUB_TOKEN", "ghs_abcdefghijklmnopqrstuvwxyz0123456789"),
+        ("GITHUB_TOKEN", "ghr_" + pad("123456789" * 5, 36)),
+        ("GITHUB_TOKEN", "ghu_" + pad("EXAMPLE" * 6, 36)),
+        ("SLACK_TOKEN", "xoxb-000000000000-0000000000000-" + pad("EXAMPLEexample", 24, "X")),
+        ("SLACK_TOKEN", "xoxp-1234567890-1234567890-1234567890-" + "abcdef0123456789" * 2),
+        ("SLACK_TOKEN", "xapp-1-A0000000000-0000000000000-" + pad("example", 64, "0")),
+        ("STRIPE_KEY", "sk_live_" + pad("EXAMPLE_KEY_DO_NOT_USE_", 24, "0")),
+        ("STRIPE_KEY", "rk_test_" + "0" * 24),
+        ("STRIPE_KEY", "sk_test_TYooMQauvdEDq54NiTphI7jx"),
+        ("OPENAI_KEY", "sk-proj-" + pad("YOUR-PROJECT-KEY-", 48)),
+        ("OPENAI_KEY", "sk-svcacct-" + pad("REPLACE_ME_", 48, "X")),
+        ("ANTHROPIC_KEY", "sk-ant-api03-" + pad("EXAMPLE-", 93, "x") + "AA"),
+        ("ANTHROPIC_KEY", "sk-ant-admin01-" + "0" * 93 + "AA"),
+        ("GOOGLE_API_KEY", "AIzaSy" + pad("EXAMPLE_KEY_", 33, "0")),
+        ("GOOGLE_API_KEY", "AIzaSyA-dummy-dummy-dummy-dummy-dumm"),
+        ("JWT", f"{hdr}.{pl}.{pad('EXAMPLE_SIGNATURE_', 43, '0')}"),
+    ]
+
+
+B40_PLACEHOLDERS = b40_ph_build()
+B40_PLACEHOLDER_SET = {v for _, v in B40_PLACEHOLDERS}
+
+# stand-ins (never labelled): not key-shaped
+B40_STANDINS = ["${OPENAI_API_KEY}", "<token>", "<api-key>", "$(op read op://prod/stripe/secret-key)", "{{ .Env.GH_TOKEN }}", "<<redacted>>",
+                "xxxxxxxxxxxxxxxx", "(stored in Doppler)", "ENC[AES256_GCM,data:Zm9vYmFyYmF6,iv:cXV4,tag:Y29yZ2U=,type:str]", "__CHANGE_ME__",
+                "ssm:/prod/api/key", "!secret mqtt_password", "#{Octopus.Action.Password}", "%DB_PASS%", "<see 1Password: Prod DB>", "sk-proj-…",
+                "AIza…", "(none)", "••••••", "[masked]", "REDACTED", "$ENV{API_KEY}", "env:STRIPE_SECRET_KEY", "<your-webhook-secret>", "****1234"]
+
+
+# ---------- blind40 fillers and look-alikes (never labelled) ----------
+
+def b40_ts(r, sep="T", z="Z"):
+    t = B40_DAY + datetime.timedelta(seconds=r.randint(-5 * 86400, 86399))
+    return t.strftime(f"%Y-%m-%d{sep}%H:%M:%S") + z
+
+
+B40_FILL = {
+    "ord": lambda r, c: r.choice([f"ORD-{r.randint(100000, 999999)}", f"SO{r.randint(10 ** 7, 10 ** 8 - 1)}", f"#{r.randint(20000, 99999)}-{r.randint(10, 99)}"]),
+    "inv": lambda r, c: r.choice([f"INV-2027-{r.randint(1, 9999):04d}", f"RE-{r.randint(2026, 2027)}-{r.randint(100, 9999)}", f"F{r.randint(10 ** 8, 10 ** 9 - 1)}"]),
+    "tkt": lambda r, c: r.choice([f"SUP-{r.randint(1000, 99999)}", f"INC{r.randint(10 ** 6, 10 ** 7 - 1)}", f"#{r.randint(100000, 999999)}", f"OPS-{r.randint(100, 9999)}"]),
+    "uuid": lambda r, c: b40_uuid(r),
+    "sha": lambda r, c: rnd(r, HEX, 40),
+    "short": lambda r, c: rnd(r, HEX, 7),
+    "sha256": lambda r, c: rnd(r, HEX, 64),
+    "md5": lambda r, c: rnd(r, HEX, 32),
+    "ver": lambda r, c: f"{r.randint(0, 14)}.{r.randint(0, 40)}.{r.randint(0, 20)}",
+    "build": lambda r, c: r.choice([f"{r.randint(1, 9)}.{r.randint(0, 12)}.{r.randint(0, 9)}.{r.randint(100, 9999)}", f"2027.01.{r.randint(1, 9):02d}.{r.randint(1, 99)}",
+                                    f"b{r.randint(1000, 99999)}"]),
+    "ts": lambda r, c: b40_ts(r),
+    "tsms": lambda r, c: b40_ts(r, "T", "") + f".{r.randint(0, 999):03d}Z",
+    "tsl": lambda r, c: b40_ts(r, " ", ""),
+    "epoch": lambda r, c: str(int((B40_DAY - datetime.datetime(1970, 1, 1)).total_seconds()) + r.randint(-400000, 80000)),
+    "date": lambda r, c: (B40_DAY.date() + datetime.timedelta(days=r.randint(-400, 120))).isoformat(),
+    "ldate": lambda r, c: (lambda d: d.strftime("%m/%d/%Y") if c.loc == "en_US" else d.strftime("%d.%m.%Y" if c.loc == "de_DE" else "%d/%m/%Y"))(
+        B40_DAY.date() + datetime.timedelta(days=r.randint(-300, 90))),
+    "time": lambda r, c: f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}",
+    "amt": lambda r, c: f"{r.randint(3, 4999)}.{r.randint(0, 99):02d}",
+    "n": lambda r, c: str(r.randint(2, 60)),
+    "nn": lambda r, c: str(r.randint(100, 9999)),
+    "ms": lambda r, c: str(r.randint(1, 2500)),
+    "port": lambda r, c: str(r.choice([22, 443, 5432, 3306, 6379, 8080, 8443, 9200, 1883, 5060, 27017, 51820, 1194]) if r.random() < 0.6 else r.randint(1024, 65000)),
+    "pid": lambda r, c: str(r.randint(300, 99999)),
+    "masked": lambda r, c: r.choice([f"**** **** **** {r.randint(0, 9999):04d}", f"•••• {r.randint(0, 9999):04d}", f"XXXXXXXXXXXX{r.randint(0, 9999):04d}",
+                                     f"{r.choice(['4', '5'])}{rnd(r, string.digits, 5)}******{rnd(r, string.digits, 4)}"]),
+    "last4": lambda r, c: f"{r.randint(0, 9999):04d}",
+    "badcard": lambda r, c: b40_bad_card(r),
+    "badiban": lambda r, c: b40_bad_iban(r, c.loc),
+    "ibanmask": lambda r, c: (lambda v: v[:4] + " **** **** " + v[-4:])(b40_iban_raw(r, B40_IBAN_CC.get(c.loc) or "DE")),
+    "ssnmask": lambda r, c: r.choice([f"***-**-{r.randint(1, 9999):04d}", f"XXX-XX-{r.randint(1, 9999):04d}"]),
+    "standin": lambda r, c: r.choice(B40_STANDINS),
+    "pk": lambda r, c: r.choice(["pk_live_", "pk_test_"]) + "51" + rnd(r, AN, r.choice([22, 97])),
+    "sshpub": lambda r, c: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + rnd(r, AN + "+/", 43) + " " + rnd(r, string.ascii_lowercase, 5) + "@" + rnd(r, string.ascii_lowercase, 6),
+    "fp": lambda r, c: "SHA256:" + rnd(r, AN + "+/", 43),
+    "mac": lambda r, c: ":".join(f"{r.randrange(256):02x}" for _ in range(6)),
+    "awsacct": lambda r, c: rnd(r, string.digits, 12),
+    "roleid": lambda r, c: r.choice(["AROA", "AIDA", "ANPA"]) + rnd(r, B40_B32, 17),
+    "trace": lambda r, c: rnd(r, HEX, 32),
+    "span": lambda r, c: rnd(r, HEX, 16),
+    "req": lambda r, c: r.choice([f"req_{rnd(r, AN, 14)}", rnd(r, HEX, 8) + "-" + rnd(r, HEX, 4), f"{rnd(r, string.ascii_uppercase + string.digits, 26)}"]),
+    "cid": lambda r, c: rnd(r, HEX, 12),
+    "digest": lambda r, c: "sha256:" + rnd(r, HEX, 64),
+    "iplo": lambda r, c: r.choice(["127.0.0.1", "0.0.0.0", "::1", "169.254.169.254", "localhost"]),
+    "cus": lambda r, c: r.choice(["cus_", "pi_", "ch_", "pm_", "sub_", "in_"]) + rnd(r, AN, r.choice([14, 24])),
+    "pod": lambda r, c: rnd(r, string.ascii_lowercase, r.randint(4, 8)) + "-" + rnd(r, "bcdfghjklmnpqrstvwxz2456789", 10) + "-" + rnd(r, "bcdfghjklmnpqrstvwxz2456789", 5),
+    "imei": lambda r, c: luhn_digit(r.choice(["35", "86", "01"]) + rnd(r, string.digits, 12)),
+    "track": lambda r, c: r.choice(["1Z" + rnd(r, string.ascii_uppercase + string.digits, 16), "JJD" + rnd(r, string.digits, 18), rnd(r, string.digits, 12)]),
+    "zip": lambda r, c: {"en_US": f"{r.randint(10000, 99950)}", "en_GB": f"{r.choice(['NR', 'SK', 'SA', 'CA', 'DD', 'RG', 'EX', 'BL'])}{r.randint(1, 20)} {r.randint(1, 9)}{rnd(r, 'ABDEFGHJLNPQRSTUWXYZ', 2)}",
+                         "nl_NL": f"{r.randint(1000, 9999)} {rnd(r, 'ABCDEFGHJKLMNPRSTVWXZ', 2)}"}.get(c.loc, f"{r.randint(1000, 98999):05d}"),
+    "ein": lambda r, c: f"{r.randint(10, 99)}-{r.randint(1000000, 9999999)}",
+    "aba": lambda r, c: (lambda d: d + str((10 - (3 * (int(d[0]) + int(d[3]) + int(d[6])) + 7 * (int(d[1]) + int(d[4]) + int(d[7])) + (int(d[2]) + int(d[5]))) % 10) % 10))(
+        f"{r.choice(['0', '1', '2', '3'])}{rnd(r, string.digits, 7)}"),
+    "acct": lambda r, c: rnd(r, string.digits, r.randint(8, 12)),
+    "policy": lambda r, c: f"{rnd(r, string.ascii_uppercase, 2)}-{r.randint(100000, 999999)}-{r.randint(10, 99)}",
+    "plate": lambda r, c: f"{rnd(r, string.ascii_uppercase, 2)}-{r.randint(100, 999)}-{rnd(r, string.ascii_uppercase, 2)}",
+    "region": lambda r, c: r.choice(["eu-central-1", "eu-west-3", "us-east-2", "eu-south-1", "us-west-2", "eu-north-1"]),
+    "word": lambda r, c: r.choice(["alpine", "beacon", "cinder", "delta", "ember", "fjord", "garnet", "heron", "indigo", "jasper"]),
+}
+
+
+class B40Ctx:
+    def __init__(self, r, loc, js):
+        self.r, self.loc, self.js, self.vals = r, loc, js, {}
+
+    def person(self, suf):
+        k = "first" + suf
+        if k not in self.vals:
+            self.vals[k] = self.r.choice(B40_FIRST[self.loc])
+            self.vals["last" + suf] = self.r.choice(B40_LAST[self.loc])
+        return self.vals[k], self.vals["last" + suf]
+
+    def get(self, m):
+        if m in self.vals:
+            return self.vals[m]
+        r, base = self.r, m.rstrip("0123456789")
+        suf = m[len(base):]
+        if m in B40_FILL:
+            v = B40_FILL[m](r, self)
+        elif base in ("first", "last", "name", "user"):
+            fi, la = self.person(suf)
+            v = {"first": fi, "last": la, "name": f"{fi} {la}",
+                 "user": b40_ascii(fi).lower()[0] + b40_ascii(la).lower().replace(" ", "")[:8]}[base]
+        elif base == "city":
+            v = r.choice(B40_CITY[self.loc])
+        elif base == "street":
+            v = r.choice(B40_STREET[self.loc])
+        elif base == "company":
+            i = r.randrange(len(B40_COMPANY))
+            self.vals["cdom" + suf] = B40_CORPDOM[i]
+            v = B40_COMPANY[i]
+        elif base == "cdom":
+            self.get("company" + suf)
+            v = self.vals["cdom" + suf]
+        elif base == "host":
+            v = r.choice(["db", "api", "edge", "worker", "mq", "vpn", "git", "ci", "nas", "gw"]) + str(r.randint(1, 9)) + "." + r.choice(
+                ["prod", "stg", "int", "lan", "corp"]) + "." + r.choice(B40_CORPDOM).split(".")[0]
+        elif base in B40_FILL:
+            v = B40_FILL[base](r, self)
+        else:
+            v = self.label(base, suf)
+        self.vals[m] = v
+        return v
+
+    def label(self, base, suf):
+        r, loc = self.r, self.loc
+        meta = None
+        if base == "EMAIL":
+            fi, la = self.person(suf) if ("first" + suf) in self.vals or r.random() < 0.7 else (None, None)
+            t, v = "EMAIL", b40_email(r, loc, fi, la)
+        elif base == "PHONE":
+            v, meta = b40_phone(r, loc)
+            t = "PHONE"
+        elif base == "CARD":
+            t, v = "CREDIT_CARD", b40_card(r)
+        elif base == "CVC":
+            cards = [x.text for x in self.vals.values() if isinstance(x, B40L) and x.typ == "CREDIT_CARD"]
+            amex = any(c.replace(" ", "").replace("-", "")[:2] in ("34", "37") for c in cards)
+            t, v = "GENERIC_SECRET", rnd(r, string.digits, 4 if amex else 3)
+        elif base == "SSN":
+            t, v = "US_SSN", b40_ssn(r)
+        elif base == "IBAN":
+            t, v = "IBAN", b40_iban(r, loc)
+        elif base == "IBANX":
+            t, v = "IBAN", b40_iban_raw(r, B40_IBAN_CC.get(loc) or r.choice(sorted(B40_IBAN)))
+        elif base == "IPV":
+            t, v = "IPV4", b40_ip4(r)
+        elif base == "IPVI":
+            t, v = "IPV6", b40_ip6(r)
+        elif base in ("DOB", "DOBISO", "DOBKID"):
+            t, v = "DATE_OF_BIRTH", b40_dob(r, loc, iso=base == "DOBISO", child=base == "DOBKID")
+        elif base in ("PW", "PWU"):
+            t, v = "PASSWORD", b40_pw(r, urlsafe=base == "PWU")
+        elif base in B40_GMARK:
+            key = B40_GMARK[base] or r.choice(B40_GENERIC_KEYS)
+            t, v = "GENERIC_SECRET", B40_GENERIC[key](r)
+        elif base in B40_VMARK:
+            t, sub = B40_VMARK[base]
+            v = b40_vendor(r, t, sub)
+        elif base == "JWT":
+            t, v = "JWT", b40_jwt(r)
+        elif base == "PEM":
+            t, v = "PRIVATE_KEY", b40_pem(r, self.js)
+        elif base == "PH":
+            t, v = "PLACEHOLDER", r.choice(B40_PLACEHOLDERS)[1]
+        else:
+            raise KeyError(base)
+        return B40L(t, v, meta)
+
+
+B40_GMARK = {"SECRET": None, "AWSSECRET": "awssecret", "TSKEY": "tskey", "NGROK": "ngrok", "WGKEY": "wgkey", "AGEKEY": "agekey", "GLRT": "glrt",
+             "TWILIO": "twilio", "DAPI": "dapi", "GROQ": "groq", "REPLICATE": "replicate", "PPLX": "pplx", "XAI": "xai", "LANGFUSE": "langfuse",
+             "LANGSMITH": "langsmith", "GLSA": "glsa", "RUBYGEMS": "rubygems", "MOLLIE": "mollie", "BREVO": "brevo", "RESEND": "resend",
+             "DOPPLER": "doppler", "OKTA": "okta", "DDAPI": "ddapi", "CFAPI": "cfapi", "DISCORD": "discord", "HEXSIG": "hex64", "HEXKEY": "hex48",
+             "BKEY": "b64key", "COOKIE": "cookie", "MEILI": "meili", "PROXMOX": "proxmox", "SQUARE": "sq0", "FW": "fw", "ELASTIC": "elastic"}
+B40_VMARK = {"AWSKEY": ("AWS_ACCESS_KEY", None), "AKIA": ("AWS_ACCESS_KEY", "AKIA"), "ASIA": ("AWS_ACCESS_KEY", "ASIA"),
+             "GH": ("GITHUB_TOKEN", None), "GHP": ("GITHUB_TOKEN", "ghp_"), "GHO": ("GITHUB_TOKEN", "gho_"), "GHU": ("GITHUB_TOKEN", "ghu_"),
+             "GHS": ("GITHUB_TOKEN", "ghs_"), "GHR": ("GITHUB_TOKEN", "ghr_"), "GHPAT": ("GITHUB_TOKEN", "github_pat_"),
+             "SLACK": ("SLACK_TOKEN", None), "XOXB": ("SLACK_TOKEN", "xoxb-"), "XOXP": ("SLACK_TOKEN", "xoxp-"), "XAPP": ("SLACK_TOKEN", "xapp-"),
+             "STRIPE": ("STRIPE_KEY", None), "SKLIVE": ("STRIPE_KEY", "sk_live_"), "RKLIVE": ("STRIPE_KEY", "rk_live_"),
+             "OPENAI": ("OPENAI_KEY", None), "ANTHROPIC": ("ANTHROPIC_KEY", None), "GOOGLE": ("GOOGLE_API_KEY", None)}
+B40_MTYPE = dict({"EMAIL": "EMAIL", "PHONE": "PHONE", "CARD": "CREDIT_CARD", "CVC": "GENERIC_SECRET", "SSN": "US_SSN", "IBAN": "IBAN",
+                  "IBANX": "IBAN", "IPV": "IPV4", "IPVI": "IPV6", "DOB": "DATE_OF_BIRTH", "DOBISO": "DATE_OF_BIRTH", "DOBKID": "DATE_OF_BIRTH",
+                  "PW": "PASSWORD", "PWU": "PASSWORD", "JWT": "JWT", "PEM": "PRIVATE_KEY", "PH": "PLACEHOLDER"},
+                 **{k: "GENERIC_SECRET" for k in B40_GMARK}, **{k: v[0] for k, v in B40_VMARK.items()})
+B40_TYPES = sorted(set(B40_MTYPE.values()))
+B40_MARK_RE = re.compile(r"\{\{([A-Za-z]+[0-9]?)\}\}")
+
+
+def b40_expand(ctx, tmpl):
+    parts = []
+    pos = 0
+    for m in B40_MARK_RE.finditer(tmpl):
+        if m.start() > pos:
+            parts.append(tmpl[pos:m.start()])
+        v = ctx.get(m.group(1))
+        parts.append(B40L(v.typ, v.text, v.meta) if isinstance(v, B40L) else v)
+        pos = m.end()
+    if pos < len(tmpl) or not parts:
+        parts.append(tmpl[pos:])
+    return parts
+
+
+def b40_shape(ctx, v):
+    if isinstance(v, dict):
+        return {k: b40_shape(ctx, x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [b40_shape(ctx, x) for x in v]
+    if isinstance(v, str):
+        return b40_expand(ctx, v)
+    if callable(v):
+        return v(ctx.r)
+    return v
+
+
+def b40_marks(obj):
+    if isinstance(obj, dict):
+        return set().union(*[b40_marks(x) for x in obj.values()]) if obj else set()
+    if isinstance(obj, (list, tuple)):
+        return set().union(*[b40_marks(x) for x in obj]) if obj else set()
+    if isinstance(obj, str):
+        return {B40_MTYPE[m.rstrip("0123456789")] for m in B40_MARK_RE.findall(obj) if m.rstrip("0123456789") in B40_MTYPE}
+    return set()
+
+
+def b40_labels(doc):
+    """The labelled pieces of a document in the order the Writer puts them."""
+    out = []
+    if isinstance(doc, dict):
+        for x in doc.values():
+            out += b40_labels(x)
+    elif isinstance(doc, list) and (not doc or not isinstance(doc[0], (str, L))):
+        for x in doc:
+            out += b40_labels(x)
+    elif isinstance(doc, list):
+        out += [p for p in doc if isinstance(p, L) and p.typ]
+    return out
+
+
+def b40_leak(buf, spans):
+    """True if a labelled value of six bytes or more appears unlabelled elsewhere in the document."""
+    for sp in spans:
+        v = bytes(buf[sp["start"]:sp["end"]])
+        if len(v) < 6:
+            continue
+        p = buf.find(v)
+        while p >= 0:
+            if not any(o["start"] <= p and p + len(v) <= o["end"] for o in spans):
+                return True
+            p = buf.find(v, p + 1)
+    return False
+
+
+B40_GENERIC.update({
+    "influx": lambda r: rnd(r, AN, 2) + rnd(r, AN + "-_", 82) + rnd(r, AN, 2) + "==",
+    "hcloud": lambda r: rnd(r, AN, 64),
+    "hubspot": lambda r: r.choice(["pat-eu1-", "pat-na1-"]) + b40_uuid(r),
+    "hex40": lambda r: rnd(r, HEX, 40),
+})
+B40_GENERIC_KEYS = sorted(B40_GENERIC)
+B40_GMARK.update({"INFLUX": "influx", "HCLOUD": "hcloud", "HUBSPOT": "hubspot", "HEXTOK": "hex40"})
+B40_MTYPE.update({k: "GENERIC_SECRET" for k in ("INFLUX", "HCLOUD", "HUBSPOT", "HEXTOK")})
+B40_FILL.update({
+    "wgpub": lambda r, c: base64.b64encode(b40_bytes(r, 32)).decode(),
+    "agepub": lambda r, c: "age1" + rnd(r, B40_BECH.lower(), 58),
+    "ll": lambda r, c: "fe80::" + ":".join(f"{r.randrange(65536):x}" for _ in range(4)),
+    "dom": lambda r, c: r.choice(["vanderhoek", "kastanjehof", "lesglycines", "casaolmo", "villabruna", "rosehill", "moorland"]) + r.choice([".nl", ".fr", ".es", ".it", ".de", ".co.uk", ".com"]),
+})
+
+# ---------- blind40 text documents (name, template) ----------
+
+B40_TEXT = [
+    ("aws credentials file", """$ cat ~/.aws/credentials
+[default]
+aws_access_key_id = {{AKIA}}
+aws_secret_access_key = {{AWSSECRET}}
+region = {{region}}
+
+[{{word}}-sso]
+sso_account_id = {{awsacct}}
+sso_role_name = ReadOnlyAccess
+sso_start_url = https://d-{{cid}}.awsapps.com/start"""),
+    ("aws sts assume-role", """$ aws sts assume-role --role-arn arn:aws:iam::{{awsacct}}:role/deploy --role-session-name ci-{{nn}}
+{
+    "Credentials": {
+        "AccessKeyId": "{{ASIA}}",
+        "SecretAccessKey": "{{AWSSECRET}}",
+        "SessionToken": "<omitted by the agent>",
+        "Expiration": "{{ts}}"
+    },
+    "AssumedRoleUser": {
+        "AssumedRoleId": "{{roleid}}:ci-{{nn}}",
+        "Arn": "arn:aws:sts::{{awsacct}}:assumed-role/deploy/ci-{{nn}}"
+    }
+}"""),
+    ("supabase status", """$ supabase status
+supabase local development setup is running.
+
+         API URL: http://127.0.0.1:54321
+     GraphQL URL: http://127.0.0.1:54321/graphql/v1
+          DB URL: postgresql://postgres:{{PWU}}@db.{{word}}{{nn}}.supabase.co:5432/postgres
+      Studio URL: http://127.0.0.1:54323
+        anon key: {{JWT}}
+service_role key: {{JWT2}}
+    Inbucket URL: http://127.0.0.1:54324"""),
+    ("helm get values", """$ helm get values billing -n payments
+USER-SUPPLIED VALUES:
+image:
+  tag: {{ver}}
+stripe:
+  secretKey: {{SKLIVE}}
+  publishableKey: {{pk}}
+postgresql:
+  auth:
+    username: billing
+    password: {{PW}}
+ingress:
+  host: billing.{{cdom}}"""),
+    ("docker inspect env", """$ docker inspect --format '{{json .Config.Env}}' {{cid}} | jq .
+[
+  "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin",
+  "NODE_ENV=production",
+  "OPENAI_API_KEY={{OPENAI}}",
+  "SENTRY_RELEASE={{short}}",
+  "REDIS_URL=redis://default:{{PWU}}@{{IPV}}:6379/0"
+]"""),
+    ("podman secret inspect", """$ podman secret inspect --showsecret grafana_admin
+[
+     {
+          "ID": "{{cid}}{{cid2}}",
+          "CreatedAt": "{{ts}}",
+          "Spec": {
+               "Name": "grafana_admin",
+               "Driver": {"Name": "file"}
+          },
+          "SecretData": "{{PW}}"
+     }
+]"""),
+    ("systemd unit", """# /etc/systemd/system/{{word}}-worker.service
+[Unit]
+Description=Queue worker ({{company}})
+After=network-online.target
+
+[Service]
+User=svc
+Environment=DATABASE_URL=postgres://worker:{{PWU}}@{{IPV}}:5432/jobs
+Environment=ANTHROPIC_API_KEY={{ANTHROPIC}}
+Environment=LOG_LEVEL=info
+ExecStart=/opt/worker/bin/worker --concurrency {{n}}
+Restart=on-failure"""),
+    ("journalctl openvpn", """$ journalctl -u openvpn-server@server --since today | tail -n 3
+Jan 09 {{time}} vpn1 openvpn[{{pid}}]: {{IPV}}:{{port}} TLS: Initial packet from [AF_INET]{{IPV}}:{{port}}, sid={{span}}
+Jan 09 {{time2}} vpn1 openvpn[{{pid}}]: {{user}}/{{IPV}}:{{port}} MULTI_sva: pool returned IPv4={{IPV2}}, IPv6={{IPVI}}
+Jan 09 {{time3}} vpn1 openvpn[{{pid}}]: {{user}}/{{IPV}}:{{port}} Data Channel: cipher 'AES-256-GCM', peer-id: {{n}}"""),
+    ("ovpn profile", """client
+dev tun
+proto udp
+remote {{IPV}} 1194
+resolv-retry infinite
+nobind
+cipher AES-256-GCM
+auth-user-pass
+verb 3
+# profile for {{name}}, issued {{date}}
+<key>
+{{PEM}}
+</key>"""),
+    ("wireguard config", """# /etc/wireguard/wg0.conf on {{host}}
+[Interface]
+Address = {{IPV}}/24, {{IPVI}}/64
+PrivateKey = {{WGKEY}}
+ListenPort = 51820
+DNS = {{IPV2}}
+
+[Peer]
+# {{name}} laptop
+PublicKey = {{wgpub}}
+PresharedKey = {{WGKEY2}}
+AllowedIPs = 0.0.0.0/0, ::/0
+Endpoint = {{IPV3}}:51820"""),
+    ("wg show", """$ sudo wg show
+interface: wg0
+  public key: {{wgpub}}
+  private key: (hidden)
+  listening port: 51820
+
+peer: {{wgpub2}}
+  endpoint: {{IPV}}:{{port}}
+  allowed ips: {{IPV2}}/32, {{IPVI}}/128
+  latest handshake: 1 minute, {{n}} seconds ago
+  transfer: 4.{{n}} MiB received, 812.{{n2}} KiB sent"""),
+    ("tailscale up", """$ sudo tailscale up --authkey={{TSKEY}} --advertise-routes={{IPV}}/32 --ssh
+Warning: UDP GRO forwarding is suboptimally configured on eth0, UDP forwarding throughput capability will increase with a configuration change.
+Success.
+$ tailscale ip -6
+{{IPVI}}"""),
+    ("ngrok config", """# ~/.config/ngrok/ngrok.yml
+version: "3"
+agent:
+  authtoken: {{NGROK}}
+tunnels:
+  webhook:
+    proto: http
+    addr: 3000
+    basic_auth:
+      - "{{user}}:{{PW}}"
+    request_header:
+      add: ["x-forwarded-by: ngrok {{ver}}"]"""),
+    ("age key file", """$ cat ~/.config/sops/age/keys.txt
+# created: {{ts}}
+# public key: {{agepub}}
+{{AGEKEY}}"""),
+    ("sops decrypt", """$ sops -d secrets/prod.enc.yaml
+smtp:
+  host: smtp.{{cdom}}
+  user: noreply
+  password: {{PW}}
+brevo_api_key: {{BREVO}}
+encrypted_backup_key: {{standin}}
+sops_version: {{ver}}"""),
+    ("1password op item get", """$ op item get "{{company}} VPN" --reveal
+ID:          {{req}}
+Title:       {{company}} VPN
+Vault:       Infrastructure
+Created:     {{n}} days ago
+Updated by:  {{name}}
+Category:    LOGIN
+Fields:
+  username:    {{user}}
+  password:    {{PW}}
+URLs:
+  website:     https://vpn.{{cdom}} (primary)"""),
+    ("keepassxc show", """$ keepassxc-cli show -s Passwords.kdbx "Banking/Giro"
+Enter password to unlock Passwords.kdbx:
+Title: Girokonto online
+UserName: {{user}}{{nn}}
+Password: {{PW}}
+URL: https://banking.example-bank.{{dom}}
+Notes: IBAN {{IBAN}} / Karte {{masked}} / Kundennr. {{acct}}"""),
+    ("mount cifs", """$ sudo mount -t cifs //{{IPV}}/scans /mnt/scans -o username={{user}},password={{PW}},vers=3.0,uid=1000
+$ ls /mnt/scans | head -n 3
+scan_{{nn}}.pdf
+scan_{{nn2}}.pdf
+invoice_{{inv}}.pdf"""),
+    ("xfreerdp", """$ xfreerdp /v:{{IPV}}:3389 /d:CORP /u:{{user}} /p:{{PW}} /cert:ignore /dynamic-resolution
+[{{time}}:{{nn}}] [{{pid}}:{{pid2}}] [INFO][com.freerdp.client.x11] - Network characteristics detection: 1 Gbit/s
+[{{time}}:{{nn2}}] [{{pid}}:{{pid2}}] [WARN][com.freerdp.crypto] - Certificate verification failure 'self-signed certificate (18)' at stack position 0"""),
+    ("cqlsh", """$ cqlsh {{IPV}} 9042 -u cassandra -p {{PW}}
+Connected to prod-ring at {{IPV}}:9042
+[cqlsh 6.2.0 | Cassandra 5.0.{{n}} | CQL spec 3.4.7 | Native protocol v5]
+cassandra@cqlsh> SELECT email, phone FROM crm.contacts WHERE id = {{uuid}};
+
+ email                          | phone
+--------------------------------+------------------
+ {{EMAIL}} | {{PHONE}}
+
+(1 rows)"""),
+    ("cypher-shell", """$ cypher-shell -a neo4j+s://{{cid}}.databases.neo4j.io -u neo4j -p {{PW}}
+Connected to Neo4j using Bolt protocol version 5.6 at neo4j+s://{{cid}}.databases.neo4j.io:7687 as user neo4j.
+neo4j@neo4j> MATCH (p:Person {name: "{{name}}"}) RETURN p.email, p.date_of_birth;
++--------------------------------------------------+
+| p.email                       | p.date_of_birth  |
++--------------------------------------------------+
+| "{{EMAIL}}"  | "{{DOBISO}}"     |
++--------------------------------------------------+"""),
+    ("influx auth create", """$ influx auth create --org {{word}} --all-access --description "grafana {{date}}"
+ID			Description	Token		User Name	User ID			Permissions
+{{cid}}	grafana {{date}}	{{INFLUX}}	admin		{{cid2}}	[read:orgs/{{cid3}}/buckets write:orgs/{{cid3}}/buckets]"""),
+    ("minio mc alias", """$ mc alias set backup https://s3.{{cdom}} backup-svc {{AWSSECRET}} --api S3v4
+Added `backup` successfully.
+$ mc ls backup/pg-dumps | tail -n 2
+[{{tsl}} UTC] 1.{{n}}GiB STANDARD pg_{{date}}.dump
+[{{tsl2}} UTC]   {{nn}}MiB STANDARD pg_globals.sql"""),
+    ("crowdsec decisions", """$ sudo cscli decisions list
++--------+----------+-------------------------------------------+-----------------------------+--------+---------+--------+------------+
+|   ID   |  Source  |                Scope:Value                |           Reason            | Action | Country | Events | expiration |
++--------+----------+-------------------------------------------+-----------------------------+--------+---------+--------+------------+
+| {{nn}} | crowdsec | Ip:{{IPV}}                                | crowdsecurity/http-probing  | ban    | NL      | {{n}}  | 3h{{n2}}m  |
+| {{nn2}} | cscli   | Ip:{{IPVI}}                               | manual ban from {{user}}    | ban    | DE      | 1      | 23h58m     |
++--------+----------+-------------------------------------------+-----------------------------+--------+---------+--------+------------+"""),
+    ("ufw status", """$ sudo ufw status numbered
+Status: active
+
+     To                         Action      From
+     --                         ------      ----
+[ 1] 22/tcp                     ALLOW IN    {{IPV}}
+[ 2] 5432/tcp                   ALLOW IN    {{IPV2}}
+[ 3] 443                        ALLOW IN    Anywhere
+[ 4] 22/tcp (v6)                ALLOW IN    {{IPVI}}"""),
+    ("ip brief addr", """$ ip -br addr
+lo               UNKNOWN        127.0.0.1/8 ::1/128
+eth0             UP             {{IPV}}/24 {{IPVI}}/64 {{ll}}/64
+docker0          DOWN           {{IPV2}}/16
+$ ip route | head -n 1
+default via {{IPV3}} dev eth0 proto dhcp src {{IPV}} metric 100"""),
+    ("ss established", """$ ss -tnp state established '( dport = :5432 )'
+Recv-Q Send-Q          Local Address:Port           Peer Address:Port Process
+0      0               {{IPV}}:{{port}}            {{IPV2}}:5432 users:(("python3",pid={{pid}},fd=9))
+0      0      [{{IPVI}}]:{{port2}} [{{IPVI2}}]:5432 users:(("pgbouncer",pid={{pid2}},fd=14))"""),
+    ("whois record", """$ whois {{dom}}
+Domain name: {{dom}}
+Status: active
+Registrant:
+   {{name}}
+   {{street}}
+   {{zip}} {{city}}
+   Phone: {{PHONE}}
+   Email: {{EMAIL}}
+Creation Date: {{date}}
+Name servers: ns1.{{cdom}}, ns2.{{cdom}}"""),
+    ("ping", """$ ping -c 3 {{host}}
+PING {{host}} ({{IPV}}) 56(84) bytes of data.
+64 bytes from {{IPV}}: icmp_seq=1 ttl=57 time={{n}}.4 ms
+64 bytes from {{IPV}}: icmp_seq=2 ttl=57 time={{n}}.9 ms
+64 bytes from {{IPV}}: icmp_seq=3 ttl=57 time={{n2}}.1 ms
+
+--- {{host}} ping statistics ---
+3 packets transmitted, 3 received, 0% packet loss, time 2003ms"""),
+    ("cisco asa syslog", """Jan 09 {{time}} fw01 %ASA-6-302013: Built inbound TCP connection {{nn}} for outside:{{IPV}}/{{port}} ({{IPV}}/{{port}}) to inside:{{IPV2}}/443 ({{IPV2}}/443)
+Jan 09 {{time}} fw01 %ASA-6-113004: AAA user authentication Successful : server = {{IPV3}} : user = {{user}}
+Jan 09 {{time2}} fw01 %ASA-4-722051: Group <AnyConnect> User <{{user}}> IP <{{IPV}}> IPv4 Address <{{IPV4}}> IPv6 address <{{IPVI}}> assigned to session"""),
+    ("fortigate traffic log", """date=2027-01-09 time={{time}} devname="FGT60F-HQ" devid="FGT60FTK{{nn}}" logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" srcip={{IPV}} srcport={{port}} srcintf="lan" dstip={{IPV2}} dstport=443 dstintf="wan1" sessionid={{nn2}} proto=6 action="accept" policyid=12 service="HTTPS" user="{{user}}" sentbyte={{nn}} rcvdbyte={{nn3}}
+date=2027-01-09 time={{time2}} devname="FGT60F-HQ" logid="0100032001" type="event" subtype="system" level="information" user="admin" ui="https({{IPV3}})" action="login" status="success" msg="Administrator admin logged in successfully from https({{IPV3}})\""""),
+    ("mariadb audit log", """{{epoch}},db1,shop_app,{{IPV}},{{nn}},{{nn2}},QUERY,shop,'UPDATE customers SET phone = ?, email = ? WHERE id = {{nn3}}',0
+{{epoch}},db1,shop_app,{{IPV}},{{nn}},{{nn4}},QUERY,shop,'INSERT INTO customers (name, email, phone) VALUES (\\'{{name}}\\', \\'{{EMAIL}}\\', \\'{{PHONE}}\\')',0
+{{epoch}},db1,{{user}},{{IPV2}},{{nn5}},0,FAILED_CONNECT,,,1045"""),
+    ("sysmon process create", """Log Name:      Microsoft-Windows-Sysmon/Operational
+Event ID:      1
+Task Category: Process Create (rule: ProcessCreate)
+RuleName: -
+UtcTime: {{tsl}}.{{nn}}
+ProcessGuid: {{{uuid}}}
+Image: C:\\Program Files\\PostgreSQL\\16\\bin\\pg_dump.exe
+CommandLine: pg_dump "postgresql://report:{{PWU}}@{{IPV}}:5432/dwh" -Fc -f D:\\dumps\\dwh.dump
+User: CORP\\{{user}}
+Hashes: SHA256={{sha256}}"""),
+    ("powershell transcript", """**********************
+Windows PowerShell transcript start
+Start time: 20270109{{nn}}
+Username: CORP\\{{user}}
+Machine: WS-{{nn2}} (Microsoft Windows NT 10.0.26100.0)
+**********************
+PS C:\\ops> $sec = ConvertTo-SecureString '{{PW}}' -AsPlainText -Force
+PS C:\\ops> $cred = New-Object System.Management.Automation.PSCredential('svc_backup', $sec)
+PS C:\\ops> Enter-PSSession -ComputerName {{IPV}} -Credential $cred
+[{{IPV}}]: PS C:\\Users\\svc_backup\\Documents> hostname"""),
+    ("varnishncsa", """{{IPV}} - - [09/Jan/2027:{{time}} +0100] "GET /api/v2/geocode?address={{city}}&key={{GOOGLE}} HTTP/1.1" 200 {{nn}} "-" "okhttp/4.12.0"
+{{IPVI}} - - [09/Jan/2027:{{time2}} +0100] "GET /static/app.{{short}}.js HTTP/2.0" 304 0 "https://www.{{cdom}}/" "Mozilla/5.0 (X11; Linux x86_64)\""""),
+    ("caddy json log", """{"level":"info","ts":{{epoch}}.{{nn}},"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"{{IPV}}","remote_port":"{{port}}","proto":"HTTP/2.0","method":"POST","host":"hooks.{{cdom}}","uri":"/mollie?secret={{MOLLIE}}"},"duration":0.0{{nn}},"status":200}"""),
+    ("gitlab runner config", """concurrent = 4
+check_interval = 0
+
+[[runners]]
+  name = "{{host}}"
+  url = "https://gitlab.{{cdom}}"
+  id = {{nn}}
+  token = "{{GLRT}}"
+  executor = "docker"
+  [runners.docker]
+    image = "alpine:3.21"
+    environment = ["AWS_ACCESS_KEY_ID={{AKIA}}", "AWS_SECRET_ACCESS_KEY={{AWSSECRET}}"]
+    volumes = ["/cache"]"""),
+    ("airflow connections get", """$ airflow connections get warehouse -o yaml
+- conn_id: warehouse
+  conn_type: postgres
+  description: DWH primary ({{host}})
+  host: {{IPV}}
+  login: etl_svc
+  password: {{PW}}
+  port: 5432
+  schema: analytics
+  extra: ''"""),
+    ("dbt profiles", """# ~/.dbt/profiles.yml
+analytics:
+  target: prod
+  outputs:
+    prod:
+      type: postgres
+      host: {{IPV}}
+      user: dbt_{{user}}
+      password: {{PW}}
+      port: 5432
+      dbname: analytics
+      schema: marts
+      threads: {{n}}"""),
+    ("superset config", """# superset_config.py
+SECRET_KEY = "{{HEXKEY}}"
+SQLALCHEMY_DATABASE_URI = "postgresql+psycopg2://superset:{{PWU}}@{{host}}:5432/superset"
+SMTP_HOST = "smtp.{{cdom}}"
+SMTP_USER = "superset"
+SMTP_PASSWORD = "{{PW2}}"
+MAPBOX_API_KEY = "{{standin}}"
+FEATURE_FLAGS = {"ALERT_REPORTS": True}"""),
+    ("nextcloud config.php", """<?php
+$CONFIG = array (
+  'instanceid' => 'oc{{cid}}',
+  'passwordsalt' => '{{COOKIE}}',
+  'secret' => '{{SECRET}}',
+  'trusted_domains' => array (0 => 'cloud.{{cdom}}', 1 => '{{IPV}}'),
+  'dbtype' => 'pgsql',
+  'dbuser' => 'nextcloud',
+  'dbpassword' => '{{PW}}',
+  'mail_smtppassword' => '{{PW2}}',
+  'version' => '{{build}}',
+);"""),
+    ("zigbee2mqtt config", """# zigbee2mqtt/configuration.yaml
+homeassistant:
+  enabled: true
+mqtt:
+  base_topic: zigbee2mqtt
+  server: mqtt://{{IPV}}:1883
+  user: z2m
+  password: {{PW}}
+serial:
+  port: /dev/ttyUSB0
+frontend:
+  enabled: true
+  auth_token: {{COOKIE}}
+availability:
+  enabled: true"""),
+    ("asterisk pjsip", """; /etc/asterisk/pjsip.conf
+[{{nn}}-auth]
+type=auth
+auth_type=userpass
+username={{nn}}
+password={{PW}}
+
+[trunk-{{word}}]
+type=registration
+outbound_auth=trunk-auth
+server_uri=sip:sip.{{word}}.net
+client_uri=sip:{{PHONE}}@sip.{{word}}.net
+contact_user={{PHONE}}"""),
+    ("asterisk cdr csv", """"accountcode","src","dst","dcontext","clid","channel","start","answer","duration","disposition"
+"","{{PHONE}}","{{PHONE2}}","from-trunk","{{name}} <{{PHONE}}>","PJSIP/trunk-{{cid}}","{{tsl}}","{{tsl}}",{{n}},"ANSWERED"
+"","{{nn}}","{{PHONE3}}","from-internal","{{name2}} <{{nn}}>","PJSIP/{{nn}}-{{cid2}}","{{tsl2}}","",0,"NO ANSWER\""""),
+    ("pvesh token create", """$ pvesh create /access/users/{{user}}@pve/token/terraform --privsep 0
++--------------+----------------------------------------+
+| key          | value                                  |
++==============+========================================+
+| full-tokenid | {{user}}@pve!terraform                 |
++--------------+----------------------------------------+
+| info         | {"privsep":"0"}                        |
++--------------+----------------------------------------+
+| value        | {{PROXMOX}}   |
++--------------+----------------------------------------+"""),
+    ("cloudflared credentials", """$ cat ~/.cloudflared/{{uuid}}.json
+{"AccountTag":"{{md5}}","TunnelSecret":"{{BKEY}}","TunnelID":"{{uuid}}","Endpoint":""}
+$ cloudflared tunnel route ip add {{IPV}}/32 {{uuid}}"""),
+    ("terraform tfvars", """# environments/prod/terraform.tfvars (local copy, not committed)
+hcloud_token         = "{{HCLOUD}}"
+cloudflare_api_token = "{{CFAPI}}"
+admin_ssh_key        = "{{sshpub}}"
+db_password          = "{{PW}}"
+allowed_cidrs        = ["{{IPV}}/32", "{{IPV2}}/32"]
+image_version        = "{{ver}}\""""),
+    ("consul kv recurse", """$ consul kv get -recurse config/payments/
+config/payments/mollie_api_key:{{MOLLIE}}
+config/payments/webhook_secret:{{HEXSIG}}
+config/payments/db_url:postgres://payments:{{PWU}}@{{IPV}}:5432/payments
+config/payments/release:{{ver}}
+config/payments/stripe_publishable:{{pk}}"""),
+    ("vault kv get", """$ vault kv get -mount=secret apps/crm
+====== Secret Path ======
+secret/data/apps/crm
+
+======= Metadata =======
+Key                Value
+---                -----
+created_time       {{tsms}}
+version            {{n}}
+
+====== Data ======
+Key               Value
+---               -----
+hubspot_token     {{HUBSPOT}}
+okta_api_token    {{OKTA}}
+smtp_password     {{PW}}"""),
+    ("doppler download", """$ doppler secrets download --no-file --format env -p web -c prd
+DOPPLER_CONFIG="prd"
+DOPPLER_ENVIRONMENT="prd"
+DOPPLER_PROJECT="web"
+DATABASE_URL="postgres://web:{{PWU}}@{{host}}:5432/web"
+GROQ_API_KEY="{{GROQ}}"
+NEXT_PUBLIC_STRIPE_KEY="{{pk}}"
+STRIPE_SECRET_KEY="{{STRIPE}}\""""),
+    ("forgejo runner file", """$ cat .runner
+{
+  "WARNING": "This file is automatically generated by act-runner. Do not edit it manually unless you know what you are doing. Removing this file will cause act runner to re-register as a new runner.",
+  "id": {{n}},
+  "uuid": "{{uuid}}",
+  "name": "{{host}}",
+  "token": "{{HEXTOK}}",
+  "address": "https://code.{{cdom}}",
+  "labels": ["docker:docker://node:22-bookworm"]
+}"""),
+    ("next build env dump", """$ next build
+   ▲ Next.js 15.{{n}}.0
+   - Environments: .env.production
+
+   Creating an optimized production build ...
+ ⚠ debug: NEXT_PUBLIC_MAPS_KEY={{GOOGLE}}
+ ⚠ debug: AUTH_SECRET={{BKEY}}
+ ✓ Compiled successfully in {{n2}}.{{n}}s
+   Collecting page data ..."""),
+    ("jest snapshot", """// __snapshots__/invoice.test.ts.snap
+exports[`renderInvoice prints the customer block 1`] = `
+"Bill to: {{name}}
+{{street}}, {{city}}
+{{EMAIL}} / {{PHONE}}
+Pay to IBAN {{IBAN}}
+Invoice {{inv}}, due {{date}}"
+`;"""),
+    ("pytest failure", """____________________________ test_signup_sends_welcome ____________________________
+
+client = <FlaskClient <Flask 'app'>>, mailer = <FakeMailer sent=1>
+
+    def test_signup_sends_welcome(client, mailer):
+>       assert mailer.sent[0].to == "{{EMAIL}}"
+E       AssertionError: assert '{{EMAIL2}}' == '{{EMAIL}}'
+
+tests/test_signup.py:{{n}}: AssertionError
+------------------------------ Captured log call -------------------------------
+INFO     app.signup:signup.py:88 created user id={{nn}} birth_date={{DOBISO}} phone={{PHONE}}"""),
+    ("rust panic", """thread 'main' panicked at src/config.rs:{{n}}:{{n2}}:
+called `Result::unwrap()` on an `Err` value: Connect { url: "amqps://ingest:{{PWU}}@{{IPV}}:5671/prod", source: Os { code: 111, kind: ConnectionRefused, message: "Connection refused" } }
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace"""),
+    ("jdbc stack trace", """2027-01-09 {{time}}.{{nn}} ERROR 1 --- [ledger] [main] o.h.engine.jdbc.spi.SqlExceptionHelper : FATAL: password authentication failed for user "ledger"
+org.postgresql.util.PSQLException: FATAL: password authentication failed for user "ledger"
+	at org.postgresql.core.v3.ConnectionFactoryImpl.doAuthentication(ConnectionFactoryImpl.java:693)
+	at org.postgresql.Driver.connect(Driver.java:290)
+Caused by: datasource url=jdbc:postgresql://{{IPV}}:5432/ledger?user=ledger&password={{PWU}}&ssl=true"""),
+    ("node unhandled rejection", """node:internal/process/promises:394
+    triggerUncaughtException(err, true /* fromPromise */);
+    ^
+
+AxiosError: Request failed with status code 422
+    at settle (/app/node_modules/axios/dist/node/axios.cjs:2031:12) {
+  code: 'ERR_BAD_REQUEST',
+  config: {
+    baseURL: 'https://api.resend.com',
+    headers: { Authorization: 'Bearer {{RESEND}}', 'User-Agent': 'axios/1.7.9' },
+    data: '{"to":"{{EMAIL}}","subject":"Your receipt {{inv}}"}'
+  }
+}"""),
+    ("laravel log", """[2027-01-09 {{time}}] production.ERROR: Payment declined {"order":"{{ord}}","customer":"{{EMAIL}}","card":"{{CARD}}","cvc":"{{CVC}}","gateway_code":"05"}
+[2027-01-09 {{time2}}] production.INFO: Retry scheduled {"order":"{{ord}}","attempt":{{n}}}"""),
+    ("rails request log", """Started POST "/users" for {{IPV}} at 2027-01-09 {{time}} +0100
+Processing by UsersController#create as HTML
+  Parameters: {"authenticity_token"=>"[FILTERED]", "user"=>{"email"=>"{{EMAIL}}", "phone"=>"{{PHONE}}", "date_of_birth"=>"{{DOBISO}}", "password"=>"[FILTERED]"}}
+  TRANSACTION ({{ms}}.1ms)  BEGIN
+Redirected to https://app.{{cdom}}/welcome
+Completed 302 Found in {{ms}}ms (ActiveRecord: 4.{{n}}ms | Allocations: {{nn}})"""),
+    ("express access log", """{{IPVI}} - - [09/Jan/2027:{{time}} +0000] "POST /webhooks/telnyx?token={{HEXSIG}} HTTP/1.1" 204 - "-" "telnyx-webhooks"
+{{IPV}} - - [09/Jan/2027:{{time2}} +0000] "GET /healthz HTTP/1.1" 200 2 "-" "kube-probe/1.31\""""),
+    ("uwsgi request log", """[pid: {{pid}}|app: 0|req: {{nn}}/{{nn2}}] {{IPV}} () {46 vars in 812 bytes} [Sat Jan  9 {{time}} 2027] POST /api/v1/members?email={{EMAIL}} => generated 212 bytes in {{ms}} msecs (HTTP/1.1 201) 7 headers in 281 bytes (1 switches on core 0)
+[pid: {{pid}}|app: 0|req: {{nn3}}/{{nn4}}] {{IPVI}} () {44 vars in 790 bytes} [Sat Jan  9 {{time2}} 2027] GET /healthz => generated 2 bytes in 1 msecs (HTTP/1.1 200) 3 headers in 98 bytes (1 switches on core 1)"""),
+    ("vercel runtime log", """2027-01-09 {{time}} [POST] /api/chat status=500
+[error] AI_APICallError: Incorrect API key provided: sk-proj-****{{last4}}
+    at /var/task/.next/server/chunks/{{nn}}.js:1:{{nn2}}
+[info] fallback provider xai with key {{XAI}}
+[info] user={{EMAIL}} ip={{IPV}} region={{region}}"""),
+    ("roo code task", """Roo wants to execute this command:
+cat .env.local
+Command output:
+PERPLEXITY_API_KEY={{PPLX}}
+XAI_API_KEY={{XAI}}
+DATABASE_URL=mysql://app:{{PWU}}@{{IPV}}:3306/app
+NEXT_PUBLIC_POSTHOG_HOST=https://eu.i.posthog.com
+Roo said: The keys are loaded from .env.local; I will not print them again and suggest rotating PERPLEXITY_API_KEY."""),
+    ("continue config", """# ~/.continue/config.yaml
+name: Local Assistant
+version: 1.0.0
+schema: v1
+models:
+  - name: Claude
+    provider: anthropic
+    model: claude-sonnet-4-5
+    apiKey: {{ANTHROPIC}}
+  - name: Llama on Groq
+    provider: groq
+    model: llama-3.3-70b-versatile
+    apiKey: {{GROQ}}
+context:
+  - provider: code
+  - provider: diff"""),
+    ("zed settings", """// ~/.config/zed/settings.json
+{
+  "theme": "One Dark",
+  "language_models": {
+    "openai": { "api_url": "https://api.openai.com/v1", "available_models": [] }
+  },
+  "context_servers": {
+    "postgres": {
+      "command": { "path": "npx", "args": ["-y", "@modelcontextprotocol/server-postgres", "postgresql://readonly:{{PWU}}@{{IPV}}/crm"] }
+    },
+    "github": { "command": { "path": "github-mcp", "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "{{GHPAT}}" } } }
+  }
+}"""),
+    ("openai agents sdk trace", """[agents] Runner.run agent="Billing assistant" trace_id=trace_{{trace}}
+[agents] tool call lookup_customer(email="{{EMAIL}}")
+[agents] tool output: {"name": "{{name}}", "card": "{{masked}}", "phone": "{{PHONE}}", "iban": "{{IBAN}}"}
+[agents] handoff -> "Refunds" span_id=span_{{span}}
+[agents] final output: Refund of EUR {{amt}} queued for {{ord}}."""),
+    ("smolagents step", """━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ Step 3 ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━
+ ─ Executing parsed code: ───────────────────────────────────────────────────────
+  record = crm_lookup(phone="{{PHONE}}")
+  print(record)
+ ────────────────────────────────────────────────────────────────────────────────
+Execution logs:
+{'name': '{{name}}', 'dob': '{{DOBISO}}', 'ssn': '{{SSN}}', 'email': '{{EMAIL}}'}
+
+Out: None
+[Step 3: Duration {{n}}.{{n2}} seconds| Input tokens: {{nn}} | Output tokens: {{nn2}}]"""),
+    ("letta core memory", """Core memory block "human" (limit 5000, used {{nn}}):
+Name: {{name}}. Lives in {{city}}, {{street}}.
+Birthday: {{DOB}} (wants a reminder the day before).
+Prefers SMS on {{PHONE}}; work e-mail {{EMAIL}}.
+Partner's card ends in {{last4}}; do not store full card numbers.
+Last updated {{ts}} by tool core_memory_append."""),
+    ("browser-use step", """📍 Step {{n}}
+👍 Eval: Success - the login form of the energy portal is visible.
+🧠 Memory: Logging in as {{EMAIL}} to download invoice {{inv}}.
+🎯 Next goal: fill the password field and submit.
+🛠️  Action 1/2: {"input_text":{"index":{{n2}},"text":"{{PW}}"}}
+🛠️  Action 2/2: {"click_element_by_index":{"index":{{nn}}}}"""),
+    ("computer use transcript", """[assistant] I'll take a screenshot to see the form.
+[tool_use computer] {"action":"screenshot"}
+[tool_result] (image) OCR: Bank details - Account holder {{name}} - IBAN {{IBAN}} - BIC {{word}}XX - Mobile {{PHONE}}
+[assistant] The IBAN field is filled; now the date of birth.
+[tool_use computer] {"action":"type","text":"{{DOB}}"}"""),
+    ("amp cli thread", """Amp> run `gh api user/keys` and add the new deploy key
+✓ Bash(gh api user/keys --jq '.[].key')
+  {{sshpub}}
+✓ Bash(cat ~/.config/gh/hosts.yml)
+  github.com:
+      user: {{user}}
+      oauth_token: {{GHO}}
+      git_protocol: ssh
+Amp: The token above is an OAuth token for {{user}}; it should not be pasted into the issue."""),
+    ("whatsapp export", """09/01/2027, {{time}} - {{first}}: hi! sending my details for the booking
+09/01/2027, {{time}} - {{first}}: {{name}}, born {{DOB}}, mobile {{PHONE}}
+09/01/2027, {{time2}} - {{first2}}: thanks! and the IBAN for the deposit?
+09/01/2027, {{time2}} - {{first}}: {{IBAN}}
+09/01/2027, {{time3}} - {{first2}}: <Media omitted>"""),
+    ("telegram export", """{{first}} {{last}}, [09.01.27 {{time}}]
+wifi in the flat is "{{word}}-5G", password {{PW}}
+
+{{first2}} {{last2}}, [09.01.27 {{time2}}]
+merci ! and who do we call if the boiler acts up?
+
+{{first}} {{last}}, [09.01.27 {{time3}}]
+the landlord, {{PHONE}} (flat no. {{n}})"""),
+    ("rocket.chat message", """#ops-{{word}}  ·  {{user}}  {{time}}
+heads up: rotated the Brevo key, new one is {{BREVO}}
+(old one revoked, request id {{req}})
+{{user2}}  {{time2}}
+:+1: updated in the worker, deploy {{short}}"""),
+    ("zulip thread", """stream: infra  topic: db failover {{date}}
+{{name}} (11:02): primary is now {{IPV}}, replica {{IPVI}}
+{{name2}} (11:04): pgbouncer still points at the old host, admin password for the console is {{PW}}
+{{name}} (11:05): fixed, thanks. incident {{tkt}}"""),
+    ("intercom conversation", """Conversation #{{nn}} · Inbox: Billing · {{ts}}
+{{name}} (user): hi, my card {{CARD}} was charged twice for {{ord}}
+{{name}} (user): exp 08/29, security code {{CVC}}, can you refund one?
+Fin AI Agent: I can't process card details in chat. I've removed them and passed this to a teammate.
+Note (internal, {{name2}}): customer phone {{PHONE}}, refund {{amt}} EUR via Stripe {{cus}}"""),
+    ("crisp chat", """[crisp] session_{{uuid}}  · {{city}}  · {{IPV}}
+visitor: bonjour, je n'arrive pas à me connecter
+operator ({{first2}}): Quelle adresse utilisez-vous ?
+visitor: {{EMAIL}}, et mon mot de passe est {{PW}}
+operator ({{first2}}): Merci, ne partagez jamais votre mot de passe ; je vous envoie un lien de réinitialisation."""),
+    ("freshdesk ticket", """Ticket #{{nn}} · Priority: High · Status: Open
+From: {{name}} <{{EMAIL}}>
+Subject: Direct debit failed ({{inv}})
+
+Hello, the debit for invoice {{inv}} bounced. Please use my new account {{IBAN}} (the old one {{badiban}} is closed).
+Call me on {{PHONE}} if anything is missing.
+-- 
+Agent note: mandate ref {{ord}}, amount {{amt}}"""),
+    ("zendesk side conversation", """Side conversation with Payments team · {{tkt}}
+{{name2}}: Customer {{name}} says {{masked}} was charged; our records show the full PAN {{CARD}}.
+{{name2}}: Their phone on file: {{PHONE}}, billing ZIP {{zip}}.
+Payments: refund issued, reference {{cus}}."""),
+    ("hubspot ticket note", """Note by {{name2}} · {{ldate}}
+Call with {{name}} ({{company}}). Direct line {{PHONE}}, mobile {{PHONE2}}.
+Wants invoices to {{EMAIL}} instead of the generic inbox.
+Deal {{nn}} moved to Contract sent."""),
+    ("trello card", """Card: Onboard {{name}} ({{company}})
+Checklist:
+ [x] Laptop ordered ({{ord}})
+ [ ] Accounts: SSO {{user}}, temp password {{PW}}
+ [ ] Payroll: IBAN {{IBAN}}
+ [ ] Emergency contact {{PHONE}}
+Due {{date}} · Labels: HR, IT"""),
+    ("asana comment", """{{name2}} commented on "Renew Datadog keys" · {{ldate}}
+Rotated. New API key {{DDAPI}}, app key kept. Old key stays valid until {{date}}.
+Also the status page SMTP login is {{user}} / {{PW}}."""),
+    ("linear issue", """ENG-{{nn}} · Webhook signature check fails for Mollie
+Priority: Urgent · Assignee: {{name}}
+Steps: send a test event from the dashboard; webhook secret in prod is {{HEXSIG}}.
+Request came from {{IPV}} ({{IPVI}} on the v6 listener).
+Related: ENG-{{nn2}}, build {{build}}"""),
+    ("todoist task", """☐ call the dentist {{PHONE}} re appointment on {{ldate}} #personal
+☐ send landlord the deposit IBAN {{IBAN}} p2
+☐ renew library card (card no. {{acct}})"""),
+    ("jupyter session", """In [6]: from openai import OpenAI
+   ...: client = OpenAI(api_key="{{OPENAI}}")
+In [7]: df = pd.read_sql("SELECT name, email, date_of_birth FROM members LIMIT 2", engine)
+In [8]: df
+Out[8]:
+               name                        email  date_of_birth
+0  {{name}}  {{EMAIL}}     {{DOBISO}}
+1  {{name2}}  {{EMAIL2}}     {{DOBISO2}}"""),
+    ("bq query", """$ bq query --use_legacy_sql=false 'SELECT email, phone, card_last4 FROM crm.customers LIMIT 2'
++------------------------------+------------------+------------+
+|            email             |      phone       | card_last4 |
++------------------------------+------------------+------------+
+| {{EMAIL}}  | {{PHONE}}  | {{last4}}       |
+| {{EMAIL2}} | {{PHONE2}} | {{last42}}       |
++------------------------------+------------------+------------+"""),
+    ("hubspot contacts csv", """Record ID,First Name,Last Name,Email,Phone Number,Date of birth,Create Date
+{{nn}},{{first}},{{last}},{{EMAIL}},{{PHONE}},{{DOBISO}},{{date}}
+{{nn2}},{{first2}},{{last2}},{{EMAIL2}},{{PHONE2}},,{{date2}}"""),
+    ("alertmanager config", """global:
+  smtp_smarthost: smtp.{{cdom}}:587
+  smtp_from: alertmanager
+  smtp_auth_username: alerts
+  smtp_auth_password: {{PW}}
+route:
+  receiver: oncall
+receivers:
+  - name: oncall
+    pagerduty_configs:
+      - routing_key: {{DDAPI}}
+        severity: critical"""),
+    ("telegraf config", """[[outputs.influxdb_v2]]
+  urls = ["http://{{IPV}}:8086"]
+  token = "{{INFLUX}}"
+  organization = "{{word}}"
+  bucket = "telegraf"
+
+[[inputs.snmp]]
+  agents = ["udp://{{IPV2}}:161"]
+  version = 2
+  community = "{{PW}}\""""),
+    ("vector config", """# /etc/vector/vector.toml
+[sources.journald]
+type = "journald"
+
+[sinks.dd]
+type = "datadog_logs"
+inputs = ["journald"]
+default_api_key = "{{DDAPI}}"
+
+[sinks.es]
+type = "elasticsearch"
+inputs = ["journald"]
+endpoints = ["https://{{IPV}}:9200"]
+auth.strategy = "basic"
+auth.user = "vector"
+auth.password = "{{PW}}\""""),
+    ("logstash pipeline", """output {
+  elasticsearch {
+    hosts => ["https://{{IPV}}:9200"]
+    api_key => "{{ELASTIC}}"
+    index => "app-%{+YYYY.MM.dd}"
+  }
+  if [level] == "error" {
+    http { url => "https://hooks.{{cdom}}/ingest?k={{HEXSIG}}" http_method => "post" }
+  }
+}"""),
+    ("rabbitmqctl add_user", """$ rabbitmqctl add_user ingest '{{PW}}'
+Adding user "ingest" ...
+Done. Don't forget to grant the user permissions to some virtual hosts! See 'rabbitmqctl help set_permissions' to learn more.
+$ rabbitmqctl set_permissions -p /prod ingest ".*" ".*" ".*"
+Setting permissions for user "ingest" in vhost "/prod" ..."""),
+    ("mongodump", """$ mongodump --uri="mongodb+srv://backup:{{PWU}}@cluster0.{{cid}}.mongodb.net/shop" --out=/backups/{{date}}
+{{tsms}}	writing shop.customers to /backups/{{date}}/shop/customers.bson
+{{tsms}}	done dumping shop.customers ({{nn}} documents)"""),
+    ("cat signing key", """$ ls -l secrets/
+-rw------- 1 deploy deploy  {{nn}} Jan  9 {{time}} signing.key
+$ cat secrets/signing.key
+{{PEM}}
+$ sha256sum secrets/signing.key
+{{sha256}}  secrets/signing.key"""),
+    ("ansible-vault view", """$ ansible-vault view group_vars/db/vault.yml
+Vault password:
+vault_postgres_password: {{PW}}
+vault_replication_password: {{PW2}}
+vault_pgbackrest_cipher_pass: {{BKEY}}
+vault_exporter_dsn: postgresql://exporter:{{PWU}}@{{IPV}}:5432/postgres"""),
+    ("bruno env", """vars {
+  baseUrl: https://api.{{cdom}}
+  customerEmail: {{EMAIL}}
+}
+vars:secret [
+  apiKey
+]
+# local value of apiKey (bruno keeps it outside the collection): {{SECRET}}"""),
+    ("httpie session", """$ cat ~/.config/httpie/sessions/api.{{cdom}}/prod.json
+{
+    "__meta__": {"about": "HTTPie session file", "httpie": "3.2.4"},
+    "auth": {"type": "bearer", "raw_auth": "{{JWT}}"},
+    "cookies": [{"name": "sessionid", "value": "{{COOKIE}}", "domain": "api.{{cdom}}"}],
+    "headers": [{"name": "X-Api-Key", "value": "{{FW}}"}]
+}"""),
+    ("ftp stream", """Follow TCP Stream (tcp.stream eq {{n}}) · {{IPV}}:{{port}} → {{IPV2}}:21
+220 (vsFTPd 3.0.5)
+USER {{user}}
+331 Please specify the password.
+PASS {{PW}}
+230 Login successful.
+PASV
+227 Entering Passive Mode"""),
+    ("imap session", """$ openssl s_client -quiet -connect imap.{{cdom}}:993
+* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE AUTH=PLAIN] Dovecot ready.
+a1 LOGIN {{EMAIL}} {{PW}}
+a1 OK [CAPABILITY IMAP4rev1] Logged in
+a2 SELECT INBOX
+* {{nn}} EXISTS"""),
+    ("gem credentials", """$ cat ~/.gem/credentials
+---
+:rubygems_api_key: {{RUBYGEMS}}
+$ gem push pkg/{{word}}-{{ver}}.gem
+Pushing gem to https://rubygems.org...
+Successfully registered gem: {{word}} ({{ver}})"""),
+    ("databrickscfg", """$ cat ~/.databrickscfg
+[DEFAULT]
+host  = https://adb-{{acct}}.{{n}}.azuredatabricks.net
+token = {{DAPI}}
+
+[staging]
+host  = https://dbc-{{cid}}.cloud.databricks.com
+token = {{standin}}"""),
+    ("direnv envrc", """# .envrc (direnv)
+export REPLICATE_API_TOKEN={{REPLICATE}}
+export LANGSMITH_API_KEY={{LANGSMITH}}
+export LANGFUSE_SECRET_KEY={{LANGFUSE}}
+export LANGFUSE_PUBLIC_KEY=pk-lf-{{uuid}}
+export OPENAI_API_KEY={{standin}}
+layout python3"""),
+    ("grafana curl", """$ curl -s -H "Authorization: Bearer {{GLSA}}" "https://grafana.{{cdom}}/api/search?query=payments" | jq '.[0] | {uid, title}'
+{
+  "uid": "{{cid}}",
+  "title": "Payments / Overview"
+}"""),
+    ("discord bot config", """// config.json for the support bot
+{
+  "token": "{{DISCORD}}",
+  "clientId": "{{acct}}{{n}}",
+  "guildId": "{{acct2}}{{n2}}",
+  "supportEmail": "{{EMAIL}}"
+}"""),
+    ("square api curl", """$ curl https://connect.squareup.com/v2/customers \\
+    -H 'Square-Version: 2026-12-18' \\
+    -H 'Authorization: Bearer {{SQUARE}}' \\
+    -H 'Content-Type: application/json' \\
+    -d '{"given_name":"{{first}}","family_name":"{{last}}","email_address":"{{EMAIL}}","phone_number":"{{PHONE}}"}'"""),
+    ("slack socket mode env", """# bot/.env.development
+SLACK_APP_TOKEN={{XAPP}}
+SLACK_BOT_TOKEN={{XOXB}}
+SLACK_SIGNING_SECRET={{DDAPI}}
+PORT=3000"""),
+    ("slack user token note", """Ticket {{tkt}}: the reporting script still uses a user token ({{XOXP}}) issued to {{name}} before they left on {{ldate}}.
+Replace it with a bot token and revoke this one. Workspace admin: {{EMAIL}}."""),
+    ("gist token scanner mail", """From: Security team <{{EMAIL2}}>
+Subject: [{{tkt}}] token found in a public gist
+
+Hi {{first}}, our scanner matched a GitHub token in a gist you own:
+  {{GH}}
+It was created on {{date}} and has repo scope. Please revoke it at https://github.com/settings/tokens
+and reply to this mail. Second match (a refresh token from our GitHub App): {{GHR}}"""),
+    ("ghs installation token log", """{{ts}} INFO  release-bot  minted installation token {{GHS}} for installation {{nn}} (expires in 60 min)
+{{ts}} INFO  release-bot  pushing tag v{{ver}} as {{user}}[bot]
+{{ts}} WARN  release-bot  user-to-server token {{GHU}} near expiry"""),
+    ("gcp maps key restriction", """$ gcloud services api-keys get-key-string projects/{{acct}}/locations/global/keys/{{uuid}}
+keyString: {{GOOGLE}}
+$ gcloud services api-keys update projects/{{acct}}/locations/global/keys/{{uuid}} --allowed-ips={{IPV}}"""),
+    ("anthropic sdk snippet", """# scratch.py, pasted into the chat by the user
+import anthropic
+client = anthropic.Anthropic(api_key="{{ANTHROPIC}}")
+msg = client.messages.create(model="claude-opus-4-1", max_tokens=512,
+    messages=[{"role": "user", "content": "Summarise ticket {{tkt}} for {{name}}"}])"""),
+    ("stripe key in issue", """Issue #{{nn}}: checkout returns 401 since deploy {{short}}
+Config dump from the pod (values as loaded):
+  STRIPE_SECRET_KEY={{STRIPE}}
+  STRIPE_PUBLISHABLE_KEY={{pk}}
+  STRIPE_WEBHOOK_SECRET={{standin}}
+Environment: {{region}}, release {{ver}}"""),
+    ("aws key rotation note", """Rotated the CI user's key on {{date}}.
+old: {{AKIA}} (deactivated, delete after {{date2}})
+new: {{AKIA2}} / {{AWSSECRET}}
+Account {{awsacct}}, user ci-deployer ({{roleid}})."""),
+    ("openai key in notebook output", """[notebook cell 14 output]
+Using key {{OPENAI}} for org org-{{req}}
+Batch {{uuid}} submitted, {{nn}} requests, ETA 24h"""),
+    ("changelog entry", """## 4.2.0 ({{date}})
+- auth: the example key shown in the error message is now {{PH}} (documentation value, never valid)
+- retries: back off up to {{n}} s on 429
+- fixed: timezone of invoice {{inv}} exports
+Thanks to {{name}} for the report."""),
+    ("openapi example", """components:
+  securitySchemes:
+    ApiKeyAuth:
+      type: apiKey
+      in: header
+      name: X-API-Key
+      x-example: {{PH}}
+  schemas:
+    Order:
+      properties:
+        id: {type: string, example: '{{ord}}'}
+        token: {type: string, example: '{{standin}}'}"""),
+    ("placeholder test fixture", """// test/fixtures/credentials.ts: dummy values, safe to commit
+export const FAKE_KEY = "{{PH}}";
+export const FAKE_KEY_2 = "{{PH2}}";
+export const REAL_LOOKING_ORDER = "{{ord}}";"""),
+    ("ssh host key changed", """$ ssh deploy@{{IPV}}
+@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @
+@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+The fingerprint for the ED25519 key sent by the remote host is
+{{fp}}.
+Offending ED25519 key in /home/{{user}}/.ssh/known_hosts:{{n}}
+Host key for {{IPV}} has changed and you have requested strict checking.
+Host key verification failed."""),
+    ("dnsmasq leases", """$ cat /var/lib/misc/dnsmasq.leases
+{{epoch}} {{mac}} {{IPV}} {{first}}s-phone 01:{{mac}}
+{{epoch}} {{mac2}} {{IPV2}} printer-{{word}} *
+duid 00:01:00:01:2c:{{mac3}}
+{{epoch}} {{nn}} {{IPVI}} nas-{{word}} 00:04:{{mac4}}"""),
+    ("parcel notification", """Your parcel {{track}} from {{company}} is out for delivery today between {{time}} and {{time2}}.
+Recipient: {{name}}, {{street}}, {{zip}} {{city}}
+The driver may call you on {{PHONE}}. Manage delivery: a link was sent to {{EMAIL}}."""),
+    ("device trade-in quote", """Trade-in quote {{ord}} · {{ldate}}
+Device: iPhone 15 Pro, IMEI {{imei}}, serial {{cid}}
+Offer: {{amt}} EUR, paid to {{IBAN}} (account holder {{name}}) after inspection.
+Questions: {{EMAIL}}"""),
+    ("motor policy renewal", """Renewal notice · policy {{policy}} · vehicle {{plate}}
+Policyholder: {{name}}, date of birth {{DOB}}
+Premium {{amt}} EUR will be collected from {{ibanmask}} on {{ldate}}.
+Named driver added: {{name2}}, born {{DOB2}}."""),
+    ("docker pull and login", """$ docker pull ghcr.io/{{word}}/api:{{ver}}
+{{ver}}: Pulling from {{word}}/api
+Digest: {{digest}}
+Status: Downloaded newer image for ghcr.io/{{word}}/api:{{ver}}
+$ docker login ghcr.io -u {{user}} -p {{GHP}}
+WARNING! Using --password via the CLI is insecure. Use --password-stdin.
+Login Succeeded
+$ docker run -d -p 8080:8080 ghcr.io/{{word}}/api:{{ver}}
+{{cid}}{{sha}}
+$ docker logs {{cid}} | head -n 1
+listening on {{iplo}}:8080"""),
+    ("password sentences", """{{PWSENT}}"""),
+    ("birth date sentences", """{{DOBSENT}}"""),
+    ("iban transfer note", """Überweisung vorbereitet / transfer prepared {{ldate}}
+Empfänger: {{name}}
+IBAN: {{IBAN}}
+Verwendungszweck: {{inv}}
+Betrag: {{amt}} EUR
+Rückfragen: {{PHONE}}"""),
+    ("ssn payroll correction", """Payroll correction · {{company}} · pay date {{ldate}}
+Employee {{name}} (ID {{nn}}): SSN on file was {{ssnmask}} due to a typo; correct SSN is {{SSN}}.
+Re-issue W-2c. Contact {{EMAIL}}, {{PHONE}}."""),
+    ("background check result", """Checkr report {{req}} · status: clear
+Candidate: {{name}} · DOB {{DOB}} · SSN {{SSN}}
+County searches: 2 · MVR: clear · completed {{ts}}
+Recruiter: {{EMAIL}}"""),
+    ("card dispute letter", """Dispute form · card ending {{last4}}
+Full card number: {{CARD}}
+Merchant: {{company}} · amount {{amt}} · date {{ldate}}
+Reason: charged twice. Cardholder: {{name}}, {{PHONE}}
+Test card rejected earlier (not mine): {{badcard}}"""),
+]
+
+B40_PWSENT = {
+    "en": ["I changed the router password to {p} this morning, tell the kids.", "the shared drive login is ops / {p} until Monday",
+           "New temporary password for your account: {p} (you'll be asked to change it)."],
+    "de": ["Das WLAN-Passwort im Büro ist jetzt {p}.", "Zugang zum NAS: Benutzer admin, Kennwort {p}", "Ich habe das Passwort auf {p} zurückgesetzt."],
+    "fr": ["Le code wifi de la maison est {p}, je l'ai changé hier.", "Identifiant : compta, mot de passe provisoire : {p}",
+           "J'ai remis le mot de passe à {p} pour l'instant."],
+    "es": ["La clave del wifi del piso es {p}.", "usuario recepcion, contraseña {p} (cámbiala al entrar)", "He puesto la contraseña {p} en el router."],
+    "it": ["La password del router ora è {p}.", "Accesso al gestionale: utente cassa, password {p}", "Ho reimpostato la password a {p}, cambiala tu."],
+    "nl": ["Het wifi-wachtwoord is nu {p}.", "Inloggen op de NAS: gebruiker beheer, wachtwoord {p}", "Ik heb je wachtwoord tijdelijk op {p} gezet."],
+}
+B40_PWNEG = {
+    "en": "Passwords are never sent by e-mail.", "de": "Bitte das Passwort nicht per Mail schicken.", "fr": "Ne partagez jamais votre mot de passe.",
+    "es": "Nunca compartas tu contraseña.", "it": "Non condividere mai la password.", "nl": "Deel je wachtwoord nooit.",
+}
+B40_DOBSENT = {
+    "en": ["{n} was born on {d}, so the junior rate applies.", "Date of birth: {d}. Membership started {x}."],
+    "de": ["{n} ist am {d} geboren; Eintritt war am {x}.", "Geburtsdatum: {d}, Anmeldung vom {x}."],
+    "fr": ["{n} est né(e) le {d} ; inscription le {x}.", "Date de naissance : {d}. Rendez-vous le {x}."],
+    "es": ["{n} nació el {d}; alta el {x}.", "Fecha de nacimiento: {d}. Cita el {x}."],
+    "it": ["{n} è nato/a il {d}; iscrizione il {x}.", "Data di nascita: {d}. Visita del {x}."],
+    "nl": ["{n} is geboren op {d}; inschrijving op {x}.", "Geboortedatum: {d}. Afspraak op {x}."],
+}
+
+
+# ---------- blind40 paperwork in the seven locales (an OCR'd scan, a clerk's intake note or a PDF form-field dump) ----------
+
+B40_FLAB = {
+    "name": ["Full name", "Name, Vorname", "Nom et prénom", "Nombre y apellidos", "Nome e cognome", "Naam"],
+    "dob": ["Date of birth", "Geburtsdatum", "Date de naissance", "Fecha de nacimiento", "Data di nascita", "Geboortedatum"],
+    "kid": ["Child's date of birth", "Geburtsdatum des Kindes", "Date de naissance de l'enfant", "Fecha de nacimiento del niño/a",
+            "Data di nascita del bambino", "Geboortedatum kind"],
+    "addr": ["Address", "Anschrift", "Adresse", "Dirección", "Indirizzo", "Adres"],
+    "phone": ["Phone", "Telefon", "Téléphone", "Teléfono", "Telefono", "Telefoon"],
+    "email": ["Email", "E-Mail", "Courriel", "Correo electrónico", "E-mail", "E-mailadres"],
+    "iban": ["IBAN for refunds", "IBAN", "IBAN", "IBAN", "IBAN", "IBAN"],
+    "card": ["Card number", "Kartennummer", "Numéro de carte", "Número de tarjeta", "Numero carta", "Kaartnummer"],
+    "pw": ["Portal password", "Passwort Kundenportal", "Mot de passe espace client", "Contraseña del portal", "Password area clienti",
+           "Wachtwoord klantportaal"],
+    "start": ["Start date", "Beginn", "Date de début", "Fecha de inicio", "Data di inizio", "Ingangsdatum"],
+    "ref": ["Reference", "Aktenzeichen", "Référence", "Referencia", "Riferimento", "Kenmerk"],
+    "amount": ["Amount", "Betrag", "Montant", "Importe", "Importo", "Bedrag"],
+}
+B40_FVAL = {"name": "{{name}}", "dob": "{{DOB}}", "kid": "{{DOBKID}}", "addr": "{{street}}, {{zip}} {{city}}", "phone": "{{PHONE}}",
+            "email": "{{EMAIL}}", "iban": "{{IBAN}}", "card": "{{CARD}}", "pw": "{{PW}}", "start": "{{ldate}}", "ref": "{{ord}}", "amount": "{{amt}}"}
+B40_PAPER = [
+    ("dental treatment plan", ["Dental treatment plan", "Heil- und Kostenplan Zahnersatz", "Devis de soins dentaires", "Presupuesto de tratamiento dental",
+                               "Preventivo cure odontoiatriche", "Behandelplan tandarts"], ["name", "dob", "addr", "phone", "email", "iban", "ref", "amount"]),
+    ("rental deposit return", ["Deposit return request", "Antrag auf Rückzahlung der Mietkaution", "Demande de restitution du dépôt de garantie",
+                               "Solicitud de devolución de fianza", "Richiesta restituzione deposito cauzionale", "Verzoek terugbetaling borg"],
+     ["name", "addr", "phone", "email", "iban", "start", "amount"]),
+    ("daycare enrolment", ["Daycare enrolment", "Anmeldung Kita-Platz", "Inscription en crèche", "Matrícula escuela infantil", "Iscrizione asilo nido",
+                           "Inschrijving kinderopvang"], ["name", "kid", "addr", "phone", "email", "iban", "start"]),
+    ("coworking membership", ["Coworking membership", "Coworking-Mitgliedschaft", "Abonnement coworking", "Alta en coworking", "Abbonamento coworking",
+                              "Lidmaatschap flexplek"], ["name", "email", "phone", "card", "start", "pw"]),
+    ("number porting", ["Mobile number porting", "Rufnummernmitnahme", "Demande de portabilité du numéro", "Solicitud de portabilidad",
+                        "Richiesta di portabilità del numero", "Nummerbehoud aanvraag"], ["name", "dob", "addr", "phone", "email", "ref"]),
+    ("tax adviser mandate", ["Tax adviser engagement", "Vollmacht Steuerberatung", "Lettre de mission expert-comptable", "Mandato asesoría fiscal",
+                             "Mandato commercialista", "Machtiging belastingadviseur"], ["name", "dob", "addr", "phone", "email", "iban", "ref"]),
+    ("university enrolment", ["University enrolment", "Immatrikulationsantrag", "Inscription universitaire", "Solicitud de matrícula universitaria",
+                              "Immatricolazione universitaria", "Inschrijving universiteit"], ["name", "dob", "addr", "email", "phone", "pw"]),
+    ("marathon registration", ["Marathon registration", "Marathon-Anmeldung", "Inscription marathon", "Inscripción maratón", "Iscrizione maratona",
+                               "Inschrijving marathon"], ["name", "dob", "email", "phone", "card", "ref", "amount"]),
+    ("dog registration", ["Dog licence registration", "Anmeldung zur Hundesteuer", "Déclaration de chien", "Registro municipal de perros",
+                          "Iscrizione anagrafe canina", "Aanmelding hondenbelasting"], ["name", "addr", "phone", "email", "iban", "ref"]),
+    ("allotment garden", ["Allotment application", "Antrag Kleingarten", "Demande de jardin familial", "Solicitud de huerto urbano",
+                          "Domanda orto urbano", "Aanvraag volkstuin"], ["name", "dob", "addr", "phone", "email", "iban"]),
+    ("solar installation quote", ["Solar installation quote request", "Angebotsanfrage Photovoltaik", "Demande de devis photovoltaïque",
+                                  "Solicitud de presupuesto placas solares", "Richiesta preventivo fotovoltaico", "Offerteaanvraag zonnepanelen"],
+     ["name", "addr", "phone", "email", "iban", "start"]),
+    ("car insurance claim", ["Motor insurance claim", "Schadenmeldung Kfz-Versicherung", "Déclaration de sinistre auto", "Parte de siniestro de automóvil",
+                             "Denuncia di sinistro auto", "Schadeformulier autoverzekering"], ["name", "dob", "phone", "email", "iban", "ref"]),
+]
+B40_INTAKE = ["Intake by {{name2}} on {{ldate}}", "Erfasst von {{name2}} am {{ldate}}", "Saisi par {{name2}} le {{ldate}}",
+              "Registrado por {{name2}} el {{ldate}}", "Inserito da {{name2}} il {{ldate}}", "Ingevoerd door {{name2}} op {{ldate}}"]
+
+B40_US_PAPER = [
+    ("I-9 section 1", "Form I-9, Section 1 (employee information)", ["name", "addr", "dob", "ssn", "email", "phone"]),
+    ("FAFSA worksheet", "FAFSA 2027-28 worksheet (student)", ["name", "dob", "ssn", "email", "phone", "addr"]),
+    ("SNAP application", "SNAP application, household member 1", ["name", "dob", "ssn", "addr", "phone"]),
+    ("Medicare Part D enrollment", "Medicare Part D enrollment form", ["name", "dob", "addr", "phone", "email", "card"]),
+    ("1099-NEC contractor onboarding", "Contractor onboarding (1099-NEC)", ["name", "ssn", "addr", "email", "phone", "aba"]),
+    ("bankruptcy intake", "Chapter 7 intake, debtor information", ["name", "dob", "ssn", "addr", "phone", "email", "card"]),
+    ("FMLA request", "FMLA leave request", ["name", "dob", "ssn", "email", "phone", "start"]),
+    ("ACH direct deposit", "Direct deposit authorization (ACH)", ["name", "ssn", "aba", "email", "phone"]),
+    ("credit union membership", "Credit union membership application", ["name", "dob", "ssn", "addr", "email", "phone", "card", "pw"]),
+    ("jury questionnaire", "Juror qualification questionnaire", ["name", "dob", "ssn", "addr", "phone", "email"]),
+]
+B40_US_LAB = {"ssn": "Social Security number", "aba": "Routing / account", "card": "Card number (for premium payments)"}
+B40_US_VAL = {"ssn": "{{SSN}}", "aba": "{{aba}} / {{acct}}"}
+
+
+def b40_paper_template(r, loc, fields, title, intake):
+    lang = loc[:2]
+    li = B40_LANGS.index(lang)
+    rows = []
+    for fk in fields:
+        if loc == "en_US" and fk == "iban":
+            continue
+        lab = B40_FLAB[fk][li] if fk in B40_FLAB else B40_US_LAB[fk]
+        rows.append((lab, B40_US_VAL.get(fk) or B40_FVAL[fk]))
+    k = r.randrange(3)
+    if k == 0:
+        out = [f"[OCR · scan_{{{{nn}}}}.pdf · page 1/2]", title.upper(), ""]
+        out += [f"{lab} {'.' * max(3, 28 - len(lab))} {val}" for lab, val in rows]
+        out += ["", "Signature: ____________   " + "{{ldate}}"]
+        return "\n".join(out)
+    if k == 1:
+        return f"{title} · {intake}\n" + "; ".join(f"{lab}: {val}" for lab, val in rows) + "."
+    out = [f"$ pdftk form_{{{{nn}}}}.pdf dump_data_fields_utf8", "---", "FieldType: Text", "FieldName: form_title", f"FieldValue: {title}"]
+    for lab, val in rows:
+        out += ["---", "FieldType: Text", f"FieldName: {lab}", f"FieldValue: {val}"]
+    return "\n".join(out)
+
+
+# ---------- blind40 JSON shapes (every string is a template; lists are JSON arrays) ----------
+
+B40_JSON = [
+    ("openai responses function_call_output", {"type": "function_call_output", "call_id": "call_{{req}}",
+                                                "output": "customer {{name}} · email {{EMAIL}} · phone {{PHONE}} · last order {{ord}}"}),
+    ("anthropic tool_result block", {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_{{req}}", "is_error": False,
+                                                                   "content": [{"type": "text", "text": "DATABASE_URL=postgres://app:{{PWU}}@{{IPV}}:5432/app ANTHROPIC_API_KEY={{ANTHROPIC}}"}]}]}),
+    ("mcp elicitation result", {"jsonrpc": "2.0", "id": 7, "result": {"action": "accept",
+                                                                         "content": {"full_name": "{{name}}", "date_of_birth": "{{DOBISO}}", "iban": "{{IBAN}}", "phone": "{{PHONE}}"}}}),
+    ("mcp notifications/message", {"jsonrpc": "2.0", "method": "notifications/message",
+                                    "params": {"level": "warning", "logger": "db-tools", "data": {"msg": "slow query from {{IPV}}", "dsn": "mysql://report:{{PWU}}@{{IPV2}}:3306/crm", "took_ms": 1840}}}),
+    ("mcp prompts/get", {"jsonrpc": "2.0", "id": 3, "result": {"description": "Draft a reply", "messages": [
+        {"role": "user", "content": {"type": "text", "text": "Reply to {{name}} ({{EMAIL}}) about refund {{ord}}; their callback number is {{PHONE}}."}}]}}),
+    ("langgraph checkpoint", {"thread_id": "{{uuid}}", "checkpoint_ns": "", "checkpoint_id": "{{uuid2}}",
+                              "channel_values": {"messages": [{"type": "human", "content": "my card is {{CARD}} exp 08/29 cvc {{CVC}}"},
+                                                              {"type": "ai", "content": "Thanks, I will not store the card number."}],
+                                                 "customer_email": "{{EMAIL}}"}, "metadata": {"step": 4, "source": "loop"}}),
+    ("openai agents sdk span", {"object": "trace.span", "id": "span_{{span}}", "trace_id": "trace_{{trace}}", "started_at": "{{tsms}}",
+                                "span_data": {"type": "function", "name": "get_vpn_profile", "input": "{{user}}",
+                                              "output": "endpoint {{IPV}}:51820 peer {{IPVI}} private_key {{WGKEY}}"}}),
+    ("semantic kernel function result", {"FunctionName": "GetEmployee", "PluginName": "HrPlugin",
+                                         "Value": {"Name": "{{name}}", "Ssn": "{{SSN}}", "BirthDate": "{{DOBISO}}", "Email": "{{EMAIL}}"},
+                                         "RenderedPrompt": "", "Metadata": {"usage": "{{nn}} tokens"}}),
+    ("smolagents tool call", {"step_number": 2, "tool_calls": [{"id": "call_{{n}}", "type": "function",
+                                                                 "function": {"name": "send_sms", "arguments": {"to": "{{PHONE}}", "body": "Your code is ready, ref {{ord}}"}}}],
+                              "observations": "sent to {{PHONE}} via {{IPV}}", "duration": 1.4}),
+    ("letta memory block", {"id": "block-{{uuid}}", "label": "human", "limit": 5000,
+                            "value": "Name {{name}}. Birthday {{DOB}}. Lives in {{city}}. Mobile {{PHONE}}. Prefers e-mail {{EMAIL}}."}),
+    ("langfuse observation", {"id": "{{uuid}}", "traceId": "{{trace}}", "type": "GENERATION", "name": "support-reply",
+                              "input": [{"role": "user", "content": "reset my password, the old one was {{PW}}"}],
+                              "output": {"role": "assistant", "content": "I have sent a reset link to {{EMAIL}}."},
+                              "usage": {"input": 212, "output": 31}, "startTime": "{{tsms}}"}),
+    ("helicone request log", {"request_id": "{{uuid}}", "provider": "OPENAI", "model": "gpt-4.1-mini",
+                              "request_headers": {"authorization": "Bearer {{OPENAI}}", "helicone-user-id": "{{EMAIL}}"},
+                              "latency_ms": 812, "status": 200, "country_code": "DE", "ip": "{{IPV}}"}),
+    ("dify workflow node", {"event": "node_finished", "workflow_run_id": "{{uuid}}", "data": {"node_type": "http-request", "title": "Create lead",
+                                                                                                 "inputs": {"url": "https://api.hubapi.com/crm/v3/objects/contacts", "authorization": "Bearer {{HUBSPOT}}"},
+                                                                                                 "outputs": {"status_code": 201, "body": "id {{nn}} email {{EMAIL}} phone {{PHONE}}"}}}),
+    ("mastra tool result", {"toolCallId": "{{req}}", "toolName": "lookupBooking", "args": {"bookingRef": "{{ord}}"},
+                            "result": {"guest": "{{name}}", "email": "{{EMAIL}}", "dob": "{{DOBISO}}", "cardOnFile": "{{masked}}"}}),
+    ("browser-use history item", {"model_output": {"current_state": {"memory": "on checkout page, billing IBAN needed", "next_goal": "fill IBAN"},
+                                                   "action": [{"input_text": {"index": 14, "text": "{{IBAN}}"}}, {"input_text": {"index": 15, "text": "{{name}}"}}]},
+                                  "result": [{"is_done": False, "extracted_content": "typed {{IBAN}} into index 14"}],
+                                  "state": {"url": "https://shop.{{cdom}}/checkout", "title": "Checkout"}}),
+    ("aws secretsmanager get-secret-value", {"ARN": "arn:aws:secretsmanager:{{region}}:{{awsacct}}:secret:prod/stripe-{{word}}", "Name": "prod/stripe",
+                                             "VersionId": "{{uuid}}", "SecretString": "sk={{SKLIVE}} whsec={{standin}}",
+                                             "VersionStages": ["AWSCURRENT"], "CreatedDate": "{{ts}}"}),
+    ("aws ssm get-parameter", {"Parameter": {"Name": "/prod/db/password", "Type": "SecureString", "Value": "{{PW}}", "Version": 7,
+                                             "LastModifiedDate": "{{ts}}", "ARN": "arn:aws:ssm:{{region}}:{{awsacct}}:parameter/prod/db/password", "DataType": "text"}}),
+    ("gcp secret manager access", {"name": "projects/{{acct}}/secrets/openai-key/versions/3", "payload": {"data": "{{OPENAI}}", "dataCrc32c": "{{nn}}{{nn2}}"}}),
+    ("vault kv v2 read", {"request_id": "{{uuid}}", "lease_id": "", "renewable": False, "data": {
+        "data": {"aws_access_key_id": "{{AKIA}}", "aws_secret_access_key": "{{AWSSECRET}}", "owner": "{{EMAIL}}"},
+        "metadata": {"created_time": "{{tsms}}", "version": 4}}}),
+    ("infisical export", {"secrets": [{"key": "TWILIO_AUTH_TOKEN", "value": "{{TWILIO}}", "type": "shared"},
+                                      {"key": "XAI_API_KEY", "value": "{{XAI}}", "type": "shared"},
+                                      {"key": "APP_URL", "value": "https://app.{{cdom}}", "type": "shared"}], "environment": "prod", "workspace": "{{uuid}}"}),
+    ("docker config auths", {"auths": {"ghcr.io": {"auth": "{{standin}}", "identitytoken": "{{GHP}}"}, "registry.{{cdom}}": {}},
+                             "credsStore": "desktop", "currentContext": "default"}),
+    ("cloudflare tunnel credentials", {"AccountTag": "{{md5}}", "TunnelSecret": "{{BKEY}}", "TunnelID": "{{uuid}}", "Endpoint": ""}),
+    ("mollie payment", {"resource": "payment", "id": "tr_{{req}}", "mode": "live", "amount": {"value": "{{amt}}", "currency": "EUR"},
+                        "method": "directdebit", "details": {"consumerName": "{{name}}", "consumerAccount": "{{IBAN}}", "consumerBic": "INGBNL2A"},
+                        "billingEmail": "{{EMAIL}}", "createdAt": "{{ts}}"}),
+    ("gocardless mandate", {"mandates": {"id": "MD{{req}}", "scheme": "sepa_core", "status": "active", "reference": "{{ord}}",
+                                          "links": {"customer_bank_account": "BA{{nn}}"},
+                                          "customer": {"given_name": "{{first}}", "family_name": "{{last}}", "email": "{{EMAIL}}", "phone_number": "{{PHONE}}"},
+                                          "bank_account": {"iban": "{{IBAN}}", "account_holder_name": "{{name}}"}}}),
+    ("klarna order", {"order_id": "{{uuid}}", "status": "AUTHORIZED", "purchase_currency": "EUR", "order_amount": 12990,
+                      "billing_address": {"given_name": "{{first}}", "family_name": "{{last}}", "email": "{{EMAIL}}", "phone": "{{PHONE}}",
+                                          "street_address": "{{street}}", "city": "{{city}}", "postal_code": "{{zip}}"},
+                      "customer": {"date_of_birth": "{{DOBISO}}"}}),
+    ("tink account", {"accounts": [{"id": "{{md5}}", "name": "Privatkonto", "type": "CHECKING", "identifiers": {"iban": {"iban": "{{IBANX}}", "bban": "{{acct}}"}},
+                                    "balances": {"booked": {"amount": {"value": {"unscaledValue": "{{nn}}", "scale": "2"}, "currencyCode": "EUR"}}}}],
+                      "nextPageToken": ""}),
+    ("hubspot contact", {"id": "{{nn}}", "properties": {"firstname": "{{first}}", "lastname": "{{last}}", "email": "{{EMAIL}}", "phone": "{{PHONE}}",
+                                                         "mobilephone": "{{PHONE2}}", "date_of_birth": "{{DOBISO}}", "hs_object_id": "{{nn}}"},
+                         "createdAt": "{{tsms}}", "archived": False}),
+    ("salesforce soql record", {"totalSize": 1, "done": True, "records": [{"attributes": {"type": "Contact", "url": "/services/data/v63.0/sobjects/Contact/003{{req}}"},
+                                                                            "Name": "{{name}}", "Email": "{{EMAIL}}", "Phone": "{{PHONE}}", "Birthdate": "{{DOBISO}}",
+                                                                            "MailingCity": "{{city}}"}]}),
+    ("pipedrive person", {"success": True, "data": {"id": 481, "name": "{{name}}", "email": [{"value": "{{EMAIL}}", "primary": True, "label": "work"}],
+                                                    "phone": [{"value": "{{PHONE}}", "primary": True, "label": "mobile"}],
+                                                    "org_name": "{{company}}", "add_time": "{{tsl}}"}}),
+    ("hibob employee", {"id": "{{nn}}", "displayName": "{{name}}", "email": "{{EMAIL}}",
+                        "personal": {"birthDate": "{{DOBISO}}", "communication": {"mobilePhone": "{{PHONE}}"}},
+                        "financial": {"iban": "{{IBAN}}", "accountHolder": "{{name}}"}, "work": {"startDate": "{{date}}", "site": "{{city}}"}}),
+    ("stytch user", {"status_code": 200, "user": {"user_id": "user-live-{{uuid}}", "emails": [{"email": "{{EMAIL}}", "verified": True}],
+                                                               "phone_numbers": [{"phone_number": "{{PHONE}}", "verified": False}],
+                                                               "created_at": "{{ts}}"}, "session_jwt": "{{JWT}}"}),
+    ("workos directory user", {"object": "directory_user", "id": "directory_user_{{req}}", "first_name": "{{first}}", "last_name": "{{last}}",
+                               "emails": [{"primary": True, "value": "{{EMAIL}}"}], "custom_attributes": {"mobile": "{{PHONE}}", "ssn_last4": "{{last4}}"},
+                               "state": "active"}),
+    ("ory kratos identity", {"id": "{{uuid}}", "schema_id": "customer", "state": "active",
+                             "traits": {"email": "{{EMAIL}}", "phone": "{{PHONE}}", "name": {"first": "{{first}}", "last": "{{last}}"}, "birthdate": "{{DOBISO}}"},
+                             "credentials": {"password": {"identifiers": ["{{EMAIL}}"]}}}),
+    ("github push webhook", {"ref": "refs/heads/main", "before": "{{sha}}", "after": "{{sha2}}",
+                             "pusher": {"name": "{{user}}", "email": "{{EMAIL}}"},
+                             "head_commit": {"id": "{{sha2}}", "message": "ci: temporary token {{GHP}} (remove me)", "timestamp": "{{ts}}"}}),
+    ("calendly invitee.created", {"event": "invitee.created", "created_at": "{{tsms}}", "payload": {"name": "{{name}}", "email": "{{EMAIL}}",
+                                                                                                   "questions_and_answers": [{"question": "Phone", "answer": "{{PHONE}}"},
+                                                                                                                             {"question": "Date of birth", "answer": "{{DOB}}"}],
+                                                                                                   "timezone": "Europe/Berlin"}}),
+    ("telnyx message webhook", {"data": {"event_type": "message.received", "id": "{{uuid}}", "payload": {
+        "from": {"phone_number": "{{PHONE}}", "carrier": "T-Mobile"}, "to": [{"phone_number": "{{PHONE2}}"}],
+        "text": "my account email is {{EMAIL}}, please call back", "received_at": "{{tsms}}"}}}),
+    ("resend email event", {"type": "email.bounced", "created_at": "{{tsms}}", "data": {"email_id": "{{uuid}}", "from": "{{EMAIL2}}", "to": ["{{EMAIL}}"],
+                                                                                        "subject": "Your invoice {{inv}}", "bounce": {"message": "mailbox full"}}}),
+    ("klaviyo profile", {"data": {"type": "profile", "id": "01J{{req}}", "attributes": {"email": "{{EMAIL}}", "phone_number": "{{PHONE}}",
+                                                                                      "first_name": "{{first}}", "location": {"city": "{{city}}", "ip": "{{IPV}}"},
+                                                                                      "properties": {"birthday": "{{DOBISO}}"}}}}),
+    ("vercel log drain", [{"id": "{{req}}", "source": "lambda", "host": "app-{{short}}.vercel.app", "timestamp": 1799999999999,
+                           "message": "login ok user={{EMAIL}} ip={{IPV}}", "proxy": {"clientIp": "{{IPV}}", "path": "/api/login", "userAgent": ["Mozilla/5.0"]}}]),
+    ("cloudflare logpush http", {"ClientIP": "{{IPVI}}", "ClientRequestHost": "api.{{cdom}}", "ClientRequestMethod": "GET",
+                                 "ClientRequestURI": "/v1/export?api_key={{SECRET}}", "EdgeResponseStatus": 200, "EdgeStartTimestamp": "{{ts}}", "RayID": "{{cid}}{{n}}"}),
+    ("otel log record", {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]},
+                                           "scopeLogs": [{"logRecords": [{"timeUnixNano": "{{epoch}}000000000", "severityText": "ERROR",
+                                                                          "body": {"stringValue": "charge failed for card {{CARD}} cvc {{CVC}}"},
+                                                                          "attributes": [{"key": "client.address", "value": {"stringValue": "{{IPV}}"}}]}]}]}]}),
+    ("honeycomb event", {"time": "{{tsms}}", "data": {"service.name": "billing", "name": "POST /pay", "duration_ms": 212.4, "user.email": "{{EMAIL}}",
+                                                    "net.peer.ip": "{{IPVI}}", "http.request.header.authorization": "Bearer {{JWT}}"}}),
+    ("nextcloud log", {"reqId": "{{req}}", "level": 2, "time": "{{ts}}", "remoteAddr": "{{IPV}}", "user": "{{user}}", "app": "core", "method": "POST",
+                       "url": "/login", "message": "Login failed: {{user}} (Remote IP: {{IPV}})", "userAgent": "Mozilla/5.0", "version": "{{build}}"}),
+    ("vault audit entry", {"time": "{{tsms}}", "type": "response", "auth": {"display_name": "approle", "policies": ["default", "ci"]},
+                           "request": {"operation": "read", "path": "secret/data/ci/slack", "remote_address": "{{IPV}}"},
+                           "response": {"data": {"data": {"bot_token": "{{XOXB}}", "signing_secret": "{{DDAPI}}"}}}}),
+    ("gitlab ci variables api", [{"variable_type": "env_var", "key": "GOOGLE_MAPS_KEY", "value": "{{GOOGLE}}", "protected": True, "masked": True},
+                                 {"variable_type": "file", "key": "DEPLOY_KEY", "value": "{{PEM}}", "protected": True, "masked": False},
+                                 {"variable_type": "env_var", "key": "RELEASE", "value": "{{ver}}", "protected": False, "masked": False}]),
+    ("chef data bag item", {"id": "payments", "stripe_secret_key": "{{STRIPE}}", "stripe_publishable_key": "{{pk}}", "aws_access_key_id": "{{AWSKEY}}",
+                            "aws_secret_access_key": "{{AWSSECRET}}", "owner": "{{EMAIL}}"}),
+    ("firebase remote config leak", {"parameters": {"maps_key": {"defaultValue": {"value": "{{GOOGLE}}"}},
+                                                    "support_phone": {"defaultValue": {"value": "{{PHONE}}"}},
+                                                    "support_key_example": {"defaultValue": {"value": "{{PH}}"}}},
+                                     "version": {"versionNumber": "{{nn}}", "updateUser": {"email": "{{EMAIL}}"}}}),
+    ("json schema example", {"$id": "https://schemas.{{cdom}}/credentials.json", "title": "Credentials", "type": "object",
+                             "properties": {"apiKey": {"type": "string", "examples": ["{{PH}}", "{{PH2}}"], "description": "documentation values only"},
+                                            "region": {"type": "string", "default": "{{region}}"}}}),
+    ("us payroll record", {"employee": {"name": "{{name}}", "ssn": "{{SSN}}", "dob": "{{DOBISO}}", "email": "{{EMAIL}}", "phone": "{{PHONE}}"},
+                           "deposit": {"routing": "{{aba}}", "account": "{{acct}}"}, "pay_date": "{{date}}", "ein": "{{ein}}"}),
+    ("anthropic admin api key list", {"data": [{"id": "apikey_{{req}}", "name": "ci-{{word}}", "partial_key_hint": "sk-ant-api03-...{{last4}}", "status": "active",
+                                                "created_by": {"type": "user", "id": "user_{{req2}}"}}], "note": "rotated key {{ANTHROPIC}} pasted by {{EMAIL}}"}),
+    ("coolify env api", [{"uuid": "{{uuid}}", "key": "SERVICE_PASSWORD_POSTGRES", "value": "{{PW}}", "is_build_time": False, "is_preview": False},
+                         {"uuid": "{{uuid2}}", "key": "RESEND_API_KEY", "value": "{{RESEND}}", "is_build_time": False, "is_preview": False},
+                         {"uuid": "{{uuid3}}", "key": "GITHUB_TOKEN", "value": "{{GH}}", "is_build_time": True, "is_preview": False}]),
+    ("slack app manifest export", {"display_information": {"name": "ops-bot"}, "settings": {"socket_mode_enabled": True},
+                                   "credentials": {"app_token": "{{XAPP}}", "bot_token": "{{XOXB}}", "user_token": "{{XOXP}}"}}),
+]
+
+
+# ---------- blind40 kinds, balance and drawing ----------
+
+class B40Kind:
+    def __init__(self, name, make, types, us=False):
+        self.name, self.make, self.types, self.us = name, make, types, us
+
+
+def b40_pwsent(ctx):
+    lang = ctx.loc[:2]
+    s = ctx.r.choice(B40_PWSENT[lang]).replace("{p}", "{{PW}}")
+    return f"{B40_PWNEG[lang]} {s}" if ctx.r.random() < 0.5 else s
+
+
+def b40_dobsent(ctx):
+    lang = ctx.loc[:2]
+    s = ctx.r.choice(B40_DOBSENT[lang])
+    return s.replace("{n}", "{{name}}").replace("{d}", "{{DOBKID}}" if ctx.r.random() < 0.25 else "{{DOB}}").replace("{x}", "{{ldate}}")
+
+
+def b40_build_kinds():
+    text, js, us = [], [], []
+    special = {"password sentences": (b40_pwsent, {"PASSWORD"}), "birth date sentences": (b40_dobsent, {"DATE_OF_BIRTH"})}
+    for name, t in B40_TEXT:
+        if name in special:
+            text.append(B40Kind(name, special[name][0], special[name][1]))
+        else:
+            text.append(B40Kind(name, (lambda t: lambda ctx: t)(t), b40_marks(t)))
+    for name, titles, fields in B40_PAPER:
+        def mk(ctx, titles=titles, fields=fields):
+            li = B40_LANGS.index(ctx.loc[:2])
+            return b40_paper_template(ctx.r, ctx.loc, fields, titles[li], B40_INTAKE[li])
+        types = b40_marks(" ".join(B40_FVAL[f] for f in fields if f in B40_FVAL))
+        text.append(B40Kind(name, mk, types))
+    for name, title, fields in B40_US_PAPER:
+        def mk(ctx, title=title, fields=fields):
+            return b40_paper_template(ctx.r, ctx.loc, fields, title, B40_INTAKE[0])
+        types = b40_marks(" ".join((B40_US_VAL.get(f) or B40_FVAL[f]) for f in fields))
+        us.append(B40Kind(name, mk, types, us=True))
+    for name, shape in B40_JSON:
+        js.append(B40Kind(name, (lambda s: lambda ctx: s)(shape), b40_marks(shape)))
+    return text, js, us
+
+
+B40_TKINDS, B40_JKINDS, B40_USKINDS = b40_build_kinds()
+B40_COUNT = {t: 0 for t in B40_TYPES}
+
+
+def b40_pick(r, kinds, loc):
+    kinds = [k for k in kinds if loc == "en_US" or k.name not in B40_US_ONLY]
+    if r.random() < 0.6:
+        avail = sorted(set().union(*[k.types for k in kinds]))
+        t = min(avail, key=lambda t: (B40_COUNT[t], t))
+        pool = [k for k in kinds if t in k.types]
+        return r.choice(pool)
+    return r.choice(kinds)
+
+
+B40_US_ONLY = {"ssn payroll correction", "background check result", "us payroll record"}
+
+
+def b40_draw(r, loc, js):
+    for _ in range(80):
+        if js:
+            kind = b40_pick(r, B40_JKINDS, loc)
+        elif loc == "en_US" and r.random() < 0.35:
+            kind = b40_pick(r, B40_USKINDS, loc)
+        else:
+            kind = b40_pick(r, B40_TKINDS, loc)
+        ctx = B40Ctx(r, loc, js)
+        tmpl = kind.make(ctx)
+        doc = b40_shape(ctx, tmpl) if js else b40_expand(ctx, tmpl)
+        w = Writer()
+        if js:
+            w.json(doc)
+        else:
+            w.text(doc)
+        if b40_leak(w.buf, w.spans):
+            continue
+        if js and (b"\\" in w.buf or any(b < 0x20 for b in w.buf)):
+            continue
+        for sp in w.spans:
+            B40_COUNT[sp["type"]] += 1
+        return doc
+    raise RuntimeError("blind40: no clean document in 80 draws")
+
+
+def b40_text(f, r, loc):
+    return b40_draw(r, loc, False)
+
+
+def b40_json(f, r, loc):
+    return b40_draw(r, loc, True)
+
+
+def b40_check(i, kind, doc, w, text, loc):
+    """blind40's self-check: labels in order, values valid for their type, no unlabelled copy, clean JSON."""
+    want = b40_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    prev = 0
+    for lab_, sp in zip(want, w.spans):
+        v = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        t = sp["type"]
+        assert t == lab_.typ and v == lab_.text and sp["start"] >= prev, (i, sp, v)
+        prev = sp["end"]
+        if t in B40_VENDOR_RE:
+            assert re.fullmatch(B40_VENDOR_RE[t], v), (i, t, v)
+        elif t == "JWT":
+            assert b40_jwt_ok(v), (i, v)
+        elif t == "PRIVATE_KEY":
+            assert b40_pem_ok(v) and (("\n" not in v) if kind == "json" else True), (i, v[:40])
+        elif t == "CREDIT_CARD":
+            d = re.sub(r"[ -]", "", v)
+            assert d.isdigit() and luhn_ok(d) and b40_iin_ok(d), (i, v)
+        elif t == "IBAN":
+            c = v.replace(" ", "")
+            assert c[:2] in B40_IBAN and len(c) == B40_IBAN[c[:2]][0] and b40_mod97_ok(c), (i, v)
+        elif t == "US_SSN":
+            assert b40_ssn_ok(v), (i, v)
+        elif t == "PHONE":
+            n = phonenumbers.parse(v, lab_.meta)
+            assert phonenumbers.is_valid_number(n) and phonenumbers.region_code_for_number(n) == lab_.meta, (i, v, lab_.meta)
+        elif t == "IPV4":
+            assert b40_ip4_ok(v), (i, v)
+        elif t == "IPV6":
+            assert b40_ip6_ok(v), (i, v)
+        elif t == "DATE_OF_BIRTH":
+            assert b40_dob_ok(v), (i, v)
+        elif t == "EMAIL":
+            assert re.fullmatch(B40_EMAIL_RE, v), (i, v)
+        elif t == "PLACEHOLDER":
+            assert v in B40_PLACEHOLDER_SET, (i, v)
+        elif t in ("PASSWORD", "GENERIC_SECRET"):
+            assert not re.search(r"[\s\"'\\\\]", v) and v, (i, t, v)
+        else:
+            raise AssertionError((i, t))
+    assert not b40_leak(w.buf, w.spans), i
+    if kind == "json":
+        assert b"\\" not in w.buf and not any(b < 0x20 for b in w.buf), i
+        json.loads(text)
 
 
 if __name__ == "__main__":
