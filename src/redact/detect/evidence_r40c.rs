@@ -4,8 +4,8 @@
 //! before a 13-digit number, and a verification code quoted in backticks.
 //!
 //! ISO/IEC 7812-1 lets a primary account number (PAN) have 8 to 19 digits; Visa issued
-//! 13-digit PANs (prefix `4`; Visa's own BIN tables and the PAN lengths card networks publish
-//! list 13 beside 16 and 19). A 13-digit number opening with `4` is also an EAN-13 barcode of
+//! 13-digit PANs (prefix `4`; Visa keeps account ranges of 13-digit PANs, a length references
+//! on payment card numbers list beside 16 and 19). A 13-digit number opening with `4` is also an EAN-13 barcode of
 //! the German GS1 prefixes 400–440, an e-ticket, an id: main takes it only with card evidence
 //! (`numbers::card_context_ok`). Population (`visa13-bare`): 243 gold, 105 not.
 //!
@@ -19,7 +19,8 @@
 //! * **`PAN` before it** (`PAN=4936686703100 EXP=2709`): ISO/IEC 7812's name of the number, a
 //!   card word for 13 digits when it stands alone (no letter before or after: not `company`,
 //!   `Japan`, `panel`) within the 32 bytes before (`pan_word_before`). Population
-//!   (`visa13-pan32`): 4 gold, 0 not (blind18 3, blind32 1), all missed by main.
+//!   (`pan13-any`: `pan`, `=`/`:`/blanks, 13 digits in any grouping): 6 gold, 0 not, three
+//!   writers (blind18 3, blind32 1, blind34 2), all missed by main.
 //! * **A code in backticks** (``card `4448830468614` with CVC `523` ``): Markdown's code span
 //!   (CommonMark) around the three or four digits after a code word; read by
 //!   `numbers::code_digits_after` (an opening backtick, the closing one right after the
