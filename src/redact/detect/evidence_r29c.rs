@@ -91,8 +91,7 @@ const BEFORE_CODE: u64 = 1 << b' ' | 1 << b'\t' | 1 << b':' | 1 << b'=' | 1 << b
 #[cfg(test)]
 pub(super) fn code_may_start(hay: &[u8], i: usize) -> bool {
     i >= 4
-        && hay[i - 1] < 64
-        && (BEFORE_CODE >> hay[i - 1]) & 1 != 0
+        && ((hay[i - 1] < 64 && (BEFORE_CODE >> hay[i - 1]) & 1 != 0) || hay[i - 1] == b'`')
         && code_digits_may_start(hay, i)
 }
 
@@ -123,7 +122,8 @@ pub(super) fn code_word_before(hay: &[u8], i: usize) -> Option<usize> {
         }
         k
     };
-    let mut k = blanks(i);
+    // A code in backticks (`` CVC `093` ``; `evidence_r40c`).
+    let mut k = blanks(i - usize::from(i > 0 && hay[i - 1] == b'`'));
     if k > 0 && matches!(hay[k - 1], b':' | b'=' | b'#') {
         k = blanks(k - 1);
     }

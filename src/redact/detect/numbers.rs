@@ -1131,6 +1131,9 @@ fn card_context_ok(hay: &[u8], s: usize, e: usize, nd: usize, card_key: bool) ->
         || card_word_before(hay, s)
         || super::table::in_card_column(hay, s)
         || super::evidence_r30c::expiry_after(hay, e)
+        // ISO/IEC 7812's `PAN` before, the card's verification code after (`evidence_r40c`).
+        || super::evidence_r40c::pan_word_before(hay, s)
+        || cvc_after_card(hay, e).is_some()
 }
 
 /// A card word (`card`, `visa`, `credit`, `debit`, `cc`, `Karte`, `carte`, `tarjeta`,
@@ -1547,10 +1550,19 @@ pub(super) fn code_digits_after(hay: &[u8], mut j: usize) -> Option<(usize, usiz
     if matches!(hay.get(j), Some(b':' | b'=' | b'#')) {
         j = blanks(j + 1);
     }
-    let digits = hay[j..].iter().take_while(|b| b.is_ascii_digit()).count();
-    let whole = hay
-        .get(j + digits)
-        .is_none_or(|&b| !b.is_ascii_alphanumeric() && b != b'/' && b != b'-');
+    // A code in backticks (`` CVC `093` ``): the closing one right after the digits
+    // (`evidence_r40c`).
+    let tick = hay.get(j) == Some(&b'`');
+    j += usize::from(tick);
+    let digits = hay
+        .get(j..)
+        .map_or(0, |r| r.iter().take_while(|b| b.is_ascii_digit()).count());
+    let whole = if tick {
+        hay.get(j + digits) == Some(&b'`')
+    } else {
+        hay.get(j + digits)
+            .is_none_or(|&b| !b.is_ascii_alphanumeric() && b != b'/' && b != b'-')
+    };
     ((3..=4).contains(&digits) && whole).then_some((j, j + digits))
 }
 

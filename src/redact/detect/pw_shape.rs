@@ -263,7 +263,8 @@ pub(super) const SHAPE_SYMBOL_DOT: u8 = 4;
 const RUN_END: u8 = 8;
 const VALUE_TAIL: u8 = 16;
 /// A byte that may stand right before a card security code's digits: a blank, `:`, `=`,
-/// `#`, `)` (`evidence_r29c::code_may_start`; twenty-ninth round, task cvc).
+/// `#`, `)` (`evidence_r29c::code_may_start`; twenty-ninth round, task cvc), a backtick
+/// (`` CVC `093` ``: `evidence_r40c`, fortieth round).
 pub(super) const SHAPE_BEFORE_CODE: u8 = 32;
 
 /// The byte pass's classes of the bytes around a digit (`SHAPE_WORD`, `SHAPE_UPPER`, `SHAPE_SYMBOL_DOT`,
@@ -290,7 +291,7 @@ pub(super) static SHAPE_CLASS: [u8; 256] = {
         if closes_value(c) || pw_symbol(c) || c == b'.' {
             k |= VALUE_TAIL;
         }
-        if matches!(c, b' ' | b'\t' | b':' | b'=' | b'#' | b')') {
+        if matches!(c, b' ' | b'\t' | b':' | b'=' | b'#' | b')' | b'`') {
             k |= SHAPE_BEFORE_CODE;
         }
         t[b] = k;
