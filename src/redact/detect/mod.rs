@@ -62,6 +62,7 @@ pub(crate) mod evidence_r38p;
 mod evidence_r38v;
 mod evidence_r39v;
 mod evidence_r40c;
+mod evidence_r40d;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -882,5 +883,7 @@ mod tests_r38v;
 mod tests_r39v;
 #[cfg(test)]
 mod tests_r40c;
+#[cfg(test)]
+mod tests_r40d;
 #[cfg(test)]
 pub(crate) mod tests_support;

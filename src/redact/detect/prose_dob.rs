@@ -61,7 +61,9 @@ pub(super) fn prose_birth_date(hay: &[u8], p: usize, date_re: &Regex) -> Option<
         return None;
     }
     let limit = hay.len().min(from + GAP);
-    let mut i = from;
+    // A qualifier in parentheses right after the phrase, a digit in it (`Date of birth (2):
+    // …`, `| Geburtsdatum (item 3) | …`): skipped (`evidence_r40d`; fortieth round, task dob).
+    let mut i = super::evidence_r40d::qualifier_end(hay, blanks(hay, from)).unwrap_or(from);
     while i < limit {
         let b = hay[i];
         // A pipe table's row, the phrase its label's cell (`| Date of birth | 07/06/1958 |`):
