@@ -1216,13 +1216,43 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         if key == KeyClass::TaxId && self.redactor.enabled(Entity::UsSsn) && tax_id_ssn(s.trim()) {
             return self.whole(Entity::UsSsn, s);
         }
-        if key == KeyClass::Party
-            && self.redactor.enabled(Entity::Phone)
-            && super::validate::party_number_ok(s.as_bytes())
-        {
-            return self.whole(Entity::Phone, s);
+        if key == KeyClass::Party && self.redactor.enabled(Entity::Phone) {
+            return self.party(s);
         }
         self.scan_string(s, key)
+    }
+
+    /// A value under a message's endpoint key (`KeyClass::Party`): a bare run of digits that
+    /// is a phone (`validate::party_number_ok`) is one; a formatted number (`"to": "078 122 89
+    /// 78"`, `evidence_r40n::party_formatted`) is scanned as under a phone key and kept when
+    /// the scan finds one phone that is the whole value; anything else is scanned as any
+    /// value of the key. (Out of line: few members are an endpoint's; fortieth round, task
+    /// ph.)
+    #[cold]
+    #[inline(never)]
+    fn party(&mut self, s: &str) -> Option<Leaf> {
+        if super::validate::party_number_ok(s.as_bytes()) {
+            return self.whole(Entity::Phone, s);
+        }
+        if !crate::redact::detect::evidence_r40n::party_formatted(s.as_bytes()) {
+            return self.scan_string(s, KeyClass::Party);
+        }
+        let ctx = ScanContext {
+            phone_key: true,
+            ..ScanContext::default()
+        };
+        let redactor = self.redactor;
+        redactor
+            .detector
+            .hits_into(s.as_bytes(), ctx, &mut self.scratch);
+        let whole = matches!(
+            self.scratch.raw.as_slice(),
+            [(h, _)] if h.entity == Entity::Phone && h.start == 0 && h.end == s.len()
+        );
+        if whole {
+            return self.emit_hits(s);
+        }
+        self.scan_string(s, KeyClass::Party)
     }
 
     /// A secret-named schema property's example (`KeyClass::SecretExample`,

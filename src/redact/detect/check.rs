@@ -361,6 +361,8 @@ impl Detector {
                 if ua_version
                     || dotted_phone
                     || text == b"0.0.0.0"
+                    // The instance-metadata address (`evidence_r40n`; fortieth round, task ph).
+                    || super::evidence_r40n::metadata_address(text)
                     || loopback
                     || mask
                     || ident_value
@@ -2486,6 +2488,11 @@ pub(super) fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     let mut e = i;
     while e < hay.len() && e - s < 45 && is_ipv6_byte(hay[e]) {
         e += 1;
+    }
+    // tcpdump's full destination and its port (`…:c6a7.51544:`) run one byte past the bound:
+    // its ending `:` joins the run (`evidence_r40n`; fortieth round, task ph).
+    if e - s == 45 {
+        e = super::evidence_r40n::run_colon_end(hay, e);
     }
     while s < e && hay[s] == b'.' {
         s += 1;

@@ -63,6 +63,7 @@ mod evidence_r38v;
 mod evidence_r39v;
 mod evidence_r40c;
 mod evidence_r40d;
+pub(crate) mod evidence_r40n;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -885,5 +886,7 @@ mod tests_r39v;
 mod tests_r40c;
 #[cfg(test)]
 mod tests_r40d;
+#[cfg(test)]
+mod tests_r40n;
 #[cfg(test)]
 pub(crate) mod tests_support;

@@ -316,7 +316,7 @@ pub(super) fn phone_core_end(text: &[u8]) -> usize {
 
 /// Context words in the 32 bytes before a phone candidate.
 pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
-    const WORDS: [&[u8]; 46] = [
+    const WORDS: [&[u8]; 47] = [
         b"phone",
         b"tel",
         b"call",
@@ -375,6 +375,9 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
         b"appel\xc3\xa9",
         b"belde",
         b"chiamato",
+        // `Telephone:`, LDAP's `telephoneNumber:` (RFC 4519's attribute; `tel` must end a
+        // word): fortieth round, task ph (`evidence_r40n`).
+        b"telephone",
     ];
     let from = s.saturating_sub(32);
     let mut win = [0u8; 32];

@@ -146,6 +146,13 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
             class
         };
     }
+    // libphonenumber's `national_number` under a phone (PayPal's `"phone_number":
+    // {"national_number": …}`): the phone, not a national id (`evidence_r40n`).
+    if parent == KeyClass::Phone
+        && crate::redact::detect::evidence_r40n::national_number_member(key)
+    {
+        return KeyClass::Phone;
+    }
     if class != KeyClass::Plain || (key.len() > 9 && !typed_string_key(key)) {
         if matches!(parent, KeyClass::Card | KeyClass::FormResponse)
             && key.eq_ignore_ascii_case("token")
@@ -215,6 +222,8 @@ impl KeyFacts {
     const SCHEMA_EXAMPLE: u32 = 1 << 16;
     // A dotted member name of Composer's `bearer` section (`detect::evidence_r38g::section_host`).
     const SECTION_HOST: u32 = 1 << 17;
+    // libphonenumber's `national_number` (`detect::evidence_r40n::national_number_member`).
+    const NATIONAL_NUMBER: u32 = 1 << 18;
 
     /// The facts of `key` (the decoded key), each from the function it stands for.
     pub(crate) fn of(key: &str) -> KeyFacts {
@@ -260,6 +269,10 @@ impl KeyFacts {
             (
                 crate::redact::detect::evidence_r38g::section_host(key),
                 Self::SECTION_HOST,
+            ),
+            (
+                crate::redact::detect::evidence_r40n::national_number_member(key),
+                Self::NATIONAL_NUMBER,
             ),
         ];
         KeyFacts(
@@ -352,6 +365,9 @@ fn member_class_of_parent(parent: KeyClass, class: KeyClass, key: KeyFacts) -> K
         } else {
             class
         };
+    }
+    if parent == KeyClass::Phone && key.has(KeyFacts::NATIONAL_NUMBER) {
+        return KeyClass::Phone;
     }
     if class != KeyClass::Plain || key.has(KeyFacts::LONG) {
         if matches!(parent, KeyClass::Card | KeyClass::FormResponse) && key.has(KeyFacts::TOKEN) {
