@@ -45,8 +45,9 @@ use super::check::Outcome;
 use super::Hit;
 
 /// The prefixes: `hf_` and `MORE_PREFIXES` (the thirty-ninth round's, `evidence_r39v`, from
-/// `"PMAK-"` on; PlanetScale's three reached through the trigger `pscale_`).
-const PREFIXES: [&str; 23] = [
+/// `"PMAK-"` on; PlanetScale's three reached through the trigger `pscale_`), and the
+/// fortieth round's SendGrid `SG.` and Dropbox `sl.` (`evidence_r40s`; first-tier triggers).
+const PREFIXES: [&str; 25] = [
     "glpat-",
     "gldt-",
     "glrt-",
@@ -70,6 +71,8 @@ const PREFIXES: [&str; 23] = [
     "rnd_",
     "fo1_",
     super::evidence_r39v::DJANGO,
+    super::evidence_r40s::SENDGRID,
+    super::evidence_r40s::DROPBOX,
 ];
 
 /// The prefixes of four bytes or more, the second trigger tier's literals
@@ -114,6 +117,17 @@ pub(super) fn vendor_prefix_end(hay: &[u8], p: usize) -> Option<usize> {
     }
     if *prefix == super::evidence_r39v::DJANGO {
         return super::evidence_r39v::django_key_end(hay, p + prefix.len());
+    }
+    // SendGrid's and Dropbox's shapes (`evidence_r40s`): no `.` before either.
+    if *prefix == super::evidence_r40s::SENDGRID || *prefix == super::evidence_r40s::DROPBOX {
+        if !super::evidence_r40s::starts_token(hay, p) {
+            return None;
+        }
+        return if *prefix == super::evidence_r40s::SENDGRID {
+            super::evidence_r40s::sendgrid_key_end(hay, p + prefix.len())
+        } else {
+            super::evidence_r40s::dropbox_token_end(hay, p + prefix.len())
+        };
     }
     let (extra, least): (&[u8], usize) = match *prefix {
         "whsec_" => (b"+/=", 16),
