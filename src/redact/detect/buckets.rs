@@ -85,6 +85,9 @@ pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
 /// from the first tier to make room for `SG.` and `sl.`) are pinned by the same model in
 /// buckets 7 and 11 (bench clean JSON +1 weighed candidate per 64 KB, PII JSON none).
 ///
+/// Azure CLI's ` tsv⏎` (fortieth round, task sg; `evidence_r40s::az_tsv_value`) in bucket 15,
+/// where the model adds no candidate on the bench payloads (dev's text +158 weighed).
+///
 /// ` -U ` (thirty-second round, task pw; `evidence_r32p`) shares ` -u `'s low nibbles and
 /// joins its bucket, pinned there; `masterauth` and `add_user ` (the same round) are pinned
 /// where they landed unplanned, in the buckets of `community ` and ` -a `.
@@ -143,7 +146,7 @@ pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
         "de-pas", "clave", "DTM+329:", "gldt-", "glc_", "npm_", "PMAK-",
     ],
     &["login is ", "nascita", "nata a ", " key ", "pass ", "ya29."],
-    &["nato a ", "DMG*D8*", " -p\"", "glrt-"],
+    &["nato a ", "DMG*D8*", " -p\"", "glrt-", " tsv\n"],
 ];
 
 /// The order to hand `lits` to Teddy in (`order[id]` is an index into `lits`) so that each

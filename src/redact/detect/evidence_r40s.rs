@@ -24,6 +24,12 @@
 //!   any of the three texts) and the AWS literals in the prose searcher's buckets 7 and 11
 //!   (`buckets`); dev's text: first searcher 5,099 → 3,864 weighed candidates, prose
 //!   searcher 8,540 → 8,903.
+//! * **Azure CLI's printed secret** (`az_tsv_value`): the line after `az … --query …value …
+//!   -o tsv` (Azure CLI's documented `--query` JMESPath and `tsv` output print the bare
+//!   value: `az keyvault secret show … --query value -o tsv`, `az storage account keys list
+//!   … --query [0].value -o tsv`) when it is one token of base64 or hex; reached from the
+//!   second-tier literal ` tsv⏎` (the command line's end). 70 places on three writers' splits
+//!   (blind12, blind24, blind38), every one gold; 46 missed by main.
 //! * **Population** (`sg_r40_population.py m27`, training splits through blind38): `SG.` of
 //!   SendGrid's shape 224 places on nine writers' splits, every one gold GENERIC_SECRET (12
 //!   missed by main); its stand-ins 15 (blind24 2 of the shape, blind38 13 of another),
@@ -103,4 +109,77 @@ pub(super) fn dropbox_token_end(hay: &[u8], bs: usize) -> Option<usize> {
         n -= 1;
     }
     (n >= DROPBOX_LEAST && !body.get(n).is_some_and(u8::is_ascii_alphanumeric)).then_some(bs + n)
+}
+
+/// Azure CLI's trigger: the end of `-o tsv` on its line (`patterns::more_triggers`).
+pub(super) const AZ_TSV: &str = " tsv\n";
+
+/// The longest command line read back from `-o tsv`.
+const AZ_LINE: usize = 512;
+
+/// The longest value read.
+const AZ_VALUE: usize = 512;
+
+/// The value Azure CLI printed on the line after `az … --query …value … -o tsv` (the
+/// trigger ` tsv⏎` at `p`): `(start, end)` of a line that is one token of 16 bytes or more of
+/// base64 or hex (`A`–`Z`, `a`–`z`, `0`–`9`, `+`, `/`, `=`; a vendor's token with `_` or `-`
+/// is its own rule's), when the command line holds `-o` (or `--output`) right before, an `az`
+/// command word and a `--query` whose expression ends in `value` (`value`, `[0].value`).
+pub(super) fn az_tsv_value(hay: &[u8], p: usize) -> Option<(usize, usize)> {
+    if !hay.get(p..)?.starts_with(AZ_TSV.as_bytes()) {
+        return None;
+    }
+    let before = hay.get(..p)?;
+    if !(before.ends_with(b" -o") || before.ends_with(b" --output")) {
+        return None;
+    }
+    let from = p.saturating_sub(AZ_LINE);
+    let ls = before
+        .get(from..)?
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(from, |i| from + i + 1);
+    let line = hay.get(ls..p)?;
+    let az = line.windows(3).enumerate().any(|(i, w)| {
+        w == b"az " && (i == 0 || line.get(i - 1).is_some_and(|&b| b == b' ' || b == b'$'))
+    });
+    let query = line
+        .windows(8)
+        .position(|w| w == b"--query ")
+        .and_then(|i| line.get(i + 8..))
+        .map(|rest| {
+            let arg = rest.split(|&b| b == b' ').next().unwrap_or_default();
+            let arg = arg
+                .strip_suffix(b"'")
+                .or_else(|| arg.strip_suffix(b"\""))
+                .unwrap_or(arg);
+            arg.ends_with(b"value")
+        });
+    if !az || query != Some(true) {
+        return None;
+    }
+    let vs = p + AZ_TSV.len();
+    let rest = hay.get(vs..)?;
+    let n = rest
+        .iter()
+        .take(AZ_VALUE + 1)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=')
+        .count();
+    if !(16..=AZ_VALUE).contains(&n) {
+        return None;
+    }
+    let after = rest.get(n);
+    if !(after.is_none() || after == Some(&b'\n') || after == Some(&b'\r')) {
+        return None;
+    }
+    let body = rest.get(..n)?;
+    let classes = [
+        body.iter().any(u8::is_ascii_lowercase),
+        body.iter().any(u8::is_ascii_uppercase),
+        body.iter().any(u8::is_ascii_digit),
+    ]
+    .iter()
+    .filter(|&&c| c)
+    .count();
+    (classes >= 2 && super::super::validate::shannon_entropy(body) > 3.0).then_some((vs, vs + n))
 }

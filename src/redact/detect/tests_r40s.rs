@@ -166,3 +166,66 @@ fn every_cut_of_a_sendgrid_key_or_dropbox_token_is_safe() {
     assert!(!starts_token(b"xSG.", 1));
     assert!(!starts_token(b".sl.", 1));
 }
+
+const AZ_KV: &str =
+    "$ az keyvault secret show --vault-name kv-peakstone --name sendgrid --query value -o tsv\n";
+const AZ_SA: &str = "az storage account keys list -n stprodgvwlgx --query [0].value -o tsv\n";
+
+#[test]
+fn a_value_azure_cli_printed_after_tsv_is_a_secret() {
+    for (cmd, v) in [
+        (AZ_KV, "6cVFlMabfavGfCuTW6F0ozFdcUj8m2MOsAGO/ymF7BU="),
+        (AZ_KV, "e6653de1bdbf5d0b4cd3c853c578a1213418b4b83f50383946c6a62579515e08"),
+        (AZ_SA, "rl+EF+sTsGPj330YQIGVQRUaJzC5iQuropIPT8WOIyqhnvYa07XZZlvefnBdQD9ptOs5DkQ+1d0CqQZnpXbqmg=="),
+    ] {
+        for text in [format!("{cmd}{v}\n"), format!("{cmd}{v}\r\n$ exit\n")] {
+            for t in both(&text) {
+                let f = found(&t);
+                assert!(f.contains(&real(v)), "{t}: {f:?}");
+            }
+        }
+        // At the text's end.
+        let t = format!("{cmd}{v}");
+        assert!(found(&t).contains(&real(v)), "{t}");
+        let body = serde_json::json!({ "role": "tool", "content": format!("{cmd}{v}\n") }).to_string();
+        assert_eq!(
+            json_findings_checked(&body),
+            vec![("GENERIC_SECRET", "/content".to_string())],
+            "{body}"
+        );
+    }
+    // A Stripe key printed so stays Stripe's.
+    let t = format!("{AZ_KV}sk_live_dwl1OMVXNE3DyL5xst3ssG8G\n");
+    let f = found(&t);
+    assert!(
+        f.iter()
+            .any(|(e, v, _)| *e == "STRIPE_KEY" && v.starts_with("sk_live_")),
+        "{t}: {f:?}"
+    );
+}
+
+#[test]
+fn other_tsv_output_is_no_secret() {
+    for t in [
+        // Another query, no query, no `az`, one class, more than one token on the line.
+        "$ az keyvault show --name kv-x --query id -o tsv\n/subscriptions/0000/resourceGroups/rg\n",
+        "$ az vm list-ip-addresses -g rg-pilmf -o tsv\nvm-9\t180.211.211.229\t10.17.223.111\n",
+        "$ kubectl get secret x --query value -o tsv\n6cVFlMabfavGfCuTW6F0ozFdcUj8m2MOsAGO/ymF7BU=\n",
+        "$ az keyvault secret show --name k --query name -o tsv\nSendgridApiKeyProd2024\n",
+        "$ az keyvault secret show --name k --query value -o tsv\nabcdefqrstuvwxyzabcdefqrstuv\n",
+        "$ az keyvault secret show --name k --query value -o tsv\n6cVFlMabfavGfCuTW6F0ozFd cUj8m2MOsAGO\n",
+        "$ az keyvault secret show --name k --query value -o tsv\n6cVFlMab\n",
+    ] {
+        for t in both(t) {
+            let f = found(&t);
+            assert!(f.iter().all(|(e, _, _)| *e != "GENERIC_SECRET"), "{t}: {f:?}");
+        }
+    }
+    scan_every_cut(&format!(
+        "{AZ_KV}6cVFlMabfavGfCuTW6F0ozFdcUj8m2MOsAGO/ymF7BU=\n"
+    ));
+    use super::evidence_r40s::az_tsv_value;
+    assert_eq!(az_tsv_value(b" tsv\n", 0), None);
+    assert_eq!(az_tsv_value(b"x", 5), None);
+    assert_eq!(az_tsv_value(b"az --query value -o tsv\n", 19), None);
+}
