@@ -31,13 +31,15 @@ pub(super) const FIRST_TIER: [&[&str]; BUCKETS] = [
     &["ghp_"],
     &["bearer "],
     &["sk-ant-", "ABIA"],
-    // Hugging Face's `hf_` (thirty-eighth round, task vp): the empty bucket, alone.
-    &["hf_"],
-    &["wJalrXUtnFEMI/", "F. nac", "d.o.b", "ASIA", "ACCA"],
+    // Hugging Face's `hf_` (thirty-eighth round, task vp): the empty bucket, alone; SendGrid's
+    // `SG.` and Dropbox's `sl.` (fortieth round, task sg) with it, where the model of the
+    // candidates adds none on the bench payloads and dev's text.
+    &["hf_", "SG.", "sl."],
+    &["F. nac", "d.o.b", "ASIA", "ACCA"],
     &["data di nascita", "nato/a il", "ghu_"],
     &["sk_live_", "rk_live_", "ghs_"],
     &["birt", "AKIA"],
-    &["je7MtGbClwBF/", "nacido el", "naiss", "gho_"],
+    &["nacido el", "naiss", "gho_"],
     &["geboortedatum", "nee le", "ghr_"],
     &["fecha de nacimiento"],
     &["-----BEGIN ", "xapp-"],
@@ -79,6 +81,13 @@ pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
 /// added no candidate on the bench payloads (`django-insecure-` not in the bucket of `oken `,
 /// where the PII-dense JSON's candidates would each verify one literal more).
 ///
+/// AWS's example secrets (`wJalrXUtnFEMI/`, `je7MtGbClwBF/`; fortieth round, task sg: moved
+/// from the first tier to make room for `SG.` and `sl.`) are pinned by the same model in
+/// buckets 7 and 11 (bench clean JSON +1 weighed candidate per 64 KB, PII JSON none).
+///
+/// Azure CLI's ` tsv⏎` (fortieth round, task sg; `evidence_r40s::az_tsv_value`) in bucket 15,
+/// where the model adds no candidate on the bench payloads (dev's text +158 weighed).
+///
 /// ` -U ` (thirty-second round, task pw; `evidence_r32p`) shares ` -u `'s low nibbles and
 /// joins its bucket, pinned there; `masterauth` and `add_user ` (the same round) are pinned
 /// where they landed unplanned, in the buckets of `community ` and ` -a `.
@@ -119,6 +128,7 @@ pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
         "glsa_",
         "dop_v1_",
         "django-insecure-",
+        "wJalrXUtnFEMI/",
     ],
     &["oken ", "mysql"],
     &[
@@ -130,13 +140,13 @@ pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
         "s_secret_access_key ",
     ],
     &["> auth ", "pwd ", " -a ", " -P ", " -w ", "add_user "],
-    &["community ", "fecha nac", "masterauth"],
+    &["community ", "fecha nac", "masterauth", "je7MtGbClwBF/"],
     &["requirepass", "USERPASS>", "depas", "sswd", "sbp_"],
     &[
         "de-pas", "clave", "DTM+329:", "gldt-", "glc_", "npm_", "PMAK-",
     ],
     &["login is ", "nascita", "nata a ", " key ", "pass ", "ya29."],
-    &["nato a ", "DMG*D8*", " -p\"", "glrt-"],
+    &["nato a ", "DMG*D8*", " -p\"", "glrt-", " tsv\n"],
 ];
 
 /// The order to hand `lits` to Teddy in (`order[id]` is an index into `lits`) so that each

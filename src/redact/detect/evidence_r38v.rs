@@ -45,8 +45,9 @@ use super::check::Outcome;
 use super::Hit;
 
 /// The prefixes: `hf_` and `MORE_PREFIXES` (the thirty-ninth round's, `evidence_r39v`, from
-/// `"PMAK-"` on; PlanetScale's three reached through the trigger `pscale_`).
-const PREFIXES: [&str; 23] = [
+/// `"PMAK-"` on; PlanetScale's three reached through the trigger `pscale_`), and the
+/// fortieth round's SendGrid `SG.` and Dropbox `sl.` (`evidence_r40s`; first-tier triggers).
+const PREFIXES: [&str; 25] = [
     "glpat-",
     "gldt-",
     "glrt-",
@@ -70,13 +71,15 @@ const PREFIXES: [&str; 23] = [
     "rnd_",
     "fo1_",
     super::evidence_r39v::DJANGO,
+    super::evidence_r40s::SENDGRID,
+    super::evidence_r40s::DROPBOX,
 ];
 
 /// The prefixes of four bytes or more, the second trigger tier's literals
 /// (`patterns::more_triggers`): a three-byte literal there shortens both of its searchers'
 /// fingerprints to three bytes (callgrind: 64 KB of clean text +74 %); `hf_` is the first
 /// tier's (`patterns::triggers`), whose fingerprint is three bytes long already.
-pub(super) const MORE_PREFIXES: [&str; 20] = [
+pub(super) const MORE_PREFIXES: [&str; 21] = [
     "glpat-",
     "gldt-",
     "glrt-",
@@ -98,6 +101,8 @@ pub(super) const MORE_PREFIXES: [&str; 20] = [
     "rnd_",
     "fo1_",
     super::evidence_r39v::DJANGO,
+    // Azure CLI's printed secret after `-o tsv` (`evidence_r40s::az_tsv_value`; no prefix).
+    super::evidence_r40s::AZ_TSV,
 ];
 
 /// The longest body read (a `ya29.` token holds ~200 bytes; a longer run is no token).
@@ -107,6 +112,10 @@ const MAX_BODY: usize = 2048;
 /// stands there in its own case after a boundary and a body of the vendor's alphabet of the
 /// least length follows, no letter or digit after it.
 pub(super) fn vendor_prefix_end(hay: &[u8], p: usize) -> Option<usize> {
+    // Azure CLI's printed secret on the line after the trigger (`evidence_r40s`).
+    if hay.get(p) == Some(&b' ') {
+        return super::evidence_r40s::az_tsv_value(hay, p).map(|(_, e)| e);
+    }
     let rest = hay.get(p..)?;
     let prefix = PREFIXES.iter().find(|x| rest.starts_with(x.as_bytes()))?;
     if p > 0 && hay.get(p - 1).is_some_and(|&b| v::is_word(b) || b == b'-') {
@@ -114,6 +123,17 @@ pub(super) fn vendor_prefix_end(hay: &[u8], p: usize) -> Option<usize> {
     }
     if *prefix == super::evidence_r39v::DJANGO {
         return super::evidence_r39v::django_key_end(hay, p + prefix.len());
+    }
+    // SendGrid's and Dropbox's shapes (`evidence_r40s`): no `.` before either.
+    if *prefix == super::evidence_r40s::SENDGRID || *prefix == super::evidence_r40s::DROPBOX {
+        if !super::evidence_r40s::starts_token(hay, p) {
+            return None;
+        }
+        return if *prefix == super::evidence_r40s::SENDGRID {
+            super::evidence_r40s::sendgrid_key_end(hay, p + prefix.len())
+        } else {
+            super::evidence_r40s::dropbox_token_end(hay, p + prefix.len())
+        };
     }
     let (extra, least): (&[u8], usize) = match *prefix {
         "whsec_" => (b"+/=", 16),
@@ -140,6 +160,13 @@ pub(super) fn vendor_prefix_end(hay: &[u8], p: usize) -> Option<usize> {
 /// The hit of the token `hay[s..e]` (`vendor_prefix_end`'s span): a placeholder when its
 /// body is a stand-in, a GENERIC_SECRET when it reads as random, else nothing.
 pub(super) fn vendor_prefix(hay: &[u8], s: usize, e: usize) -> Outcome {
+    // Azure CLI's printed secret: the value's span, on the line after the trigger.
+    if hay.get(s) == Some(&b' ') {
+        return match super::evidence_r40s::az_tsv_value(hay, s) {
+            Some((vs, ve)) if ve == e => Outcome::Hit(Hit::new(Entity::GenericSecret, vs, ve)),
+            _ => Outcome::Reject,
+        };
+    }
     let Some(text) = hay.get(s..e) else {
         return Outcome::Reject;
     };

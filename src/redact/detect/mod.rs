@@ -64,6 +64,7 @@ mod evidence_r39v;
 mod evidence_r40c;
 mod evidence_r40d;
 pub(crate) mod evidence_r40n;
+mod evidence_r40s;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -888,5 +889,7 @@ mod tests_r40c;
 mod tests_r40d;
 #[cfg(test)]
 mod tests_r40n;
+#[cfg(test)]
+mod tests_r40s;
 #[cfg(test)]
 pub(crate) mod tests_support;

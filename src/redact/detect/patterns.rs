@@ -144,7 +144,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::VendorPrefix,
             &[E::GenericSecret],
-            r"(?:glpat-|gldt-|glrt-|glc_|glsa_|npm_|pypi-|hf_|dop_v1_|shpat_|lin_api_|ntn_)[A-Za-z0-9_\-]{16,}|whsec_[A-Za-z0-9_\-+/=]{16,}|ya29\.[A-Za-z0-9_.\-]{20,}".into(),
+            r"(?:glpat-|gldt-|glrt-|glc_|glsa_|npm_|pypi-|hf_|dop_v1_|shpat_|lin_api_|ntn_)[A-Za-z0-9_\-]{16,}|whsec_[A-Za-z0-9_\-+/=]{16,}|ya29\.[A-Za-z0-9_.\-]{20,}|SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}|sl\.[A-Za-z0-9_.\-]{100,}".into(),
         ),
     ]
 }
@@ -167,7 +167,9 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
         Kind::Aws => &["AKIA", "ASIA", "ABIA", "ACCA"],
         Kind::Google => &["AIza"],
         Kind::Bearer => &["bearer "],
-        Kind::AwsExampleSecret => &["wJalrXUtnFEMI/", "je7MtGbClwBF/"],
+        // AWS's example secrets (`wJalrXUtnFEMI/`, `je7MtGbClwBF/`) are the second tier's
+        // (`more_triggers`): their places here are SendGrid's `SG.` and Dropbox's `sl.`
+        // (below; fortieth round, task sg).
         // `s_secret_access_key ` is the second tier's (`more_triggers`): its place here is
         // Hugging Face's `hf_` (below), whose three bytes need this searcher's three-byte
         // fingerprint (thirty-eighth round, task vp).
@@ -307,8 +309,10 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
         // Hugging Face's `hf_` (`evidence_r38v`; thirty-eighth round, task vp): three bytes,
         // so here, where the fingerprint is three bytes long already (`eyJ`, `b. `), alone in
         // a bucket (`FIRST_TIER`); this searcher takes 127 literals at most, so
-        // `s_secret_access_key ` left it for the second tier.
-        Kind::VendorPrefix => &["hf_"],
+        // `s_secret_access_key ` left it for the second tier. SendGrid's `SG.` and Dropbox's
+        // `sl.` (`evidence_r40s`; fortieth round, task sg), three bytes too, in `hf_`'s
+        // bucket, where AWS's example secrets left room.
+        Kind::VendorPrefix => &["hf_", "SG.", "sl."],
         _ => &[],
     }
 }
@@ -384,6 +388,10 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
         // From `aws_…`: `s_s` is a rarer fingerprint for Teddy than `sec` (callgrind); a
         // first-tier literal until the thirty-eighth round (task vp: its place went to `hf_`).
         Kind::AwsSecretWord => &["s_secret_access_key "],
+        // AWS's documented example secret access keys: first-tier literals until the
+        // fortieth round (task sg: their places went to `SG.` and `sl.`); fourteen and
+        // thirteen bytes, pinned in the prose searcher's plan (`buckets`).
+        Kind::AwsExampleSecret => &["wJalrXUtnFEMI/", "je7MtGbClwBF/"],
         // Vendors' documented token prefixes (`evidence_r38v`; thirty-eighth round, task vp):
         // written in lower case only, as the vendors issue them. Each of four bytes or more,
         // so that Teddy's fingerprint stays four bytes long (`hf_` is the first tier's).
