@@ -61,6 +61,7 @@ pub(crate) mod evidence_r38g;
 pub(crate) mod evidence_r38p;
 mod evidence_r38v;
 mod evidence_r39v;
+mod evidence_r40p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -879,5 +880,7 @@ mod tests_r38p;
 mod tests_r38v;
 #[cfg(test)]
 mod tests_r39v;
+#[cfg(test)]
+mod tests_r40p;
 #[cfg(test)]
 pub(crate) mod tests_support;
