@@ -47,7 +47,8 @@ pub(super) const FIRST_TIER: [&[&str]; BUCKETS] = [
 
 /// The second searcher's plan (`more_triggers`), as `FIRST_TIER`.
 pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
-    &[],
+    // PowerShell's ` -AsPlainText` (fortieth round, task pw; `evidence_r40p`): the empty bucket.
+    &[" -AsPlainText"],
     &["oken "],
     &["USERPASS>", "cret "],
     &[],
@@ -146,7 +147,19 @@ pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
         "de-pas", "clave", "DTM+329:", "gldt-", "glc_", "npm_", "PMAK-",
     ],
     &["login is ", "nascita", "nata a ", " key ", "pass ", "ya29."],
-    &["nato a ", "DMG*D8*", " -p\"", "glrt-", " tsv\n"],
+    // PowerShell's ` -AsPlainText` (fortieth round, task pw; `evidence_r40p`): where the model
+    // of the candidates adds none on the bench payloads' clean and PII-dense JSON (18 on 1 MB
+    // of dev's text); in the bucket of ` -a ` it added ~230 per 64 KB of clean JSON (the ids'
+    // `…0-a…`) and cost clean text +1.7 % (callgrind, `pw40b`). Azure CLI's ` tsv\n` (task sg,
+    // `evidence_r40s`) shares the bucket (merged; counted together, below the docs' round).
+    &[
+        "nato a ",
+        "DMG*D8*",
+        " -p\"",
+        "glrt-",
+        " tsv\n",
+        " -AsPlainText",
+    ],
 ];
 
 /// The order to hand `lits` to Teddy in (`order[id]` is an index into `lits`) so that each
@@ -368,6 +381,15 @@ mod tests {
     #[test]
     fn the_add_user_literal_moves_no_other_literal() {
         assert_moves_no_other_literal("add_user ", 10);
+    }
+
+    /// The fortieth round's literals (`evidence_r40p`): ` -AsPlainText` (PowerShell), in the
+    /// bucket of `glrt-`, and `cret|` (a wiki-markup table's `Secret||` header cell), in its
+    /// fingerprint's group with `cret `, move no other literal of the prose searcher.
+    #[test]
+    fn the_fortieth_round_literals_move_no_other_literal() {
+        assert_moves_no_other_literal(" -AsPlainText", 15);
+        assert_moves_no_other_literal("cret|", 5);
     }
 
     #[test]

@@ -191,6 +191,11 @@ impl Detector {
                     None => reject,
                 },
             ),
+            // PowerShell's `ConvertTo-SecureString 'PLAIN' -AsPlainText` (`evidence_r40p`).
+            Kind::SecretWord if hay[s] == b' ' && hay.get(s + 1) == Some(&b'-') => {
+                super::evidence_r40p::secure_string_password(hay, s + 1)
+                    .map_or(reject, Outcome::Hit)
+            }
             Kind::SecretWord => match secret_word_at(hay, s) {
                 // A name joined to its secret's word, then a blank (twenty-fourth round).
                 Some((ks, ke))
@@ -756,6 +761,8 @@ impl Detector {
             || super::evidence_r32g::twilio_sid(value)
             || super::evidence_r32g::user_provided(value)
             || super::evidence_r38p::cfn_intrinsic(value)
+            || super::evidence_r40p::key_vault_reference(value)
+            || super::evidence_r40p::inline_code_stand_in(value)
         {
             return Outcome::Reject;
         }
@@ -834,6 +841,7 @@ impl Detector {
                 let entity = if azure_app_secret(hay, s)
                     || vendor_token(value)
                     || evidence_r23s::token_user_before(hay, s)
+                    || super::evidence_r40p::django_key_value(hay, vs, e)
                 {
                     Entity::GenericSecret
                 } else {
@@ -2627,7 +2635,14 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
         Kind::SecretWord => {
             return Ok(secret_word_at(hay, p).map(|(_, e)| e).or_else(|| {
                 // A vendor's token after `--…-token` (`evidence_r31g`).
-                super::evidence_r31g::flag_vendor_token(hay, p).map(|_| p + 4)
+                super::evidence_r31g::flag_vendor_token(hay, p)
+                    .map(|_| p + 4)
+                    // PowerShell's `-AsPlainText` (`evidence_r40p`).
+                    .or_else(|| {
+                        hay.get(p + 1..)
+                            .is_some_and(|t| t.starts_with(super::evidence_r40p::AS_PLAIN_TEXT))
+                            .then_some(p + 1 + super::evidence_r40p::AS_PLAIN_TEXT.len())
+                    })
             }));
         }
         Kind::Github => return Ok(github_end(hay, p)),
@@ -3220,6 +3235,14 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         // `$pw = ConvertTo-SecureString '…' -AsPlainText -Force`: the quoted plain text.
         if let Some(o) = secure_string_password(hay, vs, ve, Entity::Password) {
             return o;
+        }
+        // Symfony's `env(NAME)` (`evidence_r40p`): a reference, no password.
+        if super::evidence_r40p::env_reference(hay, vs, ve) {
+            return Outcome::Reject;
+        }
+        // Django's generated key (`django-insecure-…`) is a GENERIC_SECRET (`evidence_r40p`).
+        if super::evidence_r40p::django_key_value(hay, vs, ve) {
+            return Outcome::Hit(Hit::new(Entity::GenericSecret, vs, ve));
         }
         if accept(&hay[vs..ve]) {
             return Outcome::Hit(Hit::new(Entity::Password, vs, ve));

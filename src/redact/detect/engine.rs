@@ -875,6 +875,17 @@ impl Detector {
                     i = h.end;
                     continue;
                 }
+            } else if b == b'>' && pw_on && i > 3 && hay[i - 1] == b'-' && hay[i - 2] == b'I' {
+                // Perl DBI's `DBI->connect(DSN, USER, 'PASSWORD', …)` (`evidence_r40p`); the
+                // scan goes on after the `>` (the data source's host, an IPv4 address).
+                if let Some(h) = super::evidence_r40p::dbi_connect_password(hay, i) {
+                    self.push(out, h, usize::MAX - 1);
+                    if first_only {
+                        return;
+                    }
+                    i += 1;
+                    continue;
+                }
             } else if b == b'>' && pw_on && i > 0 && hay[i - 1] == b' ' {
                 // A Redis ACL rule's `>PASSWORD` (`user worker on >…`; `evidence_r30p`).
                 if let Some(h) = super::evidence_r30p::redis_acl_password(hay, i) {

@@ -64,6 +64,7 @@ mod evidence_r39v;
 mod evidence_r40c;
 mod evidence_r40d;
 pub(crate) mod evidence_r40n;
+mod evidence_r40p;
 mod evidence_r40s;
 mod numbers;
 mod patterns;
@@ -889,6 +890,8 @@ mod tests_r40c;
 mod tests_r40d;
 #[cfg(test)]
 mod tests_r40n;
+#[cfg(test)]
+mod tests_r40p;
 #[cfg(test)]
 mod tests_r40s;
 #[cfg(test)]

@@ -384,6 +384,14 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             // `evidence_r32p`).
             "masterauth",
             "add_user ",
+            // PowerShell's `ConvertTo-SecureString 'PLAIN' -AsPlainText` without a password
+            // keyword (`New-Object PSCredential('USER', (ConvertTo-SecureString …))`;
+            // `evidence_r40p`; fortieth round, task pw): the switch after its blank (a
+            // command line's), pinned where it adds no candidate (`buckets`).
+            " -AsPlainText",
+            // A table's `Secret` header cell closed by its `|` with no blank (Confluence's
+            // wiki markup `||Service||User||Secret||`; `evidence_r40p`): `cret `'s fingerprint.
+            "cret|",
         ],
         // From `aws_…`: `s_s` is a rarer fingerprint for Teddy than `sec` (callgrind); a
         // first-tier literal until the thirty-eighth round (task vp: its place went to `hf_`).

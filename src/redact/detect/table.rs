@@ -458,7 +458,16 @@ fn column_cells(
         }
         ls -= 1;
     }
-    let col = cells(&hay[ls..cs], delim).count() - 1;
+    // Confluence's wiki markup opens a header cell with `||` (`||Service||User||Secret||`)
+    // and a row's cell with `|` (`|Postgres|app|…|`): its column is the count of `||` before
+    // the cell (`evidence_r40p`; fortieth round, task pw).
+    let head = &hay[ls..cs];
+    let col = if delim == b'|' && head.starts_with(b"||") {
+        head.windows(2).filter(|w| w == b"||").count()
+            - head.windows(3).filter(|w| w == b"|||").count()
+    } else {
+        cells(head, delim).count() - 1
+    };
     let mut i = ce;
     let lines = loop {
         if i >= hay.len() || i - ce > 2048 {
