@@ -8,7 +8,7 @@ into training after scoring it once (docs/redaction-accuracy.md, "Method"). `PII
 import os
 
 VALIDATION = ["blind16", "blind17"]
-HONEST = ["blind39"]
+HONEST = ["blind40"]
 
 
 def training():
@@ -16,4 +16,4 @@ def training():
     env = os.environ.get("PII_TRAINING")
     if env:
         return env.split()
-    return ["dev", "heldout"] + [f"blind{i}" for i in range(2, 39) if f"blind{i}" not in VALIDATION]
+    return ["dev", "heldout"] + [f"blind{i}" for i in range(2, 40) if f"blind{i}" not in VALIDATION]
