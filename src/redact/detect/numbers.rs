@@ -154,7 +154,10 @@ impl Detector {
                         && eight_digit_birth_date(hay, p, before) =>
                 {
                     if self.enabled[Entity::DateOfBirth.index()] {
-                        return Some((Hit::new(Entity::DateOfBirth, p, p + 8), rule));
+                        // A `PID` segment's PID-7 may be written with separators
+                        // (`evidence_r41h`; forty-first round, task hl).
+                        let e = p + super::evidence_r41h::pid_birth_date(hay, p).unwrap_or(8);
+                        return Some((Hit::new(Entity::DateOfBirth, p, e), rule));
                     }
                     false
                 }
@@ -186,6 +189,7 @@ impl Detector {
 fn eight_digit_birth_date(hay: &[u8], p: usize, before: u8) -> bool {
     if before == b'|' {
         super::evidence_r32f::in1_birth_date(hay, p)
+            || super::evidence_r41h::pid_birth_date(hay, p).is_some()
     } else {
         dsn_birth_date(hay, p)
     }
@@ -1326,7 +1330,11 @@ pub(super) fn bare_ssn(hay: &[u8], p: usize) -> Option<Hit> {
     // subscriber's Social Security Number (837, 834).
     // An X12 `NM1` segment's NM109 after the qualifier `34`, Social Security Number
     // (`evidence_r32f`; thirty-second round, task fmt).
-    let x12 = hay[..p].ends_with(b"REF*SY*") || super::evidence_r32f::x12_nm1_ssn(hay, p);
+    // An HL7 v2 `PID` segment's PID-19, SSN Number – Patient (`evidence_r41h`; forty-first
+    // round, task hl).
+    let x12 = hay[..p].ends_with(b"REF*SY*")
+        || super::evidence_r32f::x12_nm1_ssn(hay, p)
+        || super::evidence_r41h::pid_ssn(hay, p);
     if !x12
         && !ssn_context_before(hay, p)
         && !super::table::in_ssn_column(hay, p)
