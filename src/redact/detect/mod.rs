@@ -66,7 +66,6 @@ mod evidence_r40d;
 pub(crate) mod evidence_r40n;
 mod evidence_r40p;
 mod evidence_r40s;
-mod evidence_r41v;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -895,7 +894,5 @@ mod tests_r40n;
 mod tests_r40p;
 #[cfg(test)]
 mod tests_r40s;
-#[cfg(test)]
-mod tests_r41v;
 #[cfg(test)]
 pub(crate) mod tests_support;
