@@ -777,17 +777,6 @@ impl Detector {
         i + 1
     }
 
-    /// Airtable's personal access token whose `.` is at `dot` (`evidence_r41v`), when
-    /// GENERIC_SECRET is on.
-    #[cold]
-    #[inline(never)]
-    fn airtable(&self, hay: &[u8], dot: usize) -> Option<Hit> {
-        if !self.enabled[Entity::GenericSecret.index()] {
-            return None;
-        }
-        super::evidence_r41v::airtable_token(hay, dot)
-    }
-
     /// A password by its shape at the digit `i` (`shaped_password_at`), pushed; its end.
     #[cold]
     #[inline(never)]
@@ -831,23 +820,6 @@ impl Detector {
                 if digit_in_word(hay, i, prev) {
                     let digit = i;
                     i = word_end(hay, i + 1);
-                    // Airtable's `pat<14>.<64 hex>`: its id's word ends at the `.`, or its
-                    // secret's word here (`evidence_r41v`).
-                    let dot = if super::evidence_r41v::airtable_may_end_id(hay, i) {
-                        Some(i)
-                    } else if super::evidence_r41v::airtable_may_end_secret(hay, i) {
-                        Some(i - 65)
-                    } else {
-                        None
-                    };
-                    if let Some(h) = dot.and_then(|d| self.airtable(hay, d)) {
-                        self.push(out, h, usize::MAX - 1);
-                        if first_only {
-                            return;
-                        }
-                        i = h.end;
-                        continue;
-                    }
                     // A password by its shape alone (`pw_shape`): the word run ends in its
                     // digits (`Kanarie8102?`, `Hafenkran_Paella86`).
                     if pw_on && shape_tail(hay, digit, i) {
@@ -859,20 +831,6 @@ impl Detector {
                         }
                     }
                     continue;
-                }
-                // Airtable's secret opening with a digit after an id of letters
-                // (`evidence_r41v`).
-                if prev & SHAPE_SYMBOL_DOT != 0
-                    && super::evidence_r41v::airtable_may_open_secret(hay, i)
-                {
-                    if let Some(h) = self.airtable(hay, i - 1) {
-                        self.push(out, h, usize::MAX - 1);
-                        if first_only {
-                            return;
-                        }
-                        i = h.end;
-                        continue;
-                    }
                 }
                 // Digits after a word and a symbol (`ALCAchoFA#27`, `Rotterdam.1337`;
                 // `pw_shape::symbol_after_word`).

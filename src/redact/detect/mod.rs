@@ -67,7 +67,6 @@ pub(crate) mod evidence_r40n;
 mod evidence_r40p;
 mod evidence_r40s;
 mod evidence_r41h;
-mod evidence_r41v;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -898,7 +897,5 @@ mod tests_r40p;
 mod tests_r40s;
 #[cfg(test)]
 mod tests_r41h;
-#[cfg(test)]
-mod tests_r41v;
 #[cfg(test)]
 pub(crate) mod tests_support;
