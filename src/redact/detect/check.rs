@@ -3378,13 +3378,8 @@ fn xml_password(hay: &[u8], s: usize, e: usize) -> Option<Outcome> {
     if hay.get(i) != Some(&b'>') {
         return None;
     }
-    let mut vs = i + 1;
-    if hay
-        .get(vs..vs + 7)
-        .is_some_and(|t| t.eq_ignore_ascii_case(b"<Value>"))
-    {
-        vs += 7;
-    }
+    // A `<Value>` child, on the same line or the next (`evidence_r41p`).
+    let vs = super::evidence_r41p::value_child(hay, i + 1).unwrap_or(i + 1);
     let ve = vs
         + hay[vs..limit]
             .iter()
@@ -4215,6 +4210,10 @@ fn check_cli_flag(hay: &[u8], s: usize) -> Outcome {
         let len = hay[i + 1..limit].iter().position(|&b| b == q)?;
         Some((i + 1, i + 1 + len))
     };
+    // net-snmp's `-A` / `-X` pass phrases (`evidence_r41p`).
+    if let Some(h) = super::evidence_r41p::snmp_pass_phrase(hay, s) {
+        return h.map_or(Outcome::Reject, Outcome::Hit);
+    }
     let flag = hay[s + 1] | 0x20;
     let i = s + 2;
     // `redis-cli -h HOST -a PASSWORD` (`prose_keyword` saw `redis-cli` before it).
@@ -4394,7 +4393,9 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             || at(p, b"-u ")
             || at(p, b"-a ")
                 && (redis_cli_before(hay, p) || super::evidence_r35p::httpie_before(hay, p))
-            || at(p, b"-w ") && super::evidence_r29p::ldap_client_before(hay, p) =>
+            || at(p, b"-w ") && super::evidence_r29p::ldap_client_before(hay, p)
+            // net-snmp's `-A` / `-X` pass phrases (`evidence_r41p`).
+            || super::evidence_r41p::snmp_pass_flag_at(hay, p) =>
         {
             Some((p, p + 2))
         }

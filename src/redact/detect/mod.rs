@@ -67,6 +67,7 @@ pub(crate) mod evidence_r40n;
 mod evidence_r40p;
 mod evidence_r40s;
 mod evidence_r41h;
+mod evidence_r41p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -618,6 +619,10 @@ impl ProseTriggers {
             _ => return,
         };
         out.push((p, self.rule));
+        // `-a` of a net-snmp command: its `-A` / `-X` pass phrases after it (`evidence_r41p`).
+        if at == b'-' && lit(54) {
+            evidence_r41p::snmp_pass_flags(hay, q, self.rule, out);
+        }
         // `pass ` hides a literal starting inside it from Teddy (its matches do not
         // overlap): `sshpass -p …` (`ss -p `), `pass -u …`. The byte after the blank is
         // checked as its own anchor.
@@ -897,5 +902,7 @@ mod tests_r40p;
 mod tests_r40s;
 #[cfg(test)]
 mod tests_r41h;
+#[cfg(test)]
+mod tests_r41p;
 #[cfg(test)]
 pub(crate) mod tests_support;
